@@ -1,0 +1,14 @@
+//! Givetrail's functional core: the domain of an append-only donation ledger.
+//!
+//! Entries, assets, restrictions, lots and balances, the rules that decide whether a write is
+//! accepted, the public (canonical) form of entries and their hashes, and RFC 9162 Merkle trees.
+//! This crate does no I/O: storage reaches it through the [`ledger::Books`] trait.
+
+pub mod asset;
+pub mod canonical;
+pub mod entry;
+pub mod error;
+pub mod ids;
+pub mod ledger;
+pub mod merkle;
+pub mod privacy;

@@ -1,0 +1,71 @@
+//! Who is calling: bearer keys, looked up by their SHA-256, and what each role may write.
+
+use actix_web::{web, HttpRequest};
+
+use givetrail_domain::entry::{Author, Role};
+use givetrail_domain::ids::region_has_prefix;
+use givetrail_store::registry::{self, Principal};
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// The key presented, if any; `Err(401)` if one is presented but unknown or revoked.
+pub async fn caller(req: &HttpRequest, state: &AppState) -> Result<Option<Principal>, ApiError> {
+    let Some(header) = req.headers().get("Authorization") else { return Ok(None) };
+    let key = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 512)
+        .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be 'Bearer <key>'"))?
+        .to_owned();
+    let pool = state.read.clone();
+    let principal = web::block(move || {
+        let mut conn = pool.get().map_err(|e| givetrail_store::StoreError::Connect(e.to_string()))?;
+        registry::authenticate(&mut conn, &key)
+    })
+    .await??;
+    principal.map(Some).ok_or_else(|| ApiError::unauthenticated("the key is unknown or revoked"))
+}
+
+/// A caller that must be authenticated.
+pub async fn required(req: &HttpRequest, state: &AppState) -> Result<Principal, ApiError> {
+    caller(req, state).await?.ok_or_else(|| ApiError::unauthenticated("this request needs 'Authorization: Bearer <key>'"))
+}
+
+/// The author recorded on entries written by this principal.
+pub fn author(p: &Principal) -> Author {
+    let subject = match p.role {
+        Role::Charity => p.organization.clone(),
+        Role::Recipient => p.recipient.clone(),
+        Role::Regulator => Some(match p.jurisdiction.as_deref() {
+            None | Some("") => "national".to_owned(),
+            Some(j) => j.to_owned(),
+        }),
+    };
+    Author { role: p.role, subject: subject.unwrap_or_default() }
+}
+
+/// Whether a regulator's jurisdiction covers a region code.
+pub fn regulator_covers(p: &Principal, region_code: &str) -> bool {
+    p.role == Role::Regulator && region_has_prefix(region_code, p.jurisdiction.as_deref().unwrap_or(""))
+}
+
+/// The charity key of `org`, or 403.
+pub fn charity_of(p: &Principal, org: &str) -> Result<(), ApiError> {
+    if p.role == Role::Charity && p.organization.as_deref() == Some(org) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("only {org}'s own charity key may write to its log")))
+    }
+}
+
+/// The recipient key of `recipient`, or 403.
+pub fn recipient_of(p: &Principal, recipient: &str) -> Result<(), ApiError> {
+    if p.role == Role::Recipient && p.recipient.as_deref() == Some(recipient) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("only {recipient}'s own recipient key may write for it")))
+    }
+}

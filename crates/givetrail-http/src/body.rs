@@ -1,0 +1,47 @@
+//! Request bodies: JSON parsed with the failing field's path named, and idempotency keys.
+
+use actix_web::HttpRequest;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use givetrail_store::writer::Idempotency;
+
+use crate::problem::ApiError;
+
+/// Largest JSON body of a single write.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest JSON body of a batch.
+pub const MAX_BATCH_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Longest Idempotency-Key.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// Parse a JSON body into `T`, naming the field that fails.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ApiError::field("", format!("the body is not valid UTF-8 (byte {})", e.valid_up_to())))?;
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        // serde's message ends with "at line X column Y": keep it, it helps find the spot.
+        ApiError::field(&field, message)
+    })
+}
+
+/// The request's Idempotency-Key, scoped to the caller, with a hash of what was asked.
+pub fn idempotency(req: &HttpRequest, scope: &str, body: &[u8]) -> Result<Option<Idempotency>, ApiError> {
+    let Some(v) = req.headers().get("Idempotency-Key") else { return Ok(None) };
+    let key = v
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| ApiError::field("Idempotency-Key", format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters")))?;
+    let mut h = Sha256::new();
+    h.update(req.method().as_str().as_bytes());
+    h.update(b" ");
+    h.update(req.path().as_bytes());
+    h.update(b"\n");
+    h.update(body);
+    Ok(Some(Idempotency { key_id: scope.to_owned(), key: key.to_owned(), request_hash: hex::encode(h.finalize()) }))
+}

@@ -1,0 +1,117 @@
+//! Givetrail's HTTP API (actix-web): handlers, authentication, RFC 9457 errors and the OpenAPI
+//! document. Handlers parse and authorise; rules live in `givetrail_domain`, storage in
+//! `givetrail_store`.
+
+pub mod auth;
+pub mod body;
+pub mod fixtures;
+pub mod problem;
+pub mod reads;
+pub mod state;
+pub mod writes;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use state::AppState;
+
+/// Largest request body accepted by any endpoint (the batch endpoint; others check a smaller limit).
+pub const MAX_REQUEST_BYTES: usize = body::MAX_BATCH_BODY_BYTES;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Givetrail",
+        description = "Append-only, publicly verifiable ledger of charitable donations.\n\n\
+            Errors are RFC 9457 `application/problem+json`. Limits: single write body 64 KiB; batch body 16 MiB \
+            and 10,000 items; page size default 100, max 1000; Idempotency-Key at most 255 characters.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub(crate) fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(reads::healthz)
+        .service(writes::post_organization)
+        .service(writes::post_recipient)
+        .service(writes::post_organization_key)
+        .service(writes::post_recipient_key)
+        .service(writes::post_campaign)
+        .service(writes::post_donation_batch)
+        .service(writes::post_donation)
+        .service(writes::post_allocation)
+        .service(writes::post_disbursement)
+        .service(writes::post_expense)
+        .service(writes::post_correction)
+        .service(writes::post_acknowledgement)
+        .service(writes::post_usage)
+        .service(reads::list_organizations)
+        .service(reads::get_organization)
+        .service(reads::list_recipients)
+        .service(reads::get_recipient)
+        .service(reads::list_campaigns)
+        .service(reads::get_campaign)
+        .service(reads::list_entries)
+        .service(reads::list_donations)
+        .service(reads::list_allocations)
+        .service(reads::list_disbursements);
+}
+
+/// The OpenAPI document, built from the same route table the server uses.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).service(scope("/api/v1").configure(routes)).split_for_parts();
+    api
+}
+
+/// The OpenAPI document as pretty JSON (what `api-spec/openapi.json` holds).
+pub fn openapi_json() -> String {
+    openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+async fn not_found() -> Result<HttpResponse, problem::ApiError> {
+    Err(problem::ApiError::not_found("no such endpoint"))
+}
+
+/// Serve the API on `listener` until stopped. Prints nothing; the caller reports the address.
+pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    let spec = openapi();
+    let server = HttpServer::new(move || {
+        let json_errors = web::JsonConfig::default().limit(body::MAX_BODY_BYTES);
+        let (app, _) = App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(web::PayloadConfig::new(MAX_REQUEST_BYTES))
+            .app_data(json_errors)
+            .wrap(tracing_actix_web_lite())
+            .into_utoipa_app()
+            .service(scope("/api/v1").configure(routes))
+            .split_for_parts();
+        let spec = spec.clone();
+        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", spec))
+            .default_service(web::to(not_found))
+            .route("/docs", web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }))
+    })
+    .client_request_timeout(std::time::Duration::from_secs(30))
+    .client_disconnect_timeout(std::time::Duration::from_secs(5))
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+fn tracing_actix_web_lite() -> actix_web::middleware::Logger {
+    // Log method, path, status and latency; never headers (keys must not reach logs).
+    actix_web::middleware::Logger::new("%r %s %b %Dms").log_target("givetrail::http")
+}

@@ -1,0 +1,234 @@
+//! Public reads (issue 2: registrations, campaigns, the raw log, and the three feeds).
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use givetrail_domain::asset::{AssetKey, Currency, GoodsKind};
+use givetrail_store::read::{self as q, Feed, FeedFilter, DEFAULT_PAGE, MAX_PAGE};
+use givetrail_store::{registry, AnyConnection, StoreError};
+
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+
+/// Run a query on a pooled read connection, off the async threads.
+pub async fn read<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let pool = state.read.clone();
+    Ok(web::block(move || {
+        let mut conn = pool.get().map_err(|e| StoreError::Connect(e.to_string()))?;
+        f(&mut conn)
+    })
+    .await??)
+}
+
+/// Pagination parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageParams {
+    /// Cursor from `meta.next` of the previous page.
+    pub after: Option<String>,
+    /// Page size (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(l) if (1..=MAX_PAGE).contains(&l) => Ok(l),
+        Some(_) => Err(ApiError::field("limit", format!("must be 1 to {MAX_PAGE}"))),
+    }
+}
+
+fn seq_cursor(after: Option<&str>) -> Result<i64, ApiError> {
+    match after {
+        None => Ok(0),
+        Some(a) => a.parse::<i64>().ok().filter(|s| *s >= 0).ok_or_else(|| ApiError::field("after", "must be a cursor from meta.next (a seq)")),
+    }
+}
+
+fn list(name: &str, items: Value, next: Option<String>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ name: items, "meta": { "next": next } }))
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object), (status = 500, body = Problem)))]
+#[get("/healthz")]
+pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    read(&state, |c| q::organizations(c, None, 1).map(|_| ())).await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
+}
+
+/// Registered organisations.
+#[utoipa::path(tag = "public reads", params(PageParams), responses((status = 200, description = "`{\"organizations\": [...], \"meta\": {\"next\"}}`", body = Object), (status = 400, body = Problem)))]
+#[get("/organizations")]
+pub async fn list_organizations(state: web::Data<AppState>, p: web::Query<PageParams>) -> Result<HttpResponse, ApiError> {
+    let limit = page_limit(p.limit)?;
+    let after = p.after.clone();
+    let page = read(&state, move |c| q::organizations(c, after.as_deref(), limit)).await?;
+    Ok(list("organizations", json!(page.items), page.next))
+}
+
+/// One organisation.
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug")), responses((status = 200, description = "the organisation", body = Object), (status = 404, body = Problem)))]
+#[get("/organizations/{org}")]
+pub async fn get_organization(state: web::Data<AppState>, org: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = org.into_inner();
+    let lookup = id.clone();
+    let o = read(&state, move |c| registry::organization(c, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("organisation {id} is not registered")))?;
+    Ok(HttpResponse::Ok().json(o))
+}
+
+/// Registered recipients.
+#[utoipa::path(tag = "public reads", params(PageParams), responses((status = 200, description = "`{\"recipients\": [...], \"meta\": {\"next\"}}`", body = Object), (status = 400, body = Problem)))]
+#[get("/recipients")]
+pub async fn list_recipients(state: web::Data<AppState>, p: web::Query<PageParams>) -> Result<HttpResponse, ApiError> {
+    let limit = page_limit(p.limit)?;
+    let after = p.after.clone();
+    let page = read(&state, move |c| q::recipients(c, after.as_deref(), limit)).await?;
+    Ok(list("recipients", json!(page.items), page.next))
+}
+
+/// One recipient.
+#[utoipa::path(tag = "public reads", params(("recipient" = String, Path, description = "recipient slug")), responses((status = 200, description = "the recipient", body = Object), (status = 404, body = Problem)))]
+#[get("/recipients/{recipient}")]
+pub async fn get_recipient(state: web::Data<AppState>, recipient: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = recipient.into_inner();
+    let lookup = id.clone();
+    let r = read(&state, move |c| registry::recipient(c, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+async fn existing_org(state: &AppState, org: &str) -> Result<(), ApiError> {
+    let lookup = org.to_owned();
+    match read(state, move |c| registry::organization(c, &lookup)).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(format!("organisation {org} is not registered"))),
+    }
+}
+
+/// The live campaign body from its entry (or from the correction that replaced it).
+fn campaign_of(entry: &Value) -> Value {
+    let body = &entry["body"];
+    let campaign = if entry["kind"] == "entry.corrected" { &body["replacement"] } else { body };
+    let mut c = campaign.clone();
+    if let Some(o) = c.as_object_mut() {
+        o.insert("seq".into(), entry["seq"].clone());
+    }
+    c
+}
+
+/// An organisation's campaigns.
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug")), responses((status = 200, description = "`{\"campaigns\": [...], \"meta\"}`", body = Object), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/campaigns")]
+pub async fn list_campaigns(state: web::Data<AppState>, org: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let org = org.into_inner();
+    existing_org(&state, &org).await?;
+    let entries = read(&state, move |c| {
+        let seqs: Vec<i64> = q::campaign_seqs(c, &org)?.into_iter().map(|(_, s)| s).collect();
+        q::entries_at(c, &org, &seqs)
+    })
+    .await?;
+    let campaigns: Vec<Value> = entries.iter().map(campaign_of).collect();
+    Ok(list("campaigns", json!(campaigns), None))
+}
+
+/// One campaign.
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), ("campaign" = String, Path, description = "campaign slug")), responses((status = 200, description = "the campaign", body = Object), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/campaigns/{campaign}")]
+pub async fn get_campaign(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (org, campaign) = path.into_inner();
+    let (o, c2) = (org.clone(), campaign.clone());
+    let entry = read(&state, move |c| {
+        let seq = q::campaign_seqs(c, &o)?.into_iter().find(|(id, _)| *id == c2).map(|(_, s)| s);
+        seq.map(|s| q::entry(c, &o, s)).transpose().map(Option::flatten)
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("campaign {campaign} of {org} not found")))?;
+    Ok(HttpResponse::Ok().json(campaign_of(&entry)))
+}
+
+/// The raw public log with hashes, in seq order.
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), PageParams), responses((status = 200, description = "`{\"entries\": [...], \"meta\": {\"next\"}}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/entries")]
+pub async fn list_entries(state: web::Data<AppState>, org: web::Path<String>, p: web::Query<PageParams>) -> Result<HttpResponse, ApiError> {
+    let org = org.into_inner();
+    let limit = page_limit(p.limit)?;
+    let after = seq_cursor(p.after.as_deref())?;
+    existing_org(&state, &org).await?;
+    let page = read(&state, move |c| q::entries(c, &org, after, limit)).await?;
+    Ok(list("entries", json!(page.items), page.next))
+}
+
+/// Filters of the feeds.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct FeedParams {
+    /// Cursor from `meta.next`.
+    pub after: Option<String>,
+    /// Page size (default 100, at most 1000).
+    pub limit: Option<i64>,
+    /// Campaign slug.
+    pub campaign: Option<String>,
+    /// Recipient slug.
+    pub recipient: Option<String>,
+    /// Currency code (`CNY`) or goods as `item|spec|unit`.
+    pub asset: Option<String>,
+    /// Happened at or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Happened before (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+}
+
+fn asset_filter(s: &str) -> Result<String, ApiError> {
+    if let Ok(c) = Currency::parse(s) {
+        return Ok(AssetKey::Money(c).to_key_string());
+    }
+    let parts: Vec<&str> = s.split('|').collect();
+    match parts.as_slice() {
+        [item, spec, unit] => Ok(AssetKey::Goods(GoodsKind { item: (*item).into(), spec: (*spec).into(), unit: (*unit).into() }).to_key_string()),
+        _ => Err(ApiError::field("asset", "must be a currency code such as CNY, or goods as item|spec|unit")),
+    }
+}
+
+async fn feed(state: web::Data<AppState>, org: String, which: Feed, name: &str, p: FeedParams) -> Result<HttpResponse, ApiError> {
+    let limit = page_limit(p.limit)?;
+    let after = seq_cursor(p.after.as_deref())?;
+    let filter = FeedFilter {
+        campaign: p.campaign,
+        recipient: p.recipient,
+        asset: p.asset.as_deref().map(asset_filter).transpose()?,
+        from: p.from.map(|t| t.timestamp_micros()),
+        to: p.to.map(|t| t.timestamp_micros()),
+        include_voided: false,
+    };
+    existing_org(&state, &org).await?;
+    let page = read(&state, move |c| q::feed(c, &org, which, &filter, after, limit)).await?;
+    Ok(list(name, json!(page.items), page.next))
+}
+
+/// Donations received (public form: donors masked, private fields as commitments).
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"donations\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/donations")]
+pub async fn list_donations(state: web::Data<AppState>, org: web::Path<String>, p: web::Query<FeedParams>) -> Result<HttpResponse, ApiError> {
+    feed(state, org.into_inner(), Feed::Donations, "donations", p.into_inner()).await
+}
+
+/// Allocations made.
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"allocations\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/allocations")]
+pub async fn list_allocations(state: web::Data<AppState>, org: web::Path<String>, p: web::Query<FeedParams>) -> Result<HttpResponse, ApiError> {
+    feed(state, org.into_inner(), Feed::Allocations, "allocations", p.into_inner()).await
+}
+
+/// Disbursements made: each names its receiving unit and amount (level-by-level publication).
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"disbursements\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/disbursements")]
+pub async fn list_disbursements(state: web::Data<AppState>, org: web::Path<String>, p: web::Query<FeedParams>) -> Result<HttpResponse, ApiError> {
+    feed(state, org.into_inner(), Feed::Disbursements, "disbursements", p.into_inner()).await
+}

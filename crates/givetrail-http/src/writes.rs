@@ -1,0 +1,338 @@
+//! Write endpoints. Every write goes through [`submit`]: authorise, parse, then the writer.
+
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use givetrail_domain::entry::*;
+use givetrail_domain::ids::{CreditCode, RegionCode, Slug};
+use givetrail_store::registry::{self, NewKey, Organization, Principal, Recipient};
+use givetrail_store::writer::{Outcome, Write, MAX_BATCH_ITEMS};
+
+use crate::auth::{author, charity_of, recipient_of, regulator_covers, required};
+use crate::body::{idempotency, parse, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES};
+use crate::problem::{ApiError, Problem};
+use crate::reads::read;
+use crate::state::AppState;
+
+fn limit_body(body: &[u8], max: usize) -> Result<(), ApiError> {
+    if body.len() > max {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            "Request body too large",
+            format!("the body is {} bytes; this endpoint takes at most {max}", body.len()),
+        ));
+    }
+    Ok(())
+}
+
+fn respond(outcome: Outcome) -> HttpResponse {
+    match outcome {
+        Outcome::Created(v) => HttpResponse::Created().json(v),
+        Outcome::Replayed { status, body } => {
+            let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK);
+            HttpResponse::build(status)
+                .content_type("application/json")
+                .insert_header(("Idempotent-Replayed", "true"))
+                .body(body)
+        }
+    }
+}
+
+/// Submit a write for an authorised caller, honouring its Idempotency-Key.
+async fn submit(req: &HttpRequest, state: &AppState, p: &Principal, body: &[u8], write: Write) -> Result<HttpResponse, ApiError> {
+    let idem = idempotency(req, &p.key_id, body)?;
+    Ok(respond(state.writer.submit(write, idem).await?))
+}
+
+/// The one handler body behind every charity log write.
+async fn charity_entry<T: DeserializeOwned>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: String,
+    body: web::Bytes,
+    command: fn(T) -> Command,
+) -> Result<HttpResponse, ApiError> {
+    let p = required(&req, &state).await?;
+    charity_of(&p, &org)?;
+    limit_body(&body, MAX_BODY_BYTES)?;
+    let cmd = command(parse::<T>(&body)?);
+    let write = Write::Entries { org, author: author(&p), commands: vec![cmd], batch: false };
+    submit(&req, &state, &p, &body, write).await
+}
+
+/// The one handler body behind every recipient write (appended to the disbursing organisation's log).
+async fn recipient_entry<T: DeserializeOwned>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    recipient: String,
+    body: web::Bytes,
+    command: fn(T) -> Command,
+    org_of: fn(&T) -> String,
+) -> Result<HttpResponse, ApiError> {
+    let p = required(&req, &state).await?;
+    recipient_of(&p, &recipient)?;
+    limit_body(&body, MAX_BODY_BYTES)?;
+    let parsed = parse::<T>(&body)?;
+    let org = org_of(&parsed);
+    let write = Write::Entries { org, author: author(&p), commands: vec![command(parsed)], batch: false };
+    submit(&req, &state, &p, &body, write).await
+}
+
+/// Open a campaign.
+#[utoipa::path(tag = "charity writes", request_body = CampaignRequest, params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the `campaign.opened` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations/{org}/campaigns")]
+pub async fn post_campaign(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    charity_entry(req, state, org.into_inner(), body, Command::Campaign).await
+}
+
+/// Record a donation received (money or goods).
+#[utoipa::path(tag = "charity writes", request_body = DonationRequest, params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the `donation.received` entry (public form)", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations/{org}/donations")]
+pub async fn post_donation(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    charity_entry(req, state, org.into_inner(), body, Command::Donation).await
+}
+
+/// A batch of donations: all are written, or none.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DonationBatch {
+    /// At most 10,000 donations.
+    pub donations: Vec<DonationRequest>,
+}
+
+/// Record up to 10,000 donations atomically.
+#[utoipa::path(tag = "charity writes", request_body = DonationBatch, params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "`{\"entries\": [...]}`", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations/{org}/donations/batch")]
+pub async fn post_donation_batch(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let org = org.into_inner();
+    let p = required(&req, &state).await?;
+    charity_of(&p, &org)?;
+    limit_body(&body, MAX_BATCH_BODY_BYTES)?;
+    let batch: DonationBatch = parse(&body)?;
+    if batch.donations.is_empty() || batch.donations.len() > MAX_BATCH_ITEMS {
+        return Err(ApiError::field("donations", format!("must hold 1 to {MAX_BATCH_ITEMS} donations")));
+    }
+    let commands = batch.donations.into_iter().map(Command::Donation).collect();
+    submit(&req, &state, &p, &body, Write::Entries { org, author: author(&p), commands, batch: true }).await
+}
+
+/// Allocate from a donation or from the undesignated pool.
+#[utoipa::path(tag = "charity writes", request_body = AllocationRequest, params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the `allocation.made` entry, with `drawn_from`", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations/{org}/allocations")]
+pub async fn post_allocation(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    charity_entry(req, state, org.into_inner(), body, Command::Allocation).await
+}
+
+/// Disburse (part of) an allocation.
+#[utoipa::path(tag = "charity writes", request_body = DisbursementRequest, params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the `disbursement.made` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations/{org}/disbursements")]
+pub async fn post_disbursement(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    charity_entry(req, state, org.into_inner(), body, Command::Disbursement).await
+}
+
+/// Record the charity's own expense.
+#[utoipa::path(tag = "charity writes", request_body = ExpenseRequest, params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the `expense.recorded` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations/{org}/expenses")]
+pub async fn post_expense(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    charity_entry(req, state, org.into_inner(), body, Command::Expense).await
+}
+
+/// Correct an entry (a public correction notice; the original stays in the log).
+#[utoipa::path(tag = "charity writes", request_body = CorrectionRequest, params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the `entry.corrected` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations/{org}/corrections")]
+pub async fn post_correction(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    charity_entry(req, state, org.into_inner(), body, Command::Correction).await
+}
+
+/// Acknowledge what actually arrived (recipient key). A shortfall is recorded, not refused.
+#[utoipa::path(tag = "recipient writes", request_body = AcknowledgementRequest, params(("recipient" = String, Path, description = "recipient slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the `acknowledgement.recorded` entry, in the disbursing organisation's log", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/recipients/{recipient}/acknowledgements")]
+pub async fn post_acknowledgement(req: HttpRequest, state: web::Data<AppState>, recipient: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    recipient_entry(req, state, recipient.into_inner(), body, Command::Acknowledgement, |r: &AcknowledgementRequest| {
+        r.disbursement.organization.to_string()
+    })
+    .await
+}
+
+/// Report how what arrived was used (recipient key).
+#[utoipa::path(tag = "recipient writes", request_body = UsageRequest, params(("recipient" = String, Path, description = "recipient slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the `usage.reported` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/recipients/{recipient}/usage_reports")]
+pub async fn post_usage(req: HttpRequest, state: web::Data<AppState>, recipient: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    recipient_entry(req, state, recipient.into_inner(), body, Command::Usage, |r: &UsageRequest| r.disbursement.organization.to_string()).await
+}
+
+/// `POST /organizations` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationRequest {
+    /// Slug.
+    #[schema(value_type = String)]
+    pub id: Slug,
+    /// Name.
+    pub name: String,
+    /// 18-character unified social credit code (check character verified).
+    #[schema(value_type = String)]
+    pub credit_code: CreditCode,
+    /// Kind.
+    pub kind: OrganizationKind,
+    /// 6-digit region code.
+    #[schema(value_type = String)]
+    pub region_code: RegionCode,
+    /// Qualified for public fundraising.
+    #[serde(default)]
+    pub public_fundraising_qualified: bool,
+}
+
+fn name(field: &str, s: &str) -> Result<String, ApiError> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > MAX_SHORT_TEXT {
+        return Err(ApiError::field(field, format!("must be 1 to {MAX_SHORT_TEXT} characters")));
+    }
+    Ok(s.to_owned())
+}
+
+fn enum_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// Register an organisation (regulator, inside its jurisdiction).
+#[utoipa::path(tag = "registration", request_body = OrganizationRequest, params(("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the organisation", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations")]
+pub async fn post_organization(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let p = required(&req, &state).await?;
+    limit_body(&body, MAX_BODY_BYTES)?;
+    let r: OrganizationRequest = parse(&body)?;
+    if !regulator_covers(&p, r.region_code.as_str()) {
+        return Err(ApiError::forbidden("only a regulator whose jurisdiction covers the organisation's region may register it"));
+    }
+    let o = Organization {
+        id: r.id.to_string(),
+        name: name("name", &r.name)?,
+        credit_code: r.credit_code.as_str().to_owned(),
+        kind: enum_text(&r.kind),
+        region_code: r.region_code.to_string(),
+        public_fundraising_qualified: r.public_fundraising_qualified,
+        created_at: 0,
+    };
+    submit(&req, &state, &p, &body, Write::Organization(o)).await
+}
+
+/// `POST /recipients` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientRequest {
+    /// Slug.
+    #[schema(value_type = String)]
+    pub id: Slug,
+    /// Name (for `individual_aid`, a private person's name is never published; use a description).
+    pub name: String,
+    /// Credit code, if it has one.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub credit_code: Option<CreditCode>,
+    /// Kind.
+    pub kind: RecipientKind,
+    /// 6-digit region code.
+    #[schema(value_type = String)]
+    pub region_code: RegionCode,
+    /// The organisation on Givetrail this recipient is (kind `charity`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub organization: Option<Slug>,
+}
+
+/// Register a recipient (regulator inside its jurisdiction, or any charity).
+#[utoipa::path(tag = "registration", request_body = RecipientRequest, params(("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the recipient", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/recipients")]
+pub async fn post_recipient(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let p = required(&req, &state).await?;
+    limit_body(&body, MAX_BODY_BYTES)?;
+    let r: RecipientRequest = parse(&body)?;
+    if !(regulator_covers(&p, r.region_code.as_str()) || p.role == Role::Charity) {
+        return Err(ApiError::forbidden("recipients are registered by a charity or by a regulator whose jurisdiction covers their region"));
+    }
+    if let Some(org) = &r.organization {
+        if r.kind != RecipientKind::Charity {
+            return Err(ApiError::field("organization", "only a recipient of kind charity may be linked to an organisation"));
+        }
+        let id = org.to_string();
+        if read(&state, move |c| registry::organization(c, &id)).await?.is_none() {
+            return Err(ApiError::field("organization", format!("organisation {org} is not registered")));
+        }
+    }
+    let rec = Recipient {
+        id: r.id.to_string(),
+        name: name("name", &r.name)?,
+        credit_code: r.credit_code.map(|c| c.as_str().to_owned()),
+        kind: enum_text(&r.kind),
+        region_code: r.region_code.to_string(),
+        organization: r.organization.map(|o| o.to_string()),
+        created_at: 0,
+    };
+    submit(&req, &state, &p, &body, Write::Recipient(rec)).await
+}
+
+/// Issue a charity key for an organisation (a regulator covering it, or the charity itself). Shown once.
+#[utoipa::path(tag = "registration", request_body(content = Object, description = "`{}`: no fields"), params(("org" = String, Path, description = "organisation slug")),
+    responses((status = 201, description = "`{\"key\": \"…\", \"key_id\", \"role\": \"charity\", …}`; the key is shown only here", body = Object), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations/{org}/keys")]
+pub async fn post_organization_key(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let p = required(&req, &state).await?;
+    limit_body(&body, MAX_BODY_BYTES)?;
+    let id = org.into_inner();
+    let lookup = id.clone();
+    let o = read(&state, move |c| registry::organization(c, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("organisation {id} is not registered")))?;
+    let own = p.role == Role::Charity && p.organization.as_deref() == Some(id.as_str());
+    if !(own || regulator_covers(&p, &o.region_code)) {
+        return Err(ApiError::forbidden("keys of an organisation are issued by a regulator covering it or by the organisation itself"));
+    }
+    let key = NewKey { key: registry::generate_key(), role: Role::Charity, organization: Some(id), recipient: None, jurisdiction: None };
+    submit(&req, &state, &p, &body, Write::Key(key)).await
+}
+
+/// Issue a recipient key (a regulator covering the recipient's region). Shown once.
+#[utoipa::path(tag = "registration", request_body(content = Object, description = "`{}`: no fields"), params(("recipient" = String, Path, description = "recipient slug")),
+    responses((status = 201, description = "`{\"key\": \"…\", \"role\": \"recipient\", …}`; the key is shown only here", body = Object), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/recipients/{recipient}/keys")]
+pub async fn post_recipient_key(req: HttpRequest, state: web::Data<AppState>, recipient: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let p = required(&req, &state).await?;
+    limit_body(&body, MAX_BODY_BYTES)?;
+    let id = recipient.into_inner();
+    let lookup = id.clone();
+    let r = read(&state, move |c| registry::recipient(c, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;
+    if !regulator_covers(&p, &r.region_code) {
+        return Err(ApiError::forbidden("recipient keys are issued by a regulator covering the recipient's region"));
+    }
+    let key = NewKey { key: registry::generate_key(), role: Role::Recipient, organization: None, recipient: Some(id), jurisdiction: None };
+    submit(&req, &state, &p, &body, Write::Key(key)).await
+}

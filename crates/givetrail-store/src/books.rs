@@ -1,0 +1,553 @@
+//! `Books` over the database: the ledger rules read and change one organisation's derived
+//! state through this, inside the write transaction.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use givetrail_domain::asset::AssetKey;
+use givetrail_domain::entry::{EntryKind, Seq, SourceDisbursement};
+use givetrail_domain::ids::{RegionCode, Slug};
+use givetrail_domain::ledger::*;
+
+use crate::db::AnyConnection;
+use crate::schema::*;
+use crate::{micros, StoreError};
+
+/// One organisation's books in the database.
+pub struct SqlBooks<'a> {
+    /// The connection, inside a transaction.
+    pub conn: &'a mut AnyConnection,
+    /// The organisation.
+    pub org: &'a str,
+}
+
+fn slug(s: String) -> Result<Slug, StoreError> {
+    Slug::parse(&s).map_err(|e| StoreError::Corrupt(format!("stored slug {s:?}: {e}")))
+}
+
+fn key(s: &str) -> Result<AssetKey, StoreError> {
+    AssetKey::from_key_string(s).ok_or_else(|| StoreError::Corrupt(format!("stored asset key {s:?}")))
+}
+
+/// Microseconds since the epoch back to a timestamp.
+pub fn time(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+type LotRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    i64,
+    bool,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<i64>,
+);
+
+fn lot_from(row: LotRow) -> Result<Lot, StoreError> {
+    let (seq, receipt_number, campaign, asset_key, received, allocated, expensed, designated, region, recipient, at, voided) = row;
+    let designation = if designated {
+        Some(Designation {
+            region_code: region
+                .map(|r| RegionCode::parse(&r).map_err(|e| StoreError::Corrupt(e)))
+                .transpose()?,
+            recipient: recipient.map(slug).transpose()?,
+        })
+    } else {
+        None
+    };
+    Ok(Lot {
+        seq,
+        receipt_number,
+        campaign: campaign.map(slug).transpose()?,
+        asset: key(&asset_key)?,
+        received,
+        allocated,
+        expensed,
+        designation,
+        occurred_at: time(at),
+        live: voided.is_none(),
+    })
+}
+
+macro_rules! lot_columns {
+    () => {
+        (
+            lots::seq,
+            lots::receipt_number,
+            lots::campaign,
+            lots::asset_key,
+            lots::received,
+            lots::allocated,
+            lots::expensed,
+            lots::designated,
+            lots::designated_region,
+            lots::designated_recipient,
+            lots::occurred_at,
+            lots::voided_by,
+        )
+    };
+}
+
+/// Page size when walking the pool oldest-first.
+const POOL_PAGE: i64 = 256;
+
+impl Books for SqlBooks<'_> {
+    type Error = StoreError;
+
+    fn campaign(&mut self, id: &Slug) -> Result<Option<CampaignState>, StoreError> {
+        let row: Option<(i64, String, bool, bool, i64, Option<i64>, Option<i64>)> = campaigns::table
+            .filter(campaigns::organization.eq(self.org))
+            .filter(campaigns::id.eq(id.as_str()))
+            .order(campaigns::seq.desc())
+            .select((
+                campaigns::seq,
+                campaigns::id,
+                campaigns::public_fundraising,
+                campaigns::emergency,
+                campaigns::starts_at,
+                campaigns::ends_at,
+                campaigns::voided_by,
+            ))
+            .first(self.conn)
+            .optional()?;
+        row.map(|(seq, id, public_fundraising, emergency, starts, ends, voided)| {
+            Ok(CampaignState {
+                seq,
+                id: slug(id)?,
+                public_fundraising,
+                emergency,
+                starts_at: time(starts),
+                ends_at: ends.map(time),
+                live: voided.is_none(),
+            })
+        })
+        .transpose()
+    }
+
+    fn lot(&mut self, seq: Seq) -> Result<Option<Lot>, StoreError> {
+        let row: Option<LotRow> = lots::table
+            .filter(lots::organization.eq(self.org))
+            .filter(lots::seq.eq(seq))
+            .select(lot_columns!())
+            .first(self.conn)
+            .optional()?;
+        row.map(lot_from).transpose()
+    }
+
+    fn receipt_in_use(&mut self, receipt_number: &str) -> Result<bool, StoreError> {
+        let n: i64 = lots::table
+            .filter(lots::organization.eq(self.org))
+            .filter(lots::receipt_number.eq(receipt_number))
+            .filter(lots::voided_by.is_null())
+            .count()
+            .get_result(self.conn)?;
+        Ok(n > 0)
+    }
+
+    fn pool_lots(&mut self, asset: &AssetKey, units: i64) -> Result<Vec<Lot>, StoreError> {
+        let asset_key = asset.to_key_string();
+        let mut out = Vec::new();
+        let mut covered = 0i64;
+        let mut after: Option<(i64, i64)> = None;
+        loop {
+            let mut q = lots::table
+                .filter(lots::organization.eq(self.org))
+                .filter(lots::asset_key.eq(&asset_key))
+                .filter(lots::designated.eq(false))
+                .filter(lots::voided_by.is_null())
+                .filter((lots::allocated + lots::expensed).lt(lots::received))
+                .order((lots::occurred_at.asc(), lots::seq.asc()))
+                .select(lot_columns!())
+                .limit(POOL_PAGE)
+                .into_boxed();
+            if let Some((at, seq)) = after {
+                q = q.filter(lots::occurred_at.gt(at).or(lots::occurred_at.eq(at).and(lots::seq.gt(seq))));
+            }
+            let rows: Vec<LotRow> = q.load(self.conn)?;
+            let n = rows.len() as i64;
+            for row in rows {
+                after = Some((row.10, row.0));
+                let lot = lot_from(row)?;
+                covered += lot.remaining();
+                out.push(lot);
+            }
+            if covered >= units || n < POOL_PAGE {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn allocation(&mut self, seq: Seq) -> Result<Option<AllocationState>, StoreError> {
+        let row: Option<(i64, String, String, i64, i64, Option<String>, Option<i64>)> = allocations::table
+            .filter(allocations::organization.eq(self.org))
+            .filter(allocations::seq.eq(seq))
+            .select((
+                allocations::seq,
+                allocations::recipient,
+                allocations::asset_key,
+                allocations::units,
+                allocations::disbursed,
+                allocations::need,
+                allocations::voided_by,
+            ))
+            .first(self.conn)
+            .optional()?;
+        row.map(|(seq, recipient, asset_key, units, disbursed, need, voided)| {
+            Ok(AllocationState {
+                seq,
+                recipient: slug(recipient)?,
+                asset: key(&asset_key)?,
+                units,
+                disbursed,
+                need: need.map(slug).transpose()?,
+                live: voided.is_none(),
+            })
+        })
+        .transpose()
+    }
+
+    fn disbursement(&mut self, seq: Seq) -> Result<Option<DisbursementState>, StoreError> {
+        let row: Option<(i64, i64, String, String, i64, Option<i64>, i64, Option<i64>)> = disbursements::table
+            .filter(disbursements::organization.eq(self.org))
+            .filter(disbursements::seq.eq(seq))
+            .select((
+                disbursements::seq,
+                disbursements::allocation_seq,
+                disbursements::recipient,
+                disbursements::asset_key,
+                disbursements::units,
+                disbursements::acknowledged,
+                disbursements::used,
+                disbursements::voided_by,
+            ))
+            .first(self.conn)
+            .optional()?;
+        row.map(|(seq, allocation, recipient, asset_key, units, acknowledged, used, voided)| {
+            Ok(DisbursementState {
+                seq,
+                allocation,
+                recipient: slug(recipient)?,
+                asset: key(&asset_key)?,
+                units,
+                acknowledged,
+                used,
+                live: voided.is_none(),
+            })
+        })
+        .transpose()
+    }
+
+    fn recipient(&mut self, id: &Slug) -> Result<Option<RecipientInfo>, StoreError> {
+        let row: Option<(String, String, Option<String>)> = recipients::table
+            .filter(recipients::id.eq(id.as_str()))
+            .select((recipients::id, recipients::region_code, recipients::organization))
+            .first(self.conn)
+            .optional()?;
+        row.map(|(id, region, org)| {
+            Ok(RecipientInfo {
+                id: slug(id)?,
+                region_code: RegionCode::parse(&region).map_err(StoreError::Corrupt)?,
+                organization: org.map(slug).transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    fn fact(&mut self, seq: Seq) -> Result<Option<FactInfo>, StoreError> {
+        let row: Option<(String, Option<i64>)> = facts::table
+            .filter(facts::organization.eq(self.org))
+            .filter(facts::seq.eq(seq))
+            .select((facts::kind, facts::voided_by))
+            .first(self.conn)
+            .optional()?;
+        row.map(|(kind, voided)| {
+            let kind = EntryKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("fact kind {kind}")))?;
+            Ok(FactInfo { kind, live: voided.is_none() })
+        })
+        .transpose()
+    }
+
+    fn draws_by(&mut self, seq: Seq) -> Result<Vec<DrawState>, StoreError> {
+        let rows: Vec<(i64, i64, i64, bool)> = draws::table
+            .filter(draws::organization.eq(self.org))
+            .filter(draws::by_seq.eq(seq))
+            .select((draws::by_seq, draws::donation_seq, draws::units, draws::expense))
+            .load(self.conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(by, donation, units, expense)| DrawState { by, donation, units, expense })
+            .collect())
+    }
+
+    fn live_dependants(&mut self, seq: Seq) -> Result<i64, StoreError> {
+        let Some(info) = self.fact(seq)? else { return Ok(0) };
+        let org = self.org;
+        Ok(match info.kind {
+            EntryKind::DonationReceived => draws::table
+                .inner_join(
+                    facts::table.on(facts::organization.eq(draws::organization).and(facts::seq.eq(draws::by_seq))),
+                )
+                .filter(draws::organization.eq(org))
+                .filter(draws::donation_seq.eq(seq))
+                .filter(facts::voided_by.is_null())
+                .count()
+                .get_result(self.conn)?,
+            EntryKind::AllocationMade => disbursements::table
+                .filter(disbursements::organization.eq(org))
+                .filter(disbursements::allocation_seq.eq(seq))
+                .filter(disbursements::voided_by.is_null())
+                .count()
+                .get_result(self.conn)?,
+            EntryKind::DisbursementMade => self
+                .disbursement(seq)?
+                .map_or(0, |d| i64::from(d.acknowledged.is_some()) + i64::from(d.used > 0)),
+            EntryKind::CampaignOpened => {
+                let id: Option<String> = campaigns::table
+                    .filter(campaigns::organization.eq(org))
+                    .filter(campaigns::seq.eq(seq))
+                    .select(campaigns::id)
+                    .first(self.conn)
+                    .optional()?;
+                match id {
+                    None => 0,
+                    Some(id) => lots::table
+                        .filter(lots::organization.eq(org))
+                        .filter(lots::campaign.eq(id))
+                        .filter(lots::voided_by.is_null())
+                        .count()
+                        .get_result(self.conn)?,
+                }
+            }
+            _ => 0,
+        })
+    }
+
+    fn foreign_disbursement(&mut self, source: &SourceDisbursement) -> Result<Option<ForeignDisbursement>, StoreError> {
+        let row: Option<(String, String, i64)> = disbursements::table
+            .filter(disbursements::organization.eq(source.organization.as_str()))
+            .filter(disbursements::seq.eq(source.disbursement))
+            .filter(disbursements::voided_by.is_null())
+            .select((disbursements::recipient, disbursements::asset_key, disbursements::units))
+            .first(self.conn)
+            .optional()?;
+        row.map(|(recipient, asset_key, units)| {
+            Ok(ForeignDisbursement { recipient: slug(recipient)?, asset: key(&asset_key)?, units })
+        })
+        .transpose()
+    }
+
+    fn source_recorded(&mut self, source: &SourceDisbursement) -> Result<bool, StoreError> {
+        let n: i64 = lots::table
+            .filter(lots::source_organization.eq(source.organization.as_str()))
+            .filter(lots::source_seq.eq(source.disbursement))
+            .filter(lots::voided_by.is_null())
+            .count()
+            .get_result(self.conn)?;
+        Ok(n > 0)
+    }
+
+    fn apply(&mut self, change: Change) -> Result<(), StoreError> {
+        let org = self.org;
+        let conn = &mut *self.conn;
+        match change {
+            Change::Fact { seq, kind } => {
+                diesel::insert_into(facts::table)
+                    .values((
+                        facts::organization.eq(org),
+                        facts::seq.eq(seq),
+                        facts::kind.eq(kind.as_str()),
+                        facts::voided_by.eq(None::<i64>),
+                    ))
+                    .execute(conn)?;
+            }
+            Change::OpenCampaign(c, body) => {
+                diesel::insert_into(campaigns::table)
+                    .values((
+                        campaigns::organization.eq(org),
+                        campaigns::seq.eq(c.seq),
+                        campaigns::id.eq(c.id.as_str()),
+                        campaigns::title.eq(&body.title),
+                        campaigns::region_code.eq(body.region_code.as_str()),
+                        campaigns::public_fundraising.eq(c.public_fundraising),
+                        campaigns::record_number.eq(body.record_number.as_deref()),
+                        campaigns::emergency.eq(c.emergency),
+                        campaigns::starts_at.eq(micros(c.starts_at)),
+                        campaigns::ends_at.eq(c.ends_at.map(micros)),
+                        campaigns::voided_by.eq(None::<i64>),
+                    ))
+                    .execute(conn)?;
+            }
+            Change::AddLot(lot, body) => {
+                let (region, recipient) = match &lot.designation {
+                    Some(d) => (
+                        d.region_code.as_ref().map(|r| r.as_str().to_owned()),
+                        d.recipient.as_ref().map(|r| r.as_str().to_owned()),
+                    ),
+                    None => (None, None),
+                };
+                diesel::insert_into(lots::table)
+                    .values((
+                        lots::organization.eq(org),
+                        lots::seq.eq(lot.seq),
+                        lots::receipt_number.eq(&lot.receipt_number),
+                        lots::campaign.eq(lot.campaign.as_ref().map(|c| c.as_str())),
+                        lots::asset_key.eq(lot.asset.to_key_string()),
+                        lots::received.eq(lot.received),
+                        lots::allocated.eq(0i64),
+                        lots::expensed.eq(0i64),
+                        lots::designated.eq(lot.designation.is_some()),
+                        lots::designated_region.eq(region),
+                        lots::designated_recipient.eq(recipient),
+                        lots::source_organization.eq(body.source_disbursement.as_ref().map(|s| s.organization.as_str())),
+                        lots::source_seq.eq(body.source_disbursement.as_ref().map(|s| s.disbursement)),
+                        lots::occurred_at.eq(micros(lot.occurred_at)),
+                        lots::voided_by.eq(None::<i64>),
+                    ))
+                    .execute(conn)?;
+            }
+            Change::Draw(d) => {
+                diesel::insert_into(draws::table)
+                    .values((
+                        draws::organization.eq(org),
+                        draws::by_seq.eq(d.by),
+                        draws::donation_seq.eq(d.donation),
+                        draws::units.eq(d.units),
+                        draws::expense.eq(d.expense),
+                    ))
+                    .execute(conn)?;
+                let target = lots::table.filter(lots::organization.eq(org)).filter(lots::seq.eq(d.donation));
+                if d.expense {
+                    diesel::update(target).set(lots::expensed.eq(lots::expensed + d.units)).execute(conn)?;
+                } else {
+                    diesel::update(target).set(lots::allocated.eq(lots::allocated + d.units)).execute(conn)?;
+                }
+            }
+            Change::AddAllocation(a, body) => {
+                diesel::insert_into(allocations::table)
+                    .values((
+                        allocations::organization.eq(org),
+                        allocations::seq.eq(a.seq),
+                        allocations::recipient.eq(a.recipient.as_str()),
+                        allocations::asset_key.eq(a.asset.to_key_string()),
+                        allocations::units.eq(a.units),
+                        allocations::disbursed.eq(0i64),
+                        allocations::pool.eq(body.pool),
+                        allocations::donation_seq.eq(body.donation),
+                        allocations::need.eq(a.need.as_ref().map(|n| n.as_str())),
+                        allocations::voided_by.eq(None::<i64>),
+                    ))
+                    .execute(conn)?;
+            }
+            Change::AddDisbursement(d, body) => {
+                diesel::insert_into(disbursements::table)
+                    .values((
+                        disbursements::organization.eq(org),
+                        disbursements::seq.eq(d.seq),
+                        disbursements::allocation_seq.eq(d.allocation),
+                        disbursements::recipient.eq(d.recipient.as_str()),
+                        disbursements::asset_key.eq(d.asset.to_key_string()),
+                        disbursements::units.eq(d.units),
+                        disbursements::acknowledged.eq(None::<i64>),
+                        disbursements::used.eq(0i64),
+                        disbursements::reference.eq(&body.reference),
+                        disbursements::voided_by.eq(None::<i64>),
+                    ))
+                    .execute(conn)?;
+                diesel::update(
+                    allocations::table
+                        .filter(allocations::organization.eq(org))
+                        .filter(allocations::seq.eq(d.allocation)),
+                )
+                .set(allocations::disbursed.eq(allocations::disbursed + d.units))
+                .execute(conn)?;
+            }
+            Change::Acknowledge { disbursement, units, .. } => {
+                diesel::update(
+                    disbursements::table
+                        .filter(disbursements::organization.eq(org))
+                        .filter(disbursements::seq.eq(disbursement)),
+                )
+                .set(disbursements::acknowledged.eq(Some(units)))
+                .execute(conn)?;
+            }
+            Change::Use { disbursement, units, .. } => {
+                diesel::update(
+                    disbursements::table
+                        .filter(disbursements::organization.eq(org))
+                        .filter(disbursements::seq.eq(disbursement)),
+                )
+                .set(disbursements::used.eq(disbursements::used + units))
+                .execute(conn)?;
+            }
+            Change::AddExpense { seq, asset, units } => {
+                diesel::insert_into(expenses::table)
+                    .values((
+                        expenses::organization.eq(org),
+                        expenses::seq.eq(seq),
+                        expenses::asset_key.eq(asset.to_key_string()),
+                        expenses::units.eq(units),
+                        expenses::voided_by.eq(None::<i64>),
+                    ))
+                    .execute(conn)?;
+            }
+            Change::Void { seq, kind, by } => {
+                diesel::update(facts::table.filter(facts::organization.eq(org)).filter(facts::seq.eq(seq)))
+                    .set(facts::voided_by.eq(Some(by)))
+                    .execute(conn)?;
+                match kind {
+                    EntryKind::CampaignOpened => {
+                        diesel::update(campaigns::table.filter(campaigns::organization.eq(org)).filter(campaigns::seq.eq(seq)))
+                            .set(campaigns::voided_by.eq(Some(by)))
+                            .execute(conn)?;
+                    }
+                    EntryKind::DonationReceived => {
+                        diesel::update(lots::table.filter(lots::organization.eq(org)).filter(lots::seq.eq(seq)))
+                            .set(lots::voided_by.eq(Some(by)))
+                            .execute(conn)?;
+                    }
+                    EntryKind::AllocationMade | EntryKind::ExpenseRecorded => {
+                        for d in self.draws_by(seq)? {
+                            let target = lots::table.filter(lots::organization.eq(org)).filter(lots::seq.eq(d.donation));
+                            if d.expense {
+                                diesel::update(target).set(lots::expensed.eq(lots::expensed - d.units)).execute(self.conn)?;
+                            } else {
+                                diesel::update(target).set(lots::allocated.eq(lots::allocated - d.units)).execute(self.conn)?;
+                            }
+                        }
+                        diesel::update(allocations::table.filter(allocations::organization.eq(org)).filter(allocations::seq.eq(seq)))
+                            .set(allocations::voided_by.eq(Some(by)))
+                            .execute(self.conn)?;
+                        diesel::update(expenses::table.filter(expenses::organization.eq(org)).filter(expenses::seq.eq(seq)))
+                            .set(expenses::voided_by.eq(Some(by)))
+                            .execute(self.conn)?;
+                    }
+                    EntryKind::DisbursementMade => {
+                        if let Some(d) = self.disbursement(seq)? {
+                            diesel::update(
+                                allocations::table
+                                    .filter(allocations::organization.eq(org))
+                                    .filter(allocations::seq.eq(d.allocation)),
+                            )
+                            .set(allocations::disbursed.eq(allocations::disbursed - d.units))
+                            .execute(self.conn)?;
+                        }
+                        diesel::update(
+                            disbursements::table.filter(disbursements::organization.eq(org)).filter(disbursements::seq.eq(seq)),
+                        )
+                        .set(disbursements::voided_by.eq(Some(by)))
+                        .execute(self.conn)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
+

@@ -1,0 +1,127 @@
+//! Connections to either backend, opened from one URL, with migrations run at start.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+use crate::StoreError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to SQLite or PostgreSQL; one set of queries runs on both.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL (production).
+    Postgresql(diesel::PgConnection),
+    /// SQLite (embedded default).
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://…` or `postgresql://…`.
+    Postgres(String),
+    /// A path, or `sqlite://…`.
+    Sqlite(String),
+}
+
+impl Backend {
+    /// Interpret a database URL: `postgres://…`, `sqlite:///abs/path.db`, `sqlite://rel.db`, or a plain path.
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(url.to_owned())
+        } else {
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+            Backend::Sqlite(path.to_owned())
+        }
+    }
+
+    /// Whether this is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Backend::Sqlite(_))
+    }
+
+    /// A description safe to log (no password).
+    pub fn describe(&self) -> String {
+        match self {
+            Backend::Sqlite(p) => format!("SQLite {p}"),
+            Backend::Postgres(u) => {
+                let safe = match (u.find("://"), u.rfind('@')) {
+                    (Some(s), Some(at)) if at > s => format!("{}://…@{}", &u[..s], &u[at + 1..]),
+                    _ => u.clone(),
+                };
+                format!("PostgreSQL {safe}")
+            }
+        }
+    }
+}
+
+/// Open one connection (with the pragmas each backend needs).
+pub fn establish(backend: &Backend) -> Result<AnyConnection, StoreError> {
+    match backend {
+        Backend::Postgres(url) => {
+            // Establish the concrete type first: the multi-connection error only says "invalid url".
+            let conn = diesel::PgConnection::establish(url)
+                .map_err(|e| StoreError::Connect(format!("{}: {e}", backend.describe())))?;
+            Ok(AnyConnection::Postgresql(conn))
+        }
+        Backend::Sqlite(path) => {
+            let mut conn = diesel::SqliteConnection::establish(path)
+                .map_err(|e| StoreError::Connect(format!("{}: {e}", backend.describe())))?;
+            // WAL for concurrent readers; synchronous=FULL so an acknowledged write survives power loss.
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                 PRAGMA busy_timeout = 10000;",
+            )?;
+            Ok(AnyConnection::Sqlite(conn))
+        }
+    }
+}
+
+/// Run the embedded migrations of the backend.
+pub fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    let result = match conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// A pool of read connections.
+pub type ReadPool = Pool<ConnectionManager<AnyConnection>>;
+/// A connection from the pool.
+pub type PooledConn = PooledConnection<ConnectionManager<AnyConnection>>;
+
+/// Build a pool of `size` connections.
+pub fn pool(backend: &Backend, size: u32) -> Result<ReadPool, StoreError> {
+    let url = match backend {
+        Backend::Postgres(u) => u.clone(),
+        Backend::Sqlite(p) => p.clone(),
+    };
+    let manager = ConnectionManager::<AnyConnection>::new(url);
+    Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(manager)
+        .map_err(|e| StoreError::Connect(format!("{}: {e}", backend.describe())))
+}

@@ -1,0 +1,172 @@
+//! Rebuilding derived state from the log: the log is the truth, derived tables a cache of it.
+
+use diesel::prelude::*;
+
+use givetrail_domain::entry::{EntryKind, Fact};
+use givetrail_domain::ledger::{replay, Books, MemoryBooks, Rejection};
+
+use crate::books::{time, SqlBooks};
+use crate::db::AnyConnection;
+use crate::schema::*;
+use crate::StoreError;
+
+fn replay_err(e: Rejection<impl std::fmt::Debug>) -> StoreError {
+    StoreError::Corrupt(format!("log does not replay: {e:?}"))
+}
+
+/// Every organisation id.
+pub fn organization_ids(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
+    Ok(organizations::table.select(organizations::id).order(organizations::id.asc()).load(conn)?)
+}
+
+/// Walk an organisation's log in order, calling `f(seq, occurred_at, fact)`.
+fn each_fact(
+    conn: &mut AnyConnection,
+    org: &str,
+    mut f: impl FnMut(i64, chrono::DateTime<chrono::Utc>, Fact) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    const PAGE: i64 = 5_000;
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<(i64, String, i64, String)> = entries::table
+            .filter(entries::organization.eq(org))
+            .filter(entries::seq.gt(after))
+            .order(entries::seq.asc())
+            .limit(PAGE)
+            .select((entries::seq, entries::kind, entries::occurred_at, entries::canonical))
+            .load(conn)?;
+        let n = rows.len() as i64;
+        for (seq, kind, at, canonical) in rows {
+            after = seq;
+            let kind = EntryKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("{org}#{seq} kind {kind}")))?;
+            let mut object: serde_json::Value =
+                serde_json::from_str(&canonical).map_err(|e| StoreError::Corrupt(format!("{org}#{seq}: {e}")))?;
+            let body = object.get_mut("body").map(serde_json::Value::take).unwrap_or_default();
+            let fact = Fact::from_body(kind, body).map_err(|e| StoreError::Corrupt(format!("{org}#{seq} body: {e}")))?;
+            f(seq, time(at), fact)?;
+        }
+        if n < PAGE {
+            return Ok(());
+        }
+    }
+}
+
+/// The derived state an organisation's log implies.
+pub fn replayed(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreError> {
+    let mut books = MemoryBooks::default();
+    each_fact(conn, org, |seq, at, fact| replay(&mut books, seq, at, &fact).map_err(replay_err))?;
+    Ok(normalised(books))
+}
+
+fn normalised(mut b: MemoryBooks) -> MemoryBooks {
+    b.draws.sort_by_key(|d| (d.by, d.donation));
+    b.sources.clear();
+    b.recipients.clear();
+    b.foreign.clear();
+    b
+}
+
+/// The derived state as the tables hold it, in the same shape.
+pub fn stored(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreError> {
+    let mut b = MemoryBooks::default();
+    let mut books = SqlBooks { conn, org };
+    let fact_rows: Vec<i64> = facts::table
+        .filter(facts::organization.eq(org))
+        .order(facts::seq.asc())
+        .select(facts::seq)
+        .load(books.conn)?;
+    for seq in fact_rows {
+        let Some(info) = books.fact(seq)? else { continue };
+        b.facts.insert(seq, info);
+        if let Some(lot) = books.lot(seq)? {
+            b.lots.insert(seq, lot);
+        }
+        if let Some(a) = books.allocation(seq)? {
+            b.allocations.insert(seq, a);
+        }
+        if let Some(d) = books.disbursement(seq)? {
+            b.disbursements.insert(seq, d);
+        }
+        b.draws.extend(books.draws_by(seq)?);
+    }
+    let expenses: Vec<(i64, String, i64, Option<i64>)> = expenses::table
+        .filter(expenses::organization.eq(org))
+        .select((expenses::seq, expenses::asset_key, expenses::units, expenses::voided_by))
+        .load(books.conn)?;
+    for (seq, key, units, voided) in expenses {
+        let key = givetrail_domain::asset::AssetKey::from_key_string(&key)
+            .ok_or_else(|| StoreError::Corrupt(format!("expense asset {key}")))?;
+        b.expenses.insert(seq, (key, units, voided.is_none()));
+    }
+    let campaign_ids: Vec<String> = campaigns::table
+        .filter(campaigns::organization.eq(org))
+        .order(campaigns::seq.asc())
+        .select(campaigns::id)
+        .load(books.conn)?;
+    for id in campaign_ids {
+        let slug = givetrail_domain::ids::Slug::parse(&id).map_err(StoreError::Corrupt)?;
+        if let Some(c) = books.campaign(&slug)? {
+            b.campaigns.insert(slug, c);
+        }
+    }
+    Ok(normalised(b))
+}
+
+/// Differences between the derived tables and a replay of the log, in words (empty = consistent).
+pub fn check(conn: &mut AnyConnection, org: &str) -> Result<Vec<String>, StoreError> {
+    let want = replayed(conn, org)?;
+    let have = stored(conn, org)?;
+    let mut diffs = Vec::new();
+    diff_maps(&mut diffs, org, "lot", &want.lots, &have.lots);
+    diff_maps(&mut diffs, org, "allocation", &want.allocations, &have.allocations);
+    diff_maps(&mut diffs, org, "disbursement", &want.disbursements, &have.disbursements);
+    diff_maps(&mut diffs, org, "expense", &want.expenses, &have.expenses);
+    diff_maps(&mut diffs, org, "fact", &want.facts, &have.facts);
+    diff_maps(&mut diffs, org, "campaign", &want.campaigns, &have.campaigns);
+    if want.draws != have.draws {
+        diffs.push(format!("{org}: draws differ: log implies {:?}, tables hold {:?}", want.draws, have.draws));
+    }
+    Ok(diffs)
+}
+
+fn diff_maps<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
+    out: &mut Vec<String>,
+    org: &str,
+    what: &str,
+    want: &std::collections::BTreeMap<K, V>,
+    have: &std::collections::BTreeMap<K, V>,
+) {
+    for (k, w) in want {
+        match have.get(k) {
+            None => out.push(format!("{org}: {what} {k:?} is missing from the tables")),
+            Some(h) if h != w => out.push(format!("{org}: {what} {k:?}: log implies {w:?}, tables hold {h:?}")),
+            _ => {}
+        }
+    }
+    for k in have.keys().filter(|k| !want.contains_key(k)) {
+        out.push(format!("{org}: {what} {k:?} is in the tables but not implied by the log"));
+    }
+}
+
+/// Replace an organisation's derived tables with a replay of its log, in one transaction.
+pub fn rebuild(conn: &mut AnyConnection, org: &str) -> Result<(), StoreError> {
+    conn.transaction::<_, StoreError, _>(|c| {
+        diesel::delete(facts::table.filter(facts::organization.eq(org))).execute(c)?;
+        diesel::delete(campaigns::table.filter(campaigns::organization.eq(org))).execute(c)?;
+        diesel::delete(lots::table.filter(lots::organization.eq(org))).execute(c)?;
+        diesel::delete(draws::table.filter(draws::organization.eq(org))).execute(c)?;
+        diesel::delete(allocations::table.filter(allocations::organization.eq(org))).execute(c)?;
+        diesel::delete(disbursements::table.filter(disbursements::organization.eq(org))).execute(c)?;
+        diesel::delete(expenses::table.filter(expenses::organization.eq(org))).execute(c)?;
+        let mut facts = Vec::new();
+        each_fact(c, org, |seq, at, fact| {
+            facts.push((seq, at, fact));
+            Ok(())
+        })?;
+        let mut books = SqlBooks { conn: c, org };
+        for (seq, at, fact) in facts {
+            replay(&mut books, seq, at, &fact).map_err(replay_err)?;
+        }
+        Ok(())
+    })
+}

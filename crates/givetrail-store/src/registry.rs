@@ -1,0 +1,224 @@
+//! Registrations (organisations, recipients) and API keys. These are not log entries.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use givetrail_domain::entry::Role;
+
+use crate::db::AnyConnection;
+use crate::schema::*;
+use crate::StoreError;
+
+/// An organisation as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable)]
+pub struct Organization {
+    /// Slug.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Unified social credit code.
+    pub credit_code: String,
+    /// Kind.
+    pub kind: String,
+    /// Region code.
+    pub region_code: String,
+    /// Qualified for public fundraising.
+    pub public_fundraising_qualified: bool,
+    /// Registration time (µs).
+    #[serde(skip)]
+    pub created_at: i64,
+}
+
+/// A recipient as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable)]
+pub struct Recipient {
+    /// Slug.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Credit code.
+    pub credit_code: Option<String>,
+    /// Kind.
+    pub kind: String,
+    /// Region code.
+    pub region_code: String,
+    /// Linked organisation.
+    pub organization: Option<String>,
+    /// Registration time (µs).
+    #[serde(skip)]
+    pub created_at: i64,
+}
+
+/// Insert an organisation.
+pub fn insert_organization(conn: &mut AnyConnection, o: &Organization) -> Result<(), StoreError> {
+    diesel::insert_into(organizations::table)
+        .values((
+            organizations::id.eq(&o.id),
+            organizations::name.eq(&o.name),
+            organizations::credit_code.eq(&o.credit_code),
+            organizations::kind.eq(&o.kind),
+            organizations::region_code.eq(&o.region_code),
+            organizations::public_fundraising_qualified.eq(o.public_fundraising_qualified),
+            organizations::created_at.eq(o.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Insert a recipient.
+pub fn insert_recipient(conn: &mut AnyConnection, r: &Recipient) -> Result<(), StoreError> {
+    diesel::insert_into(recipients::table)
+        .values((
+            recipients::id.eq(&r.id),
+            recipients::name.eq(&r.name),
+            recipients::credit_code.eq(r.credit_code.as_deref()),
+            recipients::kind.eq(&r.kind),
+            recipients::region_code.eq(&r.region_code),
+            recipients::organization.eq(r.organization.as_deref()),
+            recipients::created_at.eq(r.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Find an organisation.
+pub fn organization(conn: &mut AnyConnection, id: &str) -> Result<Option<Organization>, StoreError> {
+    Ok(organizations::table.filter(organizations::id.eq(id)).first(conn).optional()?)
+}
+
+/// Find a recipient.
+pub fn recipient(conn: &mut AnyConnection, id: &str) -> Result<Option<Recipient>, StoreError> {
+    Ok(recipients::table.filter(recipients::id.eq(id)).first(conn).optional()?)
+}
+
+/// What a key is allowed to act as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    /// Public id of the key (safe to log).
+    pub key_id: String,
+    /// Role.
+    pub role: Role,
+    /// Organisation of a charity key.
+    pub organization: Option<String>,
+    /// Recipient of a recipient key.
+    pub recipient: Option<String>,
+    /// Jurisdiction prefix of a regulator key (`""` = national).
+    pub jurisdiction: Option<String>,
+}
+
+/// SHA-256 of a key, as stored.
+pub fn key_hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// A new random key: 32 random bytes, hex, with a readable prefix.
+pub fn generate_key() -> String {
+    format!("gt_{}", hex::encode(rand::random::<[u8; 32]>()))
+}
+
+/// A key to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKey {
+    /// The key itself (shown once, stored hashed).
+    pub key: String,
+    /// Role.
+    pub role: Role,
+    /// Organisation (charity keys).
+    pub organization: Option<String>,
+    /// Recipient (recipient keys).
+    pub recipient: Option<String>,
+    /// Jurisdiction (regulator keys).
+    pub jurisdiction: Option<String>,
+}
+
+/// Store a key's hash; returns its public id.
+pub fn insert_key(conn: &mut AnyConnection, k: &NewKey, now_us: i64) -> Result<String, StoreError> {
+    let hash = key_hash(&k.key);
+    let key_id = format!("key_{}", &hash[..16]);
+    diesel::insert_into(api_keys::table)
+        .values((
+            api_keys::key_hash.eq(&hash),
+            api_keys::key_id.eq(&key_id),
+            api_keys::role.eq(k.role.as_str()),
+            api_keys::organization.eq(k.organization.as_deref()),
+            api_keys::recipient.eq(k.recipient.as_deref()),
+            api_keys::jurisdiction.eq(k.jurisdiction.as_deref()),
+            api_keys::created_at.eq(now_us),
+            api_keys::revoked_at.eq(None::<i64>),
+        ))
+        .execute(conn)?;
+    Ok(key_id)
+}
+
+/// Look a presented key up; `None` if unknown or revoked.
+pub fn authenticate(conn: &mut AnyConnection, key: &str) -> Result<Option<Principal>, StoreError> {
+    type Row = (String, String, Option<String>, Option<String>, Option<String>, Option<i64>);
+    let row: Option<Row> = api_keys::table
+        .filter(api_keys::key_hash.eq(key_hash(key)))
+        .select((
+            api_keys::key_id,
+            api_keys::role,
+            api_keys::organization,
+            api_keys::recipient,
+            api_keys::jurisdiction,
+            api_keys::revoked_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((key_id, role, organization, recipient, jurisdiction, revoked)) = row else { return Ok(None) };
+    if revoked.is_some() {
+        return Ok(None);
+    }
+    let role = Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("key role {role}")))?;
+    Ok(Some(Principal { key_id, role, organization, recipient, jurisdiction }))
+}
+
+/// Revoke a key by its public id; returns whether it existed.
+pub fn revoke_key(conn: &mut AnyConnection, key_id: &str, now_us: i64) -> Result<bool, StoreError> {
+    let n = diesel::update(api_keys::table.filter(api_keys::key_id.eq(key_id)).filter(api_keys::revoked_at.is_null()))
+        .set(api_keys::revoked_at.eq(Some(now_us)))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// A stored first response to an idempotent request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentResponse {
+    /// Hash of the request it answered.
+    pub request_hash: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Body.
+    pub response: String,
+}
+
+/// Look up an idempotency record.
+pub fn idempotent(conn: &mut AnyConnection, key_id: &str, idem: &str) -> Result<Option<IdempotentResponse>, StoreError> {
+    let row: Option<(String, i32, String)> = idempotency::table
+        .filter(idempotency::key_id.eq(key_id))
+        .filter(idempotency::idempotency_key.eq(idem))
+        .select((idempotency::request_hash, idempotency::status, idempotency::response))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(request_hash, status, response)| IdempotentResponse {
+        request_hash,
+        status: u16::try_from(status).unwrap_or(500),
+        response,
+    }))
+}
+
+/// Record the first response to an idempotent request.
+pub fn remember(conn: &mut AnyConnection, key_id: &str, idem: &str, r: &IdempotentResponse, now_us: i64) -> Result<(), StoreError> {
+    diesel::insert_into(idempotency::table)
+        .values((
+            idempotency::key_id.eq(key_id),
+            idempotency::idempotency_key.eq(idem),
+            idempotency::request_hash.eq(&r.request_hash),
+            idempotency::status.eq(i32::from(r.status)),
+            idempotency::response.eq(&r.response),
+            idempotency::created_at.eq(now_us),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

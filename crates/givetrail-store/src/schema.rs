@@ -1,0 +1,172 @@
+//! Diesel schema, identical on SQLite and PostgreSQL (timestamps are microseconds since the
+//! Unix epoch in BIGINT; amounts are BIGINT units, see `givetrail_domain::asset`).
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        credit_code -> Text,
+        kind -> Text,
+        region_code -> Text,
+        public_fundraising_qualified -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    recipients (id) {
+        id -> Text,
+        name -> Text,
+        credit_code -> Nullable<Text>,
+        kind -> Text,
+        region_code -> Text,
+        organization -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_keys (key_hash) {
+        key_hash -> Text,
+        key_id -> Text,
+        role -> Text,
+        organization -> Nullable<Text>,
+        recipient -> Nullable<Text>,
+        jurisdiction -> Nullable<Text>,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    entries (organization, seq) {
+        organization -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        occurred_at -> BigInt,
+        recorded_at -> BigInt,
+        canonical -> Text,
+        entry_hash -> Text,
+        prev_entry_hash -> Text,
+        leaf_hash -> Text,
+    }
+}
+
+diesel::table! {
+    entry_private (organization, seq) {
+        organization -> Text,
+        seq -> BigInt,
+        private -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency (key_id, idempotency_key) {
+        key_id -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        response -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    facts (organization, seq) {
+        organization -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        voided_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    campaigns (organization, seq) {
+        organization -> Text,
+        seq -> BigInt,
+        id -> Text,
+        title -> Text,
+        region_code -> Text,
+        public_fundraising -> Bool,
+        record_number -> Nullable<Text>,
+        emergency -> Bool,
+        starts_at -> BigInt,
+        ends_at -> Nullable<BigInt>,
+        voided_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    lots (organization, seq) {
+        organization -> Text,
+        seq -> BigInt,
+        receipt_number -> Text,
+        campaign -> Nullable<Text>,
+        asset_key -> Text,
+        received -> BigInt,
+        allocated -> BigInt,
+        expensed -> BigInt,
+        designated -> Bool,
+        designated_region -> Nullable<Text>,
+        designated_recipient -> Nullable<Text>,
+        source_organization -> Nullable<Text>,
+        source_seq -> Nullable<BigInt>,
+        occurred_at -> BigInt,
+        voided_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    draws (organization, by_seq, donation_seq) {
+        organization -> Text,
+        by_seq -> BigInt,
+        donation_seq -> BigInt,
+        units -> BigInt,
+        expense -> Bool,
+    }
+}
+
+diesel::table! {
+    allocations (organization, seq) {
+        organization -> Text,
+        seq -> BigInt,
+        recipient -> Text,
+        asset_key -> Text,
+        units -> BigInt,
+        disbursed -> BigInt,
+        pool -> Bool,
+        donation_seq -> Nullable<BigInt>,
+        need -> Nullable<Text>,
+        voided_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    disbursements (organization, seq) {
+        organization -> Text,
+        seq -> BigInt,
+        allocation_seq -> BigInt,
+        recipient -> Text,
+        asset_key -> Text,
+        units -> BigInt,
+        acknowledged -> Nullable<BigInt>,
+        used -> BigInt,
+        reference -> Text,
+        voided_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    expenses (organization, seq) {
+        organization -> Text,
+        seq -> BigInt,
+        asset_key -> Text,
+        units -> BigInt,
+        voided_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations, recipients, api_keys, entries, entry_private, idempotency, facts, campaigns, lots, draws,
+    allocations, disbursements, expenses,
+);

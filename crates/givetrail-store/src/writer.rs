@@ -1,0 +1,317 @@
+//! The one path every write takes: a few writer threads, each owning a connection. Requests
+//! for the same organisation always go to the same thread; a thread takes whatever requests are
+//! waiting (up to [`MAX_GROUP`]) and commits them in one transaction, each request inside its
+//! own savepoint, so one durable commit (one fsync) serves many requests and a refused request
+//! writes nothing. Responses are sent only after the commit.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash as _, Hasher};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+
+use chrono::Utc;
+use diesel::connection::Connection;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use givetrail_domain::entry::{Author, Command};
+use givetrail_domain::ledger::Rejection;
+
+use crate::db::{establish, AnyConnection, Backend};
+use crate::log::{append, head, org_context};
+use crate::registry::{self, IdempotentResponse, NewKey, Organization, Recipient};
+use crate::{micros, StoreError};
+
+/// Most requests committed in one transaction.
+pub const MAX_GROUP: usize = 512;
+/// Most requests waiting per writer thread before new ones are refused (503).
+pub const MAX_QUEUE: usize = 20_000;
+/// Most items in one atomic batch.
+pub const MAX_BATCH_ITEMS: usize = 10_000;
+
+/// A write.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Append commands to one organisation's log; `atomic` batches are all-or-nothing.
+    Entries {
+        /// Organisation.
+        org: String,
+        /// Author.
+        author: Author,
+        /// Commands, in order.
+        commands: Vec<Command>,
+        /// Respond with `{"entries": [...]}` rather than the single entry.
+        batch: bool,
+    },
+    /// Register an organisation.
+    Organization(Organization),
+    /// Register a recipient.
+    Recipient(Recipient),
+    /// Create a key (never replayed: a key is shown once).
+    Key(NewKey),
+}
+
+impl Write {
+    fn route(&self) -> &str {
+        match self {
+            Write::Entries { org, .. } => org,
+            _ => "\u{0}registry",
+        }
+    }
+}
+
+/// The `Idempotency-Key` of a request, scoped to the caller's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    /// Public id of the caller's key (or a scope for anonymous callers).
+    pub key_id: String,
+    /// The header's value.
+    pub key: String,
+    /// SHA-256 of method, path and body.
+    pub request_hash: String,
+}
+
+/// A successful write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Written now; 201 with this body.
+    Created(Value),
+    /// A retry: the first response, as stored.
+    Replayed {
+        /// Status of the first response.
+        status: u16,
+        /// Its body.
+        body: String,
+    },
+}
+
+/// Why a write was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// Refused (item index within a batch, when a batch).
+    #[error("refused")]
+    Rejected {
+        /// Index of the refused item in a batch.
+        index: Option<usize>,
+        /// Why.
+        rejection: Rejection<StoreError>,
+    },
+    /// The organisation named in the path does not exist.
+    #[error("organisation {0} not found")]
+    UnknownOrganization(String),
+    /// A registration repeats an existing id or code.
+    #[error("{0}")]
+    Duplicate(String),
+    /// The Idempotency-Key was used before with another request.
+    #[error("the Idempotency-Key was already used with a different request")]
+    IdempotencyMismatch,
+    /// A key creation cannot be replayed (the key is shown once).
+    #[error("a key was already created with this Idempotency-Key; keys are shown only once")]
+    KeyNotReplayable,
+    /// Too many writes are waiting.
+    #[error("too many writes are waiting; retry later")]
+    Overloaded,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for WriteError {
+    fn from(e: diesel::result::Error) -> Self {
+        WriteError::Store(e.into())
+    }
+}
+
+struct Job {
+    write: Write,
+    idempotency: Option<Idempotency>,
+    reply: oneshot::Sender<Result<Outcome, WriteError>>,
+}
+
+/// Handle to the writer threads.
+pub struct Writer {
+    senders: Vec<SyncSender<Job>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Writer {
+    /// Start `threads` writers on `backend` (SQLite always uses one: it has one writer anyway).
+    pub fn start(backend: &Backend, threads: usize) -> Result<Writer, StoreError> {
+        let n = if backend.is_sqlite() { 1 } else { threads.max(1) };
+        let mut senders = Vec::with_capacity(n);
+        let mut handles = Vec::with_capacity(n);
+        for i in 0..n {
+            let conn = establish(backend)?;
+            let (tx, rx) = sync_channel::<Job>(MAX_QUEUE);
+            senders.push(tx);
+            let handle = std::thread::Builder::new()
+                .name(format!("givetrail-writer-{i}"))
+                .spawn(move || run(conn, rx))
+                .map_err(|e| StoreError::Connect(format!("cannot start writer thread: {e}")))?;
+            handles.push(handle);
+        }
+        Ok(Writer { senders, threads: handles })
+    }
+
+    /// Submit a write and wait for its durable outcome.
+    pub async fn submit(&self, write: Write, idempotency: Option<Idempotency>) -> Result<Outcome, WriteError> {
+        let mut h = DefaultHasher::new();
+        write.route().hash(&mut h);
+        let index = (h.finish() % self.senders.len() as u64) as usize;
+        let (reply, rx) = oneshot::channel();
+        match self.senders[index].try_send(Job { write, idempotency, reply }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(WriteError::Overloaded),
+            Err(TrySendError::Disconnected(_)) => return Err(StoreError::Unavailable.into()),
+        }
+        rx.await.map_err(|_| WriteError::Store(StoreError::Unavailable))?
+    }
+
+    /// Stop accepting writes, let the threads finish what is queued, and wait for them.
+    pub fn shutdown(self) {
+        drop(self.senders);
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run(mut conn: AnyConnection, rx: Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_group(&mut conn, group);
+    }
+}
+
+fn commit_group(conn: &mut AnyConnection, group: Vec<Job>) {
+    let mut orgs: Vec<&str> = group
+        .iter()
+        .filter_map(|j| match &j.write {
+            Write::Entries { org, .. } => Some(org.as_str()),
+            _ => None,
+        })
+        .collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    let committed = conn.transaction::<_, WriteError, _>(|c| {
+        lock_logs(c, &orgs)?;
+        let mut results = Vec::with_capacity(group.len());
+        for job in &group {
+            // Each job in its own savepoint: a refusal rolls back only its own changes.
+            let r = c.transaction::<_, WriteError, _>(|c| perform(c, &job.write, job.idempotency.as_ref()));
+            results.push(r);
+        }
+        Ok(results)
+    });
+    match committed {
+        Ok(results) => {
+            for (job, r) in group.into_iter().zip(results) {
+                let _ = job.reply.send(r);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, jobs = group.len(), "write transaction failed");
+            let msg = e.to_string();
+            for job in group {
+                let _ = job.reply.send(Err(StoreError::Corrupt(format!("write transaction failed: {msg}")).into()));
+            }
+        }
+    }
+}
+
+/// On PostgreSQL, serialise writers of the same log across processes (per-organisation advisory
+/// locks taken in a fixed order, so two writers cannot deadlock). SQLite has one writer at a time.
+fn lock_logs(conn: &mut AnyConnection, orgs: &[&str]) -> Result<(), WriteError> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        use diesel::RunQueryDsl;
+        for org in orgs {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('givetrail-log:' || $1))")
+                .bind::<diesel::sql_types::Text, _>(*org)
+                .execute(pg)?;
+        }
+    }
+    Ok(())
+}
+
+fn perform(conn: &mut AnyConnection, write: &Write, idem: Option<&Idempotency>) -> Result<Outcome, WriteError> {
+    // Microsecond precision: what the canonical form says is exactly what the column holds.
+    let now = chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_else(Utc::now);
+    if let Some(i) = idem {
+        if let Some(first) = registry::idempotent(conn, &i.key_id, &i.key)? {
+            if first.request_hash != i.request_hash {
+                return Err(WriteError::IdempotencyMismatch);
+            }
+            if matches!(write, Write::Key(_)) {
+                return Err(WriteError::KeyNotReplayable);
+            }
+            return Ok(Outcome::Replayed { status: first.status, body: first.response });
+        }
+    }
+    let body = match write {
+        Write::Entries { org, author, commands, batch } => {
+            let ctx = org_context(conn, org)?.ok_or_else(|| WriteError::UnknownOrganization(org.clone()))?;
+            let mut h = head(conn, org)?;
+            let mut written = Vec::with_capacity(commands.len());
+            for (i, cmd) in commands.iter().enumerate() {
+                let (entry, next) = append(conn, &ctx, h, author, cmd, now).map_err(|rejection| match rejection {
+                    Rejection::Store(e) => WriteError::Store(e),
+                    other => WriteError::Rejected { index: batch.then_some(i), rejection: other },
+                })?;
+                h = next;
+                written.push(entry);
+            }
+            if *batch {
+                json!({ "entries": written })
+            } else {
+                written.pop().unwrap_or(Value::Null)
+            }
+        }
+        Write::Organization(o) => {
+            let mut o = o.clone();
+            o.created_at = micros(now);
+            registry::insert_organization(conn, &o).map_err(|e| duplicate(e, "an organisation with this id or credit code already exists"))?;
+            serde_json::to_value(&o).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        }
+        Write::Recipient(r) => {
+            let mut r = r.clone();
+            r.created_at = micros(now);
+            registry::insert_recipient(conn, &r).map_err(|e| duplicate(e, "a recipient with this id already exists"))?;
+            serde_json::to_value(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        }
+        Write::Key(k) => {
+            let key_id = registry::insert_key(conn, k, micros(now))?;
+            json!({
+                "key": k.key,
+                "key_id": key_id,
+                "role": k.role,
+                "organization": k.organization,
+                "recipient": k.recipient,
+                "jurisdiction": k.jurisdiction,
+            })
+        }
+    };
+    if let Some(i) = idem {
+        // A key is never stored in clear: remember only that this Idempotency-Key was used.
+        let stored = match write {
+            Write::Key(_) => String::new(),
+            _ => body.to_string(),
+        };
+        let r = IdempotentResponse { request_hash: i.request_hash.clone(), status: 201, response: stored };
+        registry::remember(conn, &i.key_id, &i.key, &r, micros(now))?;
+    }
+    Ok(Outcome::Created(body))
+}
+
+fn duplicate(e: StoreError, message: &str) -> WriteError {
+    if e.is_unique_violation() {
+        WriteError::Duplicate(message.to_owned())
+    } else {
+        WriteError::Store(e)
+    }
+}

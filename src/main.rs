@@ -1,0 +1,250 @@
+//! `givetrail`: the service and its command-line tools.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Parser, Subcommand};
+
+use givetrail_domain::entry::Role;
+use givetrail_domain::ids::{parse_region_prefix, Slug};
+use givetrail_http::AppState;
+use givetrail_store::db::{establish, migrate, pool, Backend};
+use givetrail_store::registry::{self, NewKey};
+use givetrail_store::writer::Writer;
+use givetrail_store::{rebuild, AnyConnection};
+
+#[derive(Parser)]
+#[command(name = "givetrail", version, about = "An append-only, publicly verifiable ledger of charitable donations")]
+struct Cli {
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Db {
+    /// `givetrail.db` (SQLite in the working directory), `sqlite:///path.db`, a path, or `postgres://…`.
+    #[arg(long, env = "GIVETRAIL_DATABASE_URL", default_value = "givetrail.db")]
+    database_url: String,
+}
+
+#[derive(Args, Clone)]
+struct Serve {
+    #[command(flatten)]
+    db: Db,
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "GIVETRAIL_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Writer threads (PostgreSQL; SQLite always has one writer).
+    #[arg(long, default_value_t = 4)]
+    writers: usize,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve(Serve),
+    /// Load fixtures/ into an empty database, then serve it and print the demo keys.
+    Demo {
+        #[command(flatten)]
+        serve: Serve,
+        /// Fixture file to load.
+        #[arg(long, default_value = "fixtures/demo.json")]
+        fixtures: PathBuf,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Recompute derived tables from the log; with --check, only report differences.
+    Rebuild {
+        #[command(flatten)]
+        db: Db,
+        /// Report differences, change nothing; exit 1 if any.
+        #[arg(long)]
+        check: bool,
+        /// Only this organisation.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it, alone, on standard output.
+    Create {
+        #[command(flatten)]
+        db: Db,
+        /// regulator, charity or recipient.
+        #[arg(long)]
+        role: String,
+        /// Organisation of a charity key.
+        #[arg(long)]
+        org: Option<String>,
+        /// Recipient of a recipient key.
+        #[arg(long)]
+        recipient: Option<String>,
+        /// Jurisdiction prefix of a regulator key (empty = national).
+        #[arg(long)]
+        jurisdiction: Option<String>,
+    },
+    /// Revoke a key by its key id (`key_…`).
+    Revoke {
+        #[command(flatten)]
+        db: Db,
+        /// The key id printed when it was created.
+        key_id: String,
+    },
+}
+
+fn open(db: &Db) -> anyhow::Result<(Backend, AnyConnection)> {
+    let backend = Backend::from_url(&db.database_url);
+    let mut conn = establish(&backend)?;
+    migrate(&mut conn)?;
+    Ok((backend, conn))
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logs(cli.log_json);
+    if let Err(e) = run(cli.command) {
+        eprintln!("givetrail: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(s) => serve(s, None),
+        Command::Demo { serve: s, fixtures } => serve(s, Some(fixtures)),
+        Command::Keys { command: KeysCommand::Create { db, role, org, recipient, jurisdiction } } => {
+            let (_, mut conn) = open(&db)?;
+            let role = Role::parse(&role).with_context(|| format!("--role must be regulator, charity or recipient, not {role:?}"))?;
+            let key = match role {
+                Role::Regulator => {
+                    let j = parse_region_prefix(jurisdiction.as_deref().unwrap_or("")).map_err(|e| anyhow::anyhow!("--jurisdiction {e}"))?;
+                    NewKey { key: registry::generate_key(), role, organization: None, recipient: None, jurisdiction: Some(j) }
+                }
+                Role::Charity => {
+                    let org = org.context("a charity key needs --org")?;
+                    Slug::parse(&org).map_err(|e| anyhow::anyhow!("--org {e}"))?;
+                    registry::organization(&mut conn, &org)?.with_context(|| format!("organisation {org} is not registered"))?;
+                    NewKey { key: registry::generate_key(), role, organization: Some(org), recipient: None, jurisdiction: None }
+                }
+                Role::Recipient => {
+                    let r = recipient.context("a recipient key needs --recipient")?;
+                    registry::recipient(&mut conn, &r)?.with_context(|| format!("recipient {r} is not registered"))?;
+                    NewKey { key: registry::generate_key(), role, organization: None, recipient: Some(r), jurisdiction: None }
+                }
+            };
+            let id = registry::insert_key(&mut conn, &key, chrono::Utc::now().timestamp_micros())?;
+            eprintln!("created {} key {id}", role.as_str());
+            println!("{}", key.key);
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Revoke { db, key_id } } => {
+            let (_, mut conn) = open(&db)?;
+            if !registry::revoke_key(&mut conn, &key_id, chrono::Utc::now().timestamp_micros())? {
+                bail!("no active key {key_id}");
+            }
+            eprintln!("revoked {key_id}");
+            Ok(())
+        }
+        Command::Rebuild { db, check, org } => {
+            let (_, mut conn) = open(&db)?;
+            let orgs = match org {
+                Some(o) => vec![o],
+                None => rebuild::organization_ids(&mut conn)?,
+            };
+            let mut differences = 0;
+            for o in &orgs {
+                if check {
+                    let diffs = rebuild::check(&mut conn, o)?;
+                    for d in &diffs {
+                        println!("{d}");
+                    }
+                    differences += diffs.len();
+                } else {
+                    rebuild::rebuild(&mut conn, o)?;
+                }
+            }
+            if check {
+                println!("{} organisation(s) checked, {differences} difference(s)", orgs.len());
+                if differences > 0 {
+                    std::process::exit(1);
+                }
+            } else {
+                println!("{} organisation(s) rebuilt from their logs", orgs.len());
+            }
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", givetrail_http::openapi_json());
+            Ok(())
+        }
+    }
+}
+
+fn serve(s: Serve, fixtures: Option<PathBuf>) -> anyhow::Result<()> {
+    let (backend, mut conn) = open(&s.db)?;
+    let writer = Arc::new(Writer::start(&backend, s.writers)?);
+    let state = AppState { read: pool(&backend, 8)?, writer: writer.clone() };
+    let listener = TcpListener::bind(&s.bind).with_context(|| format!("cannot listen on {}", s.bind))?;
+    let addr = listener.local_addr()?;
+    let demo_keys = match &fixtures {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let fixture: givetrail_http::fixtures::Fixture =
+                serde_json::from_str(&text).with_context(|| format!("{} is not a valid fixture file", path.display()))?;
+            Some((fixture, rebuild::organization_ids(&mut conn)?.is_empty()))
+        }
+        None => None,
+    };
+    drop(conn);
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        if let Some((fixture, empty)) = &demo_keys {
+            if *empty {
+                let n = givetrail_http::fixtures::load(&state, fixture).await.map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
+                eprintln!("loaded {n} demo requests from fixtures");
+            } else {
+                eprintln!("database already holds data; demo fixtures not loaded again");
+            }
+        }
+        let server = givetrail_http::server(state, listener)?;
+        println!("givetrail listening on http://{addr} ({})", backend.describe());
+        if let Some((fixture, _)) = &demo_keys {
+            println!("demo keys (for trying the API; never use them in production):");
+            for k in &fixture.keys {
+                let subject = k.organization.clone().or(k.recipient.clone()).or(k.jurisdiction.clone().map(|j| if j.is_empty() { "national".into() } else { format!("jurisdiction {j}") })).unwrap_or_default();
+                println!("  {:<10} {:<34} {}", k.role.as_str(), subject, k.key);
+            }
+        }
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        server.await?;
+        anyhow::Ok(())
+    })?;
+    // Actix has finished in-flight requests; let the writer commit what is queued, then stop.
+    if let Ok(w) = Arc::try_unwrap(writer) {
+        w.shutdown();
+    }
+    Ok(())
+}
