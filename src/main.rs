@@ -16,7 +16,11 @@ use givetrail_store::writer::Writer;
 use givetrail_store::{rebuild, AnyConnection};
 
 #[derive(Parser)]
-#[command(name = "givetrail", version, about = "An append-only, publicly verifiable ledger of charitable donations")]
+#[command(
+    name = "givetrail",
+    version,
+    about = "An append-only, publicly verifiable ledger of charitable donations"
+)]
 struct Cli {
     /// Log as JSON lines instead of text.
     #[arg(long, global = true)]
@@ -121,8 +125,11 @@ fn main() {
 }
 
 fn init_logs(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -134,24 +141,56 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(s) => serve(s, None),
         Command::Demo { serve: s, fixtures } => serve(s, Some(fixtures)),
-        Command::Keys { command: KeysCommand::Create { db, role, org, recipient, jurisdiction } } => {
+        Command::Keys {
+            command:
+                KeysCommand::Create {
+                    db,
+                    role,
+                    org,
+                    recipient,
+                    jurisdiction,
+                },
+        } => {
             let (_, mut conn) = open(&db)?;
-            let role = Role::parse(&role).with_context(|| format!("--role must be regulator, charity or recipient, not {role:?}"))?;
+            let role = Role::parse(&role).with_context(|| {
+                format!("--role must be regulator, charity or recipient, not {role:?}")
+            })?;
             let key = match role {
                 Role::Regulator => {
-                    let j = parse_region_prefix(jurisdiction.as_deref().unwrap_or("")).map_err(|e| anyhow::anyhow!("--jurisdiction {e}"))?;
-                    NewKey { key: registry::generate_key(), role, organization: None, recipient: None, jurisdiction: Some(j) }
+                    let j = parse_region_prefix(jurisdiction.as_deref().unwrap_or(""))
+                        .map_err(|e| anyhow::anyhow!("--jurisdiction {e}"))?;
+                    NewKey {
+                        key: registry::generate_key(),
+                        role,
+                        organization: None,
+                        recipient: None,
+                        jurisdiction: Some(j),
+                    }
                 }
                 Role::Charity => {
                     let org = org.context("a charity key needs --org")?;
                     Slug::parse(&org).map_err(|e| anyhow::anyhow!("--org {e}"))?;
-                    registry::organization(&mut conn, &org)?.with_context(|| format!("organisation {org} is not registered"))?;
-                    NewKey { key: registry::generate_key(), role, organization: Some(org), recipient: None, jurisdiction: None }
+                    registry::organization(&mut conn, &org)?
+                        .with_context(|| format!("organisation {org} is not registered"))?;
+                    NewKey {
+                        key: registry::generate_key(),
+                        role,
+                        organization: Some(org),
+                        recipient: None,
+                        jurisdiction: None,
+                    }
                 }
                 Role::Recipient => {
                     let r = recipient.context("a recipient key needs --recipient")?;
-                    registry::recipient(&mut conn, &r)?.with_context(|| format!("recipient {r} is not registered"))?;
-                    NewKey { key: registry::generate_key(), role, organization: None, recipient: Some(r), jurisdiction: None }
+                    registry::recipient(&mut conn, &r)?
+                        .with_context(|| format!("recipient {r} is not registered"))?;
+                    NewKey {
+                        key: registry::generate_key(),
+                        role,
+                        organization: None,
+                        recipient: Some(r),
+                        jurisdiction: None,
+                    }
                 }
             };
             let id = registry::insert_key(&mut conn, &key, chrono::Utc::now().timestamp_micros())?;
@@ -159,7 +198,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("{}", key.key);
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Revoke { db, key_id } } => {
+        Command::Keys {
+            command: KeysCommand::Revoke { db, key_id },
+        } => {
             let (_, mut conn) = open(&db)?;
             if !registry::revoke_key(&mut conn, &key_id, chrono::Utc::now().timestamp_micros())? {
                 bail!("no active key {key_id}");
@@ -186,7 +227,10 @@ fn run(command: Command) -> anyhow::Result<()> {
                 }
             }
             if check {
-                println!("{} organisation(s) checked, {differences} difference(s)", orgs.len());
+                println!(
+                    "{} organisation(s) checked, {differences} difference(s)",
+                    orgs.len()
+                );
                 if differences > 0 {
                     std::process::exit(1);
                 }
@@ -205,14 +249,19 @@ fn run(command: Command) -> anyhow::Result<()> {
 fn serve(s: Serve, fixtures: Option<PathBuf>) -> anyhow::Result<()> {
     let (backend, mut conn) = open(&s.db)?;
     let writer = Arc::new(Writer::start(&backend, s.writers)?);
-    let state = AppState { read: pool(&backend, 8)?, writer: writer.clone() };
-    let listener = TcpListener::bind(&s.bind).with_context(|| format!("cannot listen on {}", s.bind))?;
+    let state = AppState {
+        read: pool(&backend, 8)?,
+        writer: writer.clone(),
+    };
+    let listener =
+        TcpListener::bind(&s.bind).with_context(|| format!("cannot listen on {}", s.bind))?;
     let addr = listener.local_addr()?;
     let demo_keys = match &fixtures {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let fixture: givetrail_http::fixtures::Fixture =
-                serde_json::from_str(&text).with_context(|| format!("{} is not a valid fixture file", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let fixture: givetrail_http::fixtures::Fixture = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a valid fixture file", path.display()))?;
             Some((fixture, rebuild::organization_ids(&mut conn)?.is_empty()))
         }
         None => None,
@@ -222,18 +271,34 @@ fn serve(s: Serve, fixtures: Option<PathBuf>) -> anyhow::Result<()> {
     system.block_on(async move {
         if let Some((fixture, empty)) = &demo_keys {
             if *empty {
-                let n = givetrail_http::fixtures::load(&state, fixture).await.map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
+                let n = givetrail_http::fixtures::load(&state, fixture)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
                 eprintln!("loaded {n} demo requests from fixtures");
             } else {
                 eprintln!("database already holds data; demo fixtures not loaded again");
             }
         }
         let server = givetrail_http::server(state, listener)?;
-        println!("givetrail listening on http://{addr} ({})", backend.describe());
+        println!(
+            "givetrail listening on http://{addr} ({})",
+            backend.describe()
+        );
         if let Some((fixture, _)) = &demo_keys {
             println!("demo keys (for trying the API; never use them in production):");
             for k in &fixture.keys {
-                let subject = k.organization.clone().or(k.recipient.clone()).or(k.jurisdiction.clone().map(|j| if j.is_empty() { "national".into() } else { format!("jurisdiction {j}") })).unwrap_or_default();
+                let subject = k
+                    .organization
+                    .clone()
+                    .or(k.recipient.clone())
+                    .or(k.jurisdiction.clone().map(|j| {
+                        if j.is_empty() {
+                            "national".into()
+                        } else {
+                            format!("jurisdiction {j}")
+                        }
+                    }))
+                    .unwrap_or_default();
                 println!("  {:<10} {:<34} {}", k.role.as_str(), subject, k.key);
             }
         }

@@ -23,8 +23,20 @@ pub const MAX_GOODS_TEXT: usize = 200;
 
 /// ISO 4217 currencies accepted, with their minor-unit exponent.
 const CURRENCIES: &[(&str, u32)] = &[
-    ("AUD", 2), ("CAD", 2), ("CHF", 2), ("CNY", 2), ("EUR", 2), ("GBP", 2), ("HKD", 2),
-    ("JPY", 0), ("KRW", 0), ("MOP", 2), ("NZD", 2), ("SGD", 2), ("TWD", 2), ("USD", 2),
+    ("AUD", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CNY", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("HKD", 2),
+    ("JPY", 0),
+    ("KRW", 0),
+    ("MOP", 2),
+    ("NZD", 2),
+    ("SGD", 2),
+    ("TWD", 2),
+    ("USD", 2),
 ];
 
 /// An ISO 4217 currency this ledger knows the minor unit of.
@@ -40,7 +52,10 @@ impl Currency {
         CURRENCIES
             .iter()
             .find(|(c, _)| *c == code)
-            .map(|(code, exponent)| Self { code, exponent: *exponent })
+            .map(|(code, exponent)| Self {
+                code,
+                exponent: *exponent,
+            })
             .ok_or_else(|| format!("unknown ISO 4217 currency '{code}'"))
     }
 
@@ -313,8 +328,8 @@ pub struct MoneyWire {
 impl MoneyWire {
     /// Parse into [`Money`].
     pub fn parse(&self) -> Result<Money, ValidationError> {
-        let currency = Currency::parse(&self.currency)
-            .map_err(|m| ValidationError::field("currency", m))?;
+        let currency =
+            Currency::parse(&self.currency).map_err(|m| ValidationError::field("currency", m))?;
         let units = parse_units(&self.amount, currency.exponent())
             .map_err(|m| ValidationError::field("amount", m))?;
         Ok(Money { currency, units })
@@ -337,7 +352,10 @@ fn goods_text(field: &str, value: &str, required: bool) -> Result<String, FieldE
         return Err(FieldError::new(field, "must not be empty"));
     }
     if v.chars().count() > MAX_GOODS_TEXT {
-        return Err(FieldError::new(field, format!("must be at most {MAX_GOODS_TEXT} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {MAX_GOODS_TEXT} characters"),
+        ));
     }
     Ok(v.to_owned())
 }
@@ -361,9 +379,15 @@ impl AssetWire {
                 declared_value,
             } => {
                 let mut errors = Vec::new();
-                let item = goods_text("item", item, true).map_err(|e| errors.push(e)).ok();
-                let spec = goods_text("spec", spec, false).map_err(|e| errors.push(e)).ok();
-                let unit = goods_text("unit", unit, true).map_err(|e| errors.push(e)).ok();
+                let item = goods_text("item", item, true)
+                    .map_err(|e| errors.push(e))
+                    .ok();
+                let spec = goods_text("spec", spec, false)
+                    .map_err(|e| errors.push(e))
+                    .ok();
+                let unit = goods_text("unit", unit, true)
+                    .map_err(|e| errors.push(e))
+                    .ok();
                 let units = parse_units(quantity, GOODS_SCALE)
                     .map_err(|m| errors.push(FieldError::new("quantity", m)))
                     .ok();
@@ -375,11 +399,13 @@ impl AssetWire {
                     None => None,
                 };
                 match (item, spec, unit, units) {
-                    (Some(item), Some(spec), Some(unit), Some(units)) if errors.is_empty() => Ok(Asset::Goods {
-                        kind: GoodsKind { item, spec, unit },
-                        units,
-                        declared_value,
-                    }),
+                    (Some(item), Some(spec), Some(unit), Some(units)) if errors.is_empty() => {
+                        Ok(Asset::Goods {
+                            kind: GoodsKind { item, spec, unit },
+                            units,
+                            declared_value,
+                        })
+                    }
                     _ => Err(ValidationError(errors)),
                 }
             }
@@ -436,9 +462,17 @@ mod tests {
 
     #[test]
     fn currency_decimals_are_enforced() {
-        let jpy = MoneyWire { kind: MoneyTag::Money, amount: "10.5".into(), currency: "JPY".into() };
+        let jpy = MoneyWire {
+            kind: MoneyTag::Money,
+            amount: "10.5".into(),
+            currency: "JPY".into(),
+        };
         assert_eq!(jpy.parse().unwrap_err().0[0].field, "amount");
-        let xxx = MoneyWire { kind: MoneyTag::Money, amount: "10".into(), currency: "XXX".into() };
+        let xxx = MoneyWire {
+            kind: MoneyTag::Money,
+            amount: "10".into(),
+            currency: "XXX".into(),
+        };
         assert_eq!(xxx.parse().unwrap_err().0[0].field, "currency");
     }
 

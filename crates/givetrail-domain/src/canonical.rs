@@ -15,7 +15,8 @@ pub const HASH_FIELDS: [&str; 3] = ["entry_hash", "prev_entry_hash", "leaf_hash"
 pub fn jcs(value: &serde_json::Value) -> String {
     // Entries hold only strings, booleans, null and integers; JCS of those cannot fail, and a
     // serializer error here would be a bug in this crate, not bad input.
-    serde_json_canonicalizer::to_string(value).unwrap_or_else(|e| panic!("JCS of a JSON value failed: {e}"))
+    serde_json_canonicalizer::to_string(value)
+        .unwrap_or_else(|e| panic!("JCS of a JSON value failed: {e}"))
 }
 
 /// Canonical form of a public entry object: JCS without the hash fields.
@@ -62,7 +63,10 @@ mod tests {
     #[test]
     fn canonical_form_sorts_keys_and_drops_hashes() {
         let v = serde_json::json!({"seq": 2, "body": {"b": "1", "a": "中"}, "entry_hash": "x", "leaf_hash": "y"});
-        assert_eq!(canonical_entry(&v), r#"{"body":{"a":"中","b":"1"},"seq":2}"#);
+        assert_eq!(
+            canonical_entry(&v),
+            r#"{"body":{"a":"中","b":"1"},"seq":2}"#
+        );
     }
 
     #[test]

@@ -684,6 +684,10 @@ pub struct CorrectionBody {
     #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
     #[schema(value_type = Option<Object>)]
     pub replacement: Option<Box<Fact>>,
+    /// When the replacement fact happened: the corrected entry's date unless the correction
+    /// states another (a changed date is visible here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement_occurred_at: Option<DateTime<Utc>>,
 }
 
 /// A fact of the ledger: the public body of an entry, typed. Read back with [`Fact::from_body`].
@@ -730,14 +734,14 @@ impl Fact {
             EntryKind::DonationReceived => Fact::Donation(serde_json::from_value(body)?),
             EntryKind::AllocationMade => Fact::Allocation(serde_json::from_value(body)?),
             EntryKind::DisbursementMade => Fact::Disbursement(serde_json::from_value(body)?),
-            EntryKind::AcknowledgementRecorded => Fact::Acknowledgement(serde_json::from_value(body)?),
+            EntryKind::AcknowledgementRecorded => {
+                Fact::Acknowledgement(serde_json::from_value(body)?)
+            }
             EntryKind::UsageReported => Fact::Usage(serde_json::from_value(body)?),
             EntryKind::ExpenseRecorded => Fact::Expense(serde_json::from_value(body)?),
             EntryKind::EntryCorrected => {
                 let mut body = body;
-                let replacement = body
-                    .as_object_mut()
-                    .and_then(|o| o.remove("replacement"));
+                let replacement = body.as_object_mut().and_then(|o| o.remove("replacement"));
                 let mut c: CorrectionBody = serde_json::from_value(body)?;
                 if let Some(r) = replacement {
                     c.replacement = Some(Box::new(Fact::from_body(c.corrected_kind, r)?));

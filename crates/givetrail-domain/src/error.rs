@@ -103,7 +103,9 @@ impl RuleError {
     /// The field the error concerns.
     pub fn field(&self) -> &str {
         match self {
-            Self::NotFound { field, .. } | Self::Conflict { field, .. } | Self::Refused { field, .. } => field,
+            Self::NotFound { field, .. }
+            | Self::Conflict { field, .. }
+            | Self::Refused { field, .. } => field,
         }
     }
 }

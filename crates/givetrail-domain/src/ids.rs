@@ -121,7 +121,9 @@ pub fn parse_region_prefix(s: &str) -> Result<String, String> {
 }
 
 const CREDIT_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const CREDIT_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const CREDIT_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// An 18-character unified social credit code (GB 32100-2015) whose check character is correct.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -174,7 +176,12 @@ fn check_value(first17: &[u32]) -> u32 {
 pub fn credit_code_check_char(first17: &str) -> Option<char> {
     let values: Option<Vec<u32>> = first17
         .bytes()
-        .map(|b| CREDIT_ALPHABET.iter().position(|c| *c == b).map(|v| v as u32))
+        .map(|b| {
+            CREDIT_ALPHABET
+                .iter()
+                .position(|c| *c == b)
+                .map(|v| v as u32)
+        })
         .collect();
     let values = values?;
     (values.len() == 17).then(|| char::from(CREDIT_ALPHABET[check_value(&values) as usize]))

@@ -158,6 +158,8 @@ pub struct FactInfo {
     pub kind: EntryKind,
     /// Not voided.
     pub live: bool,
+    /// When the fact happened (a replacement's own date).
+    pub occurred_at: DateTime<Utc>,
 }
 
 /// A draw of units from a lot by an allocation or expense.
@@ -176,12 +178,14 @@ pub struct DrawState {
 /// A change to the derived state of one organisation's books.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    /// Record that a fact of `kind` lives at `seq`.
+    /// Record that a fact of `kind`, which happened at `at`, lives at `seq`.
     Fact {
         /// Seq.
         seq: Seq,
         /// Kind.
         kind: EntryKind,
+        /// When it happened.
+        at: DateTime<Utc>,
     },
     /// A campaign opened.
     OpenCampaign(CampaignState, CampaignBody),
@@ -258,7 +262,10 @@ pub trait Books {
     /// allocation, acknowledgements or usage of a disbursement, donations of a campaign).
     fn live_dependants(&mut self, seq: Seq) -> Result<i64, Self::Error>;
     /// A disbursement in another organisation's log.
-    fn foreign_disbursement(&mut self, source: &SourceDisbursement) -> Result<Option<ForeignDisbursement>, Self::Error>;
+    fn foreign_disbursement(
+        &mut self,
+        source: &SourceDisbursement,
+    ) -> Result<Option<ForeignDisbursement>, Self::Error>;
     /// Whether a live donation already names this source disbursement.
     fn source_recorded(&mut self, source: &SourceDisbursement) -> Result<bool, Self::Error>;
     /// Apply a change.
@@ -328,10 +335,16 @@ fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String, 
         return Err(FieldError::new(field, "must not be empty"));
     }
     if v.chars().count() > max {
-        return Err(FieldError::new(field, format!("must be at most {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(v.to_owned())
 }
@@ -352,7 +365,11 @@ fn asset(field: &str, wire: &AssetWire) -> Result<Asset, ValidationError> {
     wire.parse().map_err(|e| e.under(field))
 }
 
-fn check_occurred_at(ctx: &Context<'_>, at: DateTime<Utc>, field: &str) -> Result<(), ValidationError> {
+fn check_occurred_at(
+    ctx: &Context<'_>,
+    at: DateTime<Utc>,
+    field: &str,
+) -> Result<(), ValidationError> {
     if at > ctx.now + Duration::seconds(MAX_CLOCK_SKEW_SECONDS) {
         return Err(ValidationError::field(field, "must not be in the future"));
     }
@@ -363,7 +380,10 @@ fn same_asset(field: &str, expected: &AssetKey, got: &Asset) -> Result<(), RuleE
     if &got.key() != expected {
         return Err(RuleError::refused(
             field,
-            format!("asset must be {expected}, the asset of the referenced entry, not {}", got.key()),
+            format!(
+                "asset must be {expected}, the asset of the referenced entry, not {}",
+                got.key()
+            ),
         ));
     }
     Ok(())
@@ -373,7 +393,12 @@ fn same_asset(field: &str, expected: &AssetKey, got: &Asset) -> Result<(), RuleE
 ///
 /// On `Err`, `books` may hold part of the changes (a correction applies its void before deciding its
 /// replacement): the caller runs this inside a transaction and rolls back on error.
-pub fn execute<B: Books>(books: &mut B, ctx: &mut Context<'_>, seq: Seq, cmd: &Command) -> Res<Decision, B::Error> {
+pub fn execute<B: Books>(
+    books: &mut B,
+    ctx: &mut Context<'_>,
+    seq: Seq,
+    cmd: &Command,
+) -> Res<Decision, B::Error> {
     check_occurred_at(ctx, cmd.occurred_at(), "occurred_at")?;
     if let Command::Correction(c) = cmd {
         return correct(books, ctx, seq, c);
@@ -397,7 +422,11 @@ fn draw_units<E>(key: &AssetKey, d: &Draw) -> Res<i64, E> {
 
 /// The changes a fact makes (without voids), from its public body alone.
 fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<Vec<Change>, E> {
-    let mut out = vec![Change::Fact { seq, kind: fact.kind() }];
+    let mut out = vec![Change::Fact {
+        seq,
+        kind: fact.kind(),
+        at,
+    }];
     match fact {
         Fact::Campaign(b) => out.push(Change::OpenCampaign(
             CampaignState {
@@ -415,7 +444,11 @@ fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<Vec<Change>,
             let (key, units) = units_of("asset", &b.asset)?;
             let designation = match &b.restriction {
                 RestrictionWire::None => None,
-                RestrictionWire::Designated { region_code, recipient, .. } => Some(Designation {
+                RestrictionWire::Designated {
+                    region_code,
+                    recipient,
+                    ..
+                } => Some(Designation {
                     region_code: region_code.clone(),
                     recipient: recipient.clone(),
                 }),
@@ -477,11 +510,19 @@ fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<Vec<Change>,
         }
         Fact::Acknowledgement(b) => {
             let (_, units) = units_of("asset", &b.asset)?;
-            out.push(Change::Acknowledge { seq, disbursement: b.disbursement, units });
+            out.push(Change::Acknowledge {
+                seq,
+                disbursement: b.disbursement,
+                units,
+            });
         }
         Fact::Usage(b) => {
             let (_, units) = units_of("asset", &b.asset)?;
-            out.push(Change::Use { seq, disbursement: b.disbursement, units });
+            out.push(Change::Use {
+                seq,
+                disbursement: b.disbursement,
+                units,
+            });
         }
         Fact::Expense(b) => {
             let (key, units) = units_of("asset", &b.asset)?;
@@ -493,7 +534,11 @@ fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<Vec<Change>,
                     expense: true,
                 }));
             }
-            out.push(Change::AddExpense { seq, asset: key, units });
+            out.push(Change::AddExpense {
+                seq,
+                asset: key,
+                units,
+            });
         }
         Fact::Correction(_) => {}
     }
@@ -502,16 +547,28 @@ fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<Vec<Change>,
 
 /// Apply a fact already in the log, at `seq`, that happened at `at` (for rebuilding derived
 /// state from the log). No rule is re-checked: the fact was decided when it was written.
-pub fn replay<B: Books>(books: &mut B, seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<(), B::Error> {
-    let fact = match fact {
+pub fn replay<B: Books>(
+    books: &mut B,
+    seq: Seq,
+    at: DateTime<Utc>,
+    fact: &Fact,
+) -> Res<(), B::Error> {
+    let (fact, at) = match fact {
         Fact::Correction(c) => {
             void(books, c.corrects, seq)?;
             match &c.replacement {
-                Some(r) => r.as_ref(),
-                None => return Ok(()),
+                Some(r) => (r.as_ref(), c.replacement_occurred_at.unwrap_or(at)),
+                None => {
+                    let notice = Change::Fact {
+                        seq,
+                        kind: EntryKind::EntryCorrected,
+                        at,
+                    };
+                    return store(books.apply(notice));
+                }
             }
         }
-        other => other,
+        other => (other, at),
     };
     for change in fact_changes(seq, at, fact)? {
         store(books.apply(change))?;
@@ -520,8 +577,13 @@ pub fn replay<B: Books>(books: &mut B, seq: Seq, at: DateTime<Utc>, fact: &Fact)
 }
 
 fn void<B: Books>(books: &mut B, target: Seq, by: Seq) -> Res<(), B::Error> {
-    let info = store(books.fact(target))?.ok_or_else(|| RuleError::not_found("corrects", format!("entry {target}")))?;
-    store(books.apply(Change::Void { seq: target, kind: info.kind, by }))
+    let info = store(books.fact(target))?
+        .ok_or_else(|| RuleError::not_found("corrects", format!("entry {target}")))?;
+    store(books.apply(Change::Void {
+        seq: target,
+        kind: info.kind,
+        by,
+    }))
 }
 
 const CORRECTABLE: [EntryKind; 5] = [
@@ -532,17 +594,39 @@ const CORRECTABLE: [EntryKind; 5] = [
     EntryKind::ExpenseRecorded,
 ];
 
-fn correct<B: Books>(books: &mut B, ctx: &mut Context<'_>, seq: Seq, c: &CorrectionRequest) -> Res<Decision, B::Error> {
+fn correct<B: Books>(
+    books: &mut B,
+    ctx: &mut Context<'_>,
+    seq: Seq,
+    c: &CorrectionRequest,
+) -> Res<Decision, B::Error> {
     let reason = text("reason", &c.reason, MAX_TEXT, true).map_err(ValidationError::from)?;
     let info = store(books.fact(c.corrects))?
         .ok_or_else(|| RuleError::not_found("corrects", format!("entry {}", c.corrects)))?;
     if !info.live {
-        return Err(RuleError::refused("corrects", format!("entry {} has already been corrected", c.corrects)).into());
+        return Err(RuleError::refused(
+            "corrects",
+            format!("entry {} has already been corrected", c.corrects),
+        )
+        .into());
+    }
+    if info.kind == EntryKind::EntryCorrected {
+        return Err(RuleError::refused(
+            "corrects",
+            format!(
+                "entry {} is a correction notice; correct the entry it corrected instead",
+                c.corrects
+            ),
+        )
+        .into());
     }
     if !CORRECTABLE.contains(&info.kind) {
         return Err(RuleError::refused(
             "corrects",
-            format!("a {} entry is the recipient's statement and cannot be corrected by the charity", info.kind.as_str()),
+            format!(
+                "a {} entry is the recipient's statement and cannot be corrected by the charity",
+                info.kind.as_str()
+            ),
         )
         .into());
     }
@@ -560,18 +644,35 @@ fn correct<B: Books>(books: &mut B, ctx: &mut Context<'_>, seq: Seq, c: &Correct
     // The replacement is parsed before anything changes, so a malformed one changes nothing.
     let replacement_cmd = match &c.replacement {
         None => None,
-        Some(body) => Some(parse_replacement(info.kind, body, c.occurred_at)?),
+        // A replacement keeps the date of the fact it replaces unless it says otherwise, so
+        // fixing a typo neither re-dates a gift nor moves it in the oldest-first queue.
+        Some(body) => Some(parse_replacement(info.kind, body, info.occurred_at)?),
     };
-    store(books.apply(Change::Void { seq: c.corrects, kind: info.kind, by: seq }))?;
+    let replacement_at = replacement_cmd.as_ref().map(Command::occurred_at);
+    if let Some(at) = replacement_at {
+        check_occurred_at(ctx, at, "replacement.occurred_at")?;
+    }
+    store(books.apply(Change::Void {
+        seq: c.corrects,
+        kind: info.kind,
+        by: seq,
+    }))?;
     let mut private = PrivateValues::default();
     let replacement = match replacement_cmd {
-        None => None,
+        None => {
+            store(books.apply(Change::Fact {
+                seq,
+                kind: EntryKind::EntryCorrected,
+                at: c.occurred_at,
+            }))?;
+            None
+        }
         Some(cmd) => {
             let d = decide(books, ctx, seq, &cmd).map_err(|e| match e {
                 Rejection::Invalid(v) => Rejection::Invalid(v.under("replacement")),
                 other => other,
             })?;
-            for change in fact_changes(seq, c.occurred_at, &d.fact)? {
+            for change in fact_changes(seq, cmd.occurred_at(), &d.fact)? {
                 store(books.apply(change))?;
             }
             private = d.private;
@@ -579,23 +680,40 @@ fn correct<B: Books>(books: &mut B, ctx: &mut Context<'_>, seq: Seq, c: &Correct
         }
     };
     Ok(Decision {
-        fact: Fact::Correction(CorrectionBody { corrects: c.corrects, corrected_kind: info.kind, reason, replacement }),
+        fact: Fact::Correction(CorrectionBody {
+            corrects: c.corrects,
+            corrected_kind: info.kind,
+            reason,
+            replacement,
+            replacement_occurred_at: replacement_at,
+        }),
         private,
     })
 }
 
-fn parse_replacement(kind: EntryKind, body: &serde_json::Value, at: DateTime<Utc>) -> Result<Command, ValidationError> {
+fn parse_replacement(
+    kind: EntryKind,
+    body: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<Command, ValidationError> {
     let mut body = body.clone();
     let Some(obj) = body.as_object_mut() else {
         return Err(ValidationError::field("replacement", "must be an object"));
     };
-    obj.entry("occurred_at").or_insert_with(|| serde_json::Value::String(at.to_rfc3339()));
+    obj.entry("occurred_at")
+        .or_insert_with(|| serde_json::Value::String(at.to_rfc3339()));
     let bad = |e: serde_json::Error| ValidationError::field("replacement", e.to_string());
     Ok(match kind {
         EntryKind::CampaignOpened => Command::Campaign(serde_json::from_value(body).map_err(bad)?),
-        EntryKind::DonationReceived => Command::Donation(serde_json::from_value(body).map_err(bad)?),
-        EntryKind::AllocationMade => Command::Allocation(serde_json::from_value(body).map_err(bad)?),
-        EntryKind::DisbursementMade => Command::Disbursement(serde_json::from_value(body).map_err(bad)?),
+        EntryKind::DonationReceived => {
+            Command::Donation(serde_json::from_value(body).map_err(bad)?)
+        }
+        EntryKind::AllocationMade => {
+            Command::Allocation(serde_json::from_value(body).map_err(bad)?)
+        }
+        EntryKind::DisbursementMade => {
+            Command::Disbursement(serde_json::from_value(body).map_err(bad)?)
+        }
         EntryKind::ExpenseRecorded => Command::Expense(serde_json::from_value(body).map_err(bad)?),
         other => {
             return Err(ValidationError::field(
@@ -606,7 +724,12 @@ fn parse_replacement(kind: EntryKind, body: &serde_json::Value, at: DateTime<Utc
     })
 }
 
-fn decide<B: Books>(books: &mut B, ctx: &mut Context<'_>, seq: Seq, cmd: &Command) -> Res<Decision, B::Error> {
+fn decide<B: Books>(
+    books: &mut B,
+    ctx: &mut Context<'_>,
+    seq: Seq,
+    cmd: &Command,
+) -> Res<Decision, B::Error> {
     let _ = seq;
     match cmd {
         Command::Campaign(r) => decide_campaign(books, ctx, r),
@@ -616,15 +739,26 @@ fn decide<B: Books>(books: &mut B, ctx: &mut Context<'_>, seq: Seq, cmd: &Comman
         Command::Acknowledgement(r) => decide_acknowledgement(books, ctx, r),
         Command::Usage(r) => decide_usage(books, ctx, r),
         Command::Expense(r) => decide_expense(books, r),
-        Command::Correction(_) => Err(ValidationError::field("replacement", "a correction cannot replace with a correction").into()),
+        Command::Correction(_) => Err(ValidationError::field(
+            "replacement",
+            "a correction cannot replace with a correction",
+        )
+        .into()),
     }
 }
 
 fn public(fact: Fact) -> Decision {
-    Decision { fact, private: PrivateValues::default() }
+    Decision {
+        fact,
+        private: PrivateValues::default(),
+    }
 }
 
-fn decide_campaign<B: Books>(books: &mut B, ctx: &Context<'_>, r: &CampaignRequest) -> Res<Decision, B::Error> {
+fn decide_campaign<B: Books>(
+    books: &mut B,
+    ctx: &Context<'_>,
+    r: &CampaignRequest,
+) -> Res<Decision, B::Error> {
     let mut errors = Vec::new();
     let title = collect(&mut errors, text("title", &r.title, MAX_SHORT_TEXT, true));
     let purpose = collect(&mut errors, text("purpose", &r.purpose, MAX_TEXT, false));
@@ -647,19 +781,30 @@ fn decide_campaign<B: Books>(books: &mut B, ctx: &Context<'_>, r: &CampaignReque
     finish(errors)?;
     if r.public_fundraising {
         if record_number.is_none() {
-            return Err(RuleError::refused("record_number", "a campaign raising from the public needs its fundraising-plan record number").into());
+            return Err(RuleError::refused(
+                "record_number",
+                "a campaign raising from the public needs its fundraising-plan record number",
+            )
+            .into());
         }
         if !ctx.org.public_fundraising_qualified {
             return Err(RuleError::refused(
                 "public_fundraising",
-                format!("organisation {} is not qualified for public fundraising", ctx.org.id),
+                format!(
+                    "organisation {} is not qualified for public fundraising",
+                    ctx.org.id
+                ),
             )
             .into());
         }
     }
     if let Some(c) = store(books.campaign(&r.id))? {
         if c.live {
-            return Err(RuleError::Conflict { field: "id".into(), message: format!("campaign {} already exists", r.id) }.into());
+            return Err(RuleError::Conflict {
+                field: "id".into(),
+                message: format!("campaign {} already exists", r.id),
+            }
+            .into());
         }
     }
     Ok(public(Fact::Campaign(CampaignBody {
@@ -676,24 +821,50 @@ fn decide_campaign<B: Books>(books: &mut B, ctx: &Context<'_>, r: &CampaignReque
     })))
 }
 
-fn decide_donation<B: Books>(books: &mut B, ctx: &mut Context<'_>, r: &DonationRequest) -> Res<Decision, B::Error> {
+fn decide_donation<B: Books>(
+    books: &mut B,
+    ctx: &mut Context<'_>,
+    r: &DonationRequest,
+) -> Res<Decision, B::Error> {
     let mut errors = Vec::new();
-    let receipt = collect(&mut errors, text("receipt_number", &r.receipt_number, MAX_SHORT_TEXT, true));
-    let name = collect(&mut errors, text("donor.name", &r.donor.name, MAX_SHORT_TEXT, true));
+    let receipt = collect(
+        &mut errors,
+        text("receipt_number", &r.receipt_number, MAX_SHORT_TEXT, true),
+    );
+    let name = collect(
+        &mut errors,
+        text("donor.name", &r.donor.name, MAX_SHORT_TEXT, true),
+    );
     let public_name = match &r.donor.public_name {
-        Some(n) => collect(&mut errors, text("donor.public_name", n, MAX_SHORT_TEXT, true)),
+        Some(n) => collect(
+            &mut errors,
+            text("donor.public_name", n, MAX_SHORT_TEXT, true),
+        ),
         None => None,
     };
     let contact = match &r.donor.contact {
-        Some(c) => collect(&mut errors, text("donor.contact", c, MAX_SHORT_TEXT, false)).filter(|c| !c.is_empty()),
+        Some(c) => collect(&mut errors, text("donor.contact", c, MAX_SHORT_TEXT, false))
+            .filter(|c| !c.is_empty()),
         None => None,
     };
-    let parsed = asset("asset", &r.asset).map_err(|e| errors.extend(e.0)).ok();
-    if let RestrictionWire::Designated { region_code: None, recipient: None, .. } = &r.restriction {
-        errors.push(FieldError::new("restriction", "a designation names a region_code, a recipient, or both"));
+    let parsed = asset("asset", &r.asset)
+        .map_err(|e| errors.extend(e.0))
+        .ok();
+    if let RestrictionWire::Designated {
+        region_code: None,
+        recipient: None,
+        ..
+    } = &r.restriction
+    {
+        errors.push(FieldError::new(
+            "restriction",
+            "a designation names a region_code, a recipient, or both",
+        ));
     }
     let purpose = match &r.restriction {
-        RestrictionWire::Designated { purpose: Some(p), .. } => collect(&mut errors, text("restriction.purpose", p, MAX_TEXT, false)),
+        RestrictionWire::Designated {
+            purpose: Some(p), ..
+        } => collect(&mut errors, text("restriction.purpose", p, MAX_TEXT, false)),
         _ => None,
     };
     finish(errors)?;
@@ -703,7 +874,10 @@ fn decide_donation<B: Books>(books: &mut B, ctx: &mut Context<'_>, r: &DonationR
     if store(books.receipt_in_use(&receipt))? {
         return Err(RuleError::Conflict {
             field: "receipt_number".into(),
-            message: format!("receipt number {receipt} is already recorded by {}", ctx.org.id),
+            message: format!(
+                "receipt number {receipt} is already recorded by {}",
+                ctx.org.id
+            ),
         }
         .into());
     }
@@ -715,10 +889,15 @@ fn decide_donation<B: Books>(books: &mut B, ctx: &mut Context<'_>, r: &DonationR
     }
     let restriction = match &r.restriction {
         RestrictionWire::None => RestrictionWire::None,
-        RestrictionWire::Designated { region_code, recipient, .. } => {
+        RestrictionWire::Designated {
+            region_code,
+            recipient,
+            ..
+        } => {
             if let Some(rid) = recipient {
-                let info = store(books.recipient(rid))?
-                    .ok_or_else(|| RuleError::not_found("restriction.recipient", format!("recipient {rid}")))?;
+                let info = store(books.recipient(rid))?.ok_or_else(|| {
+                    RuleError::not_found("restriction.recipient", format!("recipient {rid}"))
+                })?;
                 if r.donor.related_recipients.contains(rid) {
                     return Err(RuleError::refused(
                         "restriction.recipient",
@@ -730,29 +909,46 @@ fn decide_donation<B: Books>(books: &mut B, ctx: &mut Context<'_>, r: &DonationR
                     if !region.contains(&info.region_code) {
                         return Err(RuleError::refused(
                             "restriction.region_code",
-                            format!("recipient {rid} ({}) lies outside the designated region {region}", info.region_code),
+                            format!(
+                                "recipient {rid} ({}) lies outside the designated region {region}",
+                                info.region_code
+                            ),
                         )
                         .into());
                     }
                 }
             }
-            RestrictionWire::Designated { region_code: region_code.clone(), recipient: recipient.clone(), purpose }
+            RestrictionWire::Designated {
+                region_code: region_code.clone(),
+                recipient: recipient.clone(),
+                purpose,
+            }
         }
     };
     for (i, rid) in r.donor.related_recipients.iter().enumerate() {
         if store(books.recipient(rid))?.is_none() {
-            return Err(RuleError::not_found(format!("donor.related_recipients[{i}]"), format!("recipient {rid}")).into());
+            return Err(RuleError::not_found(
+                format!("donor.related_recipients[{i}]"),
+                format!("recipient {rid}"),
+            )
+            .into());
         }
     }
     if let Some(src) = &r.source_disbursement {
         let d = store(books.foreign_disbursement(src))?.ok_or_else(|| {
-            RuleError::not_found("source_disbursement", format!("disbursement {} of {}", src.disbursement, src.organization))
+            RuleError::not_found(
+                "source_disbursement",
+                format!("disbursement {} of {}", src.disbursement, src.organization),
+            )
         })?;
         let linked = store(books.recipient(&d.recipient))?.and_then(|r| r.organization);
         if linked.as_ref() != Some(&ctx.org.id) {
             return Err(RuleError::refused(
                 "source_disbursement",
-                format!("that disbursement went to {}, which is not linked to {}", d.recipient, ctx.org.id),
+                format!(
+                    "that disbursement went to {}, which is not linked to {}",
+                    d.recipient, ctx.org.id
+                ),
             )
             .into());
         }
@@ -769,7 +965,9 @@ fn decide_donation<B: Books>(books: &mut B, ctx: &mut Context<'_>, r: &DonationR
     let mut commit = |path: &str, value: serde_json::Value, salt: &mut dyn FnMut() -> String| {
         let s = salt();
         let c = commitment(&s, &value);
-        private.values.insert(path.to_owned(), PrivateValue { value, salt: s });
+        private
+            .values
+            .insert(path.to_owned(), PrivateValue { value, salt: s });
         c
     };
     let (display_name, name_shown) = match (r.donor.anonymous, r.donor.kind, &public_name) {
@@ -778,10 +976,17 @@ fn decide_donation<B: Books>(books: &mut B, ctx: &mut Context<'_>, r: &DonationR
         (false, DonorKind::Organization, None) => (Some(name.clone()), true),
         (false, DonorKind::Individual, None) => (Some(mask_person_name(&name)), false),
     };
-    let name_commitment = (!name_shown).then(|| commit("donor.name", serde_json::json!(name), ctx.salt));
-    let contact_commitment = contact.map(|c| commit("donor.contact", serde_json::json!(c), ctx.salt));
-    let related_recipients_commitment = (!r.donor.related_recipients.is_empty())
-        .then(|| commit("donor.related_recipients", serde_json::json!(r.donor.related_recipients), ctx.salt));
+    let name_commitment =
+        (!name_shown).then(|| commit("donor.name", serde_json::json!(name), ctx.salt));
+    let contact_commitment =
+        contact.map(|c| commit("donor.contact", serde_json::json!(c), ctx.salt));
+    let related_recipients_commitment = (!r.donor.related_recipients.is_empty()).then(|| {
+        commit(
+            "donor.related_recipients",
+            serde_json::json!(r.donor.related_recipients),
+            ctx.salt,
+        )
+    });
     let body = DonationBody {
         receipt_number: receipt,
         donor: PublicDonor {
@@ -798,7 +1003,10 @@ fn decide_donation<B: Books>(books: &mut B, ctx: &mut Context<'_>, r: &DonationR
         asset: AssetWire::from(&parsed),
         source_disbursement: r.source_disbursement.clone(),
     };
-    Ok(Decision { fact: Fact::Donation(body), private })
+    Ok(Decision {
+        fact: Fact::Donation(body),
+        private,
+    })
 }
 
 /// Whether allocating `lot` to `recipient` honours the donor's designation; the reason when not.
@@ -814,7 +1022,10 @@ pub fn designation_breach(lot: &Lot, recipient: &RecipientInfo) -> Option<String
     }
     if let Some(rid) = &d.recipient {
         if rid != &recipient.id {
-            return Some(format!("donation {} is designated for recipient {rid}, not {}", lot.seq, recipient.id));
+            return Some(format!(
+                "donation {} is designated for recipient {rid}, not {}",
+                lot.seq, recipient.id
+            ));
         }
     }
     None
@@ -847,12 +1058,22 @@ fn source(donation: Option<Seq>, pool: bool) -> Result<Source, ValidationError> 
     match (donation, pool) {
         (Some(s), false) => Ok(Source::Lot(s)),
         (None, true) => Ok(Source::Pool),
-        (Some(_), true) => Err(ValidationError::field("pool", "give either donation or pool, not both")),
-        (None, false) => Err(ValidationError::field("donation", "give the donation's seq, or pool: true")),
+        (Some(_), true) => Err(ValidationError::field(
+            "pool",
+            "give either donation or pool, not both",
+        )),
+        (None, false) => Err(ValidationError::field(
+            "donation",
+            "give the donation's seq, or pool: true",
+        )),
     }
 }
 
-fn draw<B: Books>(books: &mut B, src: &Source, parsed: &Asset) -> Res<(Vec<Draw>, Option<Lot>), B::Error> {
+fn draw<B: Books>(
+    books: &mut B,
+    src: &Source,
+    parsed: &Asset,
+) -> Res<(Vec<Draw>, Option<Lot>), B::Error> {
     let key = parsed.key();
     let units = parsed.units();
     match src {
@@ -873,7 +1094,13 @@ fn draw<B: Books>(books: &mut B, src: &Source, parsed: &Asset) -> Res<(Vec<Draw>
                 )
                 .into());
             }
-            Ok((vec![Draw { donation: *seq, amount: key.format(units) }], Some(lot)))
+            Ok((
+                vec![Draw {
+                    donation: *seq,
+                    amount: key.format(units),
+                }],
+                Some(lot),
+            ))
         }
         Source::Pool => {
             let lots = store(books.pool_lots(&key, units))?;
@@ -881,10 +1108,23 @@ fn draw<B: Books>(books: &mut B, src: &Source, parsed: &Asset) -> Res<(Vec<Draw>
                 let available: i64 = lots.iter().map(Lot::remaining).sum();
                 RuleError::refused(
                     "asset",
-                    format!("the undesignated pool of {key} has {} left; {} asked", key.format(available), key.format(units)),
+                    format!(
+                        "the undesignated pool of {key} has {} left; {} asked",
+                        key.format(available),
+                        key.format(units)
+                    ),
                 )
             })?;
-            Ok((taken.into_iter().map(|(donation, u)| Draw { donation, amount: key.format(u) }).collect(), None))
+            Ok((
+                taken
+                    .into_iter()
+                    .map(|(donation, u)| Draw {
+                        donation,
+                        amount: key.format(u),
+                    })
+                    .collect(),
+                None,
+            ))
         }
     }
 }
@@ -892,19 +1132,36 @@ fn draw<B: Books>(books: &mut B, src: &Source, parsed: &Asset) -> Res<(Vec<Draw>
 fn decide_allocation<B: Books>(books: &mut B, r: &AllocationRequest) -> Res<Decision, B::Error> {
     let mut errors = Vec::new();
     let purpose = collect(&mut errors, text("purpose", &r.purpose, MAX_TEXT, false));
-    let parsed = asset("asset", &r.asset).map_err(|e| errors.extend(e.0)).ok();
+    let parsed = asset("asset", &r.asset)
+        .map_err(|e| errors.extend(e.0))
+        .ok();
     let change = match &r.designation_change {
         Some(c) => {
-            let reason = collect(&mut errors, text("designation_change.reason", &c.reason, MAX_TEXT, true));
+            let reason = collect(
+                &mut errors,
+                text("designation_change.reason", &c.reason, MAX_TEXT, true),
+            );
             let consent = collect(
                 &mut errors,
-                text("designation_change.donor_consent_reference", &c.donor_consent_reference, MAX_SHORT_TEXT, true),
+                text(
+                    "designation_change.donor_consent_reference",
+                    &c.donor_consent_reference,
+                    MAX_SHORT_TEXT,
+                    true,
+                ),
             );
-            reason.zip(consent).map(|(reason, donor_consent_reference)| DesignationChange { reason, donor_consent_reference })
+            reason
+                .zip(consent)
+                .map(|(reason, donor_consent_reference)| DesignationChange {
+                    reason,
+                    donor_consent_reference,
+                })
         }
         None => None,
     };
-    let src = source(r.donation, r.pool).map_err(|e| errors.extend(e.0)).ok();
+    let src = source(r.donation, r.pool)
+        .map_err(|e| errors.extend(e.0))
+        .ok();
     finish(errors)?;
     let (Some(parsed), Some(src)) = (parsed, src) else {
         return Err(ValidationError::field("", "invalid allocation").into());
@@ -942,24 +1199,41 @@ fn decide_allocation<B: Books>(books: &mut B, r: &AllocationRequest) -> Res<Deci
     })))
 }
 
-fn decide_disbursement<B: Books>(books: &mut B, r: &DisbursementRequest) -> Res<Decision, B::Error> {
+fn decide_disbursement<B: Books>(
+    books: &mut B,
+    r: &DisbursementRequest,
+) -> Res<Decision, B::Error> {
     let mut errors = Vec::new();
-    let reference = collect(&mut errors, text("reference", &r.reference, MAX_SHORT_TEXT, true));
-    let parsed = asset("asset", &r.asset).map_err(|e| errors.extend(e.0)).ok();
+    let reference = collect(
+        &mut errors,
+        text("reference", &r.reference, MAX_SHORT_TEXT, true),
+    );
+    let parsed = asset("asset", &r.asset)
+        .map_err(|e| errors.extend(e.0))
+        .ok();
     finish(errors)?;
     let (Some(reference), Some(parsed)) = (reference, parsed) else {
         return Err(ValidationError::field("", "invalid disbursement").into());
     };
     let alloc = match store(books.allocation(r.allocation))? {
         Some(a) if a.live => a,
-        _ => return Err(RuleError::not_found("allocation", format!("allocation {}", r.allocation)).into()),
+        _ => {
+            return Err(
+                RuleError::not_found("allocation", format!("allocation {}", r.allocation)).into(),
+            )
+        }
     };
     same_asset("asset", &alloc.asset, &parsed)?;
     let left = alloc.units - alloc.disbursed;
     if parsed.units() > left {
         return Err(RuleError::refused(
             "asset",
-            format!("allocation {} has {} left to disburse; {} asked", alloc.seq, alloc.asset.format(left), alloc.asset.format(parsed.units())),
+            format!(
+                "allocation {} has {} left to disburse; {} asked",
+                alloc.seq,
+                alloc.asset.format(left),
+                alloc.asset.format(parsed.units())
+            ),
         )
         .into());
     }
@@ -978,26 +1252,45 @@ fn recipient_disbursement<B: Books>(
     r: &EntryRef,
 ) -> Res<DisbursementState, B::Error> {
     if r.organization != ctx.org.id {
-        return Err(RuleError::not_found("disbursement.organization", format!("disbursement in {}", r.organization)).into());
+        return Err(RuleError::not_found(
+            "disbursement.organization",
+            format!("disbursement in {}", r.organization),
+        )
+        .into());
     }
     let d = match store(books.disbursement(r.seq))? {
         Some(d) if d.live => d,
-        _ => return Err(RuleError::not_found("disbursement.seq", format!("disbursement {} of {}", r.seq, r.organization)).into()),
+        _ => {
+            return Err(RuleError::not_found(
+                "disbursement.seq",
+                format!("disbursement {} of {}", r.seq, r.organization),
+            )
+            .into())
+        }
     };
     if ctx.author.role != Role::Recipient || ctx.author.subject != d.recipient.as_str() {
         return Err(RuleError::refused(
             "disbursement",
-            format!("disbursement {} was made to {}, not {}", d.seq, d.recipient, ctx.author.subject),
+            format!(
+                "disbursement {} was made to {}, not {}",
+                d.seq, d.recipient, ctx.author.subject
+            ),
         )
         .into());
     }
     Ok(d)
 }
 
-fn decide_acknowledgement<B: Books>(books: &mut B, ctx: &Context<'_>, r: &AcknowledgementRequest) -> Res<Decision, B::Error> {
+fn decide_acknowledgement<B: Books>(
+    books: &mut B,
+    ctx: &Context<'_>,
+    r: &AcknowledgementRequest,
+) -> Res<Decision, B::Error> {
     let mut errors = Vec::new();
     let note = collect(&mut errors, text("note", &r.note, MAX_TEXT, false));
-    let parsed = asset("asset", &r.asset).map_err(|e| errors.extend(e.0)).ok();
+    let parsed = asset("asset", &r.asset)
+        .map_err(|e| errors.extend(e.0))
+        .ok();
     finish(errors)?;
     let Some(parsed) = parsed else {
         return Err(ValidationError::field("asset", "invalid asset").into());
@@ -1023,13 +1316,29 @@ fn decide_acknowledgement<B: Books>(books: &mut B, ctx: &Context<'_>, r: &Acknow
     })))
 }
 
-fn decide_usage<B: Books>(books: &mut B, ctx: &Context<'_>, r: &UsageRequest) -> Res<Decision, B::Error> {
+fn decide_usage<B: Books>(
+    books: &mut B,
+    ctx: &Context<'_>,
+    r: &UsageRequest,
+) -> Res<Decision, B::Error> {
     let mut errors = Vec::new();
-    let description = collect(&mut errors, text("description", &r.description, MAX_TEXT, true));
-    let parsed = asset("asset", &r.asset).map_err(|e| errors.extend(e.0)).ok();
+    let description = collect(
+        &mut errors,
+        text("description", &r.description, MAX_TEXT, true),
+    );
+    let parsed = asset("asset", &r.asset)
+        .map_err(|e| errors.extend(e.0))
+        .ok();
     if let Some(h) = &r.evidence_sha256 {
-        if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            errors.push(FieldError::new("evidence_sha256", "must be 64 lowercase hex characters"));
+        if h.len() != 64
+            || !h
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            errors.push(FieldError::new(
+                "evidence_sha256",
+                "must be 64 lowercase hex characters",
+            ));
         }
     }
     finish(errors)?;
@@ -1062,9 +1371,16 @@ fn decide_usage<B: Books>(books: &mut B, ctx: &Context<'_>, r: &UsageRequest) ->
 
 fn decide_expense<B: Books>(books: &mut B, r: &ExpenseRequest) -> Res<Decision, B::Error> {
     let mut errors = Vec::new();
-    let description = collect(&mut errors, text("description", &r.description, MAX_TEXT, true));
-    let parsed = asset("asset", &r.asset).map_err(|e| errors.extend(e.0)).ok();
-    let src = source(r.donation, r.pool).map_err(|e| errors.extend(e.0)).ok();
+    let description = collect(
+        &mut errors,
+        text("description", &r.description, MAX_TEXT, true),
+    );
+    let parsed = asset("asset", &r.asset)
+        .map_err(|e| errors.extend(e.0))
+        .ok();
+    let src = source(r.donation, r.pool)
+        .map_err(|e| errors.extend(e.0))
+        .ok();
     finish(errors)?;
     let (Some(parsed), Some(src)) = (parsed, src) else {
         return Err(ValidationError::field("", "invalid expense").into());
@@ -1117,7 +1433,10 @@ impl Books for MemoryBooks {
         Ok(self.lots.get(&seq).cloned())
     }
     fn receipt_in_use(&mut self, receipt_number: &str) -> Result<bool, Self::Error> {
-        Ok(self.lots.values().any(|l| l.live && l.receipt_number == receipt_number))
+        Ok(self
+            .lots
+            .values()
+            .any(|l| l.live && l.receipt_number == receipt_number))
     }
     fn pool_lots(&mut self, asset: &AssetKey, _units: i64) -> Result<Vec<Lot>, Self::Error> {
         let mut lots: Vec<Lot> = self
@@ -1145,43 +1464,71 @@ impl Books for MemoryBooks {
         Ok(self.draws.iter().filter(|d| d.by == seq).copied().collect())
     }
     fn live_dependants(&mut self, seq: Seq) -> Result<i64, Self::Error> {
-        let Some(info) = self.facts.get(&seq).copied() else { return Ok(0) };
+        let Some(info) = self.facts.get(&seq).copied() else {
+            return Ok(0);
+        };
         let n = match info.kind {
             EntryKind::DonationReceived => self
                 .draws
                 .iter()
                 .filter(|d| d.donation == seq && self.facts.get(&d.by).is_some_and(|f| f.live))
                 .count(),
-            EntryKind::AllocationMade => self.disbursements.values().filter(|d| d.live && d.allocation == seq).count(),
-            EntryKind::DisbursementMade => self
+            EntryKind::AllocationMade => self
                 .disbursements
-                .get(&seq)
-                .map_or(0, |d| usize::from(d.acknowledged.is_some()) + usize::from(d.used > 0)),
+                .values()
+                .filter(|d| d.live && d.allocation == seq)
+                .count(),
+            EntryKind::DisbursementMade => self.disbursements.get(&seq).map_or(0, |d| {
+                usize::from(d.acknowledged.is_some()) + usize::from(d.used > 0)
+            }),
             EntryKind::CampaignOpened => {
-                let id = self.campaigns.values().find(|c| c.seq == seq).map(|c| c.id.clone());
-                self.lots.values().filter(|l| l.live && l.campaign.is_some() && l.campaign == id).count()
+                let id = self
+                    .campaigns
+                    .values()
+                    .find(|c| c.seq == seq)
+                    .map(|c| c.id.clone());
+                self.lots
+                    .values()
+                    .filter(|l| l.live && l.campaign.is_some() && l.campaign == id)
+                    .count()
             }
             _ => 0,
         };
         Ok(n as i64)
     }
-    fn foreign_disbursement(&mut self, source: &SourceDisbursement) -> Result<Option<ForeignDisbursement>, Self::Error> {
-        Ok(self.foreign.get(&(source.organization.clone(), source.disbursement)).cloned())
+    fn foreign_disbursement(
+        &mut self,
+        source: &SourceDisbursement,
+    ) -> Result<Option<ForeignDisbursement>, Self::Error> {
+        Ok(self
+            .foreign
+            .get(&(source.organization.clone(), source.disbursement))
+            .cloned())
     }
     fn source_recorded(&mut self, source: &SourceDisbursement) -> Result<bool, Self::Error> {
-        Ok(self.sources.contains_key(&(source.organization.clone(), source.disbursement)))
+        Ok(self
+            .sources
+            .contains_key(&(source.organization.clone(), source.disbursement)))
     }
     fn apply(&mut self, change: Change) -> Result<(), Self::Error> {
         match change {
-            Change::Fact { seq, kind } => {
-                self.facts.insert(seq, FactInfo { kind, live: true });
+            Change::Fact { seq, kind, at } => {
+                self.facts.insert(
+                    seq,
+                    FactInfo {
+                        kind,
+                        live: true,
+                        occurred_at: at,
+                    },
+                );
             }
             Change::OpenCampaign(c, _) => {
                 self.campaigns.insert(c.id.clone(), c);
             }
             Change::AddLot(lot, body) => {
                 if let Some(src) = &body.source_disbursement {
-                    self.sources.insert((src.organization.clone(), src.disbursement), lot.seq);
+                    self.sources
+                        .insert((src.organization.clone(), src.disbursement), lot.seq);
                 }
                 self.lots.insert(lot.seq, lot);
             }
@@ -1202,19 +1549,35 @@ impl Books for MemoryBooks {
             Change::AddDisbursement(d, _) => {
                 if let Some(a) = self.allocations.get_mut(&d.allocation) {
                     a.disbursed += d.units;
-                    assert!(a.disbursed <= a.units, "allocation {} over-disbursed", a.seq);
+                    assert!(
+                        a.disbursed <= a.units,
+                        "allocation {} over-disbursed",
+                        a.seq
+                    );
                 }
                 self.disbursements.insert(d.seq, d);
             }
-            Change::Acknowledge { disbursement, units, .. } => {
+            Change::Acknowledge {
+                disbursement,
+                units,
+                ..
+            } => {
                 if let Some(d) = self.disbursements.get_mut(&disbursement) {
                     d.acknowledged = Some(d.acknowledged.unwrap_or(0) + units);
                 }
             }
-            Change::Use { disbursement, units, .. } => {
+            Change::Use {
+                disbursement,
+                units,
+                ..
+            } => {
                 if let Some(d) = self.disbursements.get_mut(&disbursement) {
                     d.used += units;
-                    assert!(d.used <= d.acknowledged.unwrap_or(0), "disbursement {} over-used", d.seq);
+                    assert!(
+                        d.used <= d.acknowledged.unwrap_or(0),
+                        "disbursement {} over-used",
+                        d.seq
+                    );
                 }
             }
             Change::AddExpense { seq, asset, units } => {

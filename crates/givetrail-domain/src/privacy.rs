@@ -56,7 +56,10 @@ mod tests {
         let a = commitment("00ff", &v);
         assert_eq!(a.len(), 64);
         assert_ne!(a, commitment("00fe", &v));
-        assert_ne!(a, commitment("00ff", &serde_json::json!("+86 138 0000 0001")));
+        assert_ne!(
+            a,
+            commitment("00ff", &serde_json::json!("+86 138 0000 0001"))
+        );
         assert_eq!(a, commitment("00ff", &v));
     }
 }

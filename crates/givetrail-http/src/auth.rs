@@ -11,27 +11,37 @@ use crate::state::AppState;
 
 /// The key presented, if any; `Err(401)` if one is presented but unknown or revoked.
 pub async fn caller(req: &HttpRequest, state: &AppState) -> Result<Option<Principal>, ApiError> {
-    let Some(header) = req.headers().get("Authorization") else { return Ok(None) };
+    let Some(header) = req.headers().get("Authorization") else {
+        return Ok(None);
+    };
     let key = header
         .to_str()
         .ok()
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 512)
-        .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be 'Bearer <key>'"))?
+        .ok_or_else(|| {
+            ApiError::unauthenticated("the Authorization header must be 'Bearer <key>'")
+        })?
         .to_owned();
     let pool = state.read.clone();
     let principal = web::block(move || {
-        let mut conn = pool.get().map_err(|e| givetrail_store::StoreError::Connect(e.to_string()))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| givetrail_store::StoreError::Connect(e.to_string()))?;
         registry::authenticate(&mut conn, &key)
     })
     .await??;
-    principal.map(Some).ok_or_else(|| ApiError::unauthenticated("the key is unknown or revoked"))
+    principal
+        .map(Some)
+        .ok_or_else(|| ApiError::unauthenticated("the key is unknown or revoked"))
 }
 
 /// A caller that must be authenticated.
 pub async fn required(req: &HttpRequest, state: &AppState) -> Result<Principal, ApiError> {
-    caller(req, state).await?.ok_or_else(|| ApiError::unauthenticated("this request needs 'Authorization: Bearer <key>'"))
+    caller(req, state).await?.ok_or_else(|| {
+        ApiError::unauthenticated("this request needs 'Authorization: Bearer <key>'")
+    })
 }
 
 /// The author recorded on entries written by this principal.
@@ -44,12 +54,16 @@ pub fn author(p: &Principal) -> Author {
             Some(j) => j.to_owned(),
         }),
     };
-    Author { role: p.role, subject: subject.unwrap_or_default() }
+    Author {
+        role: p.role,
+        subject: subject.unwrap_or_default(),
+    }
 }
 
 /// Whether a regulator's jurisdiction covers a region code.
 pub fn regulator_covers(p: &Principal, region_code: &str) -> bool {
-    p.role == Role::Regulator && region_has_prefix(region_code, p.jurisdiction.as_deref().unwrap_or(""))
+    p.role == Role::Regulator
+        && region_has_prefix(region_code, p.jurisdiction.as_deref().unwrap_or(""))
 }
 
 /// The charity key of `org`, or 403.
@@ -57,7 +71,9 @@ pub fn charity_of(p: &Principal, org: &str) -> Result<(), ApiError> {
     if p.role == Role::Charity && p.organization.as_deref() == Some(org) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!("only {org}'s own charity key may write to its log")))
+        Err(ApiError::forbidden(format!(
+            "only {org}'s own charity key may write to its log"
+        )))
     }
 }
 
@@ -66,6 +82,8 @@ pub fn recipient_of(p: &Principal, recipient: &str) -> Result<(), ApiError> {
     if p.role == Role::Recipient && p.recipient.as_deref() == Some(recipient) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!("only {recipient}'s own recipient key may write for it")))
+        Err(ApiError::forbidden(format!(
+            "only {recipient}'s own recipient key may write for it"
+        )))
     }
 }

@@ -17,7 +17,12 @@ pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// Parse a JSON body into `T`, naming the field that fails.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| ApiError::field("", format!("the body is not valid UTF-8 (byte {})", e.valid_up_to())))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        ApiError::field(
+            "",
+            format!("the body is not valid UTF-8 (byte {})", e.valid_up_to()),
+        )
+    })?;
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -30,18 +35,37 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// The request's Idempotency-Key, scoped to the caller, with a hash of what was asked.
-pub fn idempotency(req: &HttpRequest, scope: &str, body: &[u8]) -> Result<Option<Idempotency>, ApiError> {
-    let Some(v) = req.headers().get("Idempotency-Key") else { return Ok(None) };
+pub fn idempotency(
+    req: &HttpRequest,
+    scope: &str,
+    body: &[u8],
+) -> Result<Option<Idempotency>, ApiError> {
+    let Some(v) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
     let key = v
         .to_str()
         .ok()
-        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| ApiError::field("Idempotency-Key", format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters")))?;
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= MAX_IDEMPOTENCY_KEY
+                && k.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .ok_or_else(|| {
+            ApiError::field(
+                "Idempotency-Key",
+                format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+            )
+        })?;
     let mut h = Sha256::new();
     h.update(req.method().as_str().as_bytes());
     h.update(b" ");
     h.update(req.path().as_bytes());
     h.update(b"\n");
     h.update(body);
-    Ok(Some(Idempotency { key_id: scope.to_owned(), key: key.to_owned(), request_hash: hex::encode(h.finalize()) }))
+    Ok(Some(Idempotency {
+        key_id: scope.to_owned(),
+        key: key.to_owned(),
+        request_hash: hex::encode(h.finalize()),
+    }))
 }

@@ -65,9 +65,22 @@ pub async fn load(state: &AppState, fixture: &Fixture) -> Result<usize, String> 
     let mut inserted = std::collections::HashSet::new();
     for (i, step) in fixture.steps.iter().enumerate() {
         if inserted.insert(step.key.clone()) {
-            let k = fixture.keys.iter().find(|k| k.key == step.key).ok_or_else(|| format!("step {i}: unknown key"))?.clone();
-            let new = NewKey { key: k.key, role: k.role, organization: k.organization, recipient: k.recipient, jurisdiction: k.jurisdiction };
-            read(state, move |c| registry::insert_key(c, &new, 0)).await.map_err(|e| format!("step {i}: key: {e}"))?;
+            let k = fixture
+                .keys
+                .iter()
+                .find(|k| k.key == step.key)
+                .ok_or_else(|| format!("step {i}: unknown key"))?
+                .clone();
+            let new = NewKey {
+                key: k.key,
+                role: k.role,
+                organization: k.organization,
+                recipient: k.recipient,
+                jurisdiction: k.jurisdiction,
+            };
+            read(state, move |c| registry::insert_key(c, &new, 0))
+                .await
+                .map_err(|e| format!("step {i}: key: {e}"))?;
         }
         let req = test::TestRequest::post()
             .uri(&step.post)
@@ -78,7 +91,11 @@ pub async fn load(state: &AppState, fixture: &Fixture) -> Result<usize, String> 
         if !resp.status().is_success() {
             let status = resp.status();
             let body = test::read_body(resp).await;
-            return Err(format!("step {i} (POST {}): {status}: {}", step.post, String::from_utf8_lossy(&body)));
+            return Err(format!(
+                "step {i} (POST {}): {status}: {}",
+                step.post,
+                String::from_utf8_lossy(&body)
+            ));
         }
     }
     for k in &fixture.keys {
@@ -90,7 +107,9 @@ pub async fn load(state: &AppState, fixture: &Fixture) -> Result<usize, String> 
                 recipient: k.recipient.clone(),
                 jurisdiction: k.jurisdiction.clone(),
             };
-            read(state, move |c| registry::insert_key(c, &new, 0)).await.map_err(|e| format!("key: {e}"))?;
+            read(state, move |c| registry::insert_key(c, &new, 0))
+                .await
+                .map_err(|e| format!("key: {e}"))?;
         }
     }
     Ok(fixture.steps.len())

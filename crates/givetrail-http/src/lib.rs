@@ -39,7 +39,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -72,13 +75,19 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
 
 /// The OpenAPI document, built from the same route table the server uses.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).service(scope("/api/v1").configure(routes)).split_for_parts();
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(scope("/api/v1").configure(routes))
+        .split_for_parts();
     api
 }
 
 /// The OpenAPI document as pretty JSON (what `api-spec/openapi.json` holds).
 pub fn openapi_json() -> String {
-    openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 async fn not_found() -> Result<HttpResponse, problem::ApiError> {
@@ -86,7 +95,10 @@ async fn not_found() -> Result<HttpResponse, problem::ApiError> {
 }
 
 /// Serve the API on `listener` until stopped. Prints nothing; the caller reports the address.
-pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
+pub fn server(
+    state: AppState,
+    listener: std::net::TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
     let spec = openapi();
     let server = HttpServer::new(move || {
         let json_errors = web::JsonConfig::default().limit(body::MAX_BODY_BYTES);
@@ -101,7 +113,14 @@ pub fn server(state: AppState, listener: std::net::TcpListener) -> std::io::Resu
         let spec = spec.clone();
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", spec))
             .default_service(web::to(not_found))
-            .route("/docs", web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::Found()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }),
+            )
     })
     .client_request_timeout(std::time::Duration::from_secs(30))
     .client_disconnect_timeout(std::time::Duration::from_secs(5))

@@ -55,8 +55,18 @@ impl ApiError {
 
     /// 400 with field errors.
     pub fn invalid(v: ValidationError) -> Self {
-        let detail = v.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
-        Self::new(StatusCode::BAD_REQUEST, "invalid-request", "Invalid request", detail).with_errors(v.0)
+        let detail =
+            v.0.iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-request",
+            "Invalid request",
+            detail,
+        )
+        .with_errors(v.0)
     }
 
     /// 400 for one field.
@@ -66,12 +76,22 @@ impl ApiError {
 
     /// 401.
     pub fn unauthenticated(detail: &str) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required", detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+            detail,
+        )
     }
 
     /// 403.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed for this key", detail)
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed for this key",
+            detail,
+        )
     }
 
     /// 404.
@@ -82,7 +102,12 @@ impl ApiError {
     /// 500/503 without leaking internals.
     pub fn internal(e: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "the server failed; the write, if any, was not made")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the server failed; the write, if any, was not made",
+        )
     }
 }
 
@@ -105,13 +130,24 @@ impl From<RuleError> for ApiError {
     fn from(e: RuleError) -> Self {
         let field = FieldError::new(e.field(), e.to_string());
         match e {
-            RuleError::NotFound { .. } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "reference-not-found", "A referenced entry does not exist", field.message.clone())
-            }
-            RuleError::Conflict { .. } => Self::new(StatusCode::CONFLICT, "conflict", "Conflicts with what is recorded", field.message.clone()),
-            RuleError::Refused { .. } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rule-refused", "Refused by a ledger rule", field.message.clone())
-            }
+            RuleError::NotFound { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reference-not-found",
+                "A referenced entry does not exist",
+                field.message.clone(),
+            ),
+            RuleError::Conflict { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflicts with what is recorded",
+                field.message.clone(),
+            ),
+            RuleError::Refused { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rule-refused",
+                "Refused by a ledger rule",
+                field.message.clone(),
+            ),
         }
         .with_errors(vec![field])
     }
@@ -120,7 +156,12 @@ impl From<RuleError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Unavailable", "the server is shutting down"),
+            StoreError::Unavailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Unavailable",
+                "the server is shutting down",
+            ),
             other => Self::internal(&other),
         }
     }
@@ -139,17 +180,33 @@ impl From<WriteError> for ApiError {
                     let p = &mut err.0;
                     p.detail = format!("item {i}: {}", p.detail);
                     for f in &mut p.errors {
-                        f.field = if f.field.is_empty() { format!("[{i}]") } else { format!("[{i}].{}", f.field) };
+                        f.field = if f.field.is_empty() {
+                            format!("[{i}]")
+                        } else {
+                            format!("[{i}].{}", f.field)
+                        };
                     }
                 }
                 err
             }
-            WriteError::UnknownOrganization(o) => Self::not_found(format!("organisation {o} is not registered")),
-            WriteError::Duplicate(m) => Self::new(StatusCode::CONFLICT, "duplicate", "Already registered", m),
-            WriteError::IdempotencyMismatch | WriteError::KeyNotReplayable => {
-                Self::new(StatusCode::CONFLICT, "idempotency-key-reused", "Idempotency-Key reused", e.to_string())
+            WriteError::UnknownOrganization(o) => {
+                Self::not_found(format!("organisation {o} is not registered"))
             }
-            WriteError::Overloaded => Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "Too many writes waiting", e.to_string()),
+            WriteError::Duplicate(m) => {
+                Self::new(StatusCode::CONFLICT, "duplicate", "Already registered", m)
+            }
+            WriteError::IdempotencyMismatch | WriteError::KeyNotReplayable => Self::new(
+                StatusCode::CONFLICT,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                e.to_string(),
+            ),
+            WriteError::Overloaded => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "Too many writes waiting",
+                e.to_string(),
+            ),
             WriteError::Store(s) => Self::from(s),
         }
     }

@@ -45,7 +45,11 @@ fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
 fn seq_cursor(after: Option<&str>) -> Result<i64, ApiError> {
     match after {
         None => Ok(0),
-        Some(a) => a.parse::<i64>().ok().filter(|s| *s >= 0).ok_or_else(|| ApiError::field("after", "must be a cursor from meta.next (a seq)")),
+        Some(a) => a
+            .parse::<i64>()
+            .ok()
+            .filter(|s| *s >= 0)
+            .ok_or_else(|| ApiError::field("after", "must be a cursor from meta.next (a seq)")),
     }
 }
 
@@ -64,17 +68,26 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 /// Registered organisations.
 #[utoipa::path(tag = "public reads", params(PageParams), responses((status = 200, description = "`{\"organizations\": [...], \"meta\": {\"next\"}}`", body = Object), (status = 400, body = Problem)))]
 #[get("/organizations")]
-pub async fn list_organizations(state: web::Data<AppState>, p: web::Query<PageParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list_organizations(
+    state: web::Data<AppState>,
+    p: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(p.limit)?;
     let after = p.after.clone();
-    let page = read(&state, move |c| q::organizations(c, after.as_deref(), limit)).await?;
+    let page = read(&state, move |c| {
+        q::organizations(c, after.as_deref(), limit)
+    })
+    .await?;
     Ok(list("organizations", json!(page.items), page.next))
 }
 
 /// One organisation.
 #[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug")), responses((status = 200, description = "the organisation", body = Object), (status = 404, body = Problem)))]
 #[get("/organizations/{org}")]
-pub async fn get_organization(state: web::Data<AppState>, org: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_organization(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = org.into_inner();
     let lookup = id.clone();
     let o = read(&state, move |c| registry::organization(c, &lookup))
@@ -86,7 +99,10 @@ pub async fn get_organization(state: web::Data<AppState>, org: web::Path<String>
 /// Registered recipients.
 #[utoipa::path(tag = "public reads", params(PageParams), responses((status = 200, description = "`{\"recipients\": [...], \"meta\": {\"next\"}}`", body = Object), (status = 400, body = Problem)))]
 #[get("/recipients")]
-pub async fn list_recipients(state: web::Data<AppState>, p: web::Query<PageParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list_recipients(
+    state: web::Data<AppState>,
+    p: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(p.limit)?;
     let after = p.after.clone();
     let page = read(&state, move |c| q::recipients(c, after.as_deref(), limit)).await?;
@@ -96,7 +112,10 @@ pub async fn list_recipients(state: web::Data<AppState>, p: web::Query<PageParam
 /// One recipient.
 #[utoipa::path(tag = "public reads", params(("recipient" = String, Path, description = "recipient slug")), responses((status = 200, description = "the recipient", body = Object), (status = 404, body = Problem)))]
 #[get("/recipients/{recipient}")]
-pub async fn get_recipient(state: web::Data<AppState>, recipient: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_recipient(
+    state: web::Data<AppState>,
+    recipient: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = recipient.into_inner();
     let lookup = id.clone();
     let r = read(&state, move |c| registry::recipient(c, &lookup))
@@ -109,14 +128,20 @@ async fn existing_org(state: &AppState, org: &str) -> Result<(), ApiError> {
     let lookup = org.to_owned();
     match read(state, move |c| registry::organization(c, &lookup)).await? {
         Some(_) => Ok(()),
-        None => Err(ApiError::not_found(format!("organisation {org} is not registered"))),
+        None => Err(ApiError::not_found(format!(
+            "organisation {org} is not registered"
+        ))),
     }
 }
 
 /// The live campaign body from its entry (or from the correction that replaced it).
 fn campaign_of(entry: &Value) -> Value {
     let body = &entry["body"];
-    let campaign = if entry["kind"] == "entry.corrected" { &body["replacement"] } else { body };
+    let campaign = if entry["kind"] == "entry.corrected" {
+        &body["replacement"]
+    } else {
+        body
+    };
     let mut c = campaign.clone();
     if let Some(o) = c.as_object_mut() {
         o.insert("seq".into(), entry["seq"].clone());
@@ -127,11 +152,17 @@ fn campaign_of(entry: &Value) -> Value {
 /// An organisation's campaigns.
 #[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug")), responses((status = 200, description = "`{\"campaigns\": [...], \"meta\"}`", body = Object), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/campaigns")]
-pub async fn list_campaigns(state: web::Data<AppState>, org: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn list_campaigns(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let org = org.into_inner();
     existing_org(&state, &org).await?;
     let entries = read(&state, move |c| {
-        let seqs: Vec<i64> = q::campaign_seqs(c, &org)?.into_iter().map(|(_, s)| s).collect();
+        let seqs: Vec<i64> = q::campaign_seqs(c, &org)?
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
         q::entries_at(c, &org, &seqs)
     })
     .await?;
@@ -142,12 +173,20 @@ pub async fn list_campaigns(state: web::Data<AppState>, org: web::Path<String>) 
 /// One campaign.
 #[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), ("campaign" = String, Path, description = "campaign slug")), responses((status = 200, description = "the campaign", body = Object), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/campaigns/{campaign}")]
-pub async fn get_campaign(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn get_campaign(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (org, campaign) = path.into_inner();
     let (o, c2) = (org.clone(), campaign.clone());
     let entry = read(&state, move |c| {
-        let seq = q::campaign_seqs(c, &o)?.into_iter().find(|(id, _)| *id == c2).map(|(_, s)| s);
-        seq.map(|s| q::entry(c, &o, s)).transpose().map(Option::flatten)
+        let seq = q::campaign_seqs(c, &o)?
+            .into_iter()
+            .find(|(id, _)| *id == c2)
+            .map(|(_, s)| s);
+        seq.map(|s| q::entry(c, &o, s))
+            .transpose()
+            .map(Option::flatten)
     })
     .await?
     .ok_or_else(|| ApiError::not_found(format!("campaign {campaign} of {org} not found")))?;
@@ -157,7 +196,11 @@ pub async fn get_campaign(state: web::Data<AppState>, path: web::Path<(String, S
 /// The raw public log with hashes, in seq order.
 #[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), PageParams), responses((status = 200, description = "`{\"entries\": [...], \"meta\": {\"next\"}}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/entries")]
-pub async fn list_entries(state: web::Data<AppState>, org: web::Path<String>, p: web::Query<PageParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list_entries(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    p: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
     let org = org.into_inner();
     let limit = page_limit(p.limit)?;
     let after = seq_cursor(p.after.as_deref())?;
@@ -191,12 +234,26 @@ fn asset_filter(s: &str) -> Result<String, ApiError> {
     }
     let parts: Vec<&str> = s.split('|').collect();
     match parts.as_slice() {
-        [item, spec, unit] => Ok(AssetKey::Goods(GoodsKind { item: (*item).into(), spec: (*spec).into(), unit: (*unit).into() }).to_key_string()),
-        _ => Err(ApiError::field("asset", "must be a currency code such as CNY, or goods as item|spec|unit")),
+        [item, spec, unit] => Ok(AssetKey::Goods(GoodsKind {
+            item: (*item).into(),
+            spec: (*spec).into(),
+            unit: (*unit).into(),
+        })
+        .to_key_string()),
+        _ => Err(ApiError::field(
+            "asset",
+            "must be a currency code such as CNY, or goods as item|spec|unit",
+        )),
     }
 }
 
-async fn feed(state: web::Data<AppState>, org: String, which: Feed, name: &str, p: FeedParams) -> Result<HttpResponse, ApiError> {
+async fn feed(
+    state: web::Data<AppState>,
+    org: String,
+    which: Feed,
+    name: &str,
+    p: FeedParams,
+) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(p.limit)?;
     let after = seq_cursor(p.after.as_deref())?;
     let filter = FeedFilter {
@@ -208,27 +265,63 @@ async fn feed(state: web::Data<AppState>, org: String, which: Feed, name: &str, 
         include_voided: false,
     };
     existing_org(&state, &org).await?;
-    let page = read(&state, move |c| q::feed(c, &org, which, &filter, after, limit)).await?;
+    let page = read(&state, move |c| {
+        q::feed(c, &org, which, &filter, after, limit)
+    })
+    .await?;
     Ok(list(name, json!(page.items), page.next))
 }
 
 /// Donations received (public form: donors masked, private fields as commitments).
 #[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"donations\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/donations")]
-pub async fn list_donations(state: web::Data<AppState>, org: web::Path<String>, p: web::Query<FeedParams>) -> Result<HttpResponse, ApiError> {
-    feed(state, org.into_inner(), Feed::Donations, "donations", p.into_inner()).await
+pub async fn list_donations(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    p: web::Query<FeedParams>,
+) -> Result<HttpResponse, ApiError> {
+    feed(
+        state,
+        org.into_inner(),
+        Feed::Donations,
+        "donations",
+        p.into_inner(),
+    )
+    .await
 }
 
 /// Allocations made.
 #[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"allocations\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/allocations")]
-pub async fn list_allocations(state: web::Data<AppState>, org: web::Path<String>, p: web::Query<FeedParams>) -> Result<HttpResponse, ApiError> {
-    feed(state, org.into_inner(), Feed::Allocations, "allocations", p.into_inner()).await
+pub async fn list_allocations(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    p: web::Query<FeedParams>,
+) -> Result<HttpResponse, ApiError> {
+    feed(
+        state,
+        org.into_inner(),
+        Feed::Allocations,
+        "allocations",
+        p.into_inner(),
+    )
+    .await
 }
 
 /// Disbursements made: each names its receiving unit and amount (level-by-level publication).
 #[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"disbursements\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/disbursements")]
-pub async fn list_disbursements(state: web::Data<AppState>, org: web::Path<String>, p: web::Query<FeedParams>) -> Result<HttpResponse, ApiError> {
-    feed(state, org.into_inner(), Feed::Disbursements, "disbursements", p.into_inner()).await
+pub async fn list_disbursements(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    p: web::Query<FeedParams>,
+) -> Result<HttpResponse, ApiError> {
+    feed(
+        state,
+        org.into_inner(),
+        Feed::Disbursements,
+        "disbursements",
+        p.into_inner(),
+    )
+    .await
 }

@@ -21,7 +21,10 @@ fn limit_body(body: &[u8], max: usize) -> Result<(), ApiError> {
             actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
             "body-too-large",
             "Request body too large",
-            format!("the body is {} bytes; this endpoint takes at most {max}", body.len()),
+            format!(
+                "the body is {} bytes; this endpoint takes at most {max}",
+                body.len()
+            ),
         ));
     }
     Ok(())
@@ -31,7 +34,8 @@ fn respond(outcome: Outcome) -> HttpResponse {
     match outcome {
         Outcome::Created(v) => HttpResponse::Created().json(v),
         Outcome::Replayed { status, body } => {
-            let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK);
+            let status = actix_web::http::StatusCode::from_u16(status)
+                .unwrap_or(actix_web::http::StatusCode::OK);
             HttpResponse::build(status)
                 .content_type("application/json")
                 .insert_header(("Idempotent-Replayed", "true"))
@@ -41,7 +45,13 @@ fn respond(outcome: Outcome) -> HttpResponse {
 }
 
 /// Submit a write for an authorised caller, honouring its Idempotency-Key.
-async fn submit(req: &HttpRequest, state: &AppState, p: &Principal, body: &[u8], write: Write) -> Result<HttpResponse, ApiError> {
+async fn submit(
+    req: &HttpRequest,
+    state: &AppState,
+    p: &Principal,
+    body: &[u8],
+    write: Write,
+) -> Result<HttpResponse, ApiError> {
     let idem = idempotency(req, &p.key_id, body)?;
     Ok(respond(state.writer.submit(write, idem).await?))
 }
@@ -58,7 +68,12 @@ async fn charity_entry<T: DeserializeOwned>(
     charity_of(&p, &org)?;
     limit_body(&body, MAX_BODY_BYTES)?;
     let cmd = command(parse::<T>(&body)?);
-    let write = Write::Entries { org, author: author(&p), commands: vec![cmd], batch: false };
+    let write = Write::Entries {
+        org,
+        author: author(&p),
+        commands: vec![cmd],
+        batch: false,
+    };
     submit(&req, &state, &p, &body, write).await
 }
 
@@ -76,7 +91,12 @@ async fn recipient_entry<T: DeserializeOwned>(
     limit_body(&body, MAX_BODY_BYTES)?;
     let parsed = parse::<T>(&body)?;
     let org = org_of(&parsed);
-    let write = Write::Entries { org, author: author(&p), commands: vec![command(parsed)], batch: false };
+    let write = Write::Entries {
+        org,
+        author: author(&p),
+        commands: vec![command(parsed)],
+        batch: false,
+    };
     submit(&req, &state, &p, &body, write).await
 }
 
@@ -85,7 +105,12 @@ async fn recipient_entry<T: DeserializeOwned>(
     responses((status = 201, description = "the `campaign.opened` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/organizations/{org}/campaigns")]
-pub async fn post_campaign(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_campaign(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     charity_entry(req, state, org.into_inner(), body, Command::Campaign).await
 }
 
@@ -94,7 +119,12 @@ pub async fn post_campaign(req: HttpRequest, state: web::Data<AppState>, org: we
     responses((status = 201, description = "the `donation.received` entry (public form)", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/organizations/{org}/donations")]
-pub async fn post_donation(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_donation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     charity_entry(req, state, org.into_inner(), body, Command::Donation).await
 }
 
@@ -111,17 +141,37 @@ pub struct DonationBatch {
     responses((status = 201, description = "`{\"entries\": [...]}`", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/organizations/{org}/donations/batch")]
-pub async fn post_donation_batch(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_donation_batch(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let org = org.into_inner();
     let p = required(&req, &state).await?;
     charity_of(&p, &org)?;
     limit_body(&body, MAX_BATCH_BODY_BYTES)?;
     let batch: DonationBatch = parse(&body)?;
     if batch.donations.is_empty() || batch.donations.len() > MAX_BATCH_ITEMS {
-        return Err(ApiError::field("donations", format!("must hold 1 to {MAX_BATCH_ITEMS} donations")));
+        return Err(ApiError::field(
+            "donations",
+            format!("must hold 1 to {MAX_BATCH_ITEMS} donations"),
+        ));
     }
     let commands = batch.donations.into_iter().map(Command::Donation).collect();
-    submit(&req, &state, &p, &body, Write::Entries { org, author: author(&p), commands, batch: true }).await
+    submit(
+        &req,
+        &state,
+        &p,
+        &body,
+        Write::Entries {
+            org,
+            author: author(&p),
+            commands,
+            batch: true,
+        },
+    )
+    .await
 }
 
 /// Allocate from a donation or from the undesignated pool.
@@ -129,7 +179,12 @@ pub async fn post_donation_batch(req: HttpRequest, state: web::Data<AppState>, o
     responses((status = 201, description = "the `allocation.made` entry, with `drawn_from`", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/organizations/{org}/allocations")]
-pub async fn post_allocation(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_allocation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     charity_entry(req, state, org.into_inner(), body, Command::Allocation).await
 }
 
@@ -138,7 +193,12 @@ pub async fn post_allocation(req: HttpRequest, state: web::Data<AppState>, org: 
     responses((status = 201, description = "the `disbursement.made` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/organizations/{org}/disbursements")]
-pub async fn post_disbursement(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_disbursement(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     charity_entry(req, state, org.into_inner(), body, Command::Disbursement).await
 }
 
@@ -147,7 +207,12 @@ pub async fn post_disbursement(req: HttpRequest, state: web::Data<AppState>, org
     responses((status = 201, description = "the `expense.recorded` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/organizations/{org}/expenses")]
-pub async fn post_expense(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_expense(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     charity_entry(req, state, org.into_inner(), body, Command::Expense).await
 }
 
@@ -156,7 +221,12 @@ pub async fn post_expense(req: HttpRequest, state: web::Data<AppState>, org: web
     responses((status = 201, description = "the `entry.corrected` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/organizations/{org}/corrections")]
-pub async fn post_correction(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_correction(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     charity_entry(req, state, org.into_inner(), body, Command::Correction).await
 }
 
@@ -165,10 +235,20 @@ pub async fn post_correction(req: HttpRequest, state: web::Data<AppState>, org: 
     responses((status = 201, description = "the `acknowledgement.recorded` entry, in the disbursing organisation's log", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/recipients/{recipient}/acknowledgements")]
-pub async fn post_acknowledgement(req: HttpRequest, state: web::Data<AppState>, recipient: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    recipient_entry(req, state, recipient.into_inner(), body, Command::Acknowledgement, |r: &AcknowledgementRequest| {
-        r.disbursement.organization.to_string()
-    })
+pub async fn post_acknowledgement(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    recipient: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    recipient_entry(
+        req,
+        state,
+        recipient.into_inner(),
+        body,
+        Command::Acknowledgement,
+        |r: &AcknowledgementRequest| r.disbursement.organization.to_string(),
+    )
     .await
 }
 
@@ -177,8 +257,21 @@ pub async fn post_acknowledgement(req: HttpRequest, state: web::Data<AppState>, 
     responses((status = 201, description = "the `usage.reported` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/recipients/{recipient}/usage_reports")]
-pub async fn post_usage(req: HttpRequest, state: web::Data<AppState>, recipient: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    recipient_entry(req, state, recipient.into_inner(), body, Command::Usage, |r: &UsageRequest| r.disbursement.organization.to_string()).await
+pub async fn post_usage(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    recipient: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    recipient_entry(
+        req,
+        state,
+        recipient.into_inner(),
+        body,
+        Command::Usage,
+        |r: &UsageRequest| r.disbursement.organization.to_string(),
+    )
+    .await
 }
 
 /// `POST /organizations` body.
@@ -206,13 +299,19 @@ pub struct OrganizationRequest {
 fn name(field: &str, s: &str) -> Result<String, ApiError> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > MAX_SHORT_TEXT {
-        return Err(ApiError::field(field, format!("must be 1 to {MAX_SHORT_TEXT} characters")));
+        return Err(ApiError::field(
+            field,
+            format!("must be 1 to {MAX_SHORT_TEXT} characters"),
+        ));
     }
     Ok(s.to_owned())
 }
 
 fn enum_text<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Register an organisation (regulator, inside its jurisdiction).
@@ -220,12 +319,18 @@ fn enum_text<T: serde::Serialize>(v: &T) -> String {
     responses((status = 201, description = "the organisation", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 #[post("/organizations")]
-pub async fn post_organization(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_organization(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let p = required(&req, &state).await?;
     limit_body(&body, MAX_BODY_BYTES)?;
     let r: OrganizationRequest = parse(&body)?;
     if !regulator_covers(&p, r.region_code.as_str()) {
-        return Err(ApiError::forbidden("only a regulator whose jurisdiction covers the organisation's region may register it"));
+        return Err(ApiError::forbidden(
+            "only a regulator whose jurisdiction covers the organisation's region may register it",
+        ));
     }
     let o = Organization {
         id: r.id.to_string(),
@@ -268,7 +373,11 @@ pub struct RecipientRequest {
     responses((status = 201, description = "the recipient", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/recipients")]
-pub async fn post_recipient(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_recipient(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let p = required(&req, &state).await?;
     limit_body(&body, MAX_BODY_BYTES)?;
     let r: RecipientRequest = parse(&body)?;
@@ -277,11 +386,20 @@ pub async fn post_recipient(req: HttpRequest, state: web::Data<AppState>, body: 
     }
     if let Some(org) = &r.organization {
         if r.kind != RecipientKind::Charity {
-            return Err(ApiError::field("organization", "only a recipient of kind charity may be linked to an organisation"));
+            return Err(ApiError::field(
+                "organization",
+                "only a recipient of kind charity may be linked to an organisation",
+            ));
         }
         let id = org.to_string();
-        if read(&state, move |c| registry::organization(c, &id)).await?.is_none() {
-            return Err(ApiError::field("organization", format!("organisation {org} is not registered")));
+        if read(&state, move |c| registry::organization(c, &id))
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::field(
+                "organization",
+                format!("organisation {org} is not registered"),
+            ));
         }
     }
     let rec = Recipient {
@@ -301,7 +419,12 @@ pub async fn post_recipient(req: HttpRequest, state: web::Data<AppState>, body: 
     responses((status = 201, description = "`{\"key\": \"…\", \"key_id\", \"role\": \"charity\", …}`; the key is shown only here", body = Object), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 #[post("/organizations/{org}/keys")]
-pub async fn post_organization_key(req: HttpRequest, state: web::Data<AppState>, org: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_organization_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let p = required(&req, &state).await?;
     limit_body(&body, MAX_BODY_BYTES)?;
     let id = org.into_inner();
@@ -313,7 +436,13 @@ pub async fn post_organization_key(req: HttpRequest, state: web::Data<AppState>,
     if !(own || regulator_covers(&p, &o.region_code)) {
         return Err(ApiError::forbidden("keys of an organisation are issued by a regulator covering it or by the organisation itself"));
     }
-    let key = NewKey { key: registry::generate_key(), role: Role::Charity, organization: Some(id), recipient: None, jurisdiction: None };
+    let key = NewKey {
+        key: registry::generate_key(),
+        role: Role::Charity,
+        organization: Some(id),
+        recipient: None,
+        jurisdiction: None,
+    };
     submit(&req, &state, &p, &body, Write::Key(key)).await
 }
 
@@ -322,7 +451,12 @@ pub async fn post_organization_key(req: HttpRequest, state: web::Data<AppState>,
     responses((status = 201, description = "`{\"key\": \"…\", \"role\": \"recipient\", …}`; the key is shown only here", body = Object), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 #[post("/recipients/{recipient}/keys")]
-pub async fn post_recipient_key(req: HttpRequest, state: web::Data<AppState>, recipient: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_recipient_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    recipient: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let p = required(&req, &state).await?;
     limit_body(&body, MAX_BODY_BYTES)?;
     let id = recipient.into_inner();
@@ -331,8 +465,16 @@ pub async fn post_recipient_key(req: HttpRequest, state: web::Data<AppState>, re
         .await?
         .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;
     if !regulator_covers(&p, &r.region_code) {
-        return Err(ApiError::forbidden("recipient keys are issued by a regulator covering the recipient's region"));
+        return Err(ApiError::forbidden(
+            "recipient keys are issued by a regulator covering the recipient's region",
+        ));
     }
-    let key = NewKey { key: registry::generate_key(), role: Role::Recipient, organization: None, recipient: Some(id), jurisdiction: None };
+    let key = NewKey {
+        key: registry::generate_key(),
+        role: Role::Recipient,
+        organization: None,
+        recipient: Some(id),
+        jurisdiction: None,
+    };
     submit(&req, &state, &p, &body, Write::Key(key)).await
 }

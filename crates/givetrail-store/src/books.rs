@@ -26,13 +26,18 @@ fn slug(s: String) -> Result<Slug, StoreError> {
 }
 
 fn key(s: &str) -> Result<AssetKey, StoreError> {
-    AssetKey::from_key_string(s).ok_or_else(|| StoreError::Corrupt(format!("stored asset key {s:?}")))
+    AssetKey::from_key_string(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("stored asset key {s:?}")))
 }
 
 /// Microseconds since the epoch back to a timestamp.
 pub fn time(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
+
+type CampaignRow = (i64, String, bool, bool, i64, Option<i64>, Option<i64>);
+type AllocationRow = (i64, String, String, i64, i64, Option<String>, Option<i64>);
+type DisbursementRow = (i64, i64, String, String, i64, Option<i64>, i64, Option<i64>);
 
 type LotRow = (
     i64,
@@ -50,11 +55,24 @@ type LotRow = (
 );
 
 fn lot_from(row: LotRow) -> Result<Lot, StoreError> {
-    let (seq, receipt_number, campaign, asset_key, received, allocated, expensed, designated, region, recipient, at, voided) = row;
+    let (
+        seq,
+        receipt_number,
+        campaign,
+        asset_key,
+        received,
+        allocated,
+        expensed,
+        designated,
+        region,
+        recipient,
+        at,
+        voided,
+    ) = row;
     let designation = if designated {
         Some(Designation {
             region_code: region
-                .map(|r| RegionCode::parse(&r).map_err(|e| StoreError::Corrupt(e)))
+                .map(|r| RegionCode::parse(&r).map_err(StoreError::Corrupt))
                 .transpose()?,
             recipient: recipient.map(slug).transpose()?,
         })
@@ -101,7 +119,7 @@ impl Books for SqlBooks<'_> {
     type Error = StoreError;
 
     fn campaign(&mut self, id: &Slug) -> Result<Option<CampaignState>, StoreError> {
-        let row: Option<(i64, String, bool, bool, i64, Option<i64>, Option<i64>)> = campaigns::table
+        let row: Option<CampaignRow> = campaigns::table
             .filter(campaigns::organization.eq(self.org))
             .filter(campaigns::id.eq(id.as_str()))
             .order(campaigns::seq.desc())
@@ -116,17 +134,19 @@ impl Books for SqlBooks<'_> {
             ))
             .first(self.conn)
             .optional()?;
-        row.map(|(seq, id, public_fundraising, emergency, starts, ends, voided)| {
-            Ok(CampaignState {
-                seq,
-                id: slug(id)?,
-                public_fundraising,
-                emergency,
-                starts_at: time(starts),
-                ends_at: ends.map(time),
-                live: voided.is_none(),
-            })
-        })
+        row.map(
+            |(seq, id, public_fundraising, emergency, starts, ends, voided)| {
+                Ok(CampaignState {
+                    seq,
+                    id: slug(id)?,
+                    public_fundraising,
+                    emergency,
+                    starts_at: time(starts),
+                    ends_at: ends.map(time),
+                    live: voided.is_none(),
+                })
+            },
+        )
         .transpose()
     }
 
@@ -167,7 +187,11 @@ impl Books for SqlBooks<'_> {
                 .limit(POOL_PAGE)
                 .into_boxed();
             if let Some((at, seq)) = after {
-                q = q.filter(lots::occurred_at.gt(at).or(lots::occurred_at.eq(at).and(lots::seq.gt(seq))));
+                q = q.filter(
+                    lots::occurred_at
+                        .gt(at)
+                        .or(lots::occurred_at.eq(at).and(lots::seq.gt(seq))),
+                );
             }
             let rows: Vec<LotRow> = q.load(self.conn)?;
             let n = rows.len() as i64;
@@ -184,7 +208,7 @@ impl Books for SqlBooks<'_> {
     }
 
     fn allocation(&mut self, seq: Seq) -> Result<Option<AllocationState>, StoreError> {
-        let row: Option<(i64, String, String, i64, i64, Option<String>, Option<i64>)> = allocations::table
+        let row: Option<AllocationRow> = allocations::table
             .filter(allocations::organization.eq(self.org))
             .filter(allocations::seq.eq(seq))
             .select((
@@ -198,22 +222,24 @@ impl Books for SqlBooks<'_> {
             ))
             .first(self.conn)
             .optional()?;
-        row.map(|(seq, recipient, asset_key, units, disbursed, need, voided)| {
-            Ok(AllocationState {
-                seq,
-                recipient: slug(recipient)?,
-                asset: key(&asset_key)?,
-                units,
-                disbursed,
-                need: need.map(slug).transpose()?,
-                live: voided.is_none(),
-            })
-        })
+        row.map(
+            |(seq, recipient, asset_key, units, disbursed, need, voided)| {
+                Ok(AllocationState {
+                    seq,
+                    recipient: slug(recipient)?,
+                    asset: key(&asset_key)?,
+                    units,
+                    disbursed,
+                    need: need.map(slug).transpose()?,
+                    live: voided.is_none(),
+                })
+            },
+        )
         .transpose()
     }
 
     fn disbursement(&mut self, seq: Seq) -> Result<Option<DisbursementState>, StoreError> {
-        let row: Option<(i64, i64, String, String, i64, Option<i64>, i64, Option<i64>)> = disbursements::table
+        let row: Option<DisbursementRow> = disbursements::table
             .filter(disbursements::organization.eq(self.org))
             .filter(disbursements::seq.eq(seq))
             .select((
@@ -228,25 +254,31 @@ impl Books for SqlBooks<'_> {
             ))
             .first(self.conn)
             .optional()?;
-        row.map(|(seq, allocation, recipient, asset_key, units, acknowledged, used, voided)| {
-            Ok(DisbursementState {
-                seq,
-                allocation,
-                recipient: slug(recipient)?,
-                asset: key(&asset_key)?,
-                units,
-                acknowledged,
-                used,
-                live: voided.is_none(),
-            })
-        })
+        row.map(
+            |(seq, allocation, recipient, asset_key, units, acknowledged, used, voided)| {
+                Ok(DisbursementState {
+                    seq,
+                    allocation,
+                    recipient: slug(recipient)?,
+                    asset: key(&asset_key)?,
+                    units,
+                    acknowledged,
+                    used,
+                    live: voided.is_none(),
+                })
+            },
+        )
         .transpose()
     }
 
     fn recipient(&mut self, id: &Slug) -> Result<Option<RecipientInfo>, StoreError> {
         let row: Option<(String, String, Option<String>)> = recipients::table
             .filter(recipients::id.eq(id.as_str()))
-            .select((recipients::id, recipients::region_code, recipients::organization))
+            .select((
+                recipients::id,
+                recipients::region_code,
+                recipients::organization,
+            ))
             .first(self.conn)
             .optional()?;
         row.map(|(id, region, org)| {
@@ -260,15 +292,20 @@ impl Books for SqlBooks<'_> {
     }
 
     fn fact(&mut self, seq: Seq) -> Result<Option<FactInfo>, StoreError> {
-        let row: Option<(String, Option<i64>)> = facts::table
+        let row: Option<(String, Option<i64>, i64)> = facts::table
             .filter(facts::organization.eq(self.org))
             .filter(facts::seq.eq(seq))
-            .select((facts::kind, facts::voided_by))
+            .select((facts::kind, facts::voided_by, facts::occurred_at))
             .first(self.conn)
             .optional()?;
-        row.map(|(kind, voided)| {
-            let kind = EntryKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("fact kind {kind}")))?;
-            Ok(FactInfo { kind, live: voided.is_none() })
+        row.map(|(kind, voided, at)| {
+            let kind = EntryKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("fact kind {kind}")))?;
+            Ok(FactInfo {
+                kind,
+                live: voided.is_none(),
+                occurred_at: time(at),
+            })
         })
         .transpose()
     }
@@ -277,21 +314,35 @@ impl Books for SqlBooks<'_> {
         let rows: Vec<(i64, i64, i64, bool)> = draws::table
             .filter(draws::organization.eq(self.org))
             .filter(draws::by_seq.eq(seq))
-            .select((draws::by_seq, draws::donation_seq, draws::units, draws::expense))
+            .select((
+                draws::by_seq,
+                draws::donation_seq,
+                draws::units,
+                draws::expense,
+            ))
             .load(self.conn)?;
         Ok(rows
             .into_iter()
-            .map(|(by, donation, units, expense)| DrawState { by, donation, units, expense })
+            .map(|(by, donation, units, expense)| DrawState {
+                by,
+                donation,
+                units,
+                expense,
+            })
             .collect())
     }
 
     fn live_dependants(&mut self, seq: Seq) -> Result<i64, StoreError> {
-        let Some(info) = self.fact(seq)? else { return Ok(0) };
+        let Some(info) = self.fact(seq)? else {
+            return Ok(0);
+        };
         let org = self.org;
         Ok(match info.kind {
             EntryKind::DonationReceived => draws::table
                 .inner_join(
-                    facts::table.on(facts::organization.eq(draws::organization).and(facts::seq.eq(draws::by_seq))),
+                    facts::table.on(facts::organization
+                        .eq(draws::organization)
+                        .and(facts::seq.eq(draws::by_seq))),
                 )
                 .filter(draws::organization.eq(org))
                 .filter(draws::donation_seq.eq(seq))
@@ -304,9 +355,9 @@ impl Books for SqlBooks<'_> {
                 .filter(disbursements::voided_by.is_null())
                 .count()
                 .get_result(self.conn)?,
-            EntryKind::DisbursementMade => self
-                .disbursement(seq)?
-                .map_or(0, |d| i64::from(d.acknowledged.is_some()) + i64::from(d.used > 0)),
+            EntryKind::DisbursementMade => self.disbursement(seq)?.map_or(0, |d| {
+                i64::from(d.acknowledged.is_some()) + i64::from(d.used > 0)
+            }),
             EntryKind::CampaignOpened => {
                 let id: Option<String> = campaigns::table
                     .filter(campaigns::organization.eq(org))
@@ -328,16 +379,27 @@ impl Books for SqlBooks<'_> {
         })
     }
 
-    fn foreign_disbursement(&mut self, source: &SourceDisbursement) -> Result<Option<ForeignDisbursement>, StoreError> {
+    fn foreign_disbursement(
+        &mut self,
+        source: &SourceDisbursement,
+    ) -> Result<Option<ForeignDisbursement>, StoreError> {
         let row: Option<(String, String, i64)> = disbursements::table
             .filter(disbursements::organization.eq(source.organization.as_str()))
             .filter(disbursements::seq.eq(source.disbursement))
             .filter(disbursements::voided_by.is_null())
-            .select((disbursements::recipient, disbursements::asset_key, disbursements::units))
+            .select((
+                disbursements::recipient,
+                disbursements::asset_key,
+                disbursements::units,
+            ))
             .first(self.conn)
             .optional()?;
         row.map(|(recipient, asset_key, units)| {
-            Ok(ForeignDisbursement { recipient: slug(recipient)?, asset: key(&asset_key)?, units })
+            Ok(ForeignDisbursement {
+                recipient: slug(recipient)?,
+                asset: key(&asset_key)?,
+                units,
+            })
         })
         .transpose()
     }
@@ -356,12 +418,13 @@ impl Books for SqlBooks<'_> {
         let org = self.org;
         let conn = &mut *self.conn;
         match change {
-            Change::Fact { seq, kind } => {
+            Change::Fact { seq, kind, at } => {
                 diesel::insert_into(facts::table)
                     .values((
                         facts::organization.eq(org),
                         facts::seq.eq(seq),
                         facts::kind.eq(kind.as_str()),
+                        facts::occurred_at.eq(micros(at)),
                         facts::voided_by.eq(None::<i64>),
                     ))
                     .execute(conn)?;
@@ -404,8 +467,12 @@ impl Books for SqlBooks<'_> {
                         lots::designated.eq(lot.designation.is_some()),
                         lots::designated_region.eq(region),
                         lots::designated_recipient.eq(recipient),
-                        lots::source_organization.eq(body.source_disbursement.as_ref().map(|s| s.organization.as_str())),
-                        lots::source_seq.eq(body.source_disbursement.as_ref().map(|s| s.disbursement)),
+                        lots::source_organization.eq(body
+                            .source_disbursement
+                            .as_ref()
+                            .map(|s| s.organization.as_str())),
+                        lots::source_seq
+                            .eq(body.source_disbursement.as_ref().map(|s| s.disbursement)),
                         lots::occurred_at.eq(micros(lot.occurred_at)),
                         lots::voided_by.eq(None::<i64>),
                     ))
@@ -421,11 +488,17 @@ impl Books for SqlBooks<'_> {
                         draws::expense.eq(d.expense),
                     ))
                     .execute(conn)?;
-                let target = lots::table.filter(lots::organization.eq(org)).filter(lots::seq.eq(d.donation));
+                let target = lots::table
+                    .filter(lots::organization.eq(org))
+                    .filter(lots::seq.eq(d.donation));
                 if d.expense {
-                    diesel::update(target).set(lots::expensed.eq(lots::expensed + d.units)).execute(conn)?;
+                    diesel::update(target)
+                        .set(lots::expensed.eq(lots::expensed + d.units))
+                        .execute(conn)?;
                 } else {
-                    diesel::update(target).set(lots::allocated.eq(lots::allocated + d.units)).execute(conn)?;
+                    diesel::update(target)
+                        .set(lots::allocated.eq(lots::allocated + d.units))
+                        .execute(conn)?;
                 }
             }
             Change::AddAllocation(a, body) => {
@@ -467,7 +540,11 @@ impl Books for SqlBooks<'_> {
                 .set(allocations::disbursed.eq(allocations::disbursed + d.units))
                 .execute(conn)?;
             }
-            Change::Acknowledge { disbursement, units, .. } => {
+            Change::Acknowledge {
+                disbursement,
+                units,
+                ..
+            } => {
                 diesel::update(
                     disbursements::table
                         .filter(disbursements::organization.eq(org))
@@ -476,7 +553,11 @@ impl Books for SqlBooks<'_> {
                 .set(disbursements::acknowledged.eq(Some(units)))
                 .execute(conn)?;
             }
-            Change::Use { disbursement, units, .. } => {
+            Change::Use {
+                disbursement,
+                units,
+                ..
+            } => {
                 diesel::update(
                     disbursements::table
                         .filter(disbursements::organization.eq(org))
@@ -497,35 +578,61 @@ impl Books for SqlBooks<'_> {
                     .execute(conn)?;
             }
             Change::Void { seq, kind, by } => {
-                diesel::update(facts::table.filter(facts::organization.eq(org)).filter(facts::seq.eq(seq)))
-                    .set(facts::voided_by.eq(Some(by)))
-                    .execute(conn)?;
+                diesel::update(
+                    facts::table
+                        .filter(facts::organization.eq(org))
+                        .filter(facts::seq.eq(seq)),
+                )
+                .set(facts::voided_by.eq(Some(by)))
+                .execute(conn)?;
                 match kind {
                     EntryKind::CampaignOpened => {
-                        diesel::update(campaigns::table.filter(campaigns::organization.eq(org)).filter(campaigns::seq.eq(seq)))
-                            .set(campaigns::voided_by.eq(Some(by)))
-                            .execute(conn)?;
+                        diesel::update(
+                            campaigns::table
+                                .filter(campaigns::organization.eq(org))
+                                .filter(campaigns::seq.eq(seq)),
+                        )
+                        .set(campaigns::voided_by.eq(Some(by)))
+                        .execute(conn)?;
                     }
                     EntryKind::DonationReceived => {
-                        diesel::update(lots::table.filter(lots::organization.eq(org)).filter(lots::seq.eq(seq)))
-                            .set(lots::voided_by.eq(Some(by)))
-                            .execute(conn)?;
+                        diesel::update(
+                            lots::table
+                                .filter(lots::organization.eq(org))
+                                .filter(lots::seq.eq(seq)),
+                        )
+                        .set(lots::voided_by.eq(Some(by)))
+                        .execute(conn)?;
                     }
                     EntryKind::AllocationMade | EntryKind::ExpenseRecorded => {
                         for d in self.draws_by(seq)? {
-                            let target = lots::table.filter(lots::organization.eq(org)).filter(lots::seq.eq(d.donation));
+                            let target = lots::table
+                                .filter(lots::organization.eq(org))
+                                .filter(lots::seq.eq(d.donation));
                             if d.expense {
-                                diesel::update(target).set(lots::expensed.eq(lots::expensed - d.units)).execute(self.conn)?;
+                                diesel::update(target)
+                                    .set(lots::expensed.eq(lots::expensed - d.units))
+                                    .execute(self.conn)?;
                             } else {
-                                diesel::update(target).set(lots::allocated.eq(lots::allocated - d.units)).execute(self.conn)?;
+                                diesel::update(target)
+                                    .set(lots::allocated.eq(lots::allocated - d.units))
+                                    .execute(self.conn)?;
                             }
                         }
-                        diesel::update(allocations::table.filter(allocations::organization.eq(org)).filter(allocations::seq.eq(seq)))
-                            .set(allocations::voided_by.eq(Some(by)))
-                            .execute(self.conn)?;
-                        diesel::update(expenses::table.filter(expenses::organization.eq(org)).filter(expenses::seq.eq(seq)))
-                            .set(expenses::voided_by.eq(Some(by)))
-                            .execute(self.conn)?;
+                        diesel::update(
+                            allocations::table
+                                .filter(allocations::organization.eq(org))
+                                .filter(allocations::seq.eq(seq)),
+                        )
+                        .set(allocations::voided_by.eq(Some(by)))
+                        .execute(self.conn)?;
+                        diesel::update(
+                            expenses::table
+                                .filter(expenses::organization.eq(org))
+                                .filter(expenses::seq.eq(seq)),
+                        )
+                        .set(expenses::voided_by.eq(Some(by)))
+                        .execute(self.conn)?;
                     }
                     EntryKind::DisbursementMade => {
                         if let Some(d) = self.disbursement(seq)? {
@@ -538,7 +645,9 @@ impl Books for SqlBooks<'_> {
                             .execute(self.conn)?;
                         }
                         diesel::update(
-                            disbursements::table.filter(disbursements::organization.eq(org)).filter(disbursements::seq.eq(seq)),
+                            disbursements::table
+                                .filter(disbursements::organization.eq(org))
+                                .filter(disbursements::seq.eq(seq)),
                         )
                         .set(disbursements::voided_by.eq(Some(by)))
                         .execute(self.conn)?;
@@ -550,4 +659,3 @@ impl Books for SqlBooks<'_> {
         Ok(())
     }
 }
-

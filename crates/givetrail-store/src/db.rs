@@ -35,7 +35,10 @@ impl Backend {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres(url.to_owned())
         } else {
-            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
             Backend::Sqlite(path.to_owned())
         }
     }

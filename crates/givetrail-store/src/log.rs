@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use givetrail_domain::canonical::{canonical_entry, entry_hash, jcs, leaf_hash, parse_hash, Hash, GENESIS_HASH};
+use givetrail_domain::canonical::{
+    canonical_entry, entry_hash, jcs, leaf_hash, parse_hash, Hash, GENESIS_HASH,
+};
 use givetrail_domain::entry::{Author, Command, EntryKind, Fact, Seq};
 use givetrail_domain::ids::{RegionCode, Slug};
 use givetrail_domain::ledger::{execute, Context, OrgContext, Rejection};
@@ -33,10 +35,14 @@ pub fn head(conn: &mut AnyConnection, org: &str) -> Result<Head, StoreError> {
         .first(conn)
         .optional()?;
     match row {
-        None => Ok(Head { seq: 0, hash: GENESIS_HASH }),
+        None => Ok(Head {
+            seq: 0,
+            hash: GENESIS_HASH,
+        }),
         Some((seq, h)) => Ok(Head {
             seq,
-            hash: parse_hash(&h).ok_or_else(|| StoreError::Corrupt(format!("entry hash of {org}#{seq}")))?,
+            hash: parse_hash(&h)
+                .ok_or_else(|| StoreError::Corrupt(format!("entry hash of {org}#{seq}")))?,
         }),
     }
 }
@@ -45,7 +51,11 @@ pub fn head(conn: &mut AnyConnection, org: &str) -> Result<Head, StoreError> {
 pub fn org_context(conn: &mut AnyConnection, org: &str) -> Result<Option<OrgContext>, StoreError> {
     let row: Option<(String, String, bool)> = organizations::table
         .filter(organizations::id.eq(org))
-        .select((organizations::id, organizations::region_code, organizations::public_fundraising_qualified))
+        .select((
+            organizations::id,
+            organizations::region_code,
+            organizations::public_fundraising_qualified,
+        ))
         .first(conn)
         .optional()?;
     row.map(|(id, region, qualified)| {
@@ -80,7 +90,12 @@ pub fn entry_object(
 }
 
 /// Add the hash fields to a stored entry object for serving.
-pub fn with_hashes(mut object: Value, entry_hash: &str, prev_entry_hash: &str, leaf_hash: &str) -> Value {
+pub fn with_hashes(
+    mut object: Value,
+    entry_hash: &str,
+    prev_entry_hash: &str,
+    leaf_hash: &str,
+) -> Value {
     if let Some(o) = object.as_object_mut() {
         o.insert("entry_hash".into(), json!(entry_hash));
         o.insert("prev_entry_hash".into(), json!(prev_entry_hash));
@@ -107,16 +122,33 @@ pub fn append(
     let seq = head.seq + 1;
     let mut salt = || hex::encode(rand::random::<[u8; 16]>());
     let decision = {
-        let mut books = SqlBooks { conn: &mut *conn, org: org.id.as_str() };
-        let mut ctx = Context { org, author, now, salt: &mut salt };
+        let mut books = SqlBooks {
+            conn: &mut *conn,
+            org: org.id.as_str(),
+        };
+        let mut ctx = Context {
+            org,
+            author,
+            now,
+            salt: &mut salt,
+        };
         execute(&mut books, &mut ctx, seq, command)?
     };
     let kind = command.kind();
-    let object = entry_object(org.id.as_str(), seq, kind, command.occurred_at(), now, author, &decision.fact);
+    let object = entry_object(
+        org.id.as_str(),
+        seq,
+        kind,
+        command.occurred_at(),
+        now,
+        author,
+        &decision.fact,
+    );
     let canonical = canonical_entry(&object);
     let hash = entry_hash(&head.hash, canonical.as_bytes());
     let leaf = leaf_hash(canonical.as_bytes());
-    let (hash_hex, prev_hex, leaf_hex) = (hex::encode(hash), hex::encode(head.hash), hex::encode(leaf));
+    let (hash_hex, prev_hex, leaf_hex) =
+        (hex::encode(hash), hex::encode(head.hash), hex::encode(leaf));
     diesel::insert_into(entries::table)
         .values((
             entries::organization.eq(org.id.as_str()),
@@ -132,7 +164,8 @@ pub fn append(
         .execute(conn)
         .map_err(|e| Rejection::Store(e.into()))?;
     if !decision.private.values.is_empty() {
-        let private = serde_json::to_value(&decision.private).map_err(|e| Rejection::Store(StoreError::Corrupt(e.to_string())))?;
+        let private = serde_json::to_value(&decision.private)
+            .map_err(|e| Rejection::Store(StoreError::Corrupt(e.to_string())))?;
         diesel::insert_into(entry_private::table)
             .values((
                 entry_private::organization.eq(org.id.as_str()),
@@ -142,5 +175,8 @@ pub fn append(
             .execute(conn)
             .map_err(|e| Rejection::Store(e.into()))?;
     }
-    Ok((with_hashes(object, &hash_hex, &prev_hex, &leaf_hex), Head { seq, hash }))
+    Ok((
+        with_hashes(object, &hash_hex, &prev_hex, &leaf_hex),
+        Head { seq, hash },
+    ))
 }

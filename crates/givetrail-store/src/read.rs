@@ -24,12 +24,21 @@ pub struct Page<T> {
 }
 
 fn next_cursor<T>(items: &[T], limit: i64, cursor: impl Fn(&T) -> String) -> Option<String> {
-    (items.len() as i64 == limit).then(|| items.last().map(cursor)).flatten()
+    (items.len() as i64 == limit)
+        .then(|| items.last().map(cursor))
+        .flatten()
 }
 
 /// Organisations in id order, after `after`.
-pub fn organizations(conn: &mut AnyConnection, after: Option<&str>, limit: i64) -> Result<Page<Organization>, StoreError> {
-    let mut q = organizations::table.order(organizations::id.asc()).limit(limit).into_boxed();
+pub fn organizations(
+    conn: &mut AnyConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Page<Organization>, StoreError> {
+    let mut q = organizations::table
+        .order(organizations::id.asc())
+        .limit(limit)
+        .into_boxed();
     if let Some(a) = after {
         q = q.filter(organizations::id.gt(a.to_owned()));
     }
@@ -39,8 +48,15 @@ pub fn organizations(conn: &mut AnyConnection, after: Option<&str>, limit: i64) 
 }
 
 /// Recipients in id order, after `after`.
-pub fn recipients(conn: &mut AnyConnection, after: Option<&str>, limit: i64) -> Result<Page<Recipient>, StoreError> {
-    let mut q = recipients::table.order(recipients::id.asc()).limit(limit).into_boxed();
+pub fn recipients(
+    conn: &mut AnyConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Page<Recipient>, StoreError> {
+    let mut q = recipients::table
+        .order(recipients::id.asc())
+        .limit(limit)
+        .into_boxed();
     if let Some(a) = after {
         q = q.filter(recipients::id.gt(a.to_owned()));
     }
@@ -53,27 +69,45 @@ type EntryRow = (i64, String, String, String, String);
 
 fn entry_value(org: &str, row: EntryRow) -> Result<Value, StoreError> {
     let (seq, canonical, hash, prev, leaf) = row;
-    let object: Value =
-        serde_json::from_str(&canonical).map_err(|e| StoreError::Corrupt(format!("{org}#{seq} canonical form: {e}")))?;
+    let object: Value = serde_json::from_str(&canonical)
+        .map_err(|e| StoreError::Corrupt(format!("{org}#{seq} canonical form: {e}")))?;
     Ok(with_hashes(object, &hash, &prev, &leaf))
 }
 
 /// The public log of an organisation, entries with seq > `after`.
-pub fn entries(conn: &mut AnyConnection, org: &str, after: i64, limit: i64) -> Result<Page<Value>, StoreError> {
+pub fn entries(
+    conn: &mut AnyConnection,
+    org: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Page<Value>, StoreError> {
     let rows: Vec<EntryRow> = entries::table
         .filter(entries::organization.eq(org))
         .filter(entries::seq.gt(after))
         .order(entries::seq.asc())
         .limit(limit)
-        .select((entries::seq, entries::canonical, entries::entry_hash, entries::prev_entry_hash, entries::leaf_hash))
+        .select((
+            entries::seq,
+            entries::canonical,
+            entries::entry_hash,
+            entries::prev_entry_hash,
+            entries::leaf_hash,
+        ))
         .load(conn)?;
     let next = next_cursor(&rows, limit, |r| r.0.to_string());
-    let items = rows.into_iter().map(|r| entry_value(org, r)).collect::<Result<_, _>>()?;
+    let items = rows
+        .into_iter()
+        .map(|r| entry_value(org, r))
+        .collect::<Result<_, _>>()?;
     Ok(Page { items, next })
 }
 
 /// Entries of an organisation at the given seqs, in seq order.
-pub fn entries_at(conn: &mut AnyConnection, org: &str, seqs: &[i64]) -> Result<Vec<Value>, StoreError> {
+pub fn entries_at(
+    conn: &mut AnyConnection,
+    org: &str,
+    seqs: &[i64],
+) -> Result<Vec<Value>, StoreError> {
     if seqs.is_empty() {
         return Ok(Vec::new());
     }
@@ -81,7 +115,13 @@ pub fn entries_at(conn: &mut AnyConnection, org: &str, seqs: &[i64]) -> Result<V
         .filter(entries::organization.eq(org))
         .filter(entries::seq.eq_any(seqs))
         .order(entries::seq.asc())
-        .select((entries::seq, entries::canonical, entries::entry_hash, entries::prev_entry_hash, entries::leaf_hash))
+        .select((
+            entries::seq,
+            entries::canonical,
+            entries::entry_hash,
+            entries::prev_entry_hash,
+            entries::leaf_hash,
+        ))
         .load(conn)?;
     rows.into_iter().map(|r| entry_value(org, r)).collect()
 }
@@ -120,11 +160,22 @@ pub enum Feed {
 }
 
 /// A page of a feed: the public entries, oldest first, after seq `after`.
-pub fn feed(conn: &mut AnyConnection, org: &str, feed: Feed, f: &FeedFilter, after: i64, limit: i64) -> Result<Page<Value>, StoreError> {
+pub fn feed(
+    conn: &mut AnyConnection,
+    org: &str,
+    feed: Feed,
+    f: &FeedFilter,
+    after: i64,
+    limit: i64,
+) -> Result<Page<Value>, StoreError> {
     let seqs: Vec<i64> = match feed {
         Feed::Donations => {
             let mut q = lots::table
-                .inner_join(entries::table.on(entries::organization.eq(lots::organization).and(entries::seq.eq(lots::seq))))
+                .inner_join(
+                    entries::table.on(entries::organization
+                        .eq(lots::organization)
+                        .and(entries::seq.eq(lots::seq))),
+                )
                 .filter(lots::organization.eq(org))
                 .filter(lots::seq.gt(after))
                 .select(lots::seq)
@@ -154,7 +205,9 @@ pub fn feed(conn: &mut AnyConnection, org: &str, feed: Feed, f: &FeedFilter, aft
         Feed::Allocations => {
             let mut q = allocations::table
                 .inner_join(
-                    entries::table.on(entries::organization.eq(allocations::organization).and(entries::seq.eq(allocations::seq))),
+                    entries::table.on(entries::organization
+                        .eq(allocations::organization)
+                        .and(entries::seq.eq(allocations::seq))),
                 )
                 .filter(allocations::organization.eq(org))
                 .filter(allocations::seq.gt(after))
@@ -182,8 +235,9 @@ pub fn feed(conn: &mut AnyConnection, org: &str, feed: Feed, f: &FeedFilter, aft
         Feed::Disbursements => {
             let mut q = disbursements::table
                 .inner_join(
-                    entries::table
-                        .on(entries::organization.eq(disbursements::organization).and(entries::seq.eq(disbursements::seq))),
+                    entries::table.on(entries::organization
+                        .eq(disbursements::organization)
+                        .and(entries::seq.eq(disbursements::seq))),
                 )
                 .filter(disbursements::organization.eq(org))
                 .filter(disbursements::seq.gt(after))
@@ -215,7 +269,10 @@ pub fn feed(conn: &mut AnyConnection, org: &str, feed: Feed, f: &FeedFilter, aft
 }
 
 /// Campaign entries of an organisation (the live ones).
-pub fn campaign_seqs(conn: &mut AnyConnection, org: &str) -> Result<Vec<(String, i64)>, StoreError> {
+pub fn campaign_seqs(
+    conn: &mut AnyConnection,
+    org: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(campaigns::table
         .filter(campaigns::organization.eq(org))
         .filter(campaigns::voided_by.is_null())
@@ -225,12 +282,17 @@ pub fn campaign_seqs(conn: &mut AnyConnection, org: &str) -> Result<Vec<(String,
 }
 
 /// The private values of an entry (regulators only).
-pub fn private_values(conn: &mut AnyConnection, org: &str, seq: i64) -> Result<Option<Value>, StoreError> {
+pub fn private_values(
+    conn: &mut AnyConnection,
+    org: &str,
+    seq: i64,
+) -> Result<Option<Value>, StoreError> {
     let row: Option<String> = entry_private::table
         .filter(entry_private::organization.eq(org))
         .filter(entry_private::seq.eq(seq))
         .select(entry_private::private)
         .first(conn)
         .optional()?;
-    row.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+    row.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
 }

@@ -16,7 +16,10 @@ fn replay_err(e: Rejection<impl std::fmt::Debug>) -> StoreError {
 
 /// Every organisation id.
 pub fn organization_ids(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
-    Ok(organizations::table.select(organizations::id).order(organizations::id.asc()).load(conn)?)
+    Ok(organizations::table
+        .select(organizations::id)
+        .order(organizations::id.asc())
+        .load(conn)?)
 }
 
 /// Walk an organisation's log in order, calling `f(seq, occurred_at, fact)`.
@@ -33,16 +36,26 @@ fn each_fact(
             .filter(entries::seq.gt(after))
             .order(entries::seq.asc())
             .limit(PAGE)
-            .select((entries::seq, entries::kind, entries::occurred_at, entries::canonical))
+            .select((
+                entries::seq,
+                entries::kind,
+                entries::occurred_at,
+                entries::canonical,
+            ))
             .load(conn)?;
         let n = rows.len() as i64;
         for (seq, kind, at, canonical) in rows {
             after = seq;
-            let kind = EntryKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("{org}#{seq} kind {kind}")))?;
-            let mut object: serde_json::Value =
-                serde_json::from_str(&canonical).map_err(|e| StoreError::Corrupt(format!("{org}#{seq}: {e}")))?;
-            let body = object.get_mut("body").map(serde_json::Value::take).unwrap_or_default();
-            let fact = Fact::from_body(kind, body).map_err(|e| StoreError::Corrupt(format!("{org}#{seq} body: {e}")))?;
+            let kind = EntryKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("{org}#{seq} kind {kind}")))?;
+            let mut object: serde_json::Value = serde_json::from_str(&canonical)
+                .map_err(|e| StoreError::Corrupt(format!("{org}#{seq}: {e}")))?;
+            let body = object
+                .get_mut("body")
+                .map(serde_json::Value::take)
+                .unwrap_or_default();
+            let fact = Fact::from_body(kind, body)
+                .map_err(|e| StoreError::Corrupt(format!("{org}#{seq} body: {e}")))?;
             f(seq, time(at), fact)?;
         }
         if n < PAGE {
@@ -54,7 +67,9 @@ fn each_fact(
 /// The derived state an organisation's log implies.
 pub fn replayed(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreError> {
     let mut books = MemoryBooks::default();
-    each_fact(conn, org, |seq, at, fact| replay(&mut books, seq, at, &fact).map_err(replay_err))?;
+    each_fact(conn, org, |seq, at, fact| {
+        replay(&mut books, seq, at, &fact).map_err(replay_err)
+    })?;
     Ok(normalised(books))
 }
 
@@ -76,7 +91,9 @@ pub fn stored(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreE
         .select(facts::seq)
         .load(books.conn)?;
     for seq in fact_rows {
-        let Some(info) = books.fact(seq)? else { continue };
+        let Some(info) = books.fact(seq)? else {
+            continue;
+        };
         b.facts.insert(seq, info);
         if let Some(lot) = books.lot(seq)? {
             b.lots.insert(seq, lot);
@@ -91,7 +108,12 @@ pub fn stored(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreE
     }
     let expenses: Vec<(i64, String, i64, Option<i64>)> = expenses::table
         .filter(expenses::organization.eq(org))
-        .select((expenses::seq, expenses::asset_key, expenses::units, expenses::voided_by))
+        .select((
+            expenses::seq,
+            expenses::asset_key,
+            expenses::units,
+            expenses::voided_by,
+        ))
         .load(books.conn)?;
     for (seq, key, units, voided) in expenses {
         let key = givetrail_domain::asset::AssetKey::from_key_string(&key)
@@ -118,13 +140,34 @@ pub fn check(conn: &mut AnyConnection, org: &str) -> Result<Vec<String>, StoreEr
     let have = stored(conn, org)?;
     let mut diffs = Vec::new();
     diff_maps(&mut diffs, org, "lot", &want.lots, &have.lots);
-    diff_maps(&mut diffs, org, "allocation", &want.allocations, &have.allocations);
-    diff_maps(&mut diffs, org, "disbursement", &want.disbursements, &have.disbursements);
+    diff_maps(
+        &mut diffs,
+        org,
+        "allocation",
+        &want.allocations,
+        &have.allocations,
+    );
+    diff_maps(
+        &mut diffs,
+        org,
+        "disbursement",
+        &want.disbursements,
+        &have.disbursements,
+    );
     diff_maps(&mut diffs, org, "expense", &want.expenses, &have.expenses);
     diff_maps(&mut diffs, org, "fact", &want.facts, &have.facts);
-    diff_maps(&mut diffs, org, "campaign", &want.campaigns, &have.campaigns);
+    diff_maps(
+        &mut diffs,
+        org,
+        "campaign",
+        &want.campaigns,
+        &have.campaigns,
+    );
     if want.draws != have.draws {
-        diffs.push(format!("{org}: draws differ: log implies {:?}, tables hold {:?}", want.draws, have.draws));
+        diffs.push(format!(
+            "{org}: draws differ: log implies {:?}, tables hold {:?}",
+            want.draws, have.draws
+        ));
     }
     Ok(diffs)
 }
@@ -139,12 +182,16 @@ fn diff_maps<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
     for (k, w) in want {
         match have.get(k) {
             None => out.push(format!("{org}: {what} {k:?} is missing from the tables")),
-            Some(h) if h != w => out.push(format!("{org}: {what} {k:?}: log implies {w:?}, tables hold {h:?}")),
+            Some(h) if h != w => out.push(format!(
+                "{org}: {what} {k:?}: log implies {w:?}, tables hold {h:?}"
+            )),
             _ => {}
         }
     }
     for k in have.keys().filter(|k| !want.contains_key(k)) {
-        out.push(format!("{org}: {what} {k:?} is in the tables but not implied by the log"));
+        out.push(format!(
+            "{org}: {what} {k:?} is in the tables but not implied by the log"
+        ));
     }
 }
 
@@ -156,7 +203,8 @@ pub fn rebuild(conn: &mut AnyConnection, org: &str) -> Result<(), StoreError> {
         diesel::delete(lots::table.filter(lots::organization.eq(org))).execute(c)?;
         diesel::delete(draws::table.filter(draws::organization.eq(org))).execute(c)?;
         diesel::delete(allocations::table.filter(allocations::organization.eq(org))).execute(c)?;
-        diesel::delete(disbursements::table.filter(disbursements::organization.eq(org))).execute(c)?;
+        diesel::delete(disbursements::table.filter(disbursements::organization.eq(org)))
+            .execute(c)?;
         diesel::delete(expenses::table.filter(expenses::organization.eq(org))).execute(c)?;
         let mut facts = Vec::new();
         each_fact(c, org, |seq, at, fact| {

@@ -83,13 +83,22 @@ pub fn insert_recipient(conn: &mut AnyConnection, r: &Recipient) -> Result<(), S
 }
 
 /// Find an organisation.
-pub fn organization(conn: &mut AnyConnection, id: &str) -> Result<Option<Organization>, StoreError> {
-    Ok(organizations::table.filter(organizations::id.eq(id)).first(conn).optional()?)
+pub fn organization(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Organization>, StoreError> {
+    Ok(organizations::table
+        .filter(organizations::id.eq(id))
+        .first(conn)
+        .optional()?)
 }
 
 /// Find a recipient.
 pub fn recipient(conn: &mut AnyConnection, id: &str) -> Result<Option<Recipient>, StoreError> {
-    Ok(recipients::table.filter(recipients::id.eq(id)).first(conn).optional()?)
+    Ok(recipients::table
+        .filter(recipients::id.eq(id))
+        .first(conn)
+        .optional()?)
 }
 
 /// What a key is allowed to act as.
@@ -153,7 +162,14 @@ pub fn insert_key(conn: &mut AnyConnection, k: &NewKey, now_us: i64) -> Result<S
 
 /// Look a presented key up; `None` if unknown or revoked.
 pub fn authenticate(conn: &mut AnyConnection, key: &str) -> Result<Option<Principal>, StoreError> {
-    type Row = (String, String, Option<String>, Option<String>, Option<String>, Option<i64>);
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    );
     let row: Option<Row> = api_keys::table
         .filter(api_keys::key_hash.eq(key_hash(key)))
         .select((
@@ -166,19 +182,31 @@ pub fn authenticate(conn: &mut AnyConnection, key: &str) -> Result<Option<Princi
         ))
         .first(conn)
         .optional()?;
-    let Some((key_id, role, organization, recipient, jurisdiction, revoked)) = row else { return Ok(None) };
+    let Some((key_id, role, organization, recipient, jurisdiction, revoked)) = row else {
+        return Ok(None);
+    };
     if revoked.is_some() {
         return Ok(None);
     }
     let role = Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("key role {role}")))?;
-    Ok(Some(Principal { key_id, role, organization, recipient, jurisdiction }))
+    Ok(Some(Principal {
+        key_id,
+        role,
+        organization,
+        recipient,
+        jurisdiction,
+    }))
 }
 
 /// Revoke a key by its public id; returns whether it existed.
 pub fn revoke_key(conn: &mut AnyConnection, key_id: &str, now_us: i64) -> Result<bool, StoreError> {
-    let n = diesel::update(api_keys::table.filter(api_keys::key_id.eq(key_id)).filter(api_keys::revoked_at.is_null()))
-        .set(api_keys::revoked_at.eq(Some(now_us)))
-        .execute(conn)?;
+    let n = diesel::update(
+        api_keys::table
+            .filter(api_keys::key_id.eq(key_id))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set(api_keys::revoked_at.eq(Some(now_us)))
+    .execute(conn)?;
     Ok(n > 0)
 }
 
@@ -194,22 +222,38 @@ pub struct IdempotentResponse {
 }
 
 /// Look up an idempotency record.
-pub fn idempotent(conn: &mut AnyConnection, key_id: &str, idem: &str) -> Result<Option<IdempotentResponse>, StoreError> {
+pub fn idempotent(
+    conn: &mut AnyConnection,
+    key_id: &str,
+    idem: &str,
+) -> Result<Option<IdempotentResponse>, StoreError> {
     let row: Option<(String, i32, String)> = idempotency::table
         .filter(idempotency::key_id.eq(key_id))
         .filter(idempotency::idempotency_key.eq(idem))
-        .select((idempotency::request_hash, idempotency::status, idempotency::response))
+        .select((
+            idempotency::request_hash,
+            idempotency::status,
+            idempotency::response,
+        ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(request_hash, status, response)| IdempotentResponse {
-        request_hash,
-        status: u16::try_from(status).unwrap_or(500),
-        response,
-    }))
+    Ok(
+        row.map(|(request_hash, status, response)| IdempotentResponse {
+            request_hash,
+            status: u16::try_from(status).unwrap_or(500),
+            response,
+        }),
+    )
 }
 
 /// Record the first response to an idempotent request.
-pub fn remember(conn: &mut AnyConnection, key_id: &str, idem: &str, r: &IdempotentResponse, now_us: i64) -> Result<(), StoreError> {
+pub fn remember(
+    conn: &mut AnyConnection,
+    key_id: &str,
+    idem: &str,
+    r: &IdempotentResponse,
+    now_us: i64,
+) -> Result<(), StoreError> {
     diesel::insert_into(idempotency::table)
         .values((
             idempotency::key_id.eq(key_id),

@@ -76,6 +76,7 @@ diesel::table! {
         organization -> Text,
         seq -> BigInt,
         kind -> Text,
+        occurred_at -> BigInt,
         voided_by -> Nullable<BigInt>,
     }
 }
@@ -167,6 +168,17 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
-    organizations, recipients, api_keys, entries, entry_private, idempotency, facts, campaigns, lots, draws,
-    allocations, disbursements, expenses,
+    organizations,
+    recipients,
+    api_keys,
+    entries,
+    entry_private,
+    idempotency,
+    facts,
+    campaigns,
+    lots,
+    draws,
+    allocations,
+    disbursements,
+    expenses,
 );

@@ -137,7 +137,11 @@ pub struct Writer {
 impl Writer {
     /// Start `threads` writers on `backend` (SQLite always uses one: it has one writer anyway).
     pub fn start(backend: &Backend, threads: usize) -> Result<Writer, StoreError> {
-        let n = if backend.is_sqlite() { 1 } else { threads.max(1) };
+        let n = if backend.is_sqlite() {
+            1
+        } else {
+            threads.max(1)
+        };
         let mut senders = Vec::with_capacity(n);
         let mut handles = Vec::with_capacity(n);
         for i in 0..n {
@@ -150,21 +154,33 @@ impl Writer {
                 .map_err(|e| StoreError::Connect(format!("cannot start writer thread: {e}")))?;
             handles.push(handle);
         }
-        Ok(Writer { senders, threads: handles })
+        Ok(Writer {
+            senders,
+            threads: handles,
+        })
     }
 
     /// Submit a write and wait for its durable outcome.
-    pub async fn submit(&self, write: Write, idempotency: Option<Idempotency>) -> Result<Outcome, WriteError> {
+    pub async fn submit(
+        &self,
+        write: Write,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Outcome, WriteError> {
         let mut h = DefaultHasher::new();
         write.route().hash(&mut h);
         let index = (h.finish() % self.senders.len() as u64) as usize;
         let (reply, rx) = oneshot::channel();
-        match self.senders[index].try_send(Job { write, idempotency, reply }) {
+        match self.senders[index].try_send(Job {
+            write,
+            idempotency,
+            reply,
+        }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(WriteError::Overloaded),
             Err(TrySendError::Disconnected(_)) => return Err(StoreError::Unavailable.into()),
         }
-        rx.await.map_err(|_| WriteError::Store(StoreError::Unavailable))?
+        rx.await
+            .map_err(|_| WriteError::Store(StoreError::Unavailable))?
     }
 
     /// Stop accepting writes, let the threads finish what is queued, and wait for them.
@@ -204,7 +220,9 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>) {
         let mut results = Vec::with_capacity(group.len());
         for job in &group {
             // Each job in its own savepoint: a refusal rolls back only its own changes.
-            let r = c.transaction::<_, WriteError, _>(|c| perform(c, &job.write, job.idempotency.as_ref()));
+            let r = c.transaction::<_, WriteError, _>(|c| {
+                perform(c, &job.write, job.idempotency.as_ref())
+            });
             results.push(r);
         }
         Ok(results)
@@ -219,7 +237,10 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>) {
             tracing::error!(error = %e, jobs = group.len(), "write transaction failed");
             let msg = e.to_string();
             for job in group {
-                let _ = job.reply.send(Err(StoreError::Corrupt(format!("write transaction failed: {msg}")).into()));
+                let _ = job.reply.send(Err(StoreError::Corrupt(format!(
+                    "write transaction failed: {msg}"
+                ))
+                .into()));
             }
         }
     }
@@ -239,9 +260,14 @@ fn lock_logs(conn: &mut AnyConnection, orgs: &[&str]) -> Result<(), WriteError> 
     Ok(())
 }
 
-fn perform(conn: &mut AnyConnection, write: &Write, idem: Option<&Idempotency>) -> Result<Outcome, WriteError> {
+fn perform(
+    conn: &mut AnyConnection,
+    write: &Write,
+    idem: Option<&Idempotency>,
+) -> Result<Outcome, WriteError> {
     // Microsecond precision: what the canonical form says is exactly what the column holds.
-    let now = chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_else(Utc::now);
+    let now = chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
+        .unwrap_or_else(Utc::now);
     if let Some(i) = idem {
         if let Some(first) = registry::idempotent(conn, &i.key_id, &i.key)? {
             if first.request_hash != i.request_hash {
@@ -250,19 +276,33 @@ fn perform(conn: &mut AnyConnection, write: &Write, idem: Option<&Idempotency>) 
             if matches!(write, Write::Key(_)) {
                 return Err(WriteError::KeyNotReplayable);
             }
-            return Ok(Outcome::Replayed { status: first.status, body: first.response });
+            return Ok(Outcome::Replayed {
+                status: first.status,
+                body: first.response,
+            });
         }
     }
     let body = match write {
-        Write::Entries { org, author, commands, batch } => {
-            let ctx = org_context(conn, org)?.ok_or_else(|| WriteError::UnknownOrganization(org.clone()))?;
+        Write::Entries {
+            org,
+            author,
+            commands,
+            batch,
+        } => {
+            let ctx = org_context(conn, org)?
+                .ok_or_else(|| WriteError::UnknownOrganization(org.clone()))?;
             let mut h = head(conn, org)?;
             let mut written = Vec::with_capacity(commands.len());
             for (i, cmd) in commands.iter().enumerate() {
-                let (entry, next) = append(conn, &ctx, h, author, cmd, now).map_err(|rejection| match rejection {
-                    Rejection::Store(e) => WriteError::Store(e),
-                    other => WriteError::Rejected { index: batch.then_some(i), rejection: other },
-                })?;
+                let (entry, next) = append(conn, &ctx, h, author, cmd, now).map_err(
+                    |rejection| match rejection {
+                        Rejection::Store(e) => WriteError::Store(e),
+                        other => WriteError::Rejected {
+                            index: batch.then_some(i),
+                            rejection: other,
+                        },
+                    },
+                )?;
                 h = next;
                 written.push(entry);
             }
@@ -275,13 +315,19 @@ fn perform(conn: &mut AnyConnection, write: &Write, idem: Option<&Idempotency>) 
         Write::Organization(o) => {
             let mut o = o.clone();
             o.created_at = micros(now);
-            registry::insert_organization(conn, &o).map_err(|e| duplicate(e, "an organisation with this id or credit code already exists"))?;
+            registry::insert_organization(conn, &o).map_err(|e| {
+                duplicate(
+                    e,
+                    "an organisation with this id or credit code already exists",
+                )
+            })?;
             serde_json::to_value(&o).map_err(|e| StoreError::Corrupt(e.to_string()))?
         }
         Write::Recipient(r) => {
             let mut r = r.clone();
             r.created_at = micros(now);
-            registry::insert_recipient(conn, &r).map_err(|e| duplicate(e, "a recipient with this id already exists"))?;
+            registry::insert_recipient(conn, &r)
+                .map_err(|e| duplicate(e, "a recipient with this id already exists"))?;
             serde_json::to_value(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?
         }
         Write::Key(k) => {
@@ -302,7 +348,11 @@ fn perform(conn: &mut AnyConnection, write: &Write, idem: Option<&Idempotency>) 
             Write::Key(_) => String::new(),
             _ => body.to_string(),
         };
-        let r = IdempotentResponse { request_hash: i.request_hash.clone(), status: 201, response: stored };
+        let r = IdempotentResponse {
+            request_hash: i.request_hash.clone(),
+            status: 201,
+            response: stored,
+        };
         registry::remember(conn, &i.key_id, &i.key, &r, micros(now))?;
     }
     Ok(Outcome::Created(body))

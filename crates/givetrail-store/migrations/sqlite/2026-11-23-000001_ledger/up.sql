@@ -70,6 +70,7 @@ CREATE TABLE facts (
     organization TEXT NOT NULL,
     seq BIGINT NOT NULL,
     kind TEXT NOT NULL,
+    occurred_at BIGINT NOT NULL,
     voided_by BIGINT,
     PRIMARY KEY (organization, seq)
 );

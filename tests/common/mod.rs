@@ -1,0 +1,410 @@
+//! Test harness: a real `givetrail serve` process on a fresh database, spoken to over HTTP.
+//!
+//! Backend: SQLite in a temporary file, or PostgreSQL when `GIVETRAIL_TEST_POSTGRES` holds a server
+//! URL such as `postgres://postgres@127.0.0.1:5432` (a fresh database is created per test and
+//! dropped after it). If that variable is set and PostgreSQL is unreachable, tests fail.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_givetrail");
+
+/// A fresh database for one test.
+pub struct TestDb {
+    pub url: String,
+    pg: Option<(String, String)>,
+    _dir: Option<PathBuf>,
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}_{}", std::process::id(), rand::random::<u32>())
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        match std::env::var("GIVETRAIL_TEST_POSTGRES") {
+            Ok(server) if !server.is_empty() => {
+                let name = unique("givetrail_test");
+                psql(&server, &format!("CREATE DATABASE {name}"));
+                TestDb {
+                    url: format!("{server}/{name}"),
+                    pg: Some((server, name)),
+                    _dir: None,
+                }
+            }
+            _ => {
+                let dir = std::env::temp_dir().join(unique("givetrail-test"));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                TestDb {
+                    url: dir.join("test.db").to_string_lossy().into_owned(),
+                    pg: None,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// Run SQL directly against the database with the backend's own CLI; returns (success, output).
+    pub fn sql(&self, statement: &str) -> (bool, String) {
+        let out = match &self.pg {
+            Some(_) => Command::new("psql")
+                .args([&self.url, "-v", "ON_ERROR_STOP=1", "-At", "-c", statement])
+                .output(),
+            None => Command::new("sqlite3")
+                .args([&self.url, statement])
+                .output(),
+        }
+        .expect("run the database CLI");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success() && !text.contains("Error"), text)
+    }
+
+    /// Run a givetrail subcommand against this database; returns (status ok, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(BIN)
+            .args(args)
+            .env("GIVETRAIL_DATABASE_URL", &self.url)
+            .output()
+            .expect("run givetrail");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+fn psql(server: &str, statement: &str) {
+    let out = Command::new("psql")
+        .args([
+            &format!("{server}/postgres"),
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            statement,
+        ])
+        .output()
+        .expect("psql must be installed for the PostgreSQL run");
+    assert!(
+        out.status.success(),
+        "PostgreSQL at {server} is required (GIVETRAIL_TEST_POSTGRES is set) but `{statement}` failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.pg {
+            let _ = Command::new("psql")
+                .args([
+                    &format!("{server}/postgres"),
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
+                .output();
+        }
+        if let Some(dir) = &self._dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A running server on a fresh database, with a national regulator key.
+pub struct Server {
+    pub base: String,
+    pub regulator: String,
+    pub db: TestDb,
+    child: Child,
+    http: reqwest::blocking::Client,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Self::start_with(TestDb::new(), &["serve"])
+    }
+
+    /// `givetrail demo` on a fresh database (fixtures loaded).
+    pub fn demo() -> Server {
+        Self::start_with(
+            TestDb::new(),
+            &[
+                "demo",
+                "--fixtures",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo.json"),
+            ],
+        )
+    }
+
+    pub fn start_with(db: TestDb, args: &[&str]) -> Server {
+        let (ok, key, err) = db.cli(&["keys", "create", "--role", "regulator"]);
+        assert!(ok, "keys create failed: {err}");
+        let regulator = key.trim().to_owned();
+        assert!(
+            !regulator.is_empty() && !regulator.contains(' '),
+            "keys create prints the key alone: {key:?}"
+        );
+        let mut child = Command::new(BIN)
+            .args(args)
+            .args(["--bind", "127.0.0.1:0"])
+            .env("GIVETRAIL_DATABASE_URL", &db.url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start givetrail");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        reader
+            .read_line(&mut line)
+            .expect("read the listening line");
+        // Keep draining: the server may print more (demo keys), and a closed pipe would kill it.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("server did not report its address: {line:?}"))
+            .to_owned();
+        let http = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .expect("client");
+        Server {
+            base,
+            regulator,
+            db,
+            child,
+            http,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    fn reply(r: reqwest::blocking::Response) -> Reply {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        Self::reply(self.http.get(self.url(path)).send().expect("GET"))
+    }
+
+    pub fn post(&self, path: &str, key: Option<&str>, body: &Value) -> Reply {
+        self.post_with(path, key, body, None)
+    }
+
+    pub fn post_with(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        body: &Value,
+        idempotency: Option<&str>,
+    ) -> Reply {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(i) = idempotency {
+            req = req.header("Idempotency-Key", i);
+        }
+        Self::reply(req.send().expect("POST"))
+    }
+
+    pub fn post_raw(&self, path: &str, key: Option<&str>, body: Vec<u8>) -> Reply {
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .header("Content-Type", "application/json")
+            .body(body);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        Self::reply(req.send().expect("POST"))
+    }
+
+    /// Every entry of an organisation's log.
+    pub fn log(&self, org: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let r = self.get(&format!(
+                "/organizations/{org}/entries?after={after}&limit=1000"
+            ));
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            let items = r.body["entries"].as_array().cloned().unwrap_or_default();
+            out.extend(items);
+            match r.body["meta"]["next"].as_str() {
+                Some(n) => after = n.parse().expect("cursor"),
+                None => return out,
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small world: two charities, recipients in and out of Wuhan.
+
+pub const ORG: &str = "hubei-red-cross";
+pub const OTHER_ORG: &str = "wuhan-charity-federation";
+
+/// A valid credit code for region `420000` with a distinct organisation part.
+pub fn credit_code(n: u32) -> String {
+    let first17 = format!("53420000MJ{n:07}");
+    let c = givetrail_domain_check(&first17);
+    format!("{first17}{c}")
+}
+
+fn givetrail_domain_check(first17: &str) -> char {
+    const A: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const W: [usize; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let sum: usize = first17
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| A.iter().position(|c| *c == b).expect("alphabet") * w)
+        .sum();
+    char::from(A[(31 - sum % 31) % 31])
+}
+
+pub struct World {
+    pub s: Server,
+    pub charity: String,
+    pub other_charity: String,
+    pub union_hospital: String,
+    pub jinyintan: String,
+}
+
+pub fn recipient(s: &Server, id: &str, region: &str) {
+    let r = s.post(
+        "/recipients",
+        Some(&s.regulator),
+        &json!({"id": id, "name": format!("{id} 医院"), "kind": "hospital", "region_code": region}),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+}
+
+pub fn world() -> World {
+    let s = Server::start();
+    for (i, (id, region)) in [(ORG, "420000"), (OTHER_ORG, "420100")].iter().enumerate() {
+        let r = s.post(
+            "/organizations",
+            Some(&s.regulator),
+            &json!({"id": id, "name": format!("{id} 慈善"), "credit_code": credit_code(i as u32 + 1), "kind": "red_cross", "region_code": region, "public_fundraising_qualified": true}),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    recipient(&s, "wuhan-union-hospital", "420103");
+    recipient(&s, "wuhan-jinyintan-hospital", "420105");
+    recipient(&s, "hangzhou-hospital", "330100");
+    let charity = key_for(&s, ORG);
+    let other_charity = key_for(&s, OTHER_ORG);
+    let union_hospital = recipient_key(&s, "wuhan-union-hospital");
+    let jinyintan = recipient_key(&s, "wuhan-jinyintan-hospital");
+    World {
+        s,
+        charity,
+        other_charity,
+        union_hospital,
+        jinyintan,
+    }
+}
+
+pub fn key_for(s: &Server, org: &str) -> String {
+    let r = s.post(
+        &format!("/organizations/{org}/keys"),
+        Some(&s.regulator),
+        &json!({}),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["key"].as_str().expect("key").to_owned()
+}
+
+pub fn recipient_key(s: &Server, id: &str) -> String {
+    let r = s.post(
+        &format!("/recipients/{id}/keys"),
+        Some(&s.regulator),
+        &json!({}),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["key"].as_str().expect("key").to_owned()
+}
+
+pub fn money(amount: &str) -> Value {
+    json!({"kind": "money", "amount": amount, "currency": "CNY"})
+}
+
+pub fn masks(q: &str) -> Value {
+    json!({"kind": "goods", "item": "N95 respirator", "spec": "GB 19083-2010", "unit": "piece", "quantity": q})
+}
+
+pub fn donation(receipt: &str, at: &str, asset: Value, restriction: Value) -> Value {
+    json!({
+        "receipt_number": receipt, "occurred_at": at,
+        "donor": {"name": "张三丰", "kind": "individual", "anonymous": false, "contact": "+86 139 0000 7777"},
+        "channel": "bank_transfer", "restriction": restriction, "asset": asset
+    })
+}
+
+pub fn undesignated() -> Value {
+    json!({"kind": "none"})
+}
+
+impl World {
+    /// Post a donation and return its seq.
+    pub fn donate(&self, receipt: &str, at: &str, asset: Value, restriction: Value) -> i64 {
+        let r = self.s.post(
+            &format!("/organizations/{ORG}/donations"),
+            Some(&self.charity),
+            &donation(receipt, at, asset, restriction),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        r.body["seq"].as_i64().expect("seq")
+    }
+
+    pub fn allocate(&self, body: Value) -> Reply {
+        self.s.post(
+            &format!("/organizations/{ORG}/allocations"),
+            Some(&self.charity),
+            &body,
+        )
+    }
+
+    pub fn entry_count(&self) -> usize {
+        self.s.log(ORG).len()
+    }
+}
