@@ -1,11 +1,14 @@
 //! `givetrail`: the service and its command-line tools.
 
+mod audit;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand};
+use ed25519_dalek::SigningKey;
 
 use givetrail_domain::entry::Role;
 use givetrail_domain::ids::{parse_region_prefix, Slug};
@@ -46,6 +49,10 @@ struct Serve {
     /// Writer threads (PostgreSQL; SQLite always has one writer).
     #[arg(long, default_value_t = 4)]
     writers: usize,
+    /// Ed25519 key checkpoints are signed with; created (mode 0600) if missing.
+    /// Default: beside the SQLite file (`<db>.signing-key`), or `givetrail-signing.key` for PostgreSQL.
+    #[arg(long, env = "GIVETRAIL_SIGNING_KEY")]
+    signing_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -78,6 +85,26 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Verify a deployment from outside through its public API; exit 1 on any failure.
+    Audit {
+        /// Base URL of the deployment, e.g. http://127.0.0.1:8080
+        base_url: String,
+        /// Only this organisation.
+        #[arg(long)]
+        org: Option<String>,
+        /// File remembering the checkpoints seen, so a later rewrite of history is detected.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// Regulator check: every private value and salt in the database matches the commitment
+    /// published in its entry; exit 1 on any mismatch.
+    VerifyPrivate {
+        #[command(flatten)]
+        db: Db,
+        /// Only this organisation.
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -243,15 +270,93 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("{}", givetrail_http::openapi_json());
             Ok(())
         }
+        Command::Audit {
+            base_url,
+            org,
+            state,
+        } => {
+            if !audit::run(&base_url, org.as_deref(), state.as_deref())? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::VerifyPrivate { db, org } => {
+            let (_, mut conn) = open(&db)?;
+            let orgs = match org {
+                Some(o) => vec![o],
+                None => rebuild::organization_ids(&mut conn)?,
+            };
+            let mut bad = 0;
+            let mut checked = 0;
+            for o in &orgs {
+                let (n, problems) = givetrail_store::verify::check_commitments(&mut conn, o)?;
+                checked += n;
+                for p in &problems {
+                    println!("{p}");
+                }
+                bad += problems.len();
+            }
+            println!("{checked} private value(s) checked, {bad} mismatch(es)");
+            if bad > 0 {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Load the checkpoint signing key, creating it (readable by the owner only) on first start.
+fn signing_key(path: &std::path::Path) -> anyhow::Result<SigningKey> {
+    use std::io::Write as _;
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let mut seed = [0u8; 32];
+            hex::decode_to_slice(text.trim(), &mut seed)
+                .with_context(|| format!("{} does not hold a hex Ed25519 seed", path.display()))?;
+            Ok(SigningKey::from_bytes(&seed))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let seed: [u8; 32] = rand::random();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(path) {
+                Ok(mut f) => {
+                    f.write_all(hex::encode(seed).as_bytes())?;
+                    f.sync_all()?;
+                    eprintln!("created checkpoint signing key {}", path.display());
+                    Ok(SigningKey::from_bytes(&seed))
+                }
+                // Another process created it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => signing_key(path),
+                Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+            }
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn default_key_path(backend: &Backend) -> PathBuf {
+    match backend {
+        Backend::Sqlite(p) => PathBuf::from(format!("{p}.signing-key")),
+        Backend::Postgres(_) => PathBuf::from("givetrail-signing.key"),
     }
 }
 
 fn serve(s: Serve, fixtures: Option<PathBuf>) -> anyhow::Result<()> {
     let (backend, mut conn) = open(&s.db)?;
-    let writer = Arc::new(Writer::start(&backend, s.writers)?);
+    let key_path = s
+        .signing_key
+        .clone()
+        .unwrap_or_else(|| default_key_path(&backend));
+    let key = signing_key(&key_path)?;
+    let public_key = givetrail_domain::checkpoint::public_key_hex(&key);
+    let writer = Arc::new(Writer::start(&backend, s.writers, Arc::new(key))?);
     let state = AppState {
         read: pool(&backend, 8)?,
         writer: writer.clone(),
+        public_key,
     };
     let listener =
         TcpListener::bind(&s.bind).with_context(|| format!("cannot listen on {}", s.bind))?;

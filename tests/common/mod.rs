@@ -17,7 +17,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_givetrail");
 pub struct TestDb {
     pub url: String,
     pg: Option<(String, String)>,
-    _dir: Option<PathBuf>,
+    /// Scratch directory of this test: the SQLite file (if any) and the signing key.
+    pub dir: PathBuf,
 }
 
 fn unique(prefix: &str) -> String {
@@ -26,6 +27,8 @@ fn unique(prefix: &str) -> String {
 
 impl TestDb {
     pub fn new() -> TestDb {
+        let dir = std::env::temp_dir().join(unique("givetrail-test"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
         match std::env::var("GIVETRAIL_TEST_POSTGRES") {
             Ok(server) if !server.is_empty() => {
                 let name = unique("givetrail_test");
@@ -33,16 +36,49 @@ impl TestDb {
                 TestDb {
                     url: format!("{server}/{name}"),
                     pg: Some((server, name)),
-                    _dir: None,
+                    dir,
                 }
             }
-            _ => {
-                let dir = std::env::temp_dir().join(unique("givetrail-test"));
-                std::fs::create_dir_all(&dir).expect("temp dir");
+            _ => TestDb {
+                url: dir.join("test.db").to_string_lossy().into_owned(),
+                pg: None,
+                dir,
+            },
+        }
+    }
+
+    /// The checkpoint signing key file of this deployment.
+    pub fn signing_key(&self) -> String {
+        self.dir.join("signing.key").to_string_lossy().into_owned()
+    }
+
+    /// A copy of this database and its signing key (the server must be stopped).
+    pub fn fork(&self) -> TestDb {
+        let dir = std::env::temp_dir().join(unique("givetrail-fork"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::copy(self.signing_key(), dir.join("signing.key")).expect("copy the signing key");
+        match &self.pg {
+            Some((server, name)) => {
+                let copy = unique("givetrail_fork");
+                psql(server, &format!("CREATE DATABASE {copy} TEMPLATE {name}"));
+                TestDb {
+                    url: format!("{server}/{copy}"),
+                    pg: Some((server.clone(), copy)),
+                    dir,
+                }
+            }
+            None => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let from = format!("{}{suffix}", self.url);
+                    if std::path::Path::new(&from).exists() {
+                        std::fs::copy(&from, dir.join(format!("test.db{suffix}")))
+                            .expect("copy the database");
+                    }
+                }
                 TestDb {
                     url: dir.join("test.db").to_string_lossy().into_owned(),
                     pg: None,
-                    _dir: Some(dir),
+                    dir,
                 }
             }
         }
@@ -115,9 +151,7 @@ impl Drop for TestDb {
                 ])
                 .output();
         }
-        if let Some(dir) = &self._dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -163,7 +197,7 @@ impl Server {
         );
         let mut child = Command::new(BIN)
             .args(args)
-            .args(["--bind", "127.0.0.1:0"])
+            .args(["--bind", "127.0.0.1:0", "--signing-key", &db.signing_key()])
             .env("GIVETRAIL_DATABASE_URL", &db.url)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -264,6 +298,45 @@ impl Server {
                 Some(n) => after = n.parse().expect("cursor"),
                 None => return out,
             }
+        }
+    }
+}
+
+impl Server {
+    /// Stop the server (SIGKILL) and hand back its database.
+    pub fn stop(mut self) -> TestDb {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Let PostgreSQL notice the closed connections before the database is copied or dropped.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::mem::replace(&mut self.db, TestDb::placeholder())
+    }
+
+    /// Run `givetrail audit` against this server; returns (exit ok, stdout).
+    pub fn audit(&self, extra: &[&str]) -> (bool, String) {
+        let out = Command::new(BIN)
+            .arg("audit")
+            .arg(&self.base)
+            .args(extra)
+            .output()
+            .expect("run audit");
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+}
+
+impl TestDb {
+    fn placeholder() -> TestDb {
+        TestDb {
+            url: String::new(),
+            pg: None,
+            dir: PathBuf::from("/nonexistent-givetrail-placeholder"),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod asset;
 pub mod canonical;
+pub mod checkpoint;
 pub mod entry;
 pub mod error;
 pub mod ids;

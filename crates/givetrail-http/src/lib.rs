@@ -8,6 +8,7 @@ pub mod fixtures;
 pub mod problem;
 pub mod reads;
 pub mod state;
+pub mod verification;
 pub mod writes;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
@@ -70,7 +71,12 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(reads::list_entries)
         .service(reads::list_donations)
         .service(reads::list_allocations)
-        .service(reads::list_disbursements);
+        .service(reads::list_disbursements)
+        .service(verification::latest_checkpoint)
+        .service(verification::list_checkpoints)
+        .service(verification::inclusion_proof)
+        .service(verification::consistency_proof)
+        .service(verification::public_key);
 }
 
 /// The OpenAPI document, built from the same route table the server uses.

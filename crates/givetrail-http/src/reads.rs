@@ -34,7 +34,7 @@ pub struct PageParams {
     pub limit: Option<i64>,
 }
 
-fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(DEFAULT_PAGE),
         Some(l) if (1..=MAX_PAGE).contains(&l) => Ok(l),
@@ -90,10 +90,18 @@ pub async fn get_organization(
 ) -> Result<HttpResponse, ApiError> {
     let id = org.into_inner();
     let lookup = id.clone();
-    let o = read(&state, move |c| registry::organization(c, &lookup))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("organisation {id} is not registered")))?;
-    Ok(HttpResponse::Ok().json(o))
+    let public_key = state.public_key.clone();
+    let (o, status) = read(&state, move |c| {
+        let o = registry::organization(c, &lookup)?;
+        let status = crate::verification::checkpoint_status(c, &lookup, &public_key)?;
+        Ok((o, status))
+    })
+    .await?;
+    let o = o.ok_or_else(|| ApiError::not_found(format!("organisation {id} is not registered")))?;
+    let mut v = json!(o);
+    v["latest_checkpoint"] = status["checkpoint"].clone();
+    v["checkpoint_verified"] = status["verified"].clone();
+    Ok(HttpResponse::Ok().json(v))
 }
 
 /// Registered recipients.

@@ -12,4 +12,6 @@ pub struct AppState {
     pub read: ReadPool,
     /// The single write path.
     pub writer: Arc<Writer>,
+    /// Hex of the Ed25519 key checkpoints are signed with.
+    pub public_key: String,
 }

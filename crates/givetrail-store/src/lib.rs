@@ -6,6 +6,7 @@
 //! - [`writer`]: the single path every write takes: per-organisation group commit with idempotency.
 //! - [`read`]: queries behind the public and regulator reads.
 //! - [`rebuild`]: recomputing derived tables from the log and comparing.
+//! - [`verify`]: Merkle subtree hashes, signed checkpoints, inclusion and consistency proofs.
 
 pub mod books;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod read;
 pub mod rebuild;
 pub mod registry;
 pub mod schema;
+pub mod verify;
 pub mod writer;
 
 use chrono::{DateTime, Utc};

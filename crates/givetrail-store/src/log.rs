@@ -163,6 +163,8 @@ pub fn append(
         ))
         .execute(conn)
         .map_err(|e| Rejection::Store(e.into()))?;
+    crate::verify::add_leaf(conn, org.id.as_str(), (seq - 1) as u64, leaf)
+        .map_err(Rejection::Store)?;
     if !decision.private.values.is_empty() {
         let private = serde_json::to_value(&decision.private)
             .map_err(|e| Rejection::Store(StoreError::Corrupt(e.to_string())))?;

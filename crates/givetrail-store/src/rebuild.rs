@@ -163,6 +163,7 @@ pub fn check(conn: &mut AnyConnection, org: &str) -> Result<Vec<String>, StoreEr
         &want.campaigns,
         &have.campaigns,
     );
+    diffs.extend(crate::verify::check_tree(conn, org, false)?);
     if want.draws != have.draws {
         diffs.push(format!(
             "{org}: draws differ: log implies {:?}, tables hold {:?}",
@@ -211,10 +212,11 @@ pub fn rebuild(conn: &mut AnyConnection, org: &str) -> Result<(), StoreError> {
             facts.push((seq, at, fact));
             Ok(())
         })?;
-        let mut books = SqlBooks { conn: c, org };
+        let mut books = SqlBooks { conn: &mut *c, org };
         for (seq, at, fact) in facts {
             replay(&mut books, seq, at, &fact).map_err(replay_err)?;
         }
+        crate::verify::check_tree(c, org, true)?;
         Ok(())
     })
 }

@@ -167,7 +167,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    merkle_nodes (organization, level, idx) {
+        organization -> Text,
+        level -> Integer,
+        idx -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    checkpoints (organization, tree_size) {
+        organization -> Text,
+        tree_size -> BigInt,
+        root_hash -> Text,
+        timestamp -> Text,
+        signature -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    merkle_nodes,
+    checkpoints,
     organizations,
     recipients,
     api_keys,

@@ -7,10 +7,12 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash as _, Hasher};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use chrono::Utc;
 use diesel::connection::Connection;
+use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
@@ -136,7 +138,12 @@ pub struct Writer {
 
 impl Writer {
     /// Start `threads` writers on `backend` (SQLite always uses one: it has one writer anyway).
-    pub fn start(backend: &Backend, threads: usize) -> Result<Writer, StoreError> {
+    /// Every commit that changes a log also stores a checkpoint of it signed with `key`.
+    pub fn start(
+        backend: &Backend,
+        threads: usize,
+        key: Arc<SigningKey>,
+    ) -> Result<Writer, StoreError> {
         let n = if backend.is_sqlite() {
             1
         } else {
@@ -148,9 +155,10 @@ impl Writer {
             let conn = establish(backend)?;
             let (tx, rx) = sync_channel::<Job>(MAX_QUEUE);
             senders.push(tx);
+            let key = key.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("givetrail-writer-{i}"))
-                .spawn(move || run(conn, rx))
+                .spawn(move || run(conn, rx, &key))
                 .map_err(|e| StoreError::Connect(format!("cannot start writer thread: {e}")))?;
             handles.push(handle);
         }
@@ -192,7 +200,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: AnyConnection, rx: Receiver<Job>) {
+fn run(mut conn: AnyConnection, rx: Receiver<Job>, key: &SigningKey) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -201,11 +209,11 @@ fn run(mut conn: AnyConnection, rx: Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_group(&mut conn, group);
+        commit_group(&mut conn, group, key);
     }
 }
 
-fn commit_group(conn: &mut AnyConnection, group: Vec<Job>) {
+fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey) {
     let mut orgs: Vec<&str> = group
         .iter()
         .filter_map(|j| match &j.write {
@@ -224,6 +232,17 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>) {
                 perform(c, &job.write, job.idempotency.as_ref())
             });
             results.push(r);
+        }
+        // One signed checkpoint per changed log, durable with the entries it covers.
+        let timestamp = crate::rfc3339(Utc::now());
+        for org in &orgs {
+            let wrote = group.iter().zip(&results).any(|(j, r)| {
+                matches!((&j.write, r), (Write::Entries { org: o, .. }, Ok(Outcome::Created(_))) if o == org)
+            });
+            if wrote {
+                let size = head(c, org)?.seq;
+                crate::verify::checkpoint(c, org, size, key, &timestamp)?;
+            }
         }
         Ok(results)
     });

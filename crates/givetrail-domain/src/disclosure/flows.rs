@@ -1,0 +1,154 @@
+//! Which donation every disbursed, acknowledged and used unit came from.
+//!
+//! An allocation draws on one donation, or on several (a pool allocation, `drawn_from` oldest
+//! first). Its disbursements are attributed to those draws **oldest-first** as well: the first
+//! units disbursed come from the oldest donation, exactly as the pool itself was drawn. Within a
+//! disbursement, what the recipient acknowledged and reported used is attributed the same way,
+//! from the start of the disbursement; anything acknowledged beyond what was sent (more arrived
+//! than was recorded) goes to the last donation of the disbursement, so every unit is counted
+//! exactly once. Oldest-first keeps each unit's history a single line, where proportional
+//! attribution would split every unit across donors and need fractions.
+
+use std::collections::BTreeMap;
+
+use crate::entry::{Fact, Seq};
+use crate::ledger::DrawState;
+
+use super::Ledger;
+
+/// The part of one disbursement that came from one donation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    /// Seq of the donation (lot).
+    pub lot: Seq,
+    /// Seq of the allocation.
+    pub allocation: Seq,
+    /// Seq of the disbursement.
+    pub disbursement: Seq,
+    /// Units of the disbursement that came from the donation.
+    pub units: i64,
+    /// Units of it the recipient acknowledged; `None` while the disbursement is unacknowledged.
+    pub acknowledged: Option<i64>,
+    /// Units of it the recipient reported used.
+    pub used: i64,
+    /// The usage reports covering it: (seq of the report, units of this share).
+    pub usages: Vec<(Seq, i64)>,
+}
+
+/// What recipients said about one disbursement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Statements {
+    /// Seq of the acknowledgement, if any.
+    pub acknowledgement: Option<Seq>,
+    /// Usage reports in seq order: (seq, units).
+    pub usages: Vec<(Seq, i64)>,
+}
+
+/// Draws of live allocations and expenses, in log order.
+pub fn live_draws(ledger: &Ledger) -> impl Iterator<Item = &DrawState> {
+    ledger
+        .books
+        .draws
+        .iter()
+        .filter(|d| ledger.is_live(d.by))
+}
+
+/// Acknowledgement and usage reports per disbursement seq.
+pub fn statements(ledger: &Ledger) -> BTreeMap<Seq, Statements> {
+    let mut out: BTreeMap<Seq, Statements> = BTreeMap::new();
+    for f in ledger.live_facts() {
+        match &f.fact {
+            Fact::Acknowledgement(a) => {
+                out.entry(a.disbursement).or_default().acknowledgement = Some(f.seq);
+            }
+            Fact::Usage(u) => {
+                let units = u.asset.parse().map(|a| a.units()).unwrap_or(0);
+                out.entry(u.disbursement)
+                    .or_default()
+                    .usages
+                    .push((f.seq, units));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn overlap(a: (i64, i64), b: (i64, i64)) -> i64 {
+    (a.1.min(b.1) - a.0.max(b.0)).max(0)
+}
+
+/// Every disbursement split by the donations it came from (oldest-first, see the module doc).
+pub fn shares(ledger: &Ledger) -> Vec<Share> {
+    let statements = statements(ledger);
+    let books = &ledger.books;
+    let mut disbursements_of: BTreeMap<Seq, Vec<Seq>> = BTreeMap::new();
+    for d in books.disbursements.values().filter(|d| d.live) {
+        disbursements_of
+            .entry(d.allocation)
+            .or_default()
+            .push(d.seq);
+    }
+    let mut out = Vec::new();
+    for a in books.allocations.values().filter(|a| a.live) {
+        let mut slices: Vec<&DrawState> = books
+            .draws
+            .iter()
+            .filter(|d| d.by == a.seq && !d.expense)
+            .collect();
+        slices.sort_by_key(|d| {
+            let lot = books.lots.get(&d.donation);
+            (lot.map(|l| l.occurred_at), d.donation)
+        });
+        let mut start = 0i64;
+        let slices: Vec<(Seq, i64, i64)> = slices
+            .into_iter()
+            .map(|d| {
+                start += d.units;
+                (d.donation, start - d.units, start)
+            })
+            .collect();
+        let mut sent = 0i64;
+        for dseq in disbursements_of.get(&a.seq).into_iter().flatten() {
+            let Some(d) = books.disbursements.get(dseq) else {
+                continue;
+            };
+            let (from, to) = (sent, sent + d.units);
+            sent = to;
+            let said = statements.get(dseq).cloned().unwrap_or_default();
+            for &(lot, s, e) in &slices {
+                let units = overlap((s, e), (from, to));
+                if units == 0 {
+                    continue;
+                }
+                // This share's place inside the disbursement; the last one also takes any excess.
+                let p = s.max(from) - from;
+                let q = if p + units == d.units {
+                    i64::MAX
+                } else {
+                    p + units
+                };
+                let mut used_from = 0i64;
+                let usages = said
+                    .usages
+                    .iter()
+                    .filter_map(|&(useq, u)| {
+                        let part = overlap((p, q), (used_from, used_from + u));
+                        used_from += u;
+                        (part > 0).then_some((useq, part))
+                    })
+                    .collect();
+                out.push(Share {
+                    lot,
+                    allocation: a.seq,
+                    disbursement: d.seq,
+                    units,
+                    acknowledged: d.acknowledged.map(|ack| overlap((p, q), (0, ack))),
+                    used: overlap((p, q), (0, d.used)),
+                    usages,
+                });
+            }
+        }
+    }
+    out
+}

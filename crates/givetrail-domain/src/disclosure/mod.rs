@@ -1,0 +1,421 @@
+//! Public disclosure: reports and exports computed from an organisation's public log.
+//!
+//! Everything here is a pure function of what anyone can download and verify: the entries of
+//! `GET /organizations/{org}/entries` (read back as [`Record`]s) and the public registry
+//! ([`Party`]). A [`Ledger`] replays one log with the ledger's own [`replay`] into
+//! [`MemoryBooks`], so reports see exactly the balances the write rules see, and keeps the public
+//! bodies beside them for the words (purposes, references, notes).
+//!
+//! - [`flows`]: which donation every disbursed, acknowledged and used unit came from
+//!   (oldest-first within an allocation).
+//! - [`summary`]: organisation, campaign and recipient summaries per asset.
+//! - [`trail`]: "where did my donation go", across logs.
+//! - [`timeliness`]: disclosure delays, deadlines and receipt-to-disbursement times.
+//! - [`csv`], [`iati`], [`giving360`]: spreadsheet and standard exports.
+
+pub mod csv;
+pub mod flows;
+pub mod giving360;
+pub mod iati;
+pub mod summary;
+pub mod timeliness;
+pub mod trail;
+
+use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
+
+use crate::asset::{AssetKey, AssetWire};
+use crate::entry::{EntryKind, Fact, Seq};
+use crate::ids::{parse_region_prefix, region_has_prefix};
+use crate::ledger::{replay, MemoryBooks};
+use crate::privacy::mask_person_name;
+
+/// Priority regions when none are configured: Hubei (`42`).
+pub const DEFAULT_PRIORITY_REGIONS: [&str; 1] = ["42"];
+/// Disclosure deadline of an emergency campaign when none is configured: 24 hours.
+pub const DEFAULT_EMERGENCY_DEADLINE_HOURS: i64 = 24;
+/// Disclosure deadline of any other entry when none is configured: 90 days.
+pub const DEFAULT_STANDARD_DEADLINE_HOURS: i64 = 90 * 24;
+
+/// What disclosure reports are measured against: priority regions and disclosure deadlines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Region-code prefixes whose share of undesignated assets is reported (`["42"]`).
+    pub priority_regions: Vec<String>,
+    /// Longest acceptable `recorded_at − occurred_at` for entries of an emergency campaign.
+    pub emergency_deadline: Duration,
+    /// Longest acceptable `recorded_at − occurred_at` for every other entry.
+    pub standard_deadline: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            priority_regions: DEFAULT_PRIORITY_REGIONS.map(String::from).to_vec(),
+            emergency_deadline: Duration::hours(DEFAULT_EMERGENCY_DEADLINE_HOURS),
+            standard_deadline: Duration::hours(DEFAULT_STANDARD_DEADLINE_HOURS),
+        }
+    }
+}
+
+impl Policy {
+    /// Parse a comma-separated list of region prefixes (`42,11`); each 1 to 6 digits.
+    pub fn parse_regions(text: &str) -> Result<Vec<String>, String> {
+        let regions = text
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| parse_region_prefix(p).map_err(|e| format!("'{p}' {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if regions.is_empty() {
+            return Err("name at least one region prefix, such as 42".into());
+        }
+        Ok(regions)
+    }
+
+    /// Whether a region code lies in a priority region.
+    pub fn is_priority(&self, region_code: &str) -> bool {
+        self.priority_regions
+            .iter()
+            .any(|p| region_has_prefix(region_code, p))
+    }
+
+    /// The disclosure deadline of an entry of an emergency (or other) campaign.
+    pub fn deadline(&self, emergency: bool) -> Duration {
+        if emergency {
+            self.emergency_deadline
+        } else {
+            self.standard_deadline
+        }
+    }
+}
+
+/// One entry of a public log, typed: what `GET /organizations/{org}/entries` serves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Position in the log.
+    pub seq: Seq,
+    /// Entry kind.
+    pub kind: EntryKind,
+    /// When it happened (client's statement).
+    pub occurred_at: DateTime<Utc>,
+    /// When it became public (server clock).
+    pub recorded_at: DateTime<Utc>,
+    /// The public body.
+    pub fact: Fact,
+    /// `entry_hash`, lowercase hex.
+    pub entry_hash: String,
+}
+
+impl Record {
+    /// Read a served entry object back.
+    pub fn from_entry(entry: &serde_json::Value) -> Result<Record, String> {
+        let seq = entry["seq"].as_i64().ok_or("entry without seq")?;
+        let kind = entry["kind"]
+            .as_str()
+            .and_then(EntryKind::parse)
+            .ok_or_else(|| format!("entry {seq}: unknown kind"))?;
+        let time = |field: &str| -> Result<DateTime<Utc>, String> {
+            entry[field]
+                .as_str()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| format!("entry {seq}: bad {field}"))
+        };
+        let fact = Fact::from_body(kind, entry["body"].clone())
+            .map_err(|e| format!("entry {seq}: body: {e}"))?;
+        Ok(Record {
+            seq,
+            kind,
+            occurred_at: time("occurred_at")?,
+            recorded_at: time("recorded_at")?,
+            fact,
+            entry_hash: entry["entry_hash"].as_str().unwrap_or_default().to_owned(),
+        })
+    }
+}
+
+/// A registered organisation or recipient, as the public registry shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Party {
+    /// Slug.
+    pub id: String,
+    /// Registered name (already masked for aid to an individual, see [`Party::public_name`]).
+    pub name: String,
+    /// Unified social credit code, if any.
+    pub credit_code: Option<String>,
+    /// Kind (`red_cross`, `hospital`, …).
+    pub kind: String,
+    /// 6-digit region code.
+    pub region_code: String,
+    /// For a recipient: the organisation on Givetrail it is linked to.
+    pub organization: Option<String>,
+}
+
+impl Party {
+    /// The name the public may see: a person receiving individual aid appears masked.
+    pub fn public_name(kind: &str, name: &str) -> String {
+        if kind == "individual_aid" {
+            mask_person_name(name)
+        } else {
+            name.to_owned()
+        }
+    }
+}
+
+/// Public registry entries that reports name: recipients by slug.
+pub type Directory = BTreeMap<String, Party>;
+
+/// A live fact of a log with its dates, as corrections leave it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveFact {
+    /// Seq where it lives (for a replacement, the correction's seq).
+    pub seq: Seq,
+    /// The fact (a replacement is unwrapped).
+    pub fact: Fact,
+    /// When it happened (a replacement's own date).
+    pub occurred_at: DateTime<Utc>,
+    /// When it was published.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// One organisation's public log, replayed: balances and bodies, ready for reports.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    /// The organisation.
+    pub organization: Party,
+    /// Every entry, in seq order.
+    pub records: Vec<Record>,
+    /// Derived state, exactly as the write rules see it.
+    pub books: MemoryBooks,
+    /// The fact at each seq (replacements unwrapped), live or not.
+    facts: BTreeMap<Seq, LiveFact>,
+}
+
+impl Ledger {
+    /// Replay `records` (all of one log, in seq order).
+    ///
+    /// Fails when the log does not replay, which would mean stored data is corrupt.
+    pub fn new(organization: Party, records: Vec<Record>) -> Result<Ledger, String> {
+        let mut books = MemoryBooks::default();
+        let mut facts = BTreeMap::new();
+        for (i, r) in records.iter().enumerate() {
+            if r.seq != i as i64 + 1 {
+                return Err(format!("{}: seq {} is out of order", organization.id, r.seq));
+            }
+            replay(&mut books, r.seq, r.occurred_at, &r.fact)
+                .map_err(|e| format!("{}#{} does not replay: {e:?}", organization.id, r.seq))?;
+            let (fact, occurred_at) = match &r.fact {
+                Fact::Correction(c) => match &c.replacement {
+                    Some(f) => (
+                        f.as_ref().clone(),
+                        c.replacement_occurred_at.unwrap_or(r.occurred_at),
+                    ),
+                    None => (r.fact.clone(), r.occurred_at),
+                },
+                other => (other.clone(), r.occurred_at),
+            };
+            facts.insert(
+                r.seq,
+                LiveFact {
+                    seq: r.seq,
+                    fact,
+                    occurred_at,
+                    recorded_at: r.recorded_at,
+                },
+            );
+        }
+        Ok(Ledger {
+            organization,
+            records,
+            books,
+            facts,
+        })
+    }
+
+    /// The fact at `seq` (a replacement unwrapped), whether or not it is still live.
+    pub fn fact(&self, seq: Seq) -> Option<&LiveFact> {
+        self.facts.get(&seq)
+    }
+
+    /// Whether the fact at `seq` has not been corrected away.
+    pub fn is_live(&self, seq: Seq) -> bool {
+        self.books.facts.get(&seq).is_some_and(|f| f.live)
+    }
+
+    /// Live facts, in seq order.
+    pub fn live_facts(&self) -> impl Iterator<Item = &LiveFact> {
+        self.facts.values().filter(|f| self.is_live(f.seq))
+    }
+
+    /// The live donation with this receipt number.
+    pub fn donation_by_receipt(&self, receipt_number: &str) -> Option<Seq> {
+        self.books
+            .lots
+            .values()
+            .find(|l| l.live && l.receipt_number == receipt_number)
+            .map(|l| l.seq)
+    }
+
+    /// The live donation recorded from another organisation's disbursement, if any.
+    pub fn donation_from(&self, organization: &str, disbursement: Seq) -> Option<Seq> {
+        self.live_facts().find_map(|f| match &f.fact {
+            Fact::Donation(d)
+                if d.source_disbursement.as_ref().is_some_and(|s| {
+                    s.organization.as_str() == organization && s.disbursement == disbursement
+                }) =>
+            {
+                Some(f.seq)
+            }
+            _ => None,
+        })
+    }
+
+    /// Campaign slugs of the donations a fact draws on (the fact's own campaign for a donation
+    /// or campaign), following disbursements and recipients' statements back to their lots.
+    pub fn campaigns_of(&self, seq: Seq) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_campaigns(seq, &mut out, 0);
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn collect_campaigns(&self, seq: Seq, out: &mut Vec<String>, depth: usize) {
+        // References point strictly backwards in the log, so this terminates; the depth bound
+        // only guards against a corrupt log.
+        let Some(f) = self.facts.get(&seq).filter(|_| depth < 8) else {
+            return;
+        };
+        let mut back = |s: Seq| self.collect_campaigns(s, out, depth + 1);
+        match &f.fact {
+            Fact::Campaign(c) => out.push(c.id.to_string()),
+            Fact::Donation(d) => out.extend(d.campaign.iter().map(|c| c.to_string())),
+            Fact::Allocation(a) => a.drawn_from.iter().for_each(|d| back(d.donation)),
+            Fact::Expense(e) => e.drawn_from.iter().for_each(|d| back(d.donation)),
+            Fact::Disbursement(d) => back(d.allocation),
+            Fact::Acknowledgement(a) => back(a.disbursement),
+            Fact::Usage(u) => back(u.disbursement),
+            Fact::Correction(c) => back(c.corrects),
+        }
+    }
+
+    /// Whether a campaign (by slug) was opened as an emergency appeal.
+    pub fn is_emergency(&self, campaign: &str) -> bool {
+        self.books
+            .campaigns
+            .iter()
+            .any(|(id, c)| id.as_str() == campaign && c.emergency)
+    }
+
+    /// Slugs of every recipient the log names (for loading a [`Directory`]).
+    pub fn recipient_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .books
+            .allocations
+            .values()
+            .map(|a| a.recipient.to_string())
+            .chain(
+                self.books
+                    .disbursements
+                    .values()
+                    .map(|d| d.recipient.to_string()),
+            )
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
+/// An asset key on the wire, without an amount: `{"kind": "money", "currency": "CNY"}` or
+/// `{"kind": "goods", "item", "spec", "unit"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AssetLabel {
+    /// Money in one currency.
+    Money {
+        /// ISO 4217 code.
+        currency: String,
+    },
+    /// One kind of goods.
+    Goods {
+        /// What it is.
+        item: String,
+        /// Standard or model.
+        spec: String,
+        /// Counting unit.
+        unit: String,
+    },
+}
+
+impl From<&AssetKey> for AssetLabel {
+    fn from(k: &AssetKey) -> Self {
+        match k {
+            AssetKey::Money(c) => AssetLabel::Money {
+                currency: c.code().to_owned(),
+            },
+            AssetKey::Goods(g) => AssetLabel::Goods {
+                item: g.item.clone(),
+                spec: g.spec.clone(),
+                unit: g.unit.clone(),
+            },
+        }
+    }
+}
+
+/// Units of `key` as the wire asset object (`{"kind": "money", "amount": …}`).
+pub fn asset_wire(key: &AssetKey, units: i64) -> AssetWire {
+    AssetWire::from(&key.asset(units))
+}
+
+/// `part / whole` as a percentage with two decimals (`"87.50"`), in exact integer arithmetic;
+/// `None` when `whole` is zero.
+pub fn percent(part: i64, whole: i64) -> Option<String> {
+    if whole == 0 {
+        return None;
+    }
+    let basis_points = i128::from(part) * 10_000 / i128::from(whole);
+    Some(format!(
+        "{}.{:02}",
+        basis_points / 100,
+        (basis_points % 100).abs()
+    ))
+}
+
+/// Seconds as hours with two decimals (`5400` → `"1.50"`), rounded half away from zero.
+pub fn hours(seconds: i64) -> String {
+    let d = rust_decimal::Decimal::from(seconds) / rust_decimal::Decimal::from(3600);
+    format!(
+        "{:.2}",
+        d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_regions_parse_and_match_by_prefix() {
+        assert_eq!(Policy::parse_regions("42, 11"), Ok(vec!["42".into(), "11".into()]));
+        assert!(Policy::parse_regions("4a").is_err());
+        assert!(Policy::parse_regions("").is_err());
+        let p = Policy::default();
+        assert!(p.is_priority("420103"));
+        assert!(!p.is_priority("330102"));
+        assert_eq!(p.deadline(true), Duration::hours(24));
+        assert_eq!(p.deadline(false), Duration::days(90));
+    }
+
+    #[test]
+    fn percentages_and_hours_are_exact_strings() {
+        assert_eq!(percent(7, 8), Some("87.50".into()));
+        assert_eq!(percent(1, 3), Some("33.33".into()));
+        assert_eq!(percent(0, 5), Some("0.00".into()));
+        assert_eq!(percent(1, 0), None);
+        assert_eq!(hours(5400), "1.50");
+        assert_eq!(hours(-18), "-0.01");
+        assert_eq!(hours(86_400), "24.00");
+    }
+}

@@ -1,0 +1,159 @@
+//! Public verification: signed checkpoints, RFC 9162 proofs and the server's public key.
+
+use actix_web::{get, web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use givetrail_domain::checkpoint::Checkpoint;
+use givetrail_store::verify::{self, ProofRequestError};
+use givetrail_store::{AnyConnection, StoreError};
+
+use crate::problem::{ApiError, Problem};
+use crate::reads::{page_limit, read, PageParams};
+use crate::state::AppState;
+
+/// The latest checkpoint and whether it verifies: its signature with the server's key, and its
+/// root against the Merkle tree the server holds now.
+pub fn checkpoint_status(
+    conn: &mut AnyConnection,
+    org: &str,
+    key_hex: &str,
+) -> Result<serde_json::Value, StoreError> {
+    let Some(c) = verify::latest_checkpoint(conn, org)? else {
+        return Ok(json!({"checkpoint": null, "verified": null}));
+    };
+    let signature_ok = c.verify(key_hex).is_ok();
+    let root_ok = u64::try_from(c.tree_size)
+        .ok()
+        .map(|n| verify::root(conn, org, n).map(|r| hex::encode(r) == c.root_hash))
+        .transpose()?
+        .unwrap_or(false);
+    Ok(json!({"checkpoint": c, "verified": signature_ok && root_ok}))
+}
+
+/// The latest signed checkpoint of a log.
+#[utoipa::path(tag = "verification", params(("org" = String, Path, description = "organisation slug")),
+    responses((status = 200, body = Checkpoint), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/checkpoints/latest")]
+pub async fn latest_checkpoint(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org.into_inner();
+    let o = org.clone();
+    let c = read(&state, move |c| verify::latest_checkpoint(c, &o))
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "{org} has no checkpoint (no such organisation, or an empty log)"
+            ))
+        })?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+/// Every signed checkpoint of a log, oldest first (kept forever).
+#[utoipa::path(tag = "verification", params(("org" = String, Path, description = "organisation slug"), PageParams),
+    responses((status = 200, description = "`{\"checkpoints\": [...], \"meta\": {\"next\"}}`", body = Object), (status = 400, body = Problem)))]
+#[get("/organizations/{org}/checkpoints")]
+pub async fn list_checkpoints(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    p: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = page_limit(p.limit)?;
+    let after = match p.after.as_deref() {
+        None => 0,
+        Some(a) => a.parse::<i64>().map_err(|_| {
+            ApiError::field("after", "must be a cursor from meta.next (a tree size)")
+        })?,
+    };
+    let org = org.into_inner();
+    let items = read(&state, move |c| verify::checkpoints(c, &org, after, limit)).await?;
+    let next = (items.len() as i64 == limit)
+        .then(|| items.last().map(|c| c.tree_size.to_string()))
+        .flatten();
+    Ok(HttpResponse::Ok().json(json!({"checkpoints": items, "meta": {"next": next}})))
+}
+
+/// Query of an inclusion proof.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct InclusionParams {
+    /// Seq of the entry (leaf index + 1).
+    pub seq: u64,
+    /// Size of the tree to prove against (default: the whole log now).
+    pub tree_size: Option<u64>,
+}
+
+fn proof_error(e: ProofRequestError) -> ApiError {
+    match e {
+        ProofRequestError::OutOfRange(m) => ApiError::field("tree_size", m),
+        ProofRequestError::Store(s) => ApiError::from(s),
+    }
+}
+
+/// RFC 9162 §2.1.3 inclusion proof of an entry.
+#[utoipa::path(tag = "verification", params(("org" = String, Path, description = "organisation slug"), InclusionParams),
+    responses((status = 200, description = "`{\"leaf_index\", \"tree_size\", \"audit_path\": [hex…]}`", body = Object), (status = 400, body = Problem)))]
+#[get("/organizations/{org}/proofs/inclusion")]
+pub async fn inclusion_proof(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    p: web::Query<InclusionParams>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org.into_inner();
+    if p.seq == 0 {
+        return Err(ApiError::field("seq", "must be at least 1"));
+    }
+    let (seq, size) = (p.seq, p.tree_size);
+    let (path, size) = read(&state, move |c| {
+        let size = match size {
+            Some(s) => s,
+            None => givetrail_store::log::head(c, &org)?.seq as u64,
+        };
+        Ok((verify::inclusion(c, &org, seq - 1, size), size))
+    })
+    .await?;
+    let path = path.map_err(proof_error)?;
+    Ok(HttpResponse::Ok().json(json!({
+        "leaf_index": seq - 1,
+        "tree_size": size,
+        "audit_path": path.iter().map(hex::encode).collect::<Vec<_>>(),
+    })))
+}
+
+/// Query of a consistency proof.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ConsistencyParams {
+    /// Earlier tree size.
+    pub from: u64,
+    /// Later tree size.
+    pub to: u64,
+}
+
+/// RFC 9162 §2.1.4 consistency proof between two sizes of a log.
+#[utoipa::path(tag = "verification", params(("org" = String, Path, description = "organisation slug"), ConsistencyParams),
+    responses((status = 200, description = "`{\"from\", \"to\", \"proof\": [hex…]}`", body = Object), (status = 400, body = Problem)))]
+#[get("/organizations/{org}/proofs/consistency")]
+pub async fn consistency_proof(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    p: web::Query<ConsistencyParams>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org.into_inner();
+    let (from, to) = (p.from, p.to);
+    let proof = read(&state, move |c| Ok(verify::consistency(c, &org, from, to)))
+        .await?
+        .map_err(proof_error)?;
+    Ok(HttpResponse::Ok().json(json!({
+        "from": from,
+        "to": to,
+        "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+    })))
+}
+
+/// The key checkpoints are signed with.
+#[utoipa::path(tag = "verification", responses((status = 200, description = "`{\"algorithm\": \"ed25519\", \"public_key\": \"<hex>\"}`", body = Object)))]
+#[get("/public_key")]
+pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"algorithm": "ed25519", "public_key": state.public_key}))
+}
