@@ -355,7 +355,7 @@ fn audit_org(
         }
     }
     // Consistency from the last checkpoint remembered to the current one, as RFC 9162 proves it.
-    if let Some((&old, old_root)) = remembered.iter().filter(|(s, _)| **s < target).next_back() {
+    if let Some((&old, old_root)) = remembered.iter().rfind(|(s, _)| **s < target) {
         let p = api.ok(&format!(
             "/organizations/{org}/proofs/consistency?from={old}&to={target}"
         ))?;
