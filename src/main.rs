@@ -1,6 +1,7 @@
 //! `givetrail`: the service and its command-line tools.
 
 mod audit;
+mod disclosure;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -53,6 +54,8 @@ struct Serve {
     /// Default: beside the SQLite file (`<db>.signing-key`), or `givetrail-signing.key` for PostgreSQL.
     #[arg(long, env = "GIVETRAIL_SIGNING_KEY")]
     signing_key: Option<PathBuf>,
+    #[command(flatten)]
+    policy: disclosure::PolicyArgs,
 }
 
 #[derive(Subcommand)]
@@ -85,6 +88,26 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Write an organisation's IATI, 360Giving or CSV export.
+    Export(disclosure::ExportArgs),
+    /// Write a consistent copy of the SQLite database while the server runs.
+    Backup {
+        #[command(flatten)]
+        db: Db,
+        /// Where to write the copy (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup in place as a new database (refuses to overwrite), checking its integrity.
+    /// Then serve it and run `givetrail audit` against it.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new database file (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Verify a deployment from outside through its public API; exit 1 on any failure.
     Audit {
         /// Base URL of the deployment, e.g. http://127.0.0.1:8080
@@ -270,6 +293,29 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("{}", givetrail_http::openapi_json());
             Ok(())
         }
+        Command::Export(a) => disclosure::export(a),
+        Command::Backup { db, to } => {
+            let (_, mut conn) = open(&db)?;
+            givetrail_store::db::backup(&mut conn, &to)?;
+            println!("backup written to {}", to.display());
+            Ok(())
+        }
+        Command::Restore { from, to } => {
+            if to.exists() {
+                bail!("{} already exists; restore into a new file", to.display());
+            }
+            std::fs::copy(&from, &to)
+                .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+            let mut conn = establish(&Backend::Sqlite(to.to_string_lossy().into_owned()))?;
+            givetrail_store::db::integrity_check(&mut conn)?;
+            migrate(&mut conn)?;
+            println!(
+                "restored {} to {}; serve it and run `givetrail audit` to verify every log",
+                from.display(),
+                to.display()
+            );
+            Ok(())
+        }
         Command::Audit {
             base_url,
             org,
@@ -357,6 +403,7 @@ fn serve(s: Serve, fixtures: Option<PathBuf>) -> anyhow::Result<()> {
         read: pool(&backend, 8)?,
         writer: writer.clone(),
         public_key,
+        policy: Arc::new(s.policy.policy()?),
     };
     let listener =
         TcpListener::bind(&s.bind).with_context(|| format!("cannot listen on {}", s.bind))?;

@@ -188,6 +188,11 @@ impl Server {
     }
 
     pub fn start_with(db: TestDb, args: &[&str]) -> Server {
+        Self::start_logging(db, args, None)
+    }
+
+    /// Start with the server's log (stderr) written to `log` (at debug level).
+    pub fn start_logging(db: TestDb, args: &[&str], log: Option<&std::path::Path>) -> Server {
         let (ok, key, err) = db.cli(&["keys", "create", "--role", "regulator"]);
         assert!(ok, "keys create failed: {err}");
         let regulator = key.trim().to_owned();
@@ -199,9 +204,12 @@ impl Server {
             .args(args)
             .args(["--bind", "127.0.0.1:0", "--signing-key", &db.signing_key()])
             .env("GIVETRAIL_DATABASE_URL", &db.url)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", if log.is_some() { "debug" } else { "warn" })
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(match log {
+                Some(p) => Stdio::from(std::fs::File::create(p).expect("log file")),
+                None => Stdio::inherit(),
+            })
             .spawn()
             .expect("start givetrail");
         let stdout = child.stdout.take().expect("stdout");
@@ -271,6 +279,14 @@ impl Server {
         Self::reply(req.send().expect("POST"))
     }
 
+    pub fn delete(&self, path: &str, key: Option<&str>) -> Reply {
+        let mut req = self.http.delete(self.url(path));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        Self::reply(req.send().expect("DELETE"))
+    }
+
     pub fn post_raw(&self, path: &str, key: Option<&str>, body: Vec<u8>) -> Reply {
         let mut req = self
             .http
@@ -303,6 +319,13 @@ impl Server {
 }
 
 impl Server {
+    /// SIGKILL the server process without waiting (the handle stays usable for `stop`).
+    pub fn kill_now(&self) {
+        let _ = Command::new("kill")
+            .args(["-9", &self.child.id().to_string()])
+            .status();
+    }
+
     /// Stop the server (SIGKILL) and hand back its database.
     pub fn stop(mut self) -> TestDb {
         let _ = self.child.kill();
@@ -418,13 +441,19 @@ pub fn world() -> World {
 }
 
 pub fn key_for(s: &Server, org: &str) -> String {
+    key_and_id(s, org).0
+}
+
+/// A new charity key of `org` and its public id.
+pub fn key_and_id(s: &Server, org: &str) -> (String, String) {
     let r = s.post(
         &format!("/organizations/{org}/keys"),
         Some(&s.regulator),
         &json!({}),
     );
     assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["key"].as_str().expect("key").to_owned()
+    let key = r.body["key"].as_str().expect("key").to_owned();
+    (key, r.body["key_id"].as_str().expect("key_id").to_owned())
 }
 
 pub fn recipient_key(s: &Server, id: &str) -> String {

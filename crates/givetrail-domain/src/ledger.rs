@@ -13,6 +13,7 @@ use crate::asset::{Asset, AssetKey, AssetWire};
 use crate::entry::*;
 use crate::error::{FieldError, RuleError, ValidationError};
 use crate::ids::{RegionCode, Slug};
+use crate::needs::{check_allocation, NeedState};
 use crate::privacy::{commitment, mask_person_name};
 
 /// How far in the future an `occurred_at` may be (clock skew between client and server).
@@ -268,6 +269,8 @@ pub trait Books {
     ) -> Result<Option<ForeignDisbursement>, Self::Error>;
     /// Whether a live donation already names this source disbursement.
     fn source_recorded(&mut self, source: &SourceDisbursement) -> Result<bool, Self::Error>;
+    /// A recipient's need (any recipient's), with what has been delivered against it.
+    fn need(&mut self, id: &Slug) -> Result<Option<NeedState>, Self::Error>;
     /// Apply a change.
     fn apply(&mut self, change: Change) -> Result<(), Self::Error>;
 }
@@ -329,7 +332,8 @@ fn store<T, E>(r: Result<T, E>) -> Res<T, E> {
     r.map_err(Rejection::Store)
 }
 
-fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String, FieldError> {
+/// Trim a text field and check its length and characters (shared by every request of this crate).
+pub(crate) fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String, FieldError> {
     let v = value.trim();
     if required && v.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
@@ -1168,6 +1172,11 @@ fn decide_allocation<B: Books>(books: &mut B, r: &AllocationRequest) -> Res<Deci
     };
     let recipient = store(books.recipient(&r.recipient))?
         .ok_or_else(|| RuleError::not_found("recipient", format!("recipient {}", r.recipient)))?;
+    if let Some(id) = &r.need {
+        let need = store(books.need(id))?
+            .ok_or_else(|| RuleError::not_found("need", format!("need {id}")))?;
+        check_allocation(&need, &r.recipient, &parsed.key())?;
+    }
     let (drawn_from, lot) = draw(books, &src, &parsed)?;
     let breach = lot.as_ref().and_then(|l| designation_breach(l, &recipient));
     match (&breach, &change) {
@@ -1421,6 +1430,8 @@ pub struct MemoryBooks {
     pub recipients: BTreeMap<Slug, RecipientInfo>,
     /// Disbursements of other organisations.
     pub foreign: BTreeMap<(Slug, Seq), ForeignDisbursement>,
+    /// Recipients' needs (shared across organisations).
+    pub needs: BTreeMap<Slug, NeedState>,
 }
 
 impl Books for MemoryBooks {
@@ -1509,6 +1520,9 @@ impl Books for MemoryBooks {
         Ok(self
             .sources
             .contains_key(&(source.organization.clone(), source.disbursement)))
+    }
+    fn need(&mut self, id: &Slug) -> Result<Option<NeedState>, Self::Error> {
+        Ok(self.needs.get(id).cloned())
     }
     fn apply(&mut self, change: Change) -> Result<(), Self::Error> {
         match change {

@@ -7,9 +7,12 @@
 pub mod asset;
 pub mod canonical;
 pub mod checkpoint;
+pub mod disclosure;
 pub mod entry;
 pub mod error;
 pub mod ids;
 pub mod ledger;
 pub mod merkle;
+pub mod needs;
 pub mod privacy;
+pub mod reconciliation;

@@ -4,7 +4,11 @@
 
 pub mod auth;
 pub mod body;
+pub mod disclosure;
 pub mod fixtures;
+pub mod metrics;
+pub mod middleware;
+pub mod needs;
 pub mod problem;
 pub mod reads;
 pub mod state;
@@ -53,6 +57,7 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(writes::post_recipient)
         .service(writes::post_organization_key)
         .service(writes::post_recipient_key)
+        .service(writes::revoke_key)
         .service(writes::post_campaign)
         .service(writes::post_donation_batch)
         .service(writes::post_donation)
@@ -72,11 +77,27 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(reads::list_donations)
         .service(reads::list_allocations)
         .service(reads::list_disbursements)
+        .service(disclosure::organization_summary)
+        .service(disclosure::campaign_summary)
+        .service(disclosure::donation_trail)
+        .service(disclosure::entry_timeliness)
+        .service(disclosure::iati_export)
+        .service(disclosure::giving360_export)
+        .service(disclosure::private_values)
+        .service(needs::post_need)
+        .service(needs::list_needs)
+        .service(needs::get_need)
+        .service(needs::need_matches)
         .service(verification::latest_checkpoint)
         .service(verification::list_checkpoints)
         .service(verification::inclusion_proof)
         .service(verification::consistency_proof)
         .service(verification::public_key);
+}
+
+/// Operational endpoints served at the root, outside `/api/v1`.
+pub(crate) fn root_routes(cfg: &mut ServiceConfig) {
+    cfg.service(reads::healthz).service(metrics::get_metrics);
 }
 
 /// The OpenAPI document, built from the same route table the server uses.
@@ -85,6 +106,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(scope("/api/v1").configure(routes))
+        .configure(root_routes)
         .split_for_parts();
     api
 }
@@ -106,15 +128,21 @@ pub fn server(
     listener: std::net::TcpListener,
 ) -> std::io::Result<actix_web::dev::Server> {
     let spec = openapi();
+    let metrics = metrics::Metrics::default();
     let server = HttpServer::new(move || {
         let json_errors = web::JsonConfig::default().limit(body::MAX_BODY_BYTES);
         let (app, _) = App::new()
             .app_data(web::Data::new(state.clone()))
             .app_data(web::PayloadConfig::new(MAX_REQUEST_BYTES))
             .app_data(json_errors)
-            .wrap(tracing_actix_web_lite())
+            .app_data(web::Data::new(metrics.clone()))
+            .wrap(actix_web::middleware::from_fn(metrics::record))
+            .wrap(middleware::problem_errors())
+            .wrap(middleware::access_log())
+            .wrap(tracing_actix_web::TracingLogger::default())
             .into_utoipa_app()
             .service(scope("/api/v1").configure(routes))
+            .configure(root_routes)
             .split_for_parts();
         let spec = spec.clone();
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", spec))
@@ -134,9 +162,4 @@ pub fn server(
     .listen(listener)?
     .run();
     Ok(server)
-}
-
-fn tracing_actix_web_lite() -> actix_web::middleware::Logger {
-    // Log method, path, status and latency; never headers (keys must not reach logs).
-    actix_web::middleware::Logger::new("%r %s %b %Dms").log_target("givetrail::http")
 }

@@ -1,11 +1,12 @@
 //! Public reads (issue 2: registrations, campaigns, the raw log, and the three feeds).
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use givetrail_domain::asset::{AssetKey, Currency, GoodsKind};
+use givetrail_domain::ids::parse_region_prefix;
 use givetrail_store::read::{self as q, Feed, FeedFilter, DEFAULT_PAGE, MAX_PAGE};
 use givetrail_store::{registry, AnyConnection, StoreError};
 
@@ -42,7 +43,8 @@ pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
-fn seq_cursor(after: Option<&str>) -> Result<i64, ApiError> {
+/// The seq cursor of `?after=`, 0 when absent.
+pub fn seq_cursor(after: Option<&str>) -> Result<i64, ApiError> {
     match after {
         None => Ok(0),
         Some(a) => a
@@ -104,21 +106,40 @@ pub async fn get_organization(
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// Registered recipients.
-#[utoipa::path(tag = "public reads", params(PageParams), responses((status = 200, description = "`{\"recipients\": [...], \"meta\": {\"next\"}}`", body = Object), (status = 400, body = Problem)))]
+/// Pagination and format of a registry list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RegistryParams {
+    /// Cursor from `meta.next` of the previous page.
+    pub after: Option<String>,
+    /// Page size (default 100, at most 1000).
+    pub limit: Option<i64>,
+    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
+    pub format: Option<String>,
+}
+
+/// Registered recipients (JSON or CSV).
+#[utoipa::path(tag = "public reads", params(RegistryParams), responses((status = 200, description = "`{\"recipients\": [...], \"meta\": {\"next\"}}`, or CSV", body = Object), (status = 400, body = Problem)))]
 #[get("/recipients")]
 pub async fn list_recipients(
+    req: HttpRequest,
     state: web::Data<AppState>,
-    p: web::Query<PageParams>,
+    p: web::Query<RegistryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(p.limit)?;
+    let csv = crate::disclosure::wants_csv(&req, p.format.as_deref())?;
     let after = p.after.clone();
     let page = read(&state, move |c| q::recipients(c, after.as_deref(), limit)).await?;
+    if csv {
+        let parties: Vec<givetrail_domain::disclosure::Party> =
+            page.items.into_iter().map(Into::into).collect();
+        let body = givetrail_domain::disclosure::csv::parties(&parties);
+        return Ok(crate::disclosure::csv_response(&req, "recipients", body, page.next));
+    }
     Ok(list("recipients", json!(page.items), page.next))
 }
 
 /// One recipient.
-#[utoipa::path(tag = "public reads", params(("recipient" = String, Path, description = "recipient slug")), responses((status = 200, description = "the recipient", body = Object), (status = 404, body = Problem)))]
+#[utoipa::path(tag = "public reads", params(("recipient" = String, Path, description = "recipient slug")), responses((status = 200, description = "the recipient, what it received (`received_from`: per organisation and asset; `disbursements`: each with the donations it came from), what it acknowledged and used", body = Object), (status = 404, body = Problem)))]
 #[get("/recipients/{recipient}")]
 pub async fn get_recipient(
     state: web::Data<AppState>,
@@ -129,7 +150,11 @@ pub async fn get_recipient(
     let r = read(&state, move |c| registry::recipient(c, &lookup))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;
-    Ok(HttpResponse::Ok().json(r))
+    let mut v = json!(r);
+    let view = crate::disclosure::recipient_view(&state, &id).await?;
+    v["received_from"] = json!(view.received_from);
+    v["disbursements"] = json!(view.disbursements);
+    Ok(HttpResponse::Ok().json(v))
 }
 
 async fn existing_org(state: &AppState, org: &str) -> Result<(), ApiError> {
@@ -157,23 +182,38 @@ fn campaign_of(entry: &Value) -> Value {
     c
 }
 
-/// An organisation's campaigns.
-#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug")), responses((status = 200, description = "`{\"campaigns\": [...], \"meta\"}`", body = Object), (status = 404, body = Problem)))]
+/// The response format of a list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct FormatParams {
+    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
+    pub format: Option<String>,
+}
+
+/// An organisation's campaigns (JSON or CSV).
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FormatParams), responses((status = 200, description = "`{\"campaigns\": [...], \"meta\"}`", body = Object), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/campaigns")]
 pub async fn list_campaigns(
+    req: HttpRequest,
     state: web::Data<AppState>,
     org: web::Path<String>,
+    p: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
     let org = org.into_inner();
+    let csv = crate::disclosure::wants_csv(&req, p.format.as_deref())?;
     existing_org(&state, &org).await?;
+    let o = org.clone();
     let entries = read(&state, move |c| {
-        let seqs: Vec<i64> = q::campaign_seqs(c, &org)?
+        let seqs: Vec<i64> = q::campaign_seqs(c, &o)?
             .into_iter()
             .map(|(_, s)| s)
             .collect();
-        q::entries_at(c, &org, &seqs)
+        q::entries_at(c, &o, &seqs)
     })
     .await?;
+    if csv {
+        let body = crate::disclosure::campaigns_csv(&org, &entries)?;
+        return Ok(crate::disclosure::csv_response(&req, &format!("{org}-campaigns"), body, None));
+    }
     let campaigns: Vec<Value> = entries.iter().map(campaign_of).collect();
     Ok(list("campaigns", json!(campaigns), None))
 }
@@ -230,10 +270,14 @@ pub struct FeedParams {
     pub recipient: Option<String>,
     /// Currency code (`CNY`) or goods as `item|spec|unit`.
     pub asset: Option<String>,
+    /// Region-code prefix (`42`, `4201`): of the recipient, or of a donation's designation.
+    pub region: Option<String>,
     /// Happened at or after (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Happened before (RFC 3339).
     pub to: Option<DateTime<Utc>>,
+    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
+    pub format: Option<String>,
 }
 
 fn asset_filter(s: &str) -> Result<String, ApiError> {
@@ -256,6 +300,7 @@ fn asset_filter(s: &str) -> Result<String, ApiError> {
 }
 
 async fn feed(
+    req: &HttpRequest,
     state: web::Data<AppState>,
     org: String,
     which: Feed,
@@ -264,19 +309,47 @@ async fn feed(
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(p.limit)?;
     let after = seq_cursor(p.after.as_deref())?;
+    let csv = crate::disclosure::wants_csv(req, p.format.as_deref())?;
+    let region = p
+        .region
+        .as_deref()
+        .map(|r| parse_region_prefix(r).map_err(|e| ApiError::field("region", e)))
+        .transpose()?;
     let filter = FeedFilter {
         campaign: p.campaign,
         recipient: p.recipient,
+        region,
         asset: p.asset.as_deref().map(asset_filter).transpose()?,
         from: p.from.map(|t| t.timestamp_micros()),
         to: p.to.map(|t| t.timestamp_micros()),
         include_voided: false,
     };
     existing_org(&state, &org).await?;
-    let page = read(&state, move |c| {
-        q::feed(c, &org, which, &filter, after, limit)
+    let o = org.clone();
+    let (page, directory) = read(&state, move |c| {
+        let page = q::feed(c, &o, which, &filter, after, limit)?;
+        let ids: Vec<String> = page
+            .items
+            .iter()
+            .filter_map(|e| e["body"]["recipient"].as_str().map(str::to_owned))
+            .collect();
+        let directory = if csv {
+            givetrail_store::disclosure::directory(c, &ids)?
+        } else {
+            Default::default()
+        };
+        Ok((page, directory))
     })
     .await?;
+    if csv {
+        let body = crate::disclosure::feed_csv(&org, which, &page.items, &directory)?;
+        return Ok(crate::disclosure::csv_response(
+            req,
+            &format!("{org}-{name}"),
+            body,
+            page.next,
+        ));
+    }
     Ok(list(name, json!(page.items), page.next))
 }
 
@@ -284,11 +357,13 @@ async fn feed(
 #[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"donations\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/donations")]
 pub async fn list_donations(
+    req: HttpRequest,
     state: web::Data<AppState>,
     org: web::Path<String>,
     p: web::Query<FeedParams>,
 ) -> Result<HttpResponse, ApiError> {
     feed(
+        &req,
         state,
         org.into_inner(),
         Feed::Donations,
@@ -302,11 +377,13 @@ pub async fn list_donations(
 #[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"allocations\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/allocations")]
 pub async fn list_allocations(
+    req: HttpRequest,
     state: web::Data<AppState>,
     org: web::Path<String>,
     p: web::Query<FeedParams>,
 ) -> Result<HttpResponse, ApiError> {
     feed(
+        &req,
         state,
         org.into_inner(),
         Feed::Allocations,
@@ -320,11 +397,13 @@ pub async fn list_allocations(
 #[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"disbursements\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/disbursements")]
 pub async fn list_disbursements(
+    req: HttpRequest,
     state: web::Data<AppState>,
     org: web::Path<String>,
     p: web::Query<FeedParams>,
 ) -> Result<HttpResponse, ApiError> {
     feed(
+        &req,
         state,
         org.into_inner(),
         Feed::Disbursements,

@@ -14,4 +14,6 @@ pub struct AppState {
     pub writer: Arc<Writer>,
     /// Hex of the Ed25519 key checkpoints are signed with.
     pub public_key: String,
+    /// Priority regions and disclosure deadlines the reports measure against.
+    pub policy: Arc<givetrail_domain::disclosure::Policy>,
 }

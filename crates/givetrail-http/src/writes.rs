@@ -1,6 +1,6 @@
 //! Write endpoints. Every write goes through [`submit`]: authorise, parse, then the writer.
 
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, post, web, HttpRequest, HttpResponse};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -15,7 +15,7 @@ use crate::problem::{ApiError, Problem};
 use crate::reads::read;
 use crate::state::AppState;
 
-fn limit_body(body: &[u8], max: usize) -> Result<(), ApiError> {
+pub(crate) fn limit_body(body: &[u8], max: usize) -> Result<(), ApiError> {
     if body.len() > max {
         return Err(ApiError::new(
             actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -45,7 +45,7 @@ fn respond(outcome: Outcome) -> HttpResponse {
 }
 
 /// Submit a write for an authorised caller, honouring its Idempotency-Key.
-async fn submit(
+pub(crate) async fn submit(
     req: &HttpRequest,
     state: &AppState,
     p: &Principal,
@@ -477,4 +477,37 @@ pub async fn post_recipient_key(
         jurisdiction: None,
     };
     submit(&req, &state, &p, &body, Write::Key(key)).await
+}
+
+/// Revoke a key (by its public `key_id`): the key itself, a charity key of the same organisation,
+/// or a regulator whose jurisdiction covers the key's subject. A revoked key is refused with 401.
+#[utoipa::path(tag = "registration", params(("key_id" = String, Path, description = "public id of the key (`key_…`)")),
+    responses((status = 200, description = "`{\"key_id\", \"revoked\": true}`", body = Object), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+#[delete("/keys/{key_id}")]
+pub async fn revoke_key(req: HttpRequest, state: web::Data<AppState>, key_id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let p = required(&req, &state).await?;
+    let id = key_id.into_inner();
+    let lookup = id.clone();
+    let (target, subject_region) = read(&state, move |c| {
+        let Some((target, _)) = registry::key_by_id(c, &lookup)? else { return Ok((None, None)) };
+        let region = match (&target.organization, &target.recipient) {
+            (Some(o), _) => registry::organization(c, o)?.map(|o| o.region_code),
+            (_, Some(r)) => registry::recipient(c, r)?.map(|r| r.region_code),
+            _ => target.jurisdiction.clone(),
+        };
+        Ok((Some(target), region))
+    })
+    .await?;
+    let target = target.ok_or_else(|| ApiError::not_found(format!("no key {id}")))?;
+    let own = p.key_id == target.key_id;
+    let same_org = p.role == Role::Charity && target.organization.is_some() && p.organization == target.organization;
+    let regulator = regulator_covers(&p, subject_region.as_deref().unwrap_or(""));
+    if !(own || same_org || regulator) {
+        return Err(ApiError::forbidden("a key is revoked by itself, by its organisation, or by a regulator covering it"));
+    }
+    match state.writer.submit(Write::RevokeKey(id), None).await? {
+        Outcome::Created(v) => Ok(HttpResponse::Ok().json(v)),
+        Outcome::Replayed { .. } => Err(ApiError::internal(&"a revocation is never replayed")),
+    }
 }

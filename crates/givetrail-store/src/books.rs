@@ -39,7 +39,7 @@ type CampaignRow = (i64, String, bool, bool, i64, Option<i64>, Option<i64>);
 type AllocationRow = (i64, String, String, i64, i64, Option<String>, Option<i64>);
 type DisbursementRow = (i64, i64, String, String, i64, Option<i64>, i64, Option<i64>);
 
-type LotRow = (
+pub(crate) type LotRow = (
     i64,
     String,
     Option<String>,
@@ -54,7 +54,7 @@ type LotRow = (
     Option<i64>,
 );
 
-fn lot_from(row: LotRow) -> Result<Lot, StoreError> {
+pub(crate) fn lot_from(row: LotRow) -> Result<Lot, StoreError> {
     let (
         seq,
         receipt_number,
@@ -412,6 +412,13 @@ impl Books for SqlBooks<'_> {
             .count()
             .get_result(self.conn)?;
         Ok(n > 0)
+    }
+
+    fn need(
+        &mut self,
+        id: &Slug,
+    ) -> Result<Option<givetrail_domain::needs::NeedState>, StoreError> {
+        crate::needs::state(self.conn, id.as_str())
     }
 
     fn apply(&mut self, change: Change) -> Result<(), StoreError> {

@@ -128,3 +128,39 @@ pub fn pool(backend: &Backend, size: u32) -> Result<ReadPool, StoreError> {
         .build(manager)
         .map_err(|e| StoreError::Connect(format!("{}: {e}", backend.describe())))
 }
+
+/// Write a consistent copy of a SQLite database to `to` while it is in use (`VACUUM INTO`: one
+/// read transaction, so the copy is a snapshot even while the writer commits).
+pub fn backup(conn: &mut AnyConnection, to: &std::path::Path) -> Result<(), StoreError> {
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            if to.exists() {
+                return Err(StoreError::Connect(format!("{} already exists; choose a new file", to.display())));
+            }
+            diesel::sql_query("VACUUM INTO ?")
+                .bind::<diesel::sql_types::Text, _>(to.to_string_lossy().into_owned())
+                .execute(c)?;
+            Ok(())
+        }
+        AnyConnection::Postgresql(_) => Err(StoreError::Connect(
+            "PostgreSQL is backed up with its own tools (pg_basebackup, or pg_dump --serializable-deferrable)".into(),
+        )),
+    }
+}
+
+/// Check a SQLite file is intact (`PRAGMA integrity_check`).
+pub fn integrity_check(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    if let AnyConnection::Sqlite(c) = conn {
+        let rows: Vec<Row> = diesel::sql_query("PRAGMA integrity_check").load(c)?;
+        if rows.iter().any(|r| r.integrity_check != "ok") {
+            let what: Vec<String> = rows.into_iter().map(|r| r.integrity_check).collect();
+            return Err(StoreError::Corrupt(what.join("; ")));
+        }
+    }
+    Ok(())
+}

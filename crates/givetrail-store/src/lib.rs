@@ -10,7 +10,9 @@
 
 pub mod books;
 pub mod db;
+pub mod disclosure;
 pub mod log;
+pub mod needs;
 pub mod read;
 pub mod rebuild;
 pub mod registry;

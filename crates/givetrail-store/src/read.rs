@@ -138,6 +138,9 @@ pub struct FeedFilter {
     pub campaign: Option<String>,
     /// Recipient slug (allocations, disbursements; designated recipient for donations).
     pub recipient: Option<String>,
+    /// Region-code prefix: of the recipient (allocations, disbursements), of the designated
+    /// region or recipient (donations).
+    pub region: Option<String>,
     /// Asset key (`CNY`, or the goods key).
     pub asset: Option<String>,
     /// Entries that happened at or after (µs).
@@ -146,6 +149,48 @@ pub struct FeedFilter {
     pub to: Option<i64>,
     /// Include voided (corrected) entries.
     pub include_voided: bool,
+}
+
+/// Ids of recipients whose region code starts with a prefix (a subquery; boxed subqueries do not
+/// run on the multi-backend connection).
+macro_rules! recipients_in {
+    ($prefix:expr, $column:expr) => {
+        recipients::table
+            .filter(recipients::region_code.like(format!("{}%", $prefix)))
+            .select($column)
+    };
+}
+
+/// Seqs of allocations (live or not) drawing on donations of a campaign.
+fn drawing_on_campaign(
+    org: &str,
+    campaign: &str,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<
+            diesel::dsl::InnerJoinOn<
+                draws::table,
+                lots::table,
+                diesel::dsl::And<
+                    diesel::dsl::Eq<lots::organization, draws::organization>,
+                    diesel::dsl::Eq<lots::seq, draws::donation_seq>,
+                >,
+            >,
+            diesel::dsl::Eq<draws::organization, String>,
+        >,
+        diesel::dsl::Eq<lots::campaign, String>,
+    >,
+    draws::by_seq,
+> {
+    draws::table
+        .inner_join(
+            lots::table.on(lots::organization
+                .eq(draws::organization)
+                .and(lots::seq.eq(draws::donation_seq))),
+        )
+        .filter(draws::organization.eq(org.to_owned()))
+        .filter(lots::campaign.eq(campaign.to_owned()))
+        .select(draws::by_seq)
 }
 
 /// Which feed.
@@ -188,6 +233,14 @@ pub fn feed(
             if let Some(r) = &f.recipient {
                 q = q.filter(lots::designated_recipient.eq(r.clone()));
             }
+            if let Some(p) = &f.region {
+                q = q.filter(
+                    lots::designated_region
+                        .like(format!("{p}%"))
+                        .or(lots::designated_recipient
+                            .eq_any(recipients_in!(p, recipients::id.nullable()))),
+                );
+            }
             if let Some(a) = &f.asset {
                 q = q.filter(lots::asset_key.eq(a.clone()));
             }
@@ -218,6 +271,12 @@ pub fn feed(
             if let Some(r) = &f.recipient {
                 q = q.filter(allocations::recipient.eq(r.clone()));
             }
+            if let Some(p) = &f.region {
+                q = q.filter(allocations::recipient.eq_any(recipients_in!(p, recipients::id)));
+            }
+            if let Some(c) = &f.campaign {
+                q = q.filter(allocations::seq.eq_any(drawing_on_campaign(org, c)));
+            }
             if let Some(a) = &f.asset {
                 q = q.filter(allocations::asset_key.eq(a.clone()));
             }
@@ -247,6 +306,14 @@ pub fn feed(
                 .into_boxed();
             if let Some(r) = &f.recipient {
                 q = q.filter(disbursements::recipient.eq(r.clone()));
+            }
+            if let Some(p) = &f.region {
+                q = q.filter(
+                    disbursements::recipient.eq_any(recipients_in!(p, recipients::id)),
+                );
+            }
+            if let Some(c) = &f.campaign {
+                q = q.filter(disbursements::allocation_seq.eq_any(drawing_on_campaign(org, c)));
             }
             if let Some(a) = &f.asset {
                 q = q.filter(disbursements::asset_key.eq(a.clone()));

@@ -198,6 +198,28 @@ pub fn authenticate(conn: &mut AnyConnection, key: &str) -> Result<Option<Princi
     }))
 }
 
+/// A key by its public id (never its secret): (principal, revoked).
+pub fn key_by_id(conn: &mut AnyConnection, key_id: &str) -> Result<Option<(Principal, bool)>, StoreError> {
+    type Row = (String, String, Option<String>, Option<String>, Option<String>, Option<i64>);
+    let row: Option<Row> = api_keys::table
+        .filter(api_keys::key_id.eq(key_id))
+        .select((
+            api_keys::key_id,
+            api_keys::role,
+            api_keys::organization,
+            api_keys::recipient,
+            api_keys::jurisdiction,
+            api_keys::revoked_at,
+        ))
+        .first(conn)
+        .optional()?;
+    row.map(|(key_id, role, organization, recipient, jurisdiction, revoked)| {
+        let role = Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("key role {role}")))?;
+        Ok((Principal { key_id, role, organization, recipient, jurisdiction }, revoked.is_some()))
+    })
+    .transpose()
+}
+
 /// Revoke a key by its public id; returns whether it existed.
 pub fn revoke_key(conn: &mut AnyConnection, key_id: &str, now_us: i64) -> Result<bool, StoreError> {
     let n = diesel::update(

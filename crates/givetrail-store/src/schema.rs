@@ -186,7 +186,77 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    needs (id) {
+        id -> Text,
+        number -> BigInt,
+        recipient -> Text,
+        region_code -> Text,
+        asset_key -> Text,
+        item -> Text,
+        units -> BigInt,
+        urgency -> Text,
+        needed_by -> Nullable<BigInt>,
+        note -> Text,
+        posted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    bank_statements (organization, seq) {
+        organization -> Text,
+        seq -> BigInt,
+        sha256 -> Text,
+        line_count -> BigInt,
+        uploaded_by -> Text,
+        uploaded_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    bank_lines (organization, statement, row_no) {
+        organization -> Text,
+        statement -> BigInt,
+        row_no -> BigInt,
+        booked_on -> Text,
+        direction -> Text,
+        currency -> Text,
+        units -> BigInt,
+        reference -> Text,
+        counterparty -> Text,
+    }
+}
+
+diesel::table! {
+    complaints (organization, code) {
+        organization -> Text,
+        code -> Text,
+        entry_seq -> Nullable<BigInt>,
+        category -> Text,
+        description -> Text,
+        contact -> Nullable<Text>,
+        filed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    complaint_events (organization, code, seq) {
+        organization -> Text,
+        code -> Text,
+        seq -> BigInt,
+        status -> Text,
+        note -> Text,
+        author -> Text,
+        recorded_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    bank_statements,
+    bank_lines,
+    complaints,
+    complaint_events,
+    needs,
     merkle_nodes,
     checkpoints,
     organizations,

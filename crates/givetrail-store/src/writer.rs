@@ -51,6 +51,10 @@ pub enum Write {
     Recipient(Recipient),
     /// Create a key (never replayed: a key is shown once).
     Key(NewKey),
+    /// Revoke a key by its public id.
+    RevokeKey(String),
+    /// Post a recipient's need (numbered `need-<n>` in posting order).
+    Need(crate::needs::NewNeed),
 }
 
 impl Write {
@@ -348,6 +352,15 @@ fn perform(
             registry::insert_recipient(conn, &r)
                 .map_err(|e| duplicate(e, "a recipient with this id already exists"))?;
             serde_json::to_value(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        }
+        Write::Need(n) => {
+            let need = crate::needs::insert(conn, n, micros(now))
+                .map_err(|e| duplicate(e, "another need was posted at the same moment; retry"))?;
+            serde_json::to_value(need.view()).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        }
+        Write::RevokeKey(key_id) => {
+            registry::revoke_key(conn, key_id, micros(now))?;
+            json!({ "key_id": key_id, "revoked": true })
         }
         Write::Key(k) => {
             let key_id = registry::insert_key(conn, k, micros(now))?;

@@ -1,0 +1,361 @@
+//! IATI Activity Standard 2.03 export: one activity per campaign (and one for money received
+//! outside any campaign), `humanitarian="1"` for emergency appeals, and transactions of type
+//! 1 (incoming funds: donations), 2 (outgoing commitment: allocations), 3 (disbursement) and
+//! 4 (expenditure: the charity's own expenses and the recipients' reported use).
+//!
+//! IATI values are money, so goods flows are not exported here (they are in the CSV and JSON
+//! feeds). Flows drawing on several campaigns' donations are split between their activities by
+//! the oldest-first attribution of [`super::flows`].
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::asset::AssetKey;
+use crate::entry::{Fact, Seq};
+
+use super::flows;
+use super::{Directory, Ledger, Party};
+
+/// Prefix of organisation identifiers built from a unified social credit code.
+pub const CREDIT_CODE_PREFIX: &str = "CN-USCC-";
+
+/// The IATI/org-id style identifier of a registered party, when it has a credit code.
+pub fn org_ref(p: &Party) -> Option<String> {
+    p.credit_code
+        .as_ref()
+        .map(|c| format!("{CREDIT_CODE_PREFIX}{c}"))
+}
+
+/// IATI `OrganisationType` code of a party kind.
+pub fn org_type(kind: &str) -> &'static str {
+    match kind {
+        "foundation" => "60",
+        "red_cross" | "charity_federation" | "social_organization" | "charity" => "22",
+        "hospital" | "welfare_institution" => "15",
+        "government_agency" => "10",
+        _ => "90",
+    }
+}
+
+/// Escape text for XML content and attribute values.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The campaign a donation belongs to.
+pub fn campaign_of_lot(ledger: &Ledger, lot: Seq) -> Option<String> {
+    ledger
+        .books
+        .lots
+        .get(&lot)
+        .and_then(|l| l.campaign.as_ref().map(|c| c.to_string()))
+}
+
+struct Transaction {
+    code: &'static str,
+    at: DateTime<Utc>,
+    seq: Seq,
+    key: AssetKey,
+    units: i64,
+    description: String,
+    provider: Option<(Option<String>, String)>,
+    receiver: Option<(Option<String>, String)>,
+}
+
+fn party_ref(directory: &Directory, id: &str) -> (Option<String>, String) {
+    match directory.get(id) {
+        Some(p) => (org_ref(p), p.name.clone()),
+        None => (None, id.to_owned()),
+    }
+}
+
+fn org_xml(tag: &str, who: &Option<(Option<String>, String)>, out: &mut String) {
+    if let Some((r, name)) = who {
+        let r = r
+            .as_ref()
+            .map(|r| format!(" ref=\"{}\"", xml_escape(r)))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<{tag}{r}><narrative>{}</narrative></{tag}>",
+            xml_escape(name)
+        );
+    }
+}
+
+fn date(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+/// Money transactions of the log, grouped by campaign (`None`: outside any campaign).
+fn transactions(ledger: &Ledger, directory: &Directory) -> BTreeMap<Option<String>, Vec<Transaction>> {
+    let me = &ledger.organization;
+    let me_ref = (org_ref(me), me.name.clone());
+    let mut out: BTreeMap<Option<String>, Vec<Transaction>> = BTreeMap::new();
+    let money = |lot: Seq| {
+        ledger
+            .books
+            .lots
+            .get(&lot)
+            .filter(|l| l.asset.is_money())
+            .map(|l| l.asset.clone())
+    };
+    for lot in ledger.books.lots.values().filter(|l| l.live && l.asset.is_money()) {
+        let Some(f) = ledger.fact(lot.seq) else { continue };
+        let Fact::Donation(d) = &f.fact else { continue };
+        let donor = d
+            .donor
+            .display_name
+            .clone()
+            .unwrap_or_else(|| "匿名捐赠人 (anonymous donor)".to_owned());
+        out.entry(campaign_of_lot(ledger, lot.seq)).or_default().push(Transaction {
+            code: "1",
+            at: f.occurred_at,
+            seq: lot.seq,
+            key: lot.asset.clone(),
+            units: lot.received,
+            description: format!("{} {}", d.receipt_number, donor),
+            provider: Some((None, donor)),
+            receiver: Some(me_ref.clone()),
+        });
+    }
+    // Allocations (2) and expenses (4): their draws, summed per campaign.
+    let mut drawn: BTreeMap<(Seq, Option<String>), (AssetKey, i64, bool)> = BTreeMap::new();
+    for d in flows::live_draws(ledger) {
+        let Some(key) = money(d.donation) else { continue };
+        let e = drawn
+            .entry((d.by, campaign_of_lot(ledger, d.donation)))
+            .or_insert((key, 0, d.expense));
+        e.1 += d.units;
+    }
+    for ((by, campaign), (key, units, expense)) in drawn {
+        let Some(f) = ledger.fact(by) else { continue };
+        let (code, description, receiver) = match &f.fact {
+            Fact::Allocation(a) if !expense => (
+                "2",
+                a.purpose.clone(),
+                Some(party_ref(directory, a.recipient.as_str())),
+            ),
+            Fact::Expense(e) if expense => ("4", e.description.clone(), None),
+            _ => continue,
+        };
+        out.entry(campaign).or_default().push(Transaction {
+            code,
+            at: f.occurred_at,
+            seq: by,
+            key,
+            units,
+            description,
+            provider: Some(me_ref.clone()),
+            receiver,
+        });
+    }
+    // Disbursements (3) and recipients' reported use (4), per campaign through the shares.
+    let mut sent: BTreeMap<(Seq, Option<String>), (AssetKey, i64)> = BTreeMap::new();
+    let mut used: BTreeMap<(Seq, Option<String>), (AssetKey, i64)> = BTreeMap::new();
+    for s in flows::shares(ledger) {
+        let Some(key) = money(s.lot) else { continue };
+        let campaign = campaign_of_lot(ledger, s.lot);
+        sent.entry((s.disbursement, campaign.clone()))
+            .or_insert((key.clone(), 0))
+            .1 += s.units;
+        for (useq, u) in s.usages {
+            used.entry((useq, campaign.clone()))
+                .or_insert((key.clone(), 0))
+                .1 += u;
+        }
+    }
+    for (code, map) in [("3", sent), ("4", used)] {
+        for ((seq, campaign), (key, units)) in map {
+            let Some(f) = ledger.fact(seq) else { continue };
+            let (description, provider, receiver) = match &f.fact {
+                Fact::Disbursement(d) => (
+                    d.reference.clone(),
+                    Some(me_ref.clone()),
+                    Some(party_ref(directory, d.recipient.as_str())),
+                ),
+                Fact::Usage(u) => (
+                    u.description.clone(),
+                    Some(party_ref(directory, u.recipient.as_str())),
+                    None,
+                ),
+                _ => continue,
+            };
+            out.entry(campaign).or_default().push(Transaction {
+                code,
+                at: f.occurred_at,
+                seq,
+                key,
+                units,
+                description,
+                provider,
+                receiver,
+            });
+        }
+    }
+    for v in out.values_mut() {
+        v.sort_by_key(|t| (t.at, t.seq, t.code));
+    }
+    out
+}
+
+/// An IATI activity: a campaign, or the gifts outside any campaign.
+struct Activity {
+    campaign: Option<String>,
+    title: String,
+    description: String,
+    emergency: bool,
+    starts: DateTime<Utc>,
+    ends: Option<DateTime<Utc>>,
+}
+
+/// The IATI 2.03 `iati-activities` document of one organisation's log.
+pub fn export(ledger: &Ledger, directory: &Directory, generated_at: DateTime<Utc>) -> String {
+    let me = &ledger.organization;
+    let me_ref = org_ref(me).unwrap_or_else(|| format!("XI-GIVETRAIL-{}", me.id));
+    let mut tx = transactions(ledger, directory);
+    let last_updated = ledger
+        .records
+        .last()
+        .map_or(generated_at, |r| r.recorded_at);
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<iati-activities version=\"2.03\" generated-datetime=\"{}\">",
+        generated_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    );
+    let mut activities: Vec<Activity> = ledger
+        .live_facts()
+        .filter_map(|f| match &f.fact {
+            Fact::Campaign(c) => Some(Activity {
+                campaign: Some(c.id.to_string()),
+                title: c.title.clone(),
+                description: if c.purpose.is_empty() {
+                    c.title.clone()
+                } else {
+                    c.purpose.clone()
+                },
+                emergency: c.emergency,
+                starts: c.starts_at,
+                ends: c.ends_at,
+            }),
+            _ => None,
+        })
+        .collect();
+    if tx.contains_key(&None) || activities.is_empty() {
+        let first = ledger
+            .records
+            .first()
+            .map_or(generated_at, |r| r.occurred_at);
+        activities.push(Activity {
+            campaign: None,
+            title: format!("{}：募捐活动以外的捐赠 (gifts outside any campaign)", me.name),
+            description: format!("{} 收到的不属于任何募捐活动的捐赠及其去向。", me.name),
+            emergency: false,
+            starts: first,
+            ends: None,
+        });
+    }
+    for Activity {
+        campaign: id,
+        title,
+        description,
+        emergency,
+        starts,
+        ends,
+    } in activities
+    {
+        let suffix = id.clone().unwrap_or_else(|| "general".to_owned());
+        let _ = write!(
+            out,
+            "  <iati-activity last-updated-datetime=\"{}\" xml:lang=\"zh\" default-currency=\"CNY\" humanitarian=\"{}\">\n    <iati-identifier>{}-{}</iati-identifier>\n",
+            last_updated.to_rfc3339_opts(SecondsFormat::Secs, true),
+            if emergency { "1" } else { "0" },
+            xml_escape(&me_ref),
+            xml_escape(&suffix)
+        );
+        let _ = write!(
+            out,
+            "    <reporting-org ref=\"{}\" type=\"{}\"><narrative>{}</narrative></reporting-org>\n    <title><narrative>{}</narrative></title>\n    <description><narrative>{}</narrative></description>\n",
+            xml_escape(&me_ref),
+            org_type(&me.kind),
+            xml_escape(&me.name),
+            xml_escape(&title),
+            xml_escape(&description)
+        );
+        let _ = writeln!(
+            out,
+            "    <participating-org ref=\"{}\" role=\"4\" type=\"{}\"><narrative>{}</narrative></participating-org>",
+            xml_escape(&me_ref),
+            org_type(&me.kind),
+            xml_escape(&me.name)
+        );
+        let finished = ends.is_some_and(|e| e < generated_at);
+        let _ = write!(
+            out,
+            "    <activity-status code=\"{}\"/>\n    <activity-date type=\"2\" iso-date=\"{}\"/>\n",
+            if finished { "3" } else { "2" },
+            date(starts)
+        );
+        if let Some(e) = ends {
+            let _ = writeln!(
+                out,
+                "    <activity-date type=\"{}\" iso-date=\"{}\"/>",
+                if finished { "4" } else { "3" },
+                date(e)
+            );
+        }
+        out.push_str("    <recipient-country code=\"CN\"/>\n");
+        for t in tx.remove(&id).unwrap_or_default() {
+            let AssetKey::Money(currency) = &t.key else {
+                continue;
+            };
+            let day = date(t.at);
+            let _ = write!(
+                out,
+                "    <transaction ref=\"{}-{}\"><transaction-type code=\"{}\"/><transaction-date iso-date=\"{day}\"/><value currency=\"{}\" value-date=\"{day}\">{}</value>",
+                xml_escape(&me.id),
+                t.seq,
+                t.code,
+                currency.code(),
+                t.key.format(t.units)
+            );
+            if !t.description.is_empty() {
+                let _ = write!(
+                    out,
+                    "<description><narrative>{}</narrative></description>",
+                    xml_escape(&t.description)
+                );
+            }
+            org_xml("provider-org", &t.provider, &mut out);
+            org_xml("receiver-org", &t.receiver, &mut out);
+            out.push_str("</transaction>\n");
+        }
+        out.push_str("  </iati-activity>\n");
+    }
+    out.push_str("</iati-activities>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_text_is_escaped() {
+        assert_eq!(xml_escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

@@ -1,0 +1,465 @@
+//! Organisation, campaign and recipient summaries, per asset.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use crate::asset::{AssetKey, AssetWire};
+use crate::entry::{DesignationChange, Fact, Seq};
+
+use super::flows::{self, Share};
+use super::timeliness::{self, TimelinessSummary};
+use super::{asset_wire, percent, AssetLabel, Directory, Ledger, Policy};
+
+/// Running totals of one asset, in units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Received (live donations).
+    pub received: i64,
+    /// Allocated to recipients.
+    pub allocated: i64,
+    /// Spent on the charity's own costs.
+    pub expenses: i64,
+    /// Sent to recipients.
+    pub disbursed: i64,
+    /// Acknowledged by recipients as arrived.
+    pub acknowledged: i64,
+    /// Reported used by recipients.
+    pub used: i64,
+    /// Disbursed and not yet acknowledged.
+    pub unacknowledged: i64,
+    /// Disbursed minus acknowledged, over acknowledged disbursements (negative: more arrived).
+    pub shortfall: i64,
+}
+
+impl Totals {
+    /// Received and neither allocated nor spent on expenses.
+    pub fn unallocated(&self) -> i64 {
+        self.received - self.allocated - self.expenses
+    }
+
+    /// Allocated and not yet disbursed.
+    pub fn undisbursed(&self) -> i64 {
+        self.allocated - self.disbursed
+    }
+
+    /// Add a disbursement share: disbursed, acknowledged (or unacknowledged), used.
+    pub fn add_share(&mut self, s: &Share) {
+        self.disbursed += s.units;
+        self.used += s.used;
+        match s.acknowledged {
+            Some(a) => {
+                self.acknowledged += a;
+                self.shortfall += s.units - a;
+            }
+            None => self.unacknowledged += s.units,
+        }
+    }
+}
+
+/// [`Totals`] as decimal strings of the asset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TotalsWire {
+    /// Received.
+    pub received: String,
+    /// Allocated.
+    pub allocated: String,
+    /// Disbursed.
+    pub disbursed: String,
+    /// Acknowledged by recipients.
+    pub acknowledged: String,
+    /// Reported used by recipients.
+    pub used: String,
+    /// The charity's own expenses.
+    pub expenses: String,
+    /// Received − allocated − expenses.
+    pub unallocated: String,
+    /// Allocated − disbursed.
+    pub undisbursed: String,
+    /// Disbursed and not yet acknowledged.
+    pub unacknowledged: String,
+    /// Disbursed − acknowledged over acknowledged disbursements (negative: more arrived).
+    pub shortfall: String,
+}
+
+impl TotalsWire {
+    /// Format totals of `key`.
+    pub fn new(key: &AssetKey, t: &Totals) -> Self {
+        Self {
+            received: key.format(t.received),
+            allocated: key.format(t.allocated),
+            disbursed: key.format(t.disbursed),
+            acknowledged: key.format(t.acknowledged),
+            used: key.format(t.used),
+            expenses: key.format(t.expenses),
+            unallocated: key.format(t.unallocated()),
+            undisbursed: key.format(t.undisbursed()),
+            unacknowledged: key.format(t.unacknowledged),
+            shortfall: key.format(t.shortfall),
+        }
+    }
+}
+
+/// The share of undesignated assets disbursed into priority regions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PriorityShare {
+    /// Undesignated units disbursed.
+    pub undesignated_disbursed: String,
+    /// Of those, to recipients in a priority region.
+    pub to_priority_regions: String,
+    /// The percentage, two decimals (`"87.50"`); `null` when nothing undesignated was disbursed.
+    pub share_percent: Option<String>,
+}
+
+/// One asset's summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AssetSummary {
+    /// The asset.
+    pub asset: AssetLabel,
+    /// All donations.
+    #[serde(flatten)]
+    pub totals: TotalsWire,
+    /// Donations the donor designated.
+    pub designated: TotalsWire,
+    /// Undesignated donations (the pool).
+    pub undesignated: TotalsWire,
+    /// Where undesignated assets went.
+    pub priority_regions: PriorityShare,
+}
+
+/// A departure from a donor's designation, with the donor's consent reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DesignationChangeNotice {
+    /// Seq of the allocation that departed.
+    pub allocation: Seq,
+    /// The designated donation.
+    pub donation: Option<Seq>,
+    /// Where it went.
+    pub recipient: String,
+    /// Why, and the consent reference.
+    #[serde(flatten)]
+    pub change: DesignationChange,
+}
+
+/// A correction notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CorrectionNotice {
+    /// Seq of the correction.
+    pub seq: Seq,
+    /// Seq of the corrected entry.
+    pub corrects: Seq,
+    /// Kind of the corrected entry.
+    pub corrected_kind: String,
+    /// Why.
+    pub reason: String,
+    /// Whether a replacement lives at the correction's seq.
+    pub replaced: bool,
+    /// When the correction was published.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// An organisation's or a campaign's summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    /// Organisation slug.
+    pub organization: String,
+    /// Campaign slug, for a campaign summary.
+    pub campaign: Option<String>,
+    /// Region prefixes counted as priority.
+    pub priority_regions: Vec<String>,
+    /// Per asset.
+    pub assets: Vec<AssetSummary>,
+    /// Every documented departure from a designation.
+    pub designation_changes: Vec<DesignationChangeNotice>,
+    /// Every correction notice.
+    pub corrections: Vec<CorrectionNotice>,
+    /// Deadlines and receipt-to-disbursement times.
+    pub timeliness: TimelinessSummary,
+}
+
+#[derive(Default)]
+struct Acc {
+    all: Totals,
+    designated: Totals,
+    undesignated: Totals,
+    to_priority: i64,
+}
+
+impl Acc {
+    fn add(&mut self, designated: bool, f: impl Fn(&mut Totals)) {
+        f(&mut self.all);
+        f(if designated {
+            &mut self.designated
+        } else {
+            &mut self.undesignated
+        });
+    }
+}
+
+/// Summarise the whole log (`campaign: None`) or the donations of one campaign and everything
+/// drawn on them.
+pub fn summarise(
+    ledger: &Ledger,
+    directory: &Directory,
+    policy: &Policy,
+    campaign: Option<&str>,
+) -> Summary {
+    let books = &ledger.books;
+    let in_scope = |lot: Seq| {
+        books.lots.get(&lot).is_some_and(|l| {
+            l.live && (campaign.is_none() || l.campaign.as_ref().map(|c| c.as_str()) == campaign)
+        })
+    };
+    let mut acc: BTreeMap<AssetKey, Acc> = BTreeMap::new();
+    for lot in books.lots.values().filter(|l| in_scope(l.seq)) {
+        let designated = lot.designation.is_some();
+        acc.entry(lot.asset.clone())
+            .or_default()
+            .add(designated, |t| t.received += lot.received);
+    }
+    for d in flows::live_draws(ledger).filter(|d| in_scope(d.donation)) {
+        let Some(lot) = books.lots.get(&d.donation) else {
+            continue;
+        };
+        acc.entry(lot.asset.clone())
+            .or_default()
+            .add(lot.designation.is_some(), |t| {
+                if d.expense {
+                    t.expenses += d.units;
+                } else {
+                    t.allocated += d.units;
+                }
+            });
+    }
+    let shares = flows::shares(ledger);
+    for s in shares.iter().filter(|s| in_scope(s.lot)) {
+        let Some(lot) = books.lots.get(&s.lot) else {
+            continue;
+        };
+        let designated = lot.designation.is_some();
+        let a = acc.entry(lot.asset.clone()).or_default();
+        a.add(designated, |t| t.add_share(s));
+        let priority = books
+            .disbursements
+            .get(&s.disbursement)
+            .and_then(|d| directory.get(d.recipient.as_str()))
+            .is_some_and(|r| policy.is_priority(&r.region_code));
+        if !designated && priority {
+            a.to_priority += s.units;
+        }
+    }
+    let assets = acc
+        .iter()
+        .map(|(key, a)| AssetSummary {
+            asset: AssetLabel::from(key),
+            totals: TotalsWire::new(key, &a.all),
+            designated: TotalsWire::new(key, &a.designated),
+            undesignated: TotalsWire::new(key, &a.undesignated),
+            priority_regions: PriorityShare {
+                undesignated_disbursed: key.format(a.undesignated.disbursed),
+                to_priority_regions: key.format(a.to_priority),
+                share_percent: percent(a.to_priority, a.undesignated.disbursed),
+            },
+        })
+        .collect();
+    let in_campaign = |seq: Seq| campaign.is_none_or(|c| ledger.campaigns_of(seq).iter().any(|x| x == c));
+    let designation_changes = ledger
+        .live_facts()
+        .filter(|f| in_campaign(f.seq))
+        .filter_map(|f| match &f.fact {
+            Fact::Allocation(a) => a.designation_change.clone().map(|change| DesignationChangeNotice {
+                allocation: f.seq,
+                donation: a.donation,
+                recipient: a.recipient.to_string(),
+                change,
+            }),
+            _ => None,
+        })
+        .collect();
+    let corrections = ledger
+        .records
+        .iter()
+        .filter(|r| in_campaign(r.seq))
+        .filter_map(|r| match &r.fact {
+            Fact::Correction(c) => Some(CorrectionNotice {
+                seq: r.seq,
+                corrects: c.corrects,
+                corrected_kind: c.corrected_kind.as_str().to_owned(),
+                reason: c.reason.clone(),
+                replaced: c.replacement.is_some(),
+                recorded_at: r.recorded_at,
+            }),
+            _ => None,
+        })
+        .collect();
+    Summary {
+        organization: ledger.organization.id.clone(),
+        campaign: campaign.map(str::to_owned),
+        priority_regions: policy.priority_regions.clone(),
+        assets,
+        designation_changes,
+        corrections,
+        timeliness: timeliness::summarise(ledger, policy, campaign, &shares),
+    }
+}
+
+/// What a recipient received from one organisation, per asset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ReceivedFrom {
+    /// The giving organisation.
+    pub organization: String,
+    /// Its name.
+    pub organization_name: String,
+    /// The asset.
+    pub asset: AssetLabel,
+    /// Number of disbursements.
+    pub disbursements: usize,
+    /// Sent.
+    pub disbursed: String,
+    /// Acknowledged as arrived.
+    pub acknowledged: String,
+    /// Reported used.
+    pub used: String,
+    /// Sent and not yet acknowledged.
+    pub unacknowledged: String,
+}
+
+/// One donation a disbursement came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FromDonation {
+    /// Seq of the donation.
+    pub donation: Seq,
+    /// Its receipt number.
+    pub receipt_number: String,
+    /// The donor's public name (`null` when anonymous).
+    pub donor: Option<String>,
+    /// The part of the disbursement that came from it.
+    pub amount: String,
+}
+
+/// One disbursement a recipient received.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ReceivedDisbursement {
+    /// The giving organisation.
+    pub organization: String,
+    /// Seq of the disbursement in its log.
+    pub seq: Seq,
+    /// When it was sent.
+    pub occurred_at: DateTime<Utc>,
+    /// What was sent.
+    pub asset: AssetWire,
+    /// Bank transaction id or waybill.
+    pub reference: String,
+    /// Purpose of the allocation.
+    pub purpose: String,
+    /// Seq of the acknowledgement, if any.
+    pub acknowledgement: Option<Seq>,
+    /// What arrived, once acknowledged.
+    pub acknowledged: Option<AssetWire>,
+    /// Reported used.
+    pub used: String,
+    /// Seqs of the usage reports.
+    pub usage_reports: Vec<Seq>,
+    /// The donations it came from (oldest-first attribution).
+    pub from_donations: Vec<FromDonation>,
+}
+
+/// What a recipient received, from whom, what it acknowledged and used.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RecipientView {
+    /// Totals per giving organisation and asset.
+    pub received_from: Vec<ReceivedFrom>,
+    /// Every live disbursement to it, oldest first.
+    pub disbursements: Vec<ReceivedDisbursement>,
+}
+
+/// The donor's name as the public sees it, from a donation's public body.
+pub fn donor_display(ledger: &Ledger, donation: Seq) -> (String, Option<String>) {
+    match ledger.fact(donation).map(|f| &f.fact) {
+        Some(Fact::Donation(d)) => (d.receipt_number.clone(), d.donor.display_name.clone()),
+        _ => (String::new(), None),
+    }
+}
+
+/// The recipient view over the logs of every organisation that disbursed to it.
+pub fn recipient_view(recipient: &str, ledgers: &[Ledger]) -> RecipientView {
+    let mut received_from = Vec::new();
+    let mut disbursements = Vec::new();
+    for ledger in ledgers {
+        let shares = flows::shares(ledger);
+        let statements = flows::statements(ledger);
+        let mut per_asset: BTreeMap<AssetKey, (usize, Totals)> = BTreeMap::new();
+        for d in ledger
+            .books
+            .disbursements
+            .values()
+            .filter(|d| d.live && d.recipient.as_str() == recipient)
+        {
+            let e = per_asset.entry(d.asset.clone()).or_default();
+            e.0 += 1;
+            e.1.disbursed += d.units;
+            e.1.used += d.used;
+            match d.acknowledged {
+                Some(a) => e.1.acknowledged += a,
+                None => e.1.unacknowledged += d.units,
+            }
+            let said = statements.get(&d.seq).cloned().unwrap_or_default();
+            let purpose = match ledger.fact(d.allocation).map(|f| &f.fact) {
+                Some(Fact::Allocation(a)) => a.purpose.clone(),
+                _ => String::new(),
+            };
+            let (occurred_at, reference) = match ledger.fact(d.seq) {
+                Some(f) => (
+                    f.occurred_at,
+                    match &f.fact {
+                        Fact::Disbursement(b) => b.reference.clone(),
+                        _ => String::new(),
+                    },
+                ),
+                None => (DateTime::<Utc>::MIN_UTC, String::new()),
+            };
+            disbursements.push(ReceivedDisbursement {
+                organization: ledger.organization.id.clone(),
+                seq: d.seq,
+                occurred_at,
+                asset: asset_wire(&d.asset, d.units),
+                reference,
+                purpose,
+                acknowledgement: said.acknowledgement,
+                acknowledged: d.acknowledged.map(|a| asset_wire(&d.asset, a)),
+                used: d.asset.format(d.used),
+                usage_reports: said.usages.iter().map(|u| u.0).collect(),
+                from_donations: shares
+                    .iter()
+                    .filter(|s| s.disbursement == d.seq)
+                    .map(|s| {
+                        let (receipt_number, donor) = donor_display(ledger, s.lot);
+                        FromDonation {
+                            donation: s.lot,
+                            receipt_number,
+                            donor,
+                            amount: d.asset.format(s.units),
+                        }
+                    })
+                    .collect(),
+            });
+        }
+        received_from.extend(per_asset.into_iter().map(|(key, (n, t))| ReceivedFrom {
+            organization: ledger.organization.id.clone(),
+            organization_name: ledger.organization.name.clone(),
+            asset: AssetLabel::from(&key),
+            disbursements: n,
+            disbursed: key.format(t.disbursed),
+            acknowledged: key.format(t.acknowledged),
+            used: key.format(t.used),
+            unacknowledged: key.format(t.unacknowledged),
+        }));
+    }
+    disbursements.sort_by(|a, b| {
+        (a.occurred_at, &a.organization, a.seq).cmp(&(b.occurred_at, &b.organization, b.seq))
+    });
+    RecipientView {
+        received_from,
+        disbursements,
+    }
+}

@@ -1,0 +1,359 @@
+//! "Where did my donation go": from `(organization, receipt_number)`, every allocation,
+//! disbursement, acknowledgement and usage report that draws on the donation, with the quantity
+//! that came from it at each step, following a disbursement into the log of the charity that
+//! received it (a donation recorded there with `source_disbursement`).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use crate::asset::AssetWire;
+use crate::entry::{
+    DesignationChange, DisbursementChannel, Fact, PublicDonor, RestrictionWire, Seq,
+    SourceDisbursement,
+};
+
+use super::flows::{self, Share};
+use super::summary::{Totals, TotalsWire};
+use super::{asset_wire, Ledger, Party};
+
+/// How many charity-to-charity hops a trail follows.
+pub const MAX_TRAIL_DEPTH: usize = 4;
+
+/// Where a trail reads logs and registry entries from.
+pub trait Source {
+    /// Storage error.
+    type Error;
+    /// An organisation's replayed log; `None` if it is not registered.
+    fn ledger(&mut self, organization: &str) -> Result<Option<Ledger>, Self::Error>;
+    /// A recipient's registry entry.
+    fn recipient(&mut self, id: &str) -> Result<Option<Party>, Self::Error>;
+}
+
+/// What the recipient said had arrived.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TrailAcknowledgement {
+    /// Seq of the acknowledgement (in the giving organisation's log).
+    pub seq: Seq,
+    /// When it arrived, as the recipient says.
+    pub received_at: DateTime<Utc>,
+    /// What arrived of the whole disbursement.
+    pub acknowledged_total: AssetWire,
+    /// Disbursed minus arrived, for the whole disbursement.
+    pub shortfall_total: String,
+    /// Of what came from this donation, the part that arrived.
+    pub from_this_donation: String,
+    /// The recipient's remarks.
+    pub note: String,
+}
+
+/// A usage report covering part of this donation.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TrailUsage {
+    /// Seq of the report.
+    pub seq: Seq,
+    /// When it was used.
+    pub occurred_at: DateTime<Utc>,
+    /// Of what came from this donation, the part reported used here.
+    pub from_this_donation: String,
+    /// How it was used.
+    pub description: String,
+    /// Evidence hash, if given.
+    pub evidence_sha256: Option<String>,
+}
+
+/// A disbursement carrying part of this donation.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TrailDisbursement {
+    /// Seq.
+    pub seq: Seq,
+    /// When it was sent.
+    pub occurred_at: DateTime<Utc>,
+    /// The receiving unit.
+    pub recipient: String,
+    /// Its registered name.
+    pub recipient_name: Option<String>,
+    /// Its region code.
+    pub recipient_region_code: Option<String>,
+    /// How it was sent.
+    pub channel: DisbursementChannel,
+    /// Bank transaction id or waybill.
+    pub reference: String,
+    /// The whole disbursement.
+    pub disbursement_total: AssetWire,
+    /// The part of it that came from this donation.
+    pub from_this_donation: String,
+    /// The recipient's acknowledgement; `null` while unacknowledged.
+    pub acknowledgement: Option<TrailAcknowledgement>,
+    /// Usage reports covering this donation's part.
+    pub usage_reports: Vec<TrailUsage>,
+    /// When the recipient is a charity on Givetrail: the trail of the donation it recorded from
+    /// this disbursement, in its own log.
+    #[schema(value_type = Option<Object>)]
+    pub onward: Option<Box<Trail>>,
+}
+
+/// An allocation drawing on this donation.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TrailAllocation {
+    /// Seq.
+    pub seq: Seq,
+    /// When it was decided.
+    pub occurred_at: DateTime<Utc>,
+    /// The recipient.
+    pub recipient: String,
+    /// Its registered name.
+    pub recipient_name: Option<String>,
+    /// Whether it drew on the undesignated pool (then several donations share it).
+    pub pool: bool,
+    /// Purpose.
+    pub purpose: String,
+    /// The whole allocation.
+    pub allocation_total: AssetWire,
+    /// The part drawn on this donation.
+    pub from_this_donation: String,
+    /// Of that part, what is not yet disbursed.
+    pub undisbursed_from_this_donation: String,
+    /// A documented departure from the designation.
+    pub designation_change: Option<DesignationChange>,
+    /// Disbursements carrying this donation's part (oldest-first attribution).
+    pub disbursements: Vec<TrailDisbursement>,
+}
+
+/// An expense charged to this donation.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TrailExpense {
+    /// Seq.
+    pub seq: Seq,
+    /// When it was incurred.
+    pub occurred_at: DateTime<Utc>,
+    /// The part charged to this donation.
+    pub from_this_donation: String,
+    /// What it was.
+    pub description: String,
+}
+
+/// The trail of one donation.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Trail {
+    /// The organisation that received it.
+    pub organization: String,
+    /// Its name.
+    pub organization_name: String,
+    /// Seq of the donation.
+    pub donation: Seq,
+    /// Receipt number.
+    pub receipt_number: String,
+    /// When it was received.
+    pub occurred_at: DateTime<Utc>,
+    /// When it was published.
+    pub recorded_at: DateTime<Utc>,
+    /// The donor as the public sees it.
+    pub donor: PublicDonor,
+    /// Campaign.
+    pub campaign: Option<String>,
+    /// The donor's restriction.
+    pub restriction: RestrictionWire,
+    /// What was given.
+    pub asset: AssetWire,
+    /// When it came from another charity's disbursement.
+    pub source_disbursement: Option<SourceDisbursement>,
+    /// Where it stands: received, allocated, disbursed, acknowledged, used, expenses and what
+    /// remains unallocated, undisbursed and unacknowledged.
+    pub totals: TotalsWire,
+    /// Allocations drawing on it.
+    pub allocations: Vec<TrailAllocation>,
+    /// Expenses charged to it.
+    pub expenses: Vec<TrailExpense>,
+}
+
+type Cache = BTreeMap<String, Rc<Ledger>>;
+
+fn ledger<S: Source>(
+    source: &mut S,
+    cache: &mut Cache,
+    org: &str,
+) -> Result<Option<Rc<Ledger>>, S::Error> {
+    if let Some(l) = cache.get(org) {
+        return Ok(Some(l.clone()));
+    }
+    let Some(l) = source.ledger(org)? else {
+        return Ok(None);
+    };
+    let l = Rc::new(l);
+    cache.insert(org.to_owned(), l.clone());
+    Ok(Some(l))
+}
+
+/// The trail of the live donation with `receipt_number` in `organization`'s log.
+pub fn trace<S: Source>(
+    source: &mut S,
+    organization: &str,
+    receipt_number: &str,
+) -> Result<Option<Trail>, S::Error> {
+    let mut cache = Cache::new();
+    let Some(l) = ledger(source, &mut cache, organization)? else {
+        return Ok(None);
+    };
+    let Some(seq) = l.donation_by_receipt(receipt_number) else {
+        return Ok(None);
+    };
+    let mut seen = BTreeSet::new();
+    build(source, &mut cache, &mut seen, l, seq, 0)
+}
+
+fn build<S: Source>(
+    source: &mut S,
+    cache: &mut Cache,
+    seen: &mut BTreeSet<(String, Seq)>,
+    l: Rc<Ledger>,
+    lot_seq: Seq,
+    depth: usize,
+) -> Result<Option<Trail>, S::Error> {
+    let org = l.organization.id.clone();
+    seen.insert((org.clone(), lot_seq));
+    let Some(lot) = l.books.lots.get(&lot_seq).cloned() else {
+        return Ok(None);
+    };
+    let key = lot.asset.clone();
+    let Some((f, body)) = l.fact(lot_seq).and_then(|f| match &f.fact {
+        Fact::Donation(b) => Some((f.clone(), b.clone())),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    let shares: Vec<Share> = flows::shares(&l)
+        .into_iter()
+        .filter(|s| s.lot == lot_seq)
+        .collect();
+    let mut totals = Totals {
+        received: lot.received,
+        ..Totals::default()
+    };
+    let mut allocations = Vec::new();
+    let mut expenses = Vec::new();
+    for d in flows::live_draws(&l).filter(|d| d.donation == lot_seq) {
+        let Some(by) = l.fact(d.by) else { continue };
+        if d.expense {
+            totals.expenses += d.units;
+            if let Fact::Expense(e) = &by.fact {
+                expenses.push(TrailExpense {
+                    seq: d.by,
+                    occurred_at: by.occurred_at,
+                    from_this_donation: key.format(d.units),
+                    description: e.description.clone(),
+                });
+            }
+            continue;
+        }
+        totals.allocated += d.units;
+        let Fact::Allocation(a) = &by.fact else {
+            continue;
+        };
+        let mut disbursements = Vec::new();
+        let mut sent = 0i64;
+        for s in shares.iter().filter(|s| s.allocation == d.by) {
+            totals.add_share(s);
+            sent += s.units;
+            let Some(df) = l.fact(s.disbursement) else {
+                continue;
+            };
+            let Fact::Disbursement(db) = &df.fact else {
+                continue;
+            };
+            let recipient = source.recipient(db.recipient.as_str())?;
+            let acknowledgement = l
+                .live_facts()
+                .find_map(|x| match &x.fact {
+                    Fact::Acknowledgement(ack) if ack.disbursement == s.disbursement => {
+                        Some(TrailAcknowledgement {
+                            seq: x.seq,
+                            received_at: ack.received_at,
+                            acknowledged_total: ack.asset.clone(),
+                            shortfall_total: ack.shortfall.clone(),
+                            from_this_donation: key.format(s.acknowledged.unwrap_or(0)),
+                            note: ack.note.clone(),
+                        })
+                    }
+                    _ => None,
+                });
+            let usage_reports = s
+                .usages
+                .iter()
+                .filter_map(|&(useq, units)| {
+                    let uf = l.fact(useq)?;
+                    let Fact::Usage(u) = &uf.fact else {
+                        return None;
+                    };
+                    Some(TrailUsage {
+                        seq: useq,
+                        occurred_at: uf.occurred_at,
+                        from_this_donation: key.format(units),
+                        description: u.description.clone(),
+                        evidence_sha256: u.evidence_sha256.clone(),
+                    })
+                })
+                .collect();
+            let onward = match recipient.as_ref().and_then(|r| r.organization.clone()) {
+                Some(next) if depth < MAX_TRAIL_DEPTH => {
+                    match ledger(source, cache, &next)? {
+                        Some(nl) => match nl.donation_from(&org, s.disbursement) {
+                            Some(nseq) if !seen.contains(&(next.clone(), nseq)) => {
+                                build(source, cache, seen, nl, nseq, depth + 1)?.map(Box::new)
+                            }
+                            _ => None,
+                        },
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
+            disbursements.push(TrailDisbursement {
+                seq: s.disbursement,
+                occurred_at: df.occurred_at,
+                recipient: db.recipient.to_string(),
+                recipient_name: recipient.as_ref().map(|r| r.name.clone()),
+                recipient_region_code: recipient.as_ref().map(|r| r.region_code.clone()),
+                channel: db.channel,
+                reference: db.reference.clone(),
+                disbursement_total: db.asset.clone(),
+                from_this_donation: key.format(s.units),
+                acknowledgement,
+                usage_reports,
+                onward,
+            });
+        }
+        let recipient = source.recipient(a.recipient.as_str())?;
+        allocations.push(TrailAllocation {
+            seq: d.by,
+            occurred_at: by.occurred_at,
+            recipient: a.recipient.to_string(),
+            recipient_name: recipient.map(|r| r.name),
+            pool: a.pool,
+            purpose: a.purpose.clone(),
+            allocation_total: a.asset.clone(),
+            from_this_donation: key.format(d.units),
+            undisbursed_from_this_donation: key.format(d.units - sent),
+            designation_change: a.designation_change.clone(),
+            disbursements,
+        });
+    }
+    Ok(Some(Trail {
+        organization: org,
+        organization_name: l.organization.name.clone(),
+        donation: lot_seq,
+        receipt_number: body.receipt_number.clone(),
+        occurred_at: f.occurred_at,
+        recorded_at: f.recorded_at,
+        donor: body.donor.clone(),
+        campaign: body.campaign.as_ref().map(|c| c.to_string()),
+        restriction: body.restriction.clone(),
+        asset: asset_wire(&key, totals.received),
+        source_disbursement: body.source_disbursement.clone(),
+        totals: TotalsWire::new(&key, &totals),
+        allocations,
+        expenses,
+    }))
+}
+

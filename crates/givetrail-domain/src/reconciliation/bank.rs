@@ -1,0 +1,468 @@
+//! Bank statements: parsing an uploaded CSV of bank lines, and matching lines to the money
+//! receipts and disbursements of the log — by reference first, then by amount, currency,
+//! direction and a date window.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use crate::asset::{parse_units, Asset, AssetWire, Currency, Money};
+use crate::entry::{DisbursementChannel, DonationChannel, Fact, MAX_SHORT_TEXT};
+use crate::error::{FieldError, ValidationError};
+use crate::ledger::text;
+
+use super::{EntryAt, Period};
+use crate::disclosure::Ledger;
+
+/// Columns of a bank statement CSV (header row, any order, all six present; `reference` and
+/// `counterparty` cells may be empty).
+pub const STATEMENT_COLUMNS: [&str; 6] = [
+    "date",
+    "amount",
+    "currency",
+    "direction",
+    "reference",
+    "counterparty",
+];
+/// Most lines in one uploaded statement.
+pub const MAX_STATEMENT_LINES: usize = 10_000;
+/// Most problems listed when a statement is refused (the first ones, in file order).
+pub const MAX_LISTED_ERRORS: usize = 100;
+/// How many days apart a bank line and a ledger entry of the same amount may be and still match.
+pub const MATCH_WINDOW_DAYS: i64 = 3;
+
+/// Money into or out of the charity's account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Money in (a receipt).
+    Credit,
+    /// Money out (a disbursement).
+    Debit,
+}
+
+impl Direction {
+    /// The wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Credit => "credit",
+            Self::Debit => "debit",
+        }
+    }
+
+    /// Parse the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "credit" => Some(Self::Credit),
+            "debit" => Some(Self::Debit),
+            _ => None,
+        }
+    }
+}
+
+/// One line of an uploaded statement, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementLine {
+    /// Row of the CSV as a spreadsheet numbers it (the header is row 1).
+    pub row: i64,
+    /// Booking date.
+    pub booked_on: NaiveDate,
+    /// In or out.
+    pub direction: Direction,
+    /// How much.
+    pub money: Money,
+    /// Bank transaction reference (may be empty).
+    pub reference: String,
+    /// The other party's name or account (may be empty).
+    pub counterparty: String,
+}
+
+/// A stored bank line: a [`StatementLine`] of a numbered statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankLine {
+    /// Statement number within the organisation (1, 2, 3…).
+    pub statement: i64,
+    /// The line.
+    pub line: StatementLine,
+}
+
+fn cell_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc).date_naive()))
+        .map_err(|_| format!("'{s}' is not a date such as 2020-02-01"))
+}
+
+fn parse_row(
+    row: i64,
+    record: &csv::StringRecord,
+    index: &BTreeMap<&str, usize>,
+    errors: &mut Vec<FieldError>,
+) -> Option<StatementLine> {
+    let cell = |name: &str| index.get(name).and_then(|&i| record.get(i)).unwrap_or("");
+    let mut failed = false;
+    let mut bad = |column: &str, message: String| {
+        errors.push(FieldError::new(format!("row {row}.{column}"), message));
+        failed = true;
+    };
+    let booked_on = cell_date(cell("date")).map_err(|m| bad("date", m)).ok();
+    let currency = Currency::parse(cell("currency"))
+        .map_err(|m| bad("currency", m))
+        .ok();
+    let units = currency.and_then(|c| {
+        parse_units(cell("amount"), c.exponent())
+            .map_err(|m| bad("amount", m))
+            .ok()
+    });
+    let direction = Direction::parse(cell("direction"));
+    if direction.is_none() {
+        bad(
+            "direction",
+            format!("'{}' must be credit or debit", cell("direction")),
+        );
+    }
+    let mut texts = Vec::with_capacity(2);
+    for column in ["reference", "counterparty"] {
+        match text(column, cell(column), MAX_SHORT_TEXT, false) {
+            Ok(t) => texts.push(t),
+            Err(e) => bad(column, e.message),
+        }
+    }
+    if failed {
+        return None;
+    }
+    let (Some(booked_on), Some(currency), Some(units), Some(direction), [reference, counterparty]) =
+        (booked_on, currency, units, direction, <[String; 2]>::try_from(texts).ok()?)
+    else {
+        return None;
+    };
+    Some(StatementLine {
+        row,
+        booked_on,
+        direction,
+        money: Money::from_units(currency, units),
+        reference,
+        counterparty,
+    })
+}
+
+/// Parse an uploaded statement: UTF-8 CSV (a byte-order mark is allowed) with a header row of
+/// [`STATEMENT_COLUMNS`]. Any problem refuses the whole statement; every problem found (up to
+/// [`MAX_LISTED_ERRORS`]) is named as `row N.column`, rows numbered as a spreadsheet shows them.
+pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementLine>, ValidationError> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let header = reader
+        .headers()
+        .map_err(|e| ValidationError::field("row 1", format!("the header row is not readable CSV: {e}")))?
+        .clone();
+    let mut index = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (i, name) in header.iter().enumerate() {
+        let name = name.to_ascii_lowercase();
+        match STATEMENT_COLUMNS.iter().find(|c| **c == name) {
+            Some(c) if index.insert(*c, i).is_some() => {
+                errors.push(FieldError::new(format!("row 1.{c}"), "the column appears twice"))
+            }
+            Some(_) => {}
+            None => errors.push(FieldError::new(
+                format!("row 1.{name}"),
+                format!("unknown column; the columns are {}", STATEMENT_COLUMNS.join(", ")),
+            )),
+        }
+    }
+    for c in STATEMENT_COLUMNS.iter().filter(|c| !index.contains_key(*c)) {
+        errors.push(FieldError::new(format!("row 1.{c}"), "this column is missing"));
+    }
+    if !errors.is_empty() {
+        return Err(ValidationError(errors));
+    }
+    let mut lines = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let row = i as i64 + 2;
+        if lines.len() + errors.len() >= MAX_STATEMENT_LINES {
+            return Err(ValidationError::field(
+                "",
+                format!("a statement holds at most {MAX_STATEMENT_LINES} lines; split it"),
+            ));
+        }
+        match record {
+            Ok(r) => {
+                if let Some(line) = parse_row(row, &r, &index, &mut errors) {
+                    lines.push(line);
+                }
+            }
+            Err(e) => errors.push(FieldError::new(
+                format!("row {row}"),
+                format!("not a readable CSV row: {e}"),
+            )),
+        }
+        if errors.len() >= MAX_LISTED_ERRORS {
+            break;
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ValidationError(errors));
+    }
+    if lines.is_empty() {
+        return Err(ValidationError::field("row 2", "the statement has no lines"));
+    }
+    Ok(lines)
+}
+
+/// A bank line, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct BankLineView {
+    /// Statement number.
+    pub statement: i64,
+    /// Row in that statement's CSV.
+    pub row: i64,
+    /// Booking date.
+    pub date: NaiveDate,
+    /// `credit` or `debit`.
+    pub direction: Direction,
+    /// Amount and currency.
+    pub amount: AssetWire,
+    /// Bank reference.
+    pub reference: String,
+    /// Other party.
+    pub counterparty: String,
+}
+
+impl From<&BankLine> for BankLineView {
+    fn from(l: &BankLine) -> Self {
+        Self {
+            statement: l.statement,
+            row: l.line.row,
+            date: l.line.booked_on,
+            direction: l.line.direction,
+            amount: AssetWire::from(&Asset::Money(l.line.money)),
+            reference: l.line.reference.clone(),
+            counterparty: l.line.counterparty.clone(),
+        }
+    }
+}
+
+/// A money receipt or disbursement of the log that a bank line should show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LedgerMoney {
+    /// The entry.
+    pub entry: EntryAt,
+    /// `credit` for a receipt, `debit` for a disbursement.
+    pub direction: Direction,
+    /// When it happened (UTC date).
+    pub date: NaiveDate,
+    /// Amount and currency.
+    pub amount: AssetWire,
+    /// The receipt number, or the disbursement's bank reference.
+    pub reference: String,
+    #[serde(skip)]
+    money: Money,
+}
+
+/// How a pair was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    /// The bank reference equals the receipt number or disbursement reference.
+    Reference,
+    /// Same amount, currency and direction within the date window.
+    AmountAndDate,
+}
+
+/// A bank line and the ledger entry it accounts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MatchedPair {
+    /// The bank line.
+    pub line: BankLineView,
+    /// The ledger entry.
+    pub ledger: LedgerMoney,
+    /// How they were matched.
+    pub by: MatchedBy,
+    /// Ledger amount minus bank amount when matched by reference with different amounts.
+    pub difference: Option<String>,
+}
+
+/// The bank section's detail: what matched, what did not.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct BankReconciliation {
+    /// Statements uploaded.
+    pub statements: usize,
+    /// Lines considered (inside the report's period).
+    pub lines: usize,
+    /// Days the statements cover, per statement: `[first, last]` booking dates.
+    pub coverage: Vec<StatementCoverage>,
+    /// Matched pairs.
+    pub matched: Vec<MatchedPair>,
+    /// Money receipts and disbursements inside a statement's dates with no bank line.
+    pub unmatched_entries: Vec<LedgerMoney>,
+    /// Bank lines with no ledger entry.
+    pub unmatched_lines: Vec<BankLineView>,
+}
+
+/// The dates one statement covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StatementCoverage {
+    /// Statement number.
+    pub statement: i64,
+    /// First booking date.
+    pub from: NaiveDate,
+    /// Last booking date.
+    pub to: NaiveDate,
+}
+
+/// The money facts of the log a bank account should show: money donations not given in cash,
+/// and money disbursements not delivered by hand.
+pub fn ledger_money(ledger: &Ledger, period: &Period) -> Vec<LedgerMoney> {
+    let org = &ledger.organization.id;
+    ledger
+        .live_facts()
+        .filter(|f| period.contains(f.occurred_at))
+        .filter_map(|f| {
+            let (direction, asset, reference) = match &f.fact {
+                Fact::Donation(d) if d.channel != DonationChannel::Cash => {
+                    (Direction::Credit, &d.asset, &d.receipt_number)
+                }
+                Fact::Disbursement(d) if d.channel != DisbursementChannel::HandDelivery => {
+                    (Direction::Debit, &d.asset, &d.reference)
+                }
+                _ => return None,
+            };
+            let Ok(Asset::Money(money)) = asset.parse() else {
+                return None;
+            };
+            Some(LedgerMoney {
+                entry: EntryAt::new(org, f.seq),
+                direction,
+                date: f.occurred_at.date_naive(),
+                amount: asset.clone(),
+                reference: reference.clone(),
+                money,
+            })
+        })
+        .collect()
+}
+
+/// Match bank lines to ledger money: by reference (same direction and currency) first, then
+/// by amount, currency and direction within [`MATCH_WINDOW_DAYS`] (nearest date first). Ledger
+/// entries outside every statement's dates are not expected to have a line and are left out.
+pub fn reconcile(statements: usize, lines: &[BankLine], ledger: Vec<LedgerMoney>) -> BankReconciliation {
+    let mut coverage: BTreeMap<i64, (NaiveDate, NaiveDate)> = BTreeMap::new();
+    for l in lines {
+        let d = l.line.booked_on;
+        let c = coverage.entry(l.statement).or_insert((d, d));
+        c.0 = c.0.min(d);
+        c.1 = c.1.max(d);
+    }
+    let covered = |d: NaiveDate| coverage.values().any(|(a, b)| *a <= d && d <= *b);
+    let mut taken = vec![false; lines.len()];
+    let mut matched = Vec::new();
+    let mut rest = Vec::new();
+    let same_kind = |l: &BankLine, m: &LedgerMoney| {
+        l.line.direction == m.direction && l.line.money.currency() == m.money.currency()
+    };
+    for m in ledger {
+        let by_reference = (!m.reference.is_empty())
+            .then(|| {
+                lines.iter().enumerate().position(|(i, l)| {
+                    !taken[i] && same_kind(l, &m) && l.line.reference == m.reference
+                })
+            })
+            .flatten();
+        match by_reference {
+            Some(i) => {
+                taken[i] = true;
+                let diff = m.money.units() - lines[i].line.money.units();
+                let difference = (diff != 0).then(|| {
+                    crate::asset::format_units(diff, lines[i].line.money.currency().exponent())
+                });
+                matched.push(MatchedPair {
+                    line: BankLineView::from(&lines[i]),
+                    ledger: m,
+                    by: MatchedBy::Reference,
+                    difference,
+                });
+            }
+            None => rest.push(m),
+        }
+    }
+    let mut unmatched_entries = Vec::new();
+    for m in rest {
+        let best = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| {
+                !taken[*i]
+                    && same_kind(l, &m)
+                    && l.line.money.units() == m.money.units()
+                    && (l.line.booked_on - m.date).num_days().abs() <= MATCH_WINDOW_DAYS
+            })
+            .min_by_key(|(_, l)| ((l.line.booked_on - m.date).num_days().abs(), l.statement, l.line.row))
+            .map(|(i, _)| i);
+        match best {
+            Some(i) => {
+                taken[i] = true;
+                matched.push(MatchedPair {
+                    line: BankLineView::from(&lines[i]),
+                    ledger: m,
+                    by: MatchedBy::AmountAndDate,
+                    difference: None,
+                });
+            }
+            None if covered(m.date) => unmatched_entries.push(m),
+            None => {}
+        }
+    }
+    let unmatched_lines = lines
+        .iter()
+        .zip(&taken)
+        .filter(|(_, t)| !**t)
+        .map(|(l, _)| BankLineView::from(l))
+        .collect();
+    matched.sort_by_key(|p| (p.line.statement, p.line.row));
+    BankReconciliation {
+        statements,
+        lines: lines.len(),
+        coverage: coverage
+            .into_iter()
+            .map(|(statement, (from, to))| StatementCoverage { statement, from, to })
+            .collect(),
+        matched,
+        unmatched_entries,
+        unmatched_lines,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "date,amount,currency,direction,reference,counterparty\n";
+
+    #[test]
+    fn a_statement_parses_with_columns_in_any_order_and_a_bom() {
+        let csv = "\u{feff}Reference,date,amount,currency,direction,counterparty\r\nTX-1,2020-02-01,5000.00,CNY,credit,\"某公司, 武汉\"\r\n,2020-02-02T10:00:00+08:00,12,CNY,debit,\r\n";
+        let lines = parse_statement(csv.as_bytes()).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].row, 2);
+        assert_eq!(lines[0].money.units(), 500_000);
+        assert_eq!(lines[0].counterparty, "某公司, 武汉");
+        assert_eq!(lines[1].direction, Direction::Debit);
+        assert_eq!(lines[1].booked_on, NaiveDate::from_ymd_opt(2020, 2, 2).unwrap());
+    }
+
+    #[test]
+    fn a_malformed_statement_is_refused_whole_naming_row_and_column() {
+        let csv = format!("{HEADER}2020-02-01,5000.00,CNY,credit,TX-1,\n2020-02-31,5.001,CNY,sideways,TX-2,\n");
+        let e = parse_statement(csv.as_bytes()).unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["row 3.date", "row 3.amount", "row 3.direction"]);
+        let missing = parse_statement(b"date,amount,currency,direction,reference\n").unwrap_err();
+        assert_eq!(missing.0[0].field, "row 1.counterparty");
+        let short = format!("{HEADER}2020-02-01,5000.00,CNY\n");
+        assert_eq!(parse_statement(short.as_bytes()).unwrap_err().0[0].field, "row 2");
+        assert_eq!(parse_statement(HEADER.as_bytes()).unwrap_err().0[0].field, "row 2");
+    }
+}

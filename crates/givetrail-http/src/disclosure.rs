@@ -1,0 +1,291 @@
+//! Public disclosure: summaries, the donation trail, timeliness, standard exports, CSV
+//! negotiation, and the regulator's view of private values. Handlers parse and format; the
+//! reports are `givetrail_domain::disclosure`, the reads `givetrail_store::disclosure`.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use givetrail_domain::disclosure::summary::{self, RecipientView, Summary};
+use givetrail_domain::disclosure::timeliness::{self, EntryTimeliness};
+use givetrail_domain::disclosure::trail::{self, Trail};
+use givetrail_domain::disclosure::{csv, giving360, iati, Directory, Ledger, Record};
+use givetrail_domain::entry::Role;
+use givetrail_store::disclosure as store;
+use givetrail_store::read::{self as q, Feed};
+use givetrail_store::{registry, StoreError};
+
+use crate::auth;
+use crate::problem::{ApiError, Problem};
+use crate::reads::{page_limit, read, seq_cursor};
+use crate::state::AppState;
+
+/// Whether the client asked for CSV: `?format=csv`, or `Accept: text/csv` without `?format`.
+pub fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
+    match format {
+        Some("csv") => Ok(true),
+        Some("json") => Ok(false),
+        Some(_) => Err(ApiError::field("format", "must be json or csv")),
+        None => Ok(req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv"))),
+    }
+}
+
+/// A CSV document as a response; the next page's cursor, if any, in `Link` and `X-Next-Cursor`.
+pub fn csv_response(req: &HttpRequest, name: &str, body: String, next: Option<String>) -> HttpResponse {
+    let mut r = HttpResponse::Ok();
+    r.content_type("text/csv; charset=utf-8").insert_header((
+        header::CONTENT_DISPOSITION,
+        format!("inline; filename=\"{name}.csv\""),
+    ));
+    if let Some(n) = next {
+        let mut query: Vec<(String, String)> =
+            web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+                .map(|q| q.into_inner())
+                .unwrap_or_default();
+        query.retain(|(k, _)| k != "after");
+        query.push(("after".into(), n.clone()));
+        let qs: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect();
+        r.insert_header((
+            header::LINK,
+            format!("<{}?{}>; rel=\"next\"", req.path(), qs.join("&")),
+        ));
+        r.insert_header(("X-Next-Cursor", n));
+    }
+    r.body(body)
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn records(entries: &[serde_json::Value]) -> Result<Vec<Record>, ApiError> {
+    entries
+        .iter()
+        .map(|e| Record::from_entry(e).map_err(|m| ApiError::from(StoreError::Corrupt(m))))
+        .collect()
+}
+
+/// The CSV of one page of a feed.
+pub fn feed_csv(
+    org: &str,
+    which: Feed,
+    entries: &[serde_json::Value],
+    directory: &Directory,
+) -> Result<String, ApiError> {
+    let records = records(entries)?;
+    Ok(match which {
+        Feed::Donations => csv::donations(org, &records),
+        Feed::Allocations => csv::allocations(org, &records, directory),
+        Feed::Disbursements => csv::disbursements(org, &records, directory),
+    })
+}
+
+/// The CSV of an organisation's campaigns (their opening entries, or replacing corrections).
+pub fn campaigns_csv(org: &str, entries: &[serde_json::Value]) -> Result<String, ApiError> {
+    Ok(csv::campaigns(org, &records(entries)?))
+}
+
+/// An organisation's replayed log and directory, or 404.
+async fn ledger(state: &AppState, org: &str) -> Result<(Ledger, Directory), ApiError> {
+    let lookup = org.to_owned();
+    read(state, move |c| store::ledger_with_directory(c, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))
+}
+
+/// An organisation's summary per asset: received, allocated, disbursed, acknowledged, used,
+/// expenses, unallocated, undisbursed; designated vs undesignated; the priority-region share of
+/// undesignated assets; designation changes, corrections and timeliness.
+#[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug")),
+    responses((status = 200, body = Summary), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/summary")]
+pub async fn organization_summary(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (l, d) = ledger(&state, &org).await?;
+    Ok(HttpResponse::Ok().json(summary::summarise(&l, &d, &state.policy, None)))
+}
+
+/// A campaign's summary: its donations and everything drawn on them.
+#[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug"), ("campaign" = String, Path, description = "campaign slug")),
+    responses((status = 200, body = Summary), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/campaigns/{campaign}/summary")]
+pub async fn campaign_summary(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, campaign) = path.into_inner();
+    let (l, d) = ledger(&state, &org).await?;
+    let known = l
+        .books
+        .campaigns
+        .iter()
+        .any(|(id, c)| id.as_str() == campaign && c.live);
+    if !known {
+        return Err(ApiError::not_found(format!(
+            "campaign {campaign} of {org} not found"
+        )));
+    }
+    Ok(HttpResponse::Ok().json(summary::summarise(&l, &d, &state.policy, Some(&campaign))))
+}
+
+/// "Where did my donation go": every allocation, disbursement, acknowledgement and usage report
+/// drawing on the donation with this receipt number, following gifts into other charities'
+/// logs, with what remains unallocated, undisbursed and unacknowledged. Pool allocations and
+/// their disbursements are attributed to donations oldest-first.
+#[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug"), ("receipt_number" = String, Path, description = "receipt number")),
+    responses((status = 200, body = Trail), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/donations/{receipt_number}/trail")]
+pub async fn donation_trail(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, receipt) = path.into_inner();
+    let (o, r) = (org.clone(), receipt.clone());
+    let t = read(&state, move |c| {
+        trail::trace(&mut store::Logs { conn: c }, &o, &r)
+    })
+    .await?
+    .ok_or_else(|| {
+        ApiError::not_found(format!("no live donation {receipt} recorded by {org}"))
+    })?;
+    Ok(HttpResponse::Ok().json(t))
+}
+
+/// Parameters of the timeliness feed.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TimelinessParams {
+    /// Cursor from `meta.next` (a seq).
+    pub after: Option<String>,
+    /// Page size (default 100, at most 1000).
+    pub limit: Option<i64>,
+    /// Only entries that missed their deadline.
+    pub missed: Option<bool>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// Per entry: `recorded_at − occurred_at`, the campaign deadline that applies and whether it
+/// was missed. JSON (`{"entries": [...], "meta"}`) or CSV.
+#[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug"), TimelinessParams),
+    responses((status = 200, description = "`{\"entries\": [EntryTimeliness], \"meta\": {\"next\"}}`, or CSV", body = Vec<EntryTimeliness>), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/timeliness")]
+pub async fn entry_timeliness(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    p: web::Query<TimelinessParams>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = page_limit(p.limit)?;
+    let after = seq_cursor(p.after.as_deref())?;
+    let csv = wants_csv(&req, p.format.as_deref())?;
+    let (l, _) = ledger(&state, &org).await?;
+    let mut rows: Vec<EntryTimeliness> = timeliness::entries(&l, &state.policy)
+        .into_iter()
+        .filter(|e| e.seq > after && (p.missed != Some(true) || e.missed))
+        .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
+        .collect();
+    let next = (rows.len() as i64 > limit).then(|| {
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        rows.last().map(|e| e.seq.to_string())
+    });
+    let next = next.flatten();
+    if csv {
+        let body = csv::timeliness(&org, &rows);
+        return Ok(csv_response(&req, &format!("{org}-timeliness"), body, next));
+    }
+    Ok(HttpResponse::Ok().json(json!({"entries": rows, "meta": {"next": next}})))
+}
+
+/// IATI 2.03 activities: one per campaign (`humanitarian="1"` for emergency appeals), money
+/// transactions typed 1 incoming funds, 2 outgoing commitment, 3 disbursement, 4 expenditure.
+#[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug")),
+    responses((status = 200, description = "IATI 2.03 `iati-activities` XML", content_type = "application/xml", body = String), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/exports/iati.xml")]
+pub async fn iati_export(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (l, d) = ledger(&state, &org).await?;
+    let xml = iati::export(&l, &d, chrono::Utc::now());
+    Ok(HttpResponse::Ok()
+        .content_type("application/xml; charset=utf-8")
+        .body(xml))
+}
+
+/// 360Giving 1.4 package: every money disbursement as a grant.
+#[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug")),
+    responses((status = 200, description = "360Giving package `{\"grants\": [...]}`", body = Object), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/exports/360giving.json")]
+pub async fn giving360_export(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (l, d) = ledger(&state, &org).await?;
+    Ok(HttpResponse::Ok().json(giving360::export(&l, &d)))
+}
+
+/// What a recipient received, from which organisations and donations, and what it acknowledged
+/// and reported used.
+pub async fn recipient_view(state: &AppState, recipient: &str) -> Result<RecipientView, ApiError> {
+    let id = recipient.to_owned();
+    read(state, move |c| {
+        let mut ledgers = Vec::new();
+        for org in store::organizations_giving_to(c, &id)? {
+            ledgers.extend(store::ledger(c, &org)?);
+        }
+        Ok(summary::recipient_view(&id, &ledgers))
+    })
+    .await
+}
+
+/// The private values behind an entry's commitments (donor contact, full name, related
+/// parties), for a regulator whose jurisdiction covers the organisation.
+#[utoipa::path(tag = "regulator", params(("org" = String, Path, description = "organisation slug"), ("seq" = i64, Path, description = "entry seq")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "`{\"organization\", \"seq\", \"private\": {\"values\": {path: {\"value\", \"salt\"}}}}`", body = Object),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/entries/{seq}/private")]
+pub async fn private_values(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, seq) = path.into_inner();
+    let who = auth::required(&req, &state).await?;
+    let lookup = org.clone();
+    let o = read(&state, move |c| registry::organization(c, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))?;
+    if who.role != Role::Regulator || !auth::regulator_covers(&who, &o.region_code) {
+        return Err(ApiError::forbidden(
+            "only a regulator whose jurisdiction covers the organisation sees private values",
+        ));
+    }
+    let o2 = org.clone();
+    let private = read(&state, move |c| {
+        Ok(match q::entry(c, &o2, seq)? {
+            Some(_) => Some(q::private_values(c, &o2, seq)?),
+            None => None,
+        })
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("entry {seq} of {org} not found")))?;
+    Ok(HttpResponse::Ok().json(json!({"organization": org, "seq": seq, "private": private})))
+}

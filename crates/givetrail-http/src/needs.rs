@@ -1,0 +1,202 @@
+//! The needs board: recipients post needs, everyone reads them, and a charity sees its
+//! unallocated goods ranked against open needs. Rules and ranking are
+//! `givetrail_domain::needs`; queries `givetrail_store::needs`.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+
+use givetrail_domain::asset::AssetKey;
+use givetrail_domain::ids::parse_region_prefix;
+use givetrail_domain::needs::{
+    rank_matches, MatchView, Need, NeedRequest, NeedStatus, NeedView, MAX_ITEM_FILTER,
+};
+use givetrail_store::needs::{self as store, NeedFilter, NewNeed};
+use givetrail_store::read::Page;
+use givetrail_store::registry;
+use givetrail_store::writer::Write;
+
+use crate::auth::{recipient_of, required};
+use crate::body::{parse, MAX_BODY_BYTES};
+use crate::problem::{ApiError, Problem};
+use crate::reads::{page_limit, read};
+use crate::state::AppState;
+use crate::writes::{limit_body, submit};
+
+/// Post a need (the recipient's own key). The response is the need with its progress; an
+/// allocation names it in `need`, and it closes (`met`) once acknowledged deliveries cover it.
+#[utoipa::path(tag = "recipient writes", request_body = NeedRequest,
+    params(("recipient" = String, Path, description = "recipient slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the need, numbered `need-<n>`", body = NeedView), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/recipients/{recipient}/needs")]
+pub async fn post_need(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    recipient: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let recipient = recipient.into_inner();
+    let p = required(&req, &state).await?;
+    recipient_of(&p, &recipient)?;
+    limit_body(&body, MAX_BODY_BYTES)?;
+    let need = parse::<NeedRequest>(&body)?
+        .validate()
+        .map_err(ApiError::invalid)?;
+    let lookup = recipient.clone();
+    let r = read(&state, move |c| registry::recipient(c, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("recipient {recipient} is not registered")))?;
+    let write = Write::Need(NewNeed {
+        recipient: r.id,
+        region_code: r.region_code,
+        need,
+    });
+    submit(&req, &state, &p, &body, write).await
+}
+
+/// Filters of the needs board.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct NeedParams {
+    /// Region-code prefix of the recipient (`42` Hubei, `4201` Wuhan).
+    pub region: Option<String>,
+    /// Exact item name (`N95 respirator`).
+    pub item: Option<String>,
+    /// `open` or `met`; both when absent.
+    pub status: Option<String>,
+    /// Only this recipient's needs.
+    pub recipient: Option<String>,
+    /// Cursor from `meta.next`.
+    pub after: Option<String>,
+    /// Page size (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+impl NeedParams {
+    /// The store filter these parameters name, or 400.
+    pub fn filter(&self) -> Result<NeedFilter, ApiError> {
+        let region = self
+            .region
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .map(|r| parse_region_prefix(r).map_err(|e| ApiError::field("region", e)))
+            .transpose()?;
+        let item = self.item.as_deref().map(str::trim).filter(|i| !i.is_empty());
+        if item.is_some_and(|i| i.chars().count() > MAX_ITEM_FILTER) {
+            return Err(ApiError::field(
+                "item",
+                format!("must be at most {MAX_ITEM_FILTER} characters"),
+            ));
+        }
+        let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(
+                NeedStatus::parse(s)
+                    .ok_or_else(|| ApiError::field("status", "must be open or met"))?,
+            ),
+        };
+        Ok(NeedFilter {
+            region,
+            item: item.map(str::to_owned),
+            status,
+            recipient: self.recipient.clone().filter(|r| !r.is_empty()),
+        })
+    }
+
+    /// The cursor (a need's serial number).
+    pub fn after(&self) -> Result<i64, ApiError> {
+        match self.after.as_deref() {
+            None | Some("") => Ok(0),
+            Some(a) => a.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                ApiError::field("after", "must be a cursor from meta.next (a need's number)")
+            }),
+        }
+    }
+}
+
+/// A page of needs for these parameters (shared with the needs board page).
+pub async fn needs_page(state: &AppState, p: &NeedParams) -> Result<Page<Need>, ApiError> {
+    let filter = p.filter()?;
+    let after = p.after()?;
+    let limit = page_limit(p.limit)?;
+    read(state, move |c| store::list(c, &filter, after, limit)).await
+}
+
+/// The needs board: every need with its quantity, pledged (allocated), delivered
+/// (acknowledged) and outstanding, oldest first.
+#[utoipa::path(tag = "needs", params(NeedParams),
+    responses((status = 200, description = "`{\"needs\": [NeedView], \"meta\": {\"next\"}}`", body = Vec<NeedView>), (status = 400, body = Problem)))]
+#[get("/needs")]
+pub async fn list_needs(
+    state: web::Data<AppState>,
+    p: web::Query<NeedParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = needs_page(&state, &p).await?;
+    let items: Vec<NeedView> = page.items.iter().map(Need::view).collect();
+    Ok(HttpResponse::Ok().json(json!({"needs": items, "meta": {"next": page.next}})))
+}
+
+/// One need with its progress.
+#[utoipa::path(tag = "needs", params(("need" = String, Path, description = "need id (`need-17`)")),
+    responses((status = 200, body = NeedView), (status = 404, body = Problem)))]
+#[get("/needs/{need}")]
+pub async fn get_need(
+    state: web::Data<AppState>,
+    need: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = need.into_inner();
+    let lookup = id.clone();
+    let n = read(&state, move |c| store::get(c, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("need {id} not found")))?;
+    Ok(HttpResponse::Ok().json(n.view()))
+}
+
+/// The charity's matches, ranked (shared with the organisation page); `None` if the
+/// organisation is not registered.
+pub async fn matches(state: &AppState, org: &str) -> Result<Option<Vec<MatchView>>, ApiError> {
+    let org = org.to_owned();
+    let regions = state.policy.priority_regions.clone();
+    read(state, move |c| {
+        if registry::organization(c, &org)?.is_none() {
+            return Ok(None);
+        }
+        let stock = store::unallocated_goods(c, &org)?;
+        let mut keys: Vec<AssetKey> = stock.iter().map(|l| l.asset.clone()).collect();
+        keys.sort();
+        keys.dedup();
+        let needs = store::open_needs_for(c, &keys)?;
+        let ranked = rank_matches(&stock, &needs, &regions, Utc::now());
+        Ok(Some(
+            ranked
+                .iter()
+                .enumerate()
+                .map(|(i, m)| m.view(i + 1))
+                .collect(),
+        ))
+    })
+    .await
+}
+
+/// The charity's unallocated goods against open needs, ranked by urgency, then recipients in a
+/// priority region, then how long the need has waited. Each match says how much of the stock
+/// could go to the need honouring donors' designations (`available`), what to allocate
+/// (`suggested`), and which donations it would come from. Public: it shows only public
+/// balances and public needs.
+#[utoipa::path(tag = "needs", params(("org" = String, Path, description = "organisation slug")),
+    responses((status = 200, description = "`{\"matches\": [MatchView], \"meta\": {\"next\": null, \"priority_regions\"}}` (at most 200)", body = Vec<MatchView>), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/needs/matches")]
+pub async fn need_matches(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org.into_inner();
+    let m = matches(&state, &org)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "matches": m,
+        "meta": {"next": null, "priority_regions": state.policy.priority_regions},
+    })))
+}

@@ -1,0 +1,219 @@
+//! The public web site, served at the root (outside `/api`): home and receipt search, the trail
+//! of a donation, organisation and recipient pages, the needs board, and the complaint form and
+//! status page. Server-rendered HTML (askama templates in `templates/`, checked at compile time),
+//! in Chinese and English (`?lang=` and `Accept-Language`, words from [`i18n`]). No JavaScript:
+//! the flow chart is SVG drawn on the server ([`flow`]).
+//!
+//! Handlers only read and render: every figure comes from the same store and domain functions
+//! as the JSON API (trail, summaries, timeliness, recipient view, needs, complaints).
+
+pub mod complaints;
+pub mod flow;
+pub mod format;
+pub mod i18n;
+pub mod pages;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use givetrail_store::read::MAX_PAGE;
+use givetrail_store::registry::Organization;
+
+use crate::problem::ApiError;
+use crate::reads::read;
+use crate::state::AppState;
+use i18n::{Lang, Text};
+
+/// The stylesheet of every page, served by the binary itself.
+const SITE_CSS: &str = include_str!("../../assets/site.css");
+
+/// Register the pages (they are not part of the OpenAPI document).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(pages::home))
+        .route("/assets/site.css", web::get().to(stylesheet))
+        .route("/trail", web::get().to(pages::search))
+        .route(
+            "/trail/{org}/{receipt_number}",
+            web::get().to(pages::trail),
+        )
+        .route("/organizations/{org}", web::get().to(pages::organization))
+        .route("/recipients/{recipient}", web::get().to(pages::recipient))
+        .route("/needs", web::get().to(pages::needs))
+        .route("/complaints/new", web::get().to(complaints::form))
+        .route("/complaints/new", web::post().to(complaints::submit))
+        .route("/complaints/{code}", web::get().to(complaints::status));
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(SITE_CSS)
+}
+
+/// What the layout of every page needs.
+pub struct Layout {
+    /// `zh` or `en`.
+    pub lang: &'static str,
+    /// `<html lang>`.
+    pub html_lang: &'static str,
+    /// The other language's code.
+    pub other_lang: &'static str,
+    /// The words.
+    pub t: &'static Text,
+    /// The page title.
+    pub title: String,
+    /// This page in the other language.
+    pub switch_href: String,
+}
+
+/// The language of a request.
+pub fn lang_of(req: &HttpRequest) -> Lang {
+    let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    let asked = query
+        .iter()
+        .find(|(k, _)| k == "lang")
+        .map(|(_, v)| v.as_str());
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Lang::negotiate(asked, accept)
+}
+
+impl Layout {
+    /// The layout of `req`'s page, titled `title`.
+    pub fn new(req: &HttpRequest, lang: Lang, title: impl Into<String>) -> Layout {
+        let mut query: Vec<(String, String)> =
+            web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+                .map(|q| q.into_inner())
+                .unwrap_or_default();
+        query.retain(|(k, _)| k != "lang");
+        query.push(("lang".into(), lang.other().code().into()));
+        let qs: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        Layout {
+            lang: lang.code(),
+            html_lang: lang.html(),
+            other_lang: lang.other().code(),
+            t: lang.text(),
+            title: title.into(),
+            switch_href: format!("{}?{}", req.path(), qs.join("&")),
+        }
+    }
+}
+
+/// Percent-encode a path segment or query value (RFC 3986 unreserved characters stay).
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Render a template as an HTML response with `status`.
+pub fn html(status: StatusCode, t: &impl Template) -> Result<HttpResponse, ApiError> {
+    let body = t.render().map_err(|e| ApiError::internal(&e))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_LANGUAGE, "zh-Hans, en"))
+        .body(body))
+}
+
+/// An organisation in a list or a `<select>`.
+pub struct OrgItem {
+    /// Slug.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Kind, in the page's language.
+    pub kind: String,
+    /// Region code.
+    pub region_code: String,
+}
+
+/// Every registered organisation (at most one page of [`MAX_PAGE`]), for lists and forms.
+pub async fn organizations(state: &AppState, t: &'static Text) -> Result<Vec<OrgItem>, ApiError> {
+    let page = read(state, |c| givetrail_store::read::organizations(c, None, MAX_PAGE)).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|o: Organization| OrgItem {
+            kind: t.kind_name(&o.kind).to_owned(),
+            id: o.id,
+            name: o.name,
+            region_code: o.region_code,
+        })
+        .collect())
+}
+
+/// The error page: a message, and the receipt search again.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    layout: Layout,
+    message: String,
+    orgs: Vec<OrgItem>,
+    selected_org: String,
+    receipt: String,
+}
+
+/// Render `error` as a page in the request's language (404 and 400 say what was wrong; 500
+/// says only that the server failed).
+pub async fn error_page(req: &HttpRequest, state: &AppState, error: ApiError) -> HttpResponse {
+    let lang = lang_of(req);
+    let t = lang.text();
+    let status = StatusCode::from_u16(error.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (title, message) = match status.as_u16() {
+        404 => (t.not_found_title, error.0.detail.clone()),
+        400..=499 => (t.error_title, error.0.detail.clone()),
+        _ => (t.error_title, t.error_body.to_owned()),
+    };
+    let orgs = organizations(state, t).await.unwrap_or_default();
+    let page = ErrorPage {
+        layout: Layout::new(req, lang, title),
+        message,
+        orgs,
+        selected_org: String::new(),
+        receipt: String::new(),
+    };
+    html(status, &page).unwrap_or_else(|e| {
+        HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .body(e.to_string())
+    })
+}
+
+/// Whether a decimal string is above zero.
+pub fn positive(decimal: &str) -> bool {
+    !decimal.starts_with('-') && decimal.bytes().any(|b| (b'1'..=b'9').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        assert_eq!(encode("HBRC-2020-00017"), "HBRC-2020-00017");
+        assert_eq!(encode("a/b c"), "a%2Fb%20c");
+        assert_eq!(encode("捐"), "%E6%8D%90");
+    }
+
+    #[test]
+    fn positive_decimals_are_recognised_without_parsing() {
+        assert!(positive("1000.000"));
+        assert!(positive("0.01"));
+        assert!(!positive("0.000"));
+        assert!(!positive("-5.00"));
+    }
+}

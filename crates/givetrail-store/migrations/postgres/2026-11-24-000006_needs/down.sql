@@ -1,0 +1,2 @@
+DROP INDEX allocations_need;
+DROP TABLE needs;

@@ -1,0 +1,136 @@
+//! What the disclosure reports read: whole public logs (as typed records), registry entries and
+//! a few indexes. The reports themselves are pure functions in `givetrail_domain::disclosure`.
+
+use diesel::prelude::*;
+
+use givetrail_domain::disclosure::{trail, Directory, Ledger, Party, Record};
+
+use crate::db::AnyConnection;
+use crate::read::{self, MAX_PAGE};
+use crate::registry::{self, Organization, Recipient};
+use crate::schema::*;
+use crate::StoreError;
+
+/// Most recipients looked up in one query.
+const LOOKUP_CHUNK: usize = 500;
+
+impl From<Organization> for Party {
+    fn from(o: Organization) -> Party {
+        Party {
+            id: o.id,
+            name: o.name,
+            credit_code: Some(o.credit_code),
+            kind: o.kind,
+            region_code: o.region_code,
+            organization: None,
+        }
+    }
+}
+
+impl From<Recipient> for Party {
+    fn from(r: Recipient) -> Party {
+        Party {
+            name: Party::public_name(&r.kind, &r.name),
+            id: r.id,
+            credit_code: r.credit_code,
+            kind: r.kind,
+            region_code: r.region_code,
+            organization: r.organization,
+        }
+    }
+}
+
+/// Every entry of an organisation's public log, typed, in seq order.
+pub fn records(conn: &mut AnyConnection, org: &str) -> Result<Vec<Record>, StoreError> {
+    let mut out = Vec::new();
+    let mut after = 0i64;
+    loop {
+        let page = read::entries(conn, org, after, MAX_PAGE)?;
+        for e in &page.items {
+            out.push(Record::from_entry(e).map_err(StoreError::Corrupt)?);
+        }
+        match out.last() {
+            Some(r) if page.next.is_some() => after = r.seq,
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// An organisation's log, replayed for reports; `None` if it is not registered.
+pub fn ledger(conn: &mut AnyConnection, org: &str) -> Result<Option<Ledger>, StoreError> {
+    let Some(o) = registry::organization(conn, org)? else {
+        return Ok(None);
+    };
+    let records = records(conn, org)?;
+    Ledger::new(Party::from(o), records)
+        .map(Some)
+        .map_err(StoreError::Corrupt)
+}
+
+/// Registry entries of these recipients (unknown ids are left out).
+pub fn directory(conn: &mut AnyConnection, ids: &[String]) -> Result<Directory, StoreError> {
+    let mut out = Directory::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<Recipient> = recipients::table
+            .filter(recipients::id.eq_any(chunk))
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|r| (r.id.clone(), Party::from(r))));
+    }
+    Ok(out)
+}
+
+/// A ledger and the registry entries of every recipient it names.
+pub fn ledger_with_directory(
+    conn: &mut AnyConnection,
+    org: &str,
+) -> Result<Option<(Ledger, Directory)>, StoreError> {
+    let Some(l) = ledger(conn, org)? else {
+        return Ok(None);
+    };
+    let d = directory(conn, &l.recipient_ids())?;
+    Ok(Some((l, d)))
+}
+
+/// Organisations that made a live disbursement to a recipient.
+pub fn organizations_giving_to(
+    conn: &mut AnyConnection,
+    recipient: &str,
+) -> Result<Vec<String>, StoreError> {
+    Ok(disbursements::table
+        .filter(disbursements::recipient.eq(recipient))
+        .filter(disbursements::voided_by.is_null())
+        .select(disbursements::organization)
+        .distinct()
+        .order(disbursements::organization.asc())
+        .load(conn)?)
+}
+
+/// Entries written per organisation (the last seq of each log; logs are gapless).
+pub fn entries_per_organization(
+    conn: &mut AnyConnection,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows: Vec<(String, Option<i64>)> = entries::table
+        .group_by(entries::organization)
+        .select((entries::organization, diesel::dsl::max(entries::seq)))
+        .order(entries::organization.asc())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(o, n)| (o, n.unwrap_or(0))).collect())
+}
+
+/// Logs and registry entries for [`trail::trace`], read on demand.
+pub struct Logs<'a> {
+    /// The connection.
+    pub conn: &'a mut AnyConnection,
+}
+
+impl trail::Source for Logs<'_> {
+    type Error = StoreError;
+
+    fn ledger(&mut self, organization: &str) -> Result<Option<Ledger>, StoreError> {
+        ledger(self.conn, organization)
+    }
+
+    fn recipient(&mut self, id: &str) -> Result<Option<Party>, StoreError> {
+        Ok(registry::recipient(self.conn, id)?.map(Party::from))
+    }
+}
