@@ -2,6 +2,8 @@
 
 mod audit;
 mod disclosure;
+mod import;
+mod reconcile;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -86,10 +88,15 @@ enum Command {
         #[arg(long)]
         org: Option<String>,
     },
+    /// Import a donations CSV into an organisation's log (all rows or none, unless --chunk).
+    Import(import::ImportArgs),
     /// Print the OpenAPI document.
     Openapi,
     /// Write an organisation's IATI, 360Giving or CSV export.
     Export(disclosure::ExportArgs),
+    /// Print an organisation's reconciliation report (integrity, balances, designations, ageing,
+    /// receipt, spending, bank, disclosure, fundraising, priority, complaints).
+    Reconcile(reconcile::ReconcileArgs),
     /// Write a consistent copy of the SQLite database while the server runs.
     Backup {
         #[command(flatten)]
@@ -294,6 +301,8 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Export(a) => disclosure::export(a),
+        Command::Import(a) => import::run(a),
+        Command::Reconcile(a) => reconcile::run(a),
         Command::Backup { db, to } => {
             let (_, mut conn) = open(&db)?;
             givetrail_store::db::backup(&mut conn, &to)?;

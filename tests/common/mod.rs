@@ -319,6 +319,17 @@ impl Server {
 }
 
 impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait for the server to exit on its own; returns its database and exit code.
+    pub fn wait_exit(mut self) -> (TestDb, Option<i32>) {
+        let code = self.child.wait().ok().and_then(|s| s.code());
+        (std::mem::replace(&mut self.db, TestDb::placeholder()), code)
+    }
+
     /// SIGKILL the server process without waiting (the handle stays usable for `stop`).
     pub fn kill_now(&self) {
         let _ = Command::new("kill")

@@ -13,24 +13,78 @@ pub const HASH_FIELDS: [&str; 3] = ["entry_hash", "prev_entry_hash", "leaf_hash"
 
 /// RFC 8785 serialization of a JSON value.
 pub fn jcs(value: &serde_json::Value) -> String {
-    // Entries hold only strings, booleans, null and integers; JCS of those cannot fail, and a
-    // serializer error here would be a bug in this crate, not bad input.
-    serde_json_canonicalizer::to_string(value)
-        .unwrap_or_else(|e| panic!("JCS of a JSON value failed: {e}"))
+    let mut out = String::with_capacity(256);
+    write_jcs(&mut out, value, &[]);
+    out
 }
 
 /// Canonical form of a public entry object: JCS without the hash fields.
 pub fn canonical_entry(entry: &serde_json::Value) -> String {
-    match entry {
-        serde_json::Value::Object(map) => {
-            let mut m = map.clone();
-            for f in HASH_FIELDS {
-                m.remove(f);
+    let mut out = String::with_capacity(1024);
+    write_jcs(&mut out, entry, &HASH_FIELDS);
+    out
+}
+
+/// Write the RFC 8785 form of `value`, leaving out the top-level keys in `skip`.
+///
+/// Written directly rather than through a general serializer because auditors canonicalise every
+/// entry of every log: keys are sorted by UTF-16 code units, strings escaped as ECMAScript's
+/// `JSON.stringify` does, and numbers printed as ECMAScript does (integers as is; other numbers
+/// through `serde_json_canonicalizer`, which implements the full ES6 algorithm).
+fn write_jcs(out: &mut String, value: &serde_json::Value, skip: &[&str]) {
+    use serde_json::Value;
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) if i.unsigned_abs() <= (1u64 << 53) => out.push_str(&i.to_string()),
+            (_, Some(u)) if u <= (1u64 << 53) => out.push_str(&u.to_string()),
+            _ => out.push_str(&serde_json_canonicalizer::to_string(value).unwrap_or_else(|_| n.to_string())),
+        },
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_jcs(out, v, &[]);
             }
-            jcs(&serde_json::Value::Object(m))
+            out.push(']');
         }
-        other => jcs(other),
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().filter(|k| !skip.contains(&k.as_str())).collect();
+            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, k);
+                out.push(':');
+                write_jcs(out, &map[k.as_str()], &[]);
+            }
+            out.push('}');
+        }
     }
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// `entry_hash = SHA-256(prev_entry_hash ‖ canonical form)`.
@@ -67,6 +121,33 @@ mod tests {
             canonical_entry(&v),
             r#"{"body":{"a":"中","b":"1"},"seq":2}"#
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn jcs_matches_the_reference_canonicalizer(v in json_value()) {
+            let reference = serde_json_canonicalizer::to_string(&v).expect("reference");
+            proptest::prop_assert_eq!(jcs(&v), reference);
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(|i| serde_json::json!(i)),
+            any::<u64>().prop_map(|i| serde_json::json!(i)),
+            "\\PC*".prop_map(serde_json::Value::String),
+            "[\\x00-\\x20\"\\\\a-z\u{7f}-\u{10ffff}]{0,12}".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map("[a-zA-Z0-9_\u{80}-\u{10ffff}]{0,8}", inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
     }
 
     #[test]

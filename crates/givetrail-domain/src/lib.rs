@@ -11,6 +11,7 @@ pub mod disclosure;
 pub mod entry;
 pub mod error;
 pub mod ids;
+pub mod import;
 pub mod ledger;
 pub mod merkle;
 pub mod needs;

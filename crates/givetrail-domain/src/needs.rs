@@ -21,7 +21,17 @@ pub const MAX_MATCHES: usize = 200;
 
 /// How urgently a need must be met.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
@@ -144,8 +154,14 @@ impl NeedRequest {
                 format!("must be at most {MAX_TEXT} characters"),
             ));
         }
-        if note.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            errors.push(FieldError::new("note", "must not contain control characters"));
+        if note
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            errors.push(FieldError::new(
+                "note",
+                "must not contain control characters",
+            ));
         }
         match asset {
             Some(a) if errors.is_empty() => Ok(ValidNeed {
@@ -477,7 +493,9 @@ mod tests {
     }
 
     fn t(day: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2020, 2, day, 0, 0, 0).single().expect("date")
+        Utc.with_ymd_and_hms(2020, 2, day, 0, 0, 0)
+            .single()
+            .expect("date")
     }
 
     fn need(n: i64, recipient: &str, region: &str, urgency: Urgency, posted: u32) -> Need {
@@ -603,7 +621,10 @@ mod tests {
         let m = rank_matches(&[lot(1, 5_000_000, None)], &needs, &[], t(2));
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].need.id.as_str(), "need-4");
-        assert_eq!(m[0].suggested, 600_000, "only the unpledged part is suggested");
+        assert_eq!(
+            m[0].suggested, 600_000,
+            "only the unpledged part is suggested"
+        );
         assert!(!m[0].priority_region);
     }
 

@@ -36,7 +36,12 @@ pub fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiErr
 }
 
 /// A CSV document as a response; the next page's cursor, if any, in `Link` and `X-Next-Cursor`.
-pub fn csv_response(req: &HttpRequest, name: &str, body: String, next: Option<String>) -> HttpResponse {
+pub fn csv_response(
+    req: &HttpRequest,
+    name: &str,
+    body: String,
+    next: Option<String>,
+) -> HttpResponse {
     let mut r = HttpResponse::Ok();
     r.content_type("text/csv; charset=utf-8").insert_header((
         header::CONTENT_DISPOSITION,
@@ -162,9 +167,7 @@ pub async fn donation_trail(
         trail::trace(&mut store::Logs { conn: c }, &o, &r)
     })
     .await?
-    .ok_or_else(|| {
-        ApiError::not_found(format!("no live donation {receipt} recorded by {org}"))
-    })?;
+    .ok_or_else(|| ApiError::not_found(format!("no live donation {receipt} recorded by {org}")))?;
     Ok(HttpResponse::Ok().json(t))
 }
 

@@ -4,13 +4,17 @@
 
 pub mod auth;
 pub mod body;
+pub mod complaints;
 pub mod disclosure;
 pub mod fixtures;
+pub mod import;
 pub mod metrics;
 pub mod middleware;
 pub mod needs;
 pub mod problem;
 pub mod reads;
+pub mod reconciliation;
+pub mod site;
 pub mod state;
 pub mod verification;
 pub mod writes;
@@ -32,7 +36,7 @@ pub const MAX_REQUEST_BYTES: usize = body::MAX_BATCH_BODY_BYTES;
         title = "Givetrail",
         description = "Append-only, publicly verifiable ledger of charitable donations.\n\n\
             Errors are RFC 9457 `application/problem+json`. Limits: single write body 64 KiB; batch body 16 MiB \
-            and 10,000 items; page size default 100, max 1000; Idempotency-Key at most 255 characters.",
+            and 10,000 items; donations CSV import (`text/csv`) 64 MiB; page size default 100, max 1000; Idempotency-Key at most 255 characters.",
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth)
@@ -59,6 +63,7 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(writes::post_recipient_key)
         .service(writes::revoke_key)
         .service(writes::post_campaign)
+        .service(import::post_donation_import)
         .service(writes::post_donation_batch)
         .service(writes::post_donation)
         .service(writes::post_allocation)
@@ -88,6 +93,12 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(needs::list_needs)
         .service(needs::get_need)
         .service(needs::need_matches)
+        .service(reconciliation::get_reconciliation)
+        .service(reconciliation::post_bank_statement)
+        .service(complaints::post_complaint)
+        .service(complaints::list_complaints)
+        .service(complaints::get_complaint)
+        .service(complaints::post_complaint_event)
         .service(verification::latest_checkpoint)
         .service(verification::list_checkpoints)
         .service(verification::inclusion_proof)
@@ -108,7 +119,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .service(scope("/api/v1").configure(routes))
         .configure(root_routes)
         .split_for_parts();
-    api
+    middleware::document_problem_content_type(api)
 }
 
 /// The OpenAPI document as pretty JSON (what `api-spec/openapi.json` holds).
@@ -118,8 +129,17 @@ pub fn openapi_json() -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-async fn not_found() -> Result<HttpResponse, problem::ApiError> {
-    Err(problem::ApiError::not_found("no such endpoint"))
+async fn not_found(req: actix_web::HttpRequest, known: web::Data<middleware::KnownPaths>) -> Result<HttpResponse, problem::ApiError> {
+    match known.methods(req.path()) {
+        Some(allow) => Err(problem::ApiError::new(
+            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("{} takes {allow}", req.path()),
+        )
+        .with_allow(allow)),
+        None => Err(problem::ApiError::not_found("no such endpoint")),
+    }
 }
 
 /// Serve the API on `listener` until stopped. Prints nothing; the caller reports the address.
@@ -128,6 +148,8 @@ pub fn server(
     listener: std::net::TcpListener,
 ) -> std::io::Result<actix_web::dev::Server> {
     let spec = openapi();
+    let known = web::Data::new(middleware::KnownPaths::from_openapi(&spec));
+    let complaint_limiter = web::Data::new(middleware::ComplaintLimiter::default());
     let metrics = metrics::Metrics::default();
     let server = HttpServer::new(move || {
         let json_errors = web::JsonConfig::default().limit(body::MAX_BODY_BYTES);
@@ -136,6 +158,9 @@ pub fn server(
             .app_data(web::PayloadConfig::new(MAX_REQUEST_BYTES))
             .app_data(json_errors)
             .app_data(web::Data::new(metrics.clone()))
+            .app_data(known.clone())
+            .app_data(complaint_limiter.clone())
+            .wrap(actix_web::middleware::from_fn(middleware::limit_complaints))
             .wrap(actix_web::middleware::from_fn(metrics::record))
             .wrap(middleware::problem_errors())
             .wrap(middleware::access_log())
@@ -146,6 +171,7 @@ pub fn server(
             .split_for_parts();
         let spec = spec.clone();
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", spec))
+            .configure(site::routes)
             .default_service(web::to(not_found))
             .route(
                 "/docs",

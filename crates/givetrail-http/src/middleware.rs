@@ -69,3 +69,142 @@ fn as_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
     let res: ServiceResponse<EitherBody<B>> = ServiceResponse::new(req, new).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
 }
+
+/// Error responses (4xx, 5xx) are RFC 9457 documents: say so in the OpenAPI document, in one
+/// place rather than on every handler.
+pub fn document_problem_content_type(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::RefOr;
+    for item in api.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            for (status, response) in op.responses.responses.iter_mut() {
+                if !(status.starts_with('4') || status.starts_with('5')) {
+                    continue;
+                }
+                if let RefOr::T(r) = response {
+                    if let Some(json) = r.content.shift_remove("application/json") {
+                        r.content.insert("application/problem+json".into(), json);
+                    }
+                }
+            }
+        }
+    }
+    api
+}
+
+/// The API's path templates and their methods, to answer 405 (with `Allow`) rather than 404 when
+/// a known path is asked with another method.
+#[derive(Debug, Clone, Default)]
+pub struct KnownPaths(Vec<(Vec<String>, Vec<String>)>);
+
+impl KnownPaths {
+    /// From the OpenAPI document.
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        let v = serde_json::to_value(api).unwrap_or_default();
+        let mut out = Vec::new();
+        for (path, item) in v["paths"].as_object().into_iter().flatten() {
+            let segments = path.split('/').map(str::to_owned).collect();
+            let methods = item.as_object().into_iter().flat_map(|o| o.keys()).map(|m| m.to_uppercase()).collect();
+            out.push((segments, methods));
+        }
+        Self(out)
+    }
+
+    /// The methods a concrete path accepts, if it is a known path.
+    pub fn methods(&self, path: &str) -> Option<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.0
+            .iter()
+            .find(|(t, _)| {
+                t.len() == parts.len()
+                    && t.iter().zip(&parts).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+            })
+            .map(|(_, m)| m.join(", "))
+    }
+}
+
+/// Complaints one client address may file per window.
+pub const COMPLAINTS_PER_WINDOW: u32 = 10;
+/// The rate-limit window.
+pub const COMPLAINT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+/// Client addresses tracked at once (oldest windows are dropped beyond this).
+pub const MAX_TRACKED_CLIENTS: usize = 100_000;
+
+/// Fixed-window counters of public complaint submissions per client address.
+#[derive(Debug, Default)]
+pub struct ComplaintLimiter(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>>);
+
+impl ComplaintLimiter {
+    /// Count one submission from `ip`; `Err(seconds to wait)` when over the limit.
+    pub fn check(&self, ip: std::net::IpAddr, now: std::time::Instant) -> Result<(), u64> {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= MAX_TRACKED_CLIENTS {
+            map.retain(|_, (start, _)| now.duration_since(*start) < COMPLAINT_WINDOW);
+        }
+        let entry = map.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= COMPLAINT_WINDOW {
+            *entry = (now, 0);
+        }
+        if entry.1 >= COMPLAINTS_PER_WINDOW {
+            let wait = COMPLAINT_WINDOW.saturating_sub(now.duration_since(entry.0));
+            return Err(wait.as_secs().max(1));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+/// Rate-limit the public `POST /api/v1/complaints` per client address (429 with `Retry-After`).
+pub async fn limit_complaints(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::POST && req.path() == "/api/v1/complaints" {
+        let limiter = req.app_data::<actix_web::web::Data<ComplaintLimiter>>().cloned();
+        if let (Some(limiter), Some(addr)) = (limiter, req.peer_addr()) {
+            if let Err(wait) = limiter.check(addr.ip(), std::time::Instant::now()) {
+                let problem = Problem {
+                    kind: format!("{PROBLEM_BASE}rate-limited"),
+                    title: "Too many requests".into(),
+                    status: 429,
+                    detail: format!("at most {COMPLAINTS_PER_WINDOW} complaints per {} seconds from one address; retry in {wait} s", COMPLAINT_WINDOW.as_secs()),
+                    errors: Vec::new(),
+                };
+                let res = HttpResponse::TooManyRequests()
+                    .insert_header(("Retry-After", wait.to_string()))
+                    .content_type("application/problem+json")
+                    .json(problem);
+                return Ok(req.into_response(res));
+            }
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_complaint_limit_refuses_past_the_window_budget_and_resets_after_it() {
+        let l = ComplaintLimiter::default();
+        let ip: std::net::IpAddr = [127, 0, 0, 1].into();
+        let other: std::net::IpAddr = [127, 0, 0, 2].into();
+        let t0 = std::time::Instant::now();
+        for _ in 0..COMPLAINTS_PER_WINDOW {
+            assert_eq!(l.check(ip, t0), Ok(()));
+        }
+        assert!(l.check(ip, t0).is_err());
+        assert_eq!(l.check(other, t0), Ok(()), "addresses are counted apart");
+        assert_eq!(l.check(ip, t0 + COMPLAINT_WINDOW), Ok(()), "a new window starts afresh");
+    }
+}

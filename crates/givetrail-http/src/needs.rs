@@ -82,7 +82,11 @@ impl NeedParams {
             .filter(|r| !r.is_empty())
             .map(|r| parse_region_prefix(r).map_err(|e| ApiError::field("region", e)))
             .transpose()?;
-        let item = self.item.as_deref().map(str::trim).filter(|i| !i.is_empty());
+        let item = self
+            .item
+            .as_deref()
+            .map(str::trim)
+            .filter(|i| !i.is_empty());
         if item.is_some_and(|i| i.chars().count() > MAX_ITEM_FILTER) {
             return Err(ApiError::field(
                 "item",

@@ -33,18 +33,27 @@ pub struct Problem {
 /// An error returned by a handler.
 #[derive(Debug, thiserror::Error)]
 #[error("{}", .0.detail)]
-pub struct ApiError(pub Box<Problem>);
+pub struct ApiError(pub Box<Problem>, Option<String>);
 
 impl ApiError {
     /// A problem of `slug` with `status`.
     pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
-        Self(Box::new(Problem {
-            kind: format!("{PROBLEM_BASE}{slug}"),
-            title: title.to_owned(),
-            status: status.as_u16(),
-            detail: detail.into(),
-            errors: Vec::new(),
-        }))
+        Self(
+            Box::new(Problem {
+                kind: format!("{PROBLEM_BASE}{slug}"),
+                title: title.to_owned(),
+                status: status.as_u16(),
+                detail: detail.into(),
+                errors: Vec::new(),
+            }),
+            None,
+        )
+    }
+
+    /// Add an `Allow` header (405).
+    pub fn with_allow(mut self, methods: String) -> Self {
+        self.1 = Some(methods);
+        self
     }
 
     /// Attach field errors.
@@ -121,6 +130,9 @@ impl ResponseError for ApiError {
         r.content_type("application/problem+json");
         if self.0.status == 503 {
             r.insert_header(("Retry-After", "1"));
+        }
+        if let Some(allow) = &self.1 {
+            r.insert_header(("Allow", allow.as_str()));
         }
         r.json(&*self.0)
     }

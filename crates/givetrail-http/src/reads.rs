@@ -133,7 +133,12 @@ pub async fn list_recipients(
         let parties: Vec<givetrail_domain::disclosure::Party> =
             page.items.into_iter().map(Into::into).collect();
         let body = givetrail_domain::disclosure::csv::parties(&parties);
-        return Ok(crate::disclosure::csv_response(&req, "recipients", body, page.next));
+        return Ok(crate::disclosure::csv_response(
+            &req,
+            "recipients",
+            body,
+            page.next,
+        ));
     }
     Ok(list("recipients", json!(page.items), page.next))
 }
@@ -212,7 +217,12 @@ pub async fn list_campaigns(
     .await?;
     if csv {
         let body = crate::disclosure::campaigns_csv(&org, &entries)?;
-        return Ok(crate::disclosure::csv_response(&req, &format!("{org}-campaigns"), body, None));
+        return Ok(crate::disclosure::csv_response(
+            &req,
+            &format!("{org}-campaigns"),
+            body,
+            None,
+        ));
     }
     let campaigns: Vec<Value> = entries.iter().map(campaign_of).collect();
     Ok(list("campaigns", json!(campaigns), None))
@@ -253,8 +263,8 @@ pub async fn list_entries(
     let limit = page_limit(p.limit)?;
     let after = seq_cursor(p.after.as_deref())?;
     existing_org(&state, &org).await?;
-    let page = read(&state, move |c| q::entries(c, &org, after, limit)).await?;
-    Ok(list("entries", json!(page.items), page.next))
+    let page = read(&state, move |c| givetrail_store::log::page_json(c, &org, after, limit)).await?;
+    Ok(HttpResponse::Ok().content_type("application/json").body(page))
 }
 
 /// Filters of the feeds.

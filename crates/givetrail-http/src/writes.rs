@@ -30,7 +30,7 @@ pub(crate) fn limit_body(body: &[u8], max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn respond(outcome: Outcome) -> HttpResponse {
+pub(crate) fn respond(outcome: Outcome) -> HttpResponse {
     match outcome {
         Outcome::Created(v) => HttpResponse::Created().json(v),
         Outcome::Replayed { status, body } => {

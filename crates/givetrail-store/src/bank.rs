@@ -74,7 +74,8 @@ pub(crate) fn insert(
             bank_statements::uploaded_by.eq(&s.uploaded_by),
             bank_statements::uploaded_at.eq(now_us),
         ))
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|e| crate::complaints::concurrent(e.into()))?;
     for chunk in s.lines.chunks(INSERT_CHUNK) {
         let rows: Vec<_> = chunk
             .iter()
@@ -92,9 +93,15 @@ pub(crate) fn insert(
                 )
             })
             .collect();
-        diesel::insert_into(bank_lines::table)
-            .values(rows)
-            .execute(conn)?;
+        // Multi-row INSERT is backend-specific in diesel: run it on the concrete connection.
+        match conn {
+            AnyConnection::Sqlite(c) => diesel::insert_into(bank_lines::table)
+                .values(rows)
+                .execute(c)?,
+            AnyConnection::Postgresql(c) => diesel::insert_into(bank_lines::table)
+                .values(rows)
+                .execute(c)?,
+        };
     }
     Ok(json!({
         "organization": s.organization,
@@ -110,7 +117,8 @@ type LineRow = (i64, i64, String, String, String, i64, String, String);
 
 fn line_from(row: LineRow) -> Result<BankLine, StoreError> {
     let (statement, row_no, booked_on, direction, currency, units, reference, counterparty) = row;
-    let corrupt = |what: &str| StoreError::Corrupt(format!("bank line {statement}/{row_no}: {what}"));
+    let corrupt =
+        |what: &str| StoreError::Corrupt(format!("bank line {statement}/{row_no}: {what}"));
     Ok(BankLine {
         statement,
         line: StatementLine {

@@ -7,14 +7,20 @@
 //! - [`read`]: queries behind the public and regulator reads.
 //! - [`rebuild`]: recomputing derived tables from the log and comparing.
 //! - [`verify`]: Merkle subtree hashes, signed checkpoints, inclusion and consistency proofs.
+//! - [`reconciliation`]: what the regulator's report reads; [`bank`] statements and
+//!   [`complaints`], both append-only.
 
+pub mod bank;
 pub mod books;
+pub mod complaints;
 pub mod db;
 pub mod disclosure;
+pub mod import;
 pub mod log;
 pub mod needs;
 pub mod read;
 pub mod rebuild;
+pub mod reconciliation;
 pub mod registry;
 pub mod schema;
 pub mod verify;

@@ -234,12 +234,9 @@ pub fn feed(
                 q = q.filter(lots::designated_recipient.eq(r.clone()));
             }
             if let Some(p) = &f.region {
-                q = q.filter(
-                    lots::designated_region
-                        .like(format!("{p}%"))
-                        .or(lots::designated_recipient
-                            .eq_any(recipients_in!(p, recipients::id.nullable()))),
-                );
+                q = q.filter(lots::designated_region.like(format!("{p}%")).or(
+                    lots::designated_recipient.eq_any(recipients_in!(p, recipients::id.nullable())),
+                ));
             }
             if let Some(a) = &f.asset {
                 q = q.filter(lots::asset_key.eq(a.clone()));
@@ -308,9 +305,7 @@ pub fn feed(
                 q = q.filter(disbursements::recipient.eq(r.clone()));
             }
             if let Some(p) = &f.region {
-                q = q.filter(
-                    disbursements::recipient.eq_any(recipients_in!(p, recipients::id)),
-                );
+                q = q.filter(disbursements::recipient.eq_any(recipients_in!(p, recipients::id)));
             }
             if let Some(c) = &f.campaign {
                 q = q.filter(disbursements::allocation_seq.eq_any(drawing_on_campaign(org, c)));

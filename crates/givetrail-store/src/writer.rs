@@ -45,6 +45,15 @@ pub enum Write {
         /// Respond with `{"entries": [...]}` rather than the single entry.
         batch: bool,
     },
+    /// Import a donations CSV into one organisation's log: every row, or none.
+    Import {
+        /// Organisation.
+        org: String,
+        /// Author.
+        author: Author,
+        /// The CSV (header row first).
+        csv: crate::import::CsvBody,
+    },
     /// Register an organisation.
     Organization(Organization),
     /// Register a recipient.
@@ -55,12 +64,22 @@ pub enum Write {
     RevokeKey(String),
     /// Post a recipient's need (numbered `need-<n>` in posting order).
     Need(crate::needs::NewNeed),
+    /// Keep an uploaded bank statement's lines (append-only).
+    BankStatement(crate::bank::NewStatement),
+    /// File a complaint from the public.
+    Complaint(givetrail_domain::reconciliation::complaint::NewComplaint),
+    /// Add a regulator's event to a complaint's history.
+    ComplaintEvent(givetrail_domain::reconciliation::complaint::NewComplaintEvent),
 }
 
 impl Write {
     fn route(&self) -> &str {
         match self {
-            Write::Entries { org, .. } => org,
+            Write::Entries { org, .. } | Write::Import { org, .. } => org,
+            // With the organisation's log writes: numbering (statements, events) stays serial.
+            Write::BankStatement(s) => &s.organization,
+            Write::Complaint(c) => &c.organization,
+            Write::ComplaintEvent(e) => &e.organization,
             _ => "\u{0}registry",
         }
     }
@@ -221,7 +240,7 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey) {
     let mut orgs: Vec<&str> = group
         .iter()
         .filter_map(|j| match &j.write {
-            Write::Entries { org, .. } => Some(org.as_str()),
+            Write::Entries { org, .. } | Write::Import { org, .. } => Some(org.as_str()),
             _ => None,
         })
         .collect();
@@ -241,7 +260,7 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey) {
         let timestamp = crate::rfc3339(Utc::now());
         for org in &orgs {
             let wrote = group.iter().zip(&results).any(|(j, r)| {
-                matches!((&j.write, r), (Write::Entries { org: o, .. }, Ok(Outcome::Created(_))) if o == org)
+                matches!((&j.write, r), (Write::Entries { org: o, .. } | Write::Import { org: o, .. }, Ok(Outcome::Created(_))) if o == org)
             });
             if wrote {
                 let size = head(c, org)?.seq;
@@ -335,6 +354,7 @@ fn perform(
                 written.pop().unwrap_or(Value::Null)
             }
         }
+        Write::Import { org, author, csv } => crate::import::append_csv(conn, org, author, csv)?,
         Write::Organization(o) => {
             let mut o = o.clone();
             o.created_at = micros(now);
@@ -353,6 +373,9 @@ fn perform(
                 .map_err(|e| duplicate(e, "a recipient with this id already exists"))?;
             serde_json::to_value(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?
         }
+        Write::BankStatement(s) => crate::bank::insert(conn, s, micros(now))?,
+        Write::Complaint(c) => crate::complaints::insert(conn, c, micros(now))?,
+        Write::ComplaintEvent(e) => crate::complaints::add_event(conn, e, micros(now))?,
         Write::Need(n) => {
             let need = crate::needs::insert(conn, n, micros(now))
                 .map_err(|e| duplicate(e, "another need was posted at the same moment; retry"))?;

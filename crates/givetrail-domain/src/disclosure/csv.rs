@@ -13,35 +13,30 @@ use super::{Directory, Party, Record};
 /// The UTF-8 byte-order mark every CSV starts with.
 pub const BOM: &str = "\u{feff}";
 
-/// Columns of the donations CSV; the contract's import column names where they apply.
-pub const DONATION_COLUMNS: [&str; 26] = [
-    "organization",
-    "seq",
-    "receipt_number",
-    "occurred_at",
-    "recorded_at",
-    "donor_name",
-    "donor_kind",
-    "anonymous",
-    "channel",
-    "campaign",
-    "restriction",
-    "designated_region_code",
-    "designated_recipient",
-    "purpose",
-    "asset_kind",
-    "currency",
-    "amount",
-    "item",
-    "spec",
-    "unit",
-    "quantity",
-    "declared_value",
-    "declared_value_currency",
-    "source_organization",
-    "source_disbursement",
-    "entry_hash",
-];
+/// Contract columns of the donations CSV that are never public.
+pub const PRIVATE_COLUMNS: [&str; 2] = ["donor_public_name", "donor_contact"];
+
+/// Columns of the public donations CSV: `organization`, `seq`, the contract's columns
+/// ([`crate::import::COLUMNS`], in its order) less [`PRIVATE_COLUMNS`] (`donor_name` holds the
+/// name the public sees), then `recorded_at`, the declared value, the source disbursement and
+/// `entry_hash`.
+pub fn donation_columns() -> Vec<&'static str> {
+    let mut out = vec!["organization", "seq"];
+    out.extend(
+        crate::import::COLUMNS
+            .iter()
+            .filter(|c| !PRIVATE_COLUMNS.contains(c)),
+    );
+    out.extend([
+        "recorded_at",
+        "declared_value",
+        "declared_value_currency",
+        "source_organization",
+        "source_disbursement",
+        "entry_hash",
+    ]);
+    out
+}
 
 const ASSET_COLUMNS: [&str; 7] = [
     "asset_kind",
@@ -185,7 +180,6 @@ pub fn donations(organization: &str, records: &[Record]) -> String {
                 value(r.seq),
                 text(&d.receipt_number),
                 time(r.occurred_at),
-                time(r.recorded_at),
                 text(d.donor.display_name.clone().unwrap_or_default()),
                 value(enum_name(&d.donor.kind)),
                 value(d.donor.anonymous),
@@ -198,6 +192,7 @@ pub fn donations(organization: &str, records: &[Record]) -> String {
             ];
             row.extend(asset_cells(&d.asset));
             row.extend([
+                time(r.recorded_at),
                 declared.0,
                 declared.1,
                 opt(d.source_disbursement.as_ref().map(|s| &s.organization)),
@@ -207,11 +202,16 @@ pub fn donations(organization: &str, records: &[Record]) -> String {
             row
         })
         .collect();
-    document(&DONATION_COLUMNS, &rows)
+    document(&donation_columns(), &rows)
 }
 
 fn recipient_name(directory: &Directory, id: &str) -> Cell {
-    text(directory.get(id).map(|p| p.name.clone()).unwrap_or_default())
+    text(
+        directory
+            .get(id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+    )
 }
 
 /// The allocations CSV.

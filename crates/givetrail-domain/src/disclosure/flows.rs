@@ -46,11 +46,7 @@ pub struct Statements {
 
 /// Draws of live allocations and expenses, in log order.
 pub fn live_draws(ledger: &Ledger) -> impl Iterator<Item = &DrawState> {
-    ledger
-        .books
-        .draws
-        .iter()
-        .filter(|d| ledger.is_live(d.by))
+    ledger.books.draws.iter().filter(|d| ledger.is_live(d.by))
 }
 
 /// Acknowledgement and usage reports per disbursement seq.

@@ -106,7 +106,8 @@ pub fn export(ledger: &Ledger, directory: &Directory) -> Package {
                 _ => String::new(),
             };
             let recipient = directory.get(d.recipient.as_str());
-            let recipient_name = recipient.map_or_else(|| d.recipient.to_string(), |r| r.name.clone());
+            let recipient_name =
+                recipient.map_or_else(|| d.recipient.to_string(), |r| r.name.clone());
             let mut programmes: Vec<String> = shares
                 .iter()
                 .filter(|s| s.disbursement == d.seq)

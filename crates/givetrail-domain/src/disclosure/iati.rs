@@ -101,7 +101,10 @@ fn date(t: DateTime<Utc>) -> String {
 }
 
 /// Money transactions of the log, grouped by campaign (`None`: outside any campaign).
-fn transactions(ledger: &Ledger, directory: &Directory) -> BTreeMap<Option<String>, Vec<Transaction>> {
+fn transactions(
+    ledger: &Ledger,
+    directory: &Directory,
+) -> BTreeMap<Option<String>, Vec<Transaction>> {
     let me = &ledger.organization;
     let me_ref = (org_ref(me), me.name.clone());
     let mut out: BTreeMap<Option<String>, Vec<Transaction>> = BTreeMap::new();
@@ -113,29 +116,40 @@ fn transactions(ledger: &Ledger, directory: &Directory) -> BTreeMap<Option<Strin
             .filter(|l| l.asset.is_money())
             .map(|l| l.asset.clone())
     };
-    for lot in ledger.books.lots.values().filter(|l| l.live && l.asset.is_money()) {
-        let Some(f) = ledger.fact(lot.seq) else { continue };
+    for lot in ledger
+        .books
+        .lots
+        .values()
+        .filter(|l| l.live && l.asset.is_money())
+    {
+        let Some(f) = ledger.fact(lot.seq) else {
+            continue;
+        };
         let Fact::Donation(d) = &f.fact else { continue };
         let donor = d
             .donor
             .display_name
             .clone()
             .unwrap_or_else(|| "匿名捐赠人 (anonymous donor)".to_owned());
-        out.entry(campaign_of_lot(ledger, lot.seq)).or_default().push(Transaction {
-            code: "1",
-            at: f.occurred_at,
-            seq: lot.seq,
-            key: lot.asset.clone(),
-            units: lot.received,
-            description: format!("{} {}", d.receipt_number, donor),
-            provider: Some((None, donor)),
-            receiver: Some(me_ref.clone()),
-        });
+        out.entry(campaign_of_lot(ledger, lot.seq))
+            .or_default()
+            .push(Transaction {
+                code: "1",
+                at: f.occurred_at,
+                seq: lot.seq,
+                key: lot.asset.clone(),
+                units: lot.received,
+                description: format!("{} {}", d.receipt_number, donor),
+                provider: Some((None, donor)),
+                receiver: Some(me_ref.clone()),
+            });
     }
     // Allocations (2) and expenses (4): their draws, summed per campaign.
     let mut drawn: BTreeMap<(Seq, Option<String>), (AssetKey, i64, bool)> = BTreeMap::new();
     for d in flows::live_draws(ledger) {
-        let Some(key) = money(d.donation) else { continue };
+        let Some(key) = money(d.donation) else {
+            continue;
+        };
         let e = drawn
             .entry((d.by, campaign_of_lot(ledger, d.donation)))
             .or_insert((key, 0, d.expense));
@@ -262,7 +276,10 @@ pub fn export(ledger: &Ledger, directory: &Directory, generated_at: DateTime<Utc
             .map_or(generated_at, |r| r.occurred_at);
         activities.push(Activity {
             campaign: None,
-            title: format!("{}：募捐活动以外的捐赠 (gifts outside any campaign)", me.name),
+            title: format!(
+                "{}：募捐活动以外的捐赠 (gifts outside any campaign)",
+                me.name
+            ),
             description: format!("{} 收到的不属于任何募捐活动的捐赠及其去向。", me.name),
             emergency: false,
             starts: first,

@@ -201,7 +201,10 @@ impl Ledger {
         let mut facts = BTreeMap::new();
         for (i, r) in records.iter().enumerate() {
             if r.seq != i as i64 + 1 {
-                return Err(format!("{}: seq {} is out of order", organization.id, r.seq));
+                return Err(format!(
+                    "{}: seq {} is out of order",
+                    organization.id, r.seq
+                ));
             }
             replay(&mut books, r.seq, r.occurred_at, &r.fact)
                 .map_err(|e| format!("{}#{} does not replay: {e:?}", organization.id, r.seq))?;
@@ -398,7 +401,10 @@ mod tests {
 
     #[test]
     fn policy_regions_parse_and_match_by_prefix() {
-        assert_eq!(Policy::parse_regions("42, 11"), Ok(vec!["42".into(), "11".into()]));
+        assert_eq!(
+            Policy::parse_regions("42, 11"),
+            Ok(vec!["42".into(), "11".into()])
+        );
         assert!(Policy::parse_regions("4a").is_err());
         assert!(Policy::parse_regions("").is_err());
         let p = Policy::default();

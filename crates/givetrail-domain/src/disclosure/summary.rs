@@ -262,17 +262,22 @@ pub fn summarise(
             },
         })
         .collect();
-    let in_campaign = |seq: Seq| campaign.is_none_or(|c| ledger.campaigns_of(seq).iter().any(|x| x == c));
+    let in_campaign =
+        |seq: Seq| campaign.is_none_or(|c| ledger.campaigns_of(seq).iter().any(|x| x == c));
     let designation_changes = ledger
         .live_facts()
         .filter(|f| in_campaign(f.seq))
         .filter_map(|f| match &f.fact {
-            Fact::Allocation(a) => a.designation_change.clone().map(|change| DesignationChangeNotice {
-                allocation: f.seq,
-                donation: a.donation,
-                recipient: a.recipient.to_string(),
-                change,
-            }),
+            Fact::Allocation(a) => {
+                a.designation_change
+                    .clone()
+                    .map(|change| DesignationChangeNotice {
+                        allocation: f.seq,
+                        donation: a.donation,
+                        recipient: a.recipient.to_string(),
+                        change,
+                    })
+            }
             _ => None,
         })
         .collect();

@@ -223,6 +223,7 @@ fn build<S: Source>(
     }) else {
         return Ok(None);
     };
+    let statements = flows::statements(&l);
     let shares: Vec<Share> = flows::shares(&l)
         .into_iter()
         .filter(|s| s.lot == lot_seq)
@@ -263,19 +264,19 @@ fn build<S: Source>(
                 continue;
             };
             let recipient = source.recipient(db.recipient.as_str())?;
-            let acknowledgement = l
-                .live_facts()
-                .find_map(|x| match &x.fact {
-                    Fact::Acknowledgement(ack) if ack.disbursement == s.disbursement => {
-                        Some(TrailAcknowledgement {
-                            seq: x.seq,
-                            received_at: ack.received_at,
-                            acknowledged_total: ack.asset.clone(),
-                            shortfall_total: ack.shortfall.clone(),
-                            from_this_donation: key.format(s.acknowledged.unwrap_or(0)),
-                            note: ack.note.clone(),
-                        })
-                    }
+            let acknowledgement = statements
+                .get(&s.disbursement)
+                .and_then(|said| said.acknowledgement)
+                .and_then(|aseq| l.fact(aseq))
+                .and_then(|x| match &x.fact {
+                    Fact::Acknowledgement(ack) => Some(TrailAcknowledgement {
+                        seq: x.seq,
+                        received_at: ack.received_at,
+                        acknowledged_total: ack.asset.clone(),
+                        shortfall_total: ack.shortfall.clone(),
+                        from_this_donation: key.format(s.acknowledged.unwrap_or(0)),
+                        note: ack.note.clone(),
+                    }),
                     _ => None,
                 });
             let usage_reports = s
@@ -296,17 +297,15 @@ fn build<S: Source>(
                 })
                 .collect();
             let onward = match recipient.as_ref().and_then(|r| r.organization.clone()) {
-                Some(next) if depth < MAX_TRAIL_DEPTH => {
-                    match ledger(source, cache, &next)? {
-                        Some(nl) => match nl.donation_from(&org, s.disbursement) {
-                            Some(nseq) if !seen.contains(&(next.clone(), nseq)) => {
-                                build(source, cache, seen, nl, nseq, depth + 1)?.map(Box::new)
-                            }
-                            _ => None,
-                        },
-                        None => None,
-                    }
-                }
+                Some(next) if depth < MAX_TRAIL_DEPTH => match ledger(source, cache, &next)? {
+                    Some(nl) => match nl.donation_from(&org, s.disbursement) {
+                        Some(nseq) if !seen.contains(&(next.clone(), nseq)) => {
+                            build(source, cache, seen, nl, nseq, depth + 1)?.map(Box::new)
+                        }
+                        _ => None,
+                    },
+                    None => None,
+                },
                 _ => None,
             };
             disbursements.push(TrailDisbursement {
@@ -356,4 +355,3 @@ fn build<S: Source>(
         expenses,
     }))
 }
-

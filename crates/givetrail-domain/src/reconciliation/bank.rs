@@ -130,9 +130,13 @@ fn parse_row(
     if failed {
         return None;
     }
-    let (Some(booked_on), Some(currency), Some(units), Some(direction), [reference, counterparty]) =
-        (booked_on, currency, units, direction, <[String; 2]>::try_from(texts).ok()?)
-    else {
+    let (Some(booked_on), Some(currency), Some(units), Some(direction), [reference, counterparty]) = (
+        booked_on,
+        currency,
+        units,
+        direction,
+        <[String; 2]>::try_from(texts).ok()?,
+    ) else {
         return None;
     };
     Some(StatementLine {
@@ -156,25 +160,34 @@ pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementLine>, ValidationErr
         .from_reader(bytes);
     let header = reader
         .headers()
-        .map_err(|e| ValidationError::field("row 1", format!("the header row is not readable CSV: {e}")))?
+        .map_err(|e| {
+            ValidationError::field("row 1", format!("the header row is not readable CSV: {e}"))
+        })?
         .clone();
     let mut index = BTreeMap::new();
     let mut errors = Vec::new();
     for (i, name) in header.iter().enumerate() {
         let name = name.to_ascii_lowercase();
         match STATEMENT_COLUMNS.iter().find(|c| **c == name) {
-            Some(c) if index.insert(*c, i).is_some() => {
-                errors.push(FieldError::new(format!("row 1.{c}"), "the column appears twice"))
-            }
+            Some(c) if index.insert(*c, i).is_some() => errors.push(FieldError::new(
+                format!("row 1.{c}"),
+                "the column appears twice",
+            )),
             Some(_) => {}
             None => errors.push(FieldError::new(
                 format!("row 1.{name}"),
-                format!("unknown column; the columns are {}", STATEMENT_COLUMNS.join(", ")),
+                format!(
+                    "unknown column; the columns are {}",
+                    STATEMENT_COLUMNS.join(", ")
+                ),
             )),
         }
     }
     for c in STATEMENT_COLUMNS.iter().filter(|c| !index.contains_key(*c)) {
-        errors.push(FieldError::new(format!("row 1.{c}"), "this column is missing"));
+        errors.push(FieldError::new(
+            format!("row 1.{c}"),
+            "this column is missing",
+        ));
     }
     if !errors.is_empty() {
         return Err(ValidationError(errors));
@@ -207,7 +220,10 @@ pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementLine>, ValidationErr
         return Err(ValidationError(errors));
     }
     if lines.is_empty() {
-        return Err(ValidationError::field("row 2", "the statement has no lines"));
+        return Err(ValidationError::field(
+            "row 2",
+            "the statement has no lines",
+        ));
     }
     Ok(lines)
 }
@@ -348,7 +364,11 @@ pub fn ledger_money(ledger: &Ledger, period: &Period) -> Vec<LedgerMoney> {
 /// Match bank lines to ledger money: by reference (same direction and currency) first, then
 /// by amount, currency and direction within [`MATCH_WINDOW_DAYS`] (nearest date first). Ledger
 /// entries outside every statement's dates are not expected to have a line and are left out.
-pub fn reconcile(statements: usize, lines: &[BankLine], ledger: Vec<LedgerMoney>) -> BankReconciliation {
+pub fn reconcile(
+    statements: usize,
+    lines: &[BankLine],
+    ledger: Vec<LedgerMoney>,
+) -> BankReconciliation {
     let mut coverage: BTreeMap<i64, (NaiveDate, NaiveDate)> = BTreeMap::new();
     for l in lines {
         let d = l.line.booked_on;
@@ -399,7 +419,13 @@ pub fn reconcile(statements: usize, lines: &[BankLine], ledger: Vec<LedgerMoney>
                     && l.line.money.units() == m.money.units()
                     && (l.line.booked_on - m.date).num_days().abs() <= MATCH_WINDOW_DAYS
             })
-            .min_by_key(|(_, l)| ((l.line.booked_on - m.date).num_days().abs(), l.statement, l.line.row))
+            .min_by_key(|(_, l)| {
+                (
+                    (l.line.booked_on - m.date).num_days().abs(),
+                    l.statement,
+                    l.line.row,
+                )
+            })
             .map(|(i, _)| i);
         match best {
             Some(i) => {
@@ -427,7 +453,11 @@ pub fn reconcile(statements: usize, lines: &[BankLine], ledger: Vec<LedgerMoney>
         lines: lines.len(),
         coverage: coverage
             .into_iter()
-            .map(|(statement, (from, to))| StatementCoverage { statement, from, to })
+            .map(|(statement, (from, to))| StatementCoverage {
+                statement,
+                from,
+                to,
+            })
             .collect(),
         matched,
         unmatched_entries,
@@ -450,19 +480,99 @@ mod tests {
         assert_eq!(lines[0].money.units(), 500_000);
         assert_eq!(lines[0].counterparty, "某公司, 武汉");
         assert_eq!(lines[1].direction, Direction::Debit);
-        assert_eq!(lines[1].booked_on, NaiveDate::from_ymd_opt(2020, 2, 2).unwrap());
+        assert_eq!(
+            lines[1].booked_on,
+            NaiveDate::from_ymd_opt(2020, 2, 2).unwrap()
+        );
     }
 
     #[test]
     fn a_malformed_statement_is_refused_whole_naming_row_and_column() {
-        let csv = format!("{HEADER}2020-02-01,5000.00,CNY,credit,TX-1,\n2020-02-31,5.001,CNY,sideways,TX-2,\n");
+        let csv = format!(
+            "{HEADER}2020-02-01,5000.00,CNY,credit,TX-1,\n2020-02-31,5.001,CNY,sideways,TX-2,\n"
+        );
         let e = parse_statement(csv.as_bytes()).unwrap_err();
         let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["row 3.date", "row 3.amount", "row 3.direction"]);
         let missing = parse_statement(b"date,amount,currency,direction,reference\n").unwrap_err();
         assert_eq!(missing.0[0].field, "row 1.counterparty");
         let short = format!("{HEADER}2020-02-01,5000.00,CNY\n");
-        assert_eq!(parse_statement(short.as_bytes()).unwrap_err().0[0].field, "row 2");
-        assert_eq!(parse_statement(HEADER.as_bytes()).unwrap_err().0[0].field, "row 2");
+        assert_eq!(
+            parse_statement(short.as_bytes()).unwrap_err().0[0].field,
+            "row 2"
+        );
+        assert_eq!(
+            parse_statement(HEADER.as_bytes()).unwrap_err().0[0].field,
+            "row 2"
+        );
+    }
+
+    fn line(statement: i64, row: i64, day: u32, units: i64, reference: &str) -> BankLine {
+        BankLine {
+            statement,
+            line: StatementLine {
+                row,
+                booked_on: NaiveDate::from_ymd_opt(2020, 2, day).unwrap(),
+                direction: Direction::Credit,
+                money: Money::from_units(Currency::parse("CNY").unwrap(), units),
+                reference: reference.into(),
+                counterparty: String::new(),
+            },
+        }
+    }
+
+    fn receipt(seq: i64, day: u32, units: i64, reference: &str) -> LedgerMoney {
+        let money = Money::from_units(Currency::parse("CNY").unwrap(), units);
+        LedgerMoney {
+            entry: EntryAt::new("hubei-red-cross", seq),
+            direction: Direction::Credit,
+            date: NaiveDate::from_ymd_opt(2020, 2, day).unwrap(),
+            amount: AssetWire::from(&Asset::Money(money)),
+            reference: reference.into(),
+            money,
+        }
+    }
+
+    #[test]
+    fn lines_match_by_reference_then_by_amount_within_the_window() {
+        let lines = [
+            line(1, 2, 1, 500_000, "HB-1"),
+            line(1, 3, 4, 120_000, ""),
+            line(1, 4, 5, 120_000, ""),
+            line(1, 5, 6, 80_000, "TX-77"),
+            line(1, 6, 9, 30_000, "HB-9"),
+        ];
+        let ledger = vec![
+            receipt(1, 1, 500_000, "HB-1"),
+            receipt(2, 5, 120_000, "HB-2"),
+            receipt(3, 6, 30_000, "HB-3"),
+            receipt(4, 20, 10_000, "HB-4"),
+            receipt(5, 9, 31_000, "HB-9"),
+        ];
+        let r = reconcile(1, &lines, ledger);
+        let pairs: Vec<(i64, i64, MatchedBy)> = r
+            .matched
+            .iter()
+            .map(|p| (p.line.row, p.ledger.entry.seq, p.by))
+            .collect();
+        // #2 takes the nearest line of its amount (row 4, same day), not row 3.
+        assert_eq!(
+            pairs,
+            [
+                (2, 1, MatchedBy::Reference),
+                (4, 2, MatchedBy::AmountAndDate),
+                (6, 5, MatchedBy::Reference)
+            ]
+        );
+        assert_eq!(r.matched[2].difference.as_deref(), Some("10.00"));
+        // #3 has no line inside the statement's dates; #4 lies after them, so nothing is expected.
+        let missing: Vec<i64> = r.unmatched_entries.iter().map(|m| m.entry.seq).collect();
+        assert_eq!(missing, [3]);
+        let stray: Vec<i64> = r.unmatched_lines.iter().map(|l| l.row).collect();
+        assert_eq!(stray, [3, 5]);
+        assert_eq!(
+            r.coverage[0].to,
+            NaiveDate::from_ymd_opt(2020, 2, 9).unwrap()
+        );
     }
 }

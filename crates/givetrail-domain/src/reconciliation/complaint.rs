@@ -288,7 +288,10 @@ impl ComplaintEventRequest {
 
 /// Whether `action` may follow a history ending in `current`: a closed complaint takes no
 /// further events (file a new complaint instead), so a closure is final and visible as such.
-pub fn check_transition(current: ComplaintStatus, action: ComplaintAction) -> Result<(), RuleError> {
+pub fn check_transition(
+    current: ComplaintStatus,
+    action: ComplaintAction,
+) -> Result<(), RuleError> {
     if current.is_closed() {
         return Err(RuleError::Conflict {
             field: "status".into(),
@@ -368,10 +371,20 @@ mod tests {
 
     #[test]
     fn a_closed_complaint_takes_no_further_events() {
-        assert!(check_transition(ComplaintStatus::Received, ComplaintAction::Investigating).is_ok());
-        assert!(check_transition(ComplaintStatus::Investigating, ComplaintAction::Investigating).is_ok());
-        assert!(check_transition(ComplaintStatus::Investigating, ComplaintAction::Resolved).is_ok());
-        assert!(check_transition(ComplaintStatus::Resolved, ComplaintAction::Investigating).is_err());
+        assert!(
+            check_transition(ComplaintStatus::Received, ComplaintAction::Investigating).is_ok()
+        );
+        assert!(check_transition(
+            ComplaintStatus::Investigating,
+            ComplaintAction::Investigating
+        )
+        .is_ok());
+        assert!(
+            check_transition(ComplaintStatus::Investigating, ComplaintAction::Resolved).is_ok()
+        );
+        assert!(
+            check_transition(ComplaintStatus::Resolved, ComplaintAction::Investigating).is_err()
+        );
         assert!(check_transition(ComplaintStatus::Dismissed, ComplaintAction::Resolved).is_err());
     }
 

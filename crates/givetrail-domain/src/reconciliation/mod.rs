@@ -360,7 +360,14 @@ struct Findings {
 }
 
 impl Findings {
-    fn add(&mut self, section: Section, kind: &str, severity: Severity, entries: Vec<EntryAt>, message: String) -> Option<&mut Finding> {
+    fn add(
+        &mut self,
+        section: Section,
+        kind: &str,
+        severity: Severity,
+        entries: Vec<EntryAt>,
+        message: String,
+    ) -> Option<&mut Finding> {
         let key = (section, kind.to_owned());
         let n = self.per_kind.entry(key.clone()).or_default();
         *n += 1;
@@ -401,7 +408,9 @@ impl Findings {
     }
 
     fn has(&self, section: Section, above: Severity) -> bool {
-        self.list.iter().any(|f| f.section == section && f.severity >= above)
+        self.list
+            .iter()
+            .any(|f| f.section == section && f.severity >= above)
     }
 }
 
@@ -457,6 +466,16 @@ fn describe(key: &AssetKey, units: i64) -> String {
     key.asset(units).describe()
 }
 
+/// Units of `key` as a person writes them: `1000` pieces, `1000.00` yuan.
+fn number(key: &AssetKey, units: i64) -> String {
+    match key {
+        AssetKey::Money(_) => key.format(units),
+        AssetKey::Goods(_) => rust_decimal::Decimal::new(units, key.scale())
+            .normalize()
+            .to_string(),
+    }
+}
+
 fn span(d: Duration) -> String {
     if d >= Duration::days(2) {
         format!("{} days", d.num_days())
@@ -497,13 +516,22 @@ fn integrity(inp: &Inputs<'_>, f: &mut Findings) {
             ));
         }
         None => {
-            f.add(s, "checkpoint_verified", Severity::Info, Vec::new(), "The log is empty; there is nothing to checkpoint.".into());
+            f.add(
+                s,
+                "checkpoint_verified",
+                Severity::Info,
+                Vec::new(),
+                "The log is empty; there is nothing to checkpoint.".into(),
+            );
         }
         Some(c) => {
             let mut ok = true;
             if c.recomputed_root.as_deref() != Some(c.root_hash.as_str()) {
                 ok = false;
-                let got = c.recomputed_root.as_deref().unwrap_or("nothing (the log is shorter)");
+                let got = c
+                    .recomputed_root
+                    .as_deref()
+                    .unwrap_or("nothing (the log is shorter)");
                 f.add(s, "checkpoint_root_mismatch", Severity::Violation, Vec::new(), format!(
                     "The latest signed checkpoint commits to root {} for {} entries, but those entries give {got}: the history differs from what was signed.",
                     c.root_hash, c.tree_size
@@ -528,10 +556,16 @@ fn integrity(inp: &Inputs<'_>, f: &mut Findings) {
             }
             if c.tree_size < i.entries {
                 ok = false;
-                f.add(s, "checkpoint_behind", Severity::Warning, Vec::new(), format!(
-                    "The latest signed checkpoint covers {} of {} entries.",
-                    c.tree_size, i.entries
-                ));
+                f.add(
+                    s,
+                    "checkpoint_behind",
+                    Severity::Warning,
+                    Vec::new(),
+                    format!(
+                        "The latest signed checkpoint covers {} of {} entries.",
+                        c.tree_size, i.entries
+                    ),
+                );
             }
             if ok {
                 f.add(s, "checkpoint_verified", Severity::Info, Vec::new(), format!(
@@ -542,12 +576,22 @@ fn integrity(inp: &Inputs<'_>, f: &mut Findings) {
         }
     }
     if i.derived_differences.is_empty() {
-        f.add(s, "derived_consistent", Severity::Info, Vec::new(), "The derived balances rebuilt from the log equal the stored ones.".into());
+        f.add(
+            s,
+            "derived_consistent",
+            Severity::Info,
+            Vec::new(),
+            "The derived balances rebuilt from the log equal the stored ones.".into(),
+        );
     }
     for d in &i.derived_differences {
-        f.add(s, "derived_mismatch", Severity::Violation, Vec::new(), format!(
-            "The stored derived state differs from a replay of the log: {d}."
-        ));
+        f.add(
+            s,
+            "derived_mismatch",
+            Severity::Violation,
+            Vec::new(),
+            format!("The stored derived state differs from a replay of the log: {d}."),
+        );
     }
 }
 
@@ -592,7 +636,9 @@ fn asset_books(ledger: &Ledger) -> BTreeMap<AssetKey, AssetBooks> {
         b.unallocated += l.remaining();
     }
     for d in flows::live_draws(ledger) {
-        let Some(l) = books.lots.get(&d.donation) else { continue };
+        let Some(l) = books.lots.get(&d.donation) else {
+            continue;
+        };
         let b = out.entry(l.asset.clone()).or_default();
         if d.expense {
             b.drawn_expensed += d.units;
@@ -630,7 +676,10 @@ fn balances(per_asset: &BTreeMap<AssetKey, AssetBooks>, f: &mut Findings) {
         if b.received != b.drawn_allocated + b.drawn_expensed + b.unallocated {
             problems.push(format!(
                 "received {} ≠ allocated {} + expenses {} + unallocated {}",
-                fmt(b.received), fmt(b.drawn_allocated), fmt(b.drawn_expensed), fmt(b.unallocated)
+                fmt(b.received),
+                fmt(b.drawn_allocated),
+                fmt(b.drawn_expensed),
+                fmt(b.unallocated)
             ));
         }
         if b.lot_allocated != b.drawn_allocated || b.lot_expensed != b.drawn_expensed {
@@ -642,13 +691,15 @@ fn balances(per_asset: &BTreeMap<AssetKey, AssetBooks>, f: &mut Findings) {
         if b.allocations != b.drawn_allocated {
             problems.push(format!(
                 "allocations total {} but draw {} from donations",
-                fmt(b.allocations), fmt(b.drawn_allocated)
+                fmt(b.allocations),
+                fmt(b.drawn_allocated)
             ));
         }
         if b.expenses != b.drawn_expensed {
             problems.push(format!(
                 "expenses total {} but draw {} from donations",
-                fmt(b.expenses), fmt(b.drawn_expensed)
+                fmt(b.expenses),
+                fmt(b.drawn_expensed)
             ));
         }
         if b.allocation_disbursed != b.disbursed || b.disbursed > b.allocations {
@@ -660,23 +711,34 @@ fn balances(per_asset: &BTreeMap<AssetKey, AssetBooks>, f: &mut Findings) {
         if b.used > b.acknowledged {
             problems.push(format!(
                 "used {} > acknowledged {}",
-                fmt(b.used), fmt(b.acknowledged)
+                fmt(b.used),
+                fmt(b.acknowledged)
             ));
         }
         let label = Some(AssetLabel::from(key));
         if !problems.is_empty() {
-            if let Some(x) = f.add(s, "balance_mismatch", Severity::Violation, Vec::new(), format!(
-                "{key}: the books do not add up: {}.",
-                problems.join("; ")
-            )) {
+            if let Some(x) = f.add(
+                s,
+                "balance_mismatch",
+                Severity::Violation,
+                Vec::new(),
+                format!("{key}: the books do not add up: {}.", problems.join("; ")),
+            ) {
                 x.asset = label.clone();
             }
         }
         if b.acknowledged > b.disbursed {
-            if let Some(x) = f.add(s, "acknowledged_exceeds_disbursed", Severity::Warning, Vec::new(), format!(
-                "{key}: recipients acknowledged {}, more than the {} disbursed.",
-                fmt(b.acknowledged), fmt(b.disbursed)
-            )) {
+            if let Some(x) = f.add(
+                s,
+                "acknowledged_exceeds_disbursed",
+                Severity::Warning,
+                Vec::new(),
+                format!(
+                    "{key}: recipients acknowledged {}, more than the {} disbursed.",
+                    fmt(b.acknowledged),
+                    fmt(b.disbursed)
+                ),
+            ) {
                 x.asset = label.clone();
             }
         }
@@ -700,25 +762,45 @@ fn spending(per_asset: &BTreeMap<AssetKey, AssetBooks>, f: &mut Findings) {
         let label = Some(AssetLabel::from(key));
         if b.acknowledged > 0 {
             let share = percent(b.used, b.acknowledged).unwrap_or_default();
-            if let Some(x) = f.add(s, "usage_reported", Severity::Info, Vec::new(), format!(
-                "{key}: recipients reported using {} of the {} they acknowledged ({share}%).",
-                fmt(b.used), fmt(b.acknowledged)
-            )) {
+            if let Some(x) = f.add(
+                s,
+                "usage_reported",
+                Severity::Info,
+                Vec::new(),
+                format!(
+                    "{key}: recipients reported using {} of the {} they acknowledged ({share}%).",
+                    fmt(b.used),
+                    fmt(b.acknowledged)
+                ),
+            ) {
                 x.asset = label.clone();
             }
         }
-        if b.received > 0 {
+        // Every money asset; goods only when the charity charged some to itself.
+        if b.received > 0 && (key.is_money() || b.expenses > 0) {
             let share = percent(b.expenses, b.received).unwrap_or_default();
-            let high = i128::from(b.expenses) * 100 > i128::from(b.received) * i128::from(EXPENSE_SHARE_WARNING_PERCENT);
+            let high = i128::from(b.expenses) * 100
+                > i128::from(b.received) * i128::from(EXPENSE_SHARE_WARNING_PERCENT);
             let (kind, severity, tail) = if high {
-                ("expense_share_high", Severity::Warning, format!(", above the {EXPENSE_SHARE_WARNING_PERCENT}% signal"))
+                (
+                    "expense_share_high",
+                    Severity::Warning,
+                    format!(", above the {EXPENSE_SHARE_WARNING_PERCENT}% signal"),
+                )
             } else {
                 ("expense_share", Severity::Info, String::new())
             };
-            if let Some(x) = f.add(s, kind, severity, Vec::new(), format!(
-                "{key}: the charity's own expenses are {} of {} received ({share}%){tail}.",
-                fmt(b.expenses), fmt(b.received)
-            )) {
+            if let Some(x) = f.add(
+                s,
+                kind,
+                severity,
+                Vec::new(),
+                format!(
+                    "{key}: the charity's own expenses are {} of {} received ({share}%){tail}.",
+                    fmt(b.expenses),
+                    fmt(b.received)
+                ),
+            ) {
                 x.asset = label;
             }
         }
@@ -758,29 +840,53 @@ fn designations(inp: &Inputs<'_>, f: &mut Findings) {
     let ledger = inp.ledger;
     let books = &ledger.books;
     let mut designated_allocations = 0usize;
-    for fact in ledger.live_facts().filter(|x| inp.period.contains(x.occurred_at)) {
-        let Fact::Allocation(a) = &fact.fact else { continue };
-        let lots: Vec<&Lot> = a.drawn_from.iter().filter_map(|d| books.lots.get(&d.donation)).collect();
-        let region = inp.directory.get(a.recipient.as_str()).map_or("unknown region", |p| p.region_code.as_str());
+    for fact in ledger
+        .live_facts()
+        .filter(|x| inp.period.contains(x.occurred_at))
+    {
+        let Fact::Allocation(a) = &fact.fact else {
+            continue;
+        };
+        let lots: Vec<&Lot> = a
+            .drawn_from
+            .iter()
+            .filter_map(|d| books.lots.get(&d.donation))
+            .collect();
+        let region = inp
+            .directory
+            .get(a.recipient.as_str())
+            .map_or("unknown region", |p| p.region_code.as_str());
         let amount = a.asset.parse().map(|x| x.describe()).unwrap_or_default();
         let mut entries = vec![at(inp, fact.seq)];
         entries.extend(lots.iter().map(|l| at(inp, l.seq)));
         if let Some(change) = &a.designation_change {
-            let from = lots.iter().map(|l| format!("donation #{} ({})", l.seq, designation_text(l))).collect::<Vec<_>>().join(", ");
+            let from = lots
+                .iter()
+                .map(|l| format!("donation #{} ({})", l.seq, designation_text(l)))
+                .collect::<Vec<_>>()
+                .join(", ");
             f.add(s, "designation_change", Severity::Warning, entries, format!(
-                "Allocation #{} sends {amount} from {from} to {} ({region}), departing from the donor's designation. Reason: “{}”; donor consent reference: “{}”. Check the consent.",
+                "Allocation #{} sends {amount} from {from} to {} ({region}), departing from the donor's designation; reason: “{}”; donor consent reference: “{}”; check the consent",
                 fact.seq, a.recipient, change.reason, change.donor_consent_reference
             ));
             continue;
         }
-        let Some(info) = recipient_info(inp.directory, &a.recipient) else { continue };
+        let Some(info) = recipient_info(inp.directory, &a.recipient) else {
+            continue;
+        };
         for lot in lots.iter().filter(|l| l.designation.is_some()) {
             designated_allocations += 1;
             if let Some(why) = designation_breach(lot, &info) {
-                f.add(s, "designation_breach", Severity::Violation, vec![at(inp, fact.seq), at(inp, lot.seq)], format!(
-                    "Allocation #{} sends {amount} to {} without the donor's consent: {why}.",
-                    fact.seq, a.recipient
-                ));
+                f.add(
+                    s,
+                    "designation_breach",
+                    Severity::Violation,
+                    vec![at(inp, fact.seq), at(inp, lot.seq)],
+                    format!(
+                        "Allocation #{} sends {amount} to {} without the donor's consent: {why}.",
+                        fact.seq, a.recipient
+                    ),
+                );
             }
         }
     }
@@ -795,19 +901,37 @@ fn designations(inp: &Inputs<'_>, f: &mut Findings) {
 // 4. Ageing, 5. receipt
 
 fn emergency_of(ledger: &Ledger, seq: Seq) -> bool {
-    ledger.campaigns_of(seq).iter().any(|c| ledger.is_emergency(c))
+    ledger
+        .campaigns_of(seq)
+        .iter()
+        .any(|c| ledger.is_emergency(c))
 }
 
 fn limit_words(limits: &AgeingLimits, emergency: bool) -> String {
-    let what = if emergency { "an emergency campaign" } else { "a non-emergency appeal" };
-    format!("the {}-day limit for {what}", limits.limit(emergency).num_days())
+    let what = if emergency {
+        "an emergency campaign"
+    } else {
+        "a non-emergency appeal"
+    };
+    format!(
+        "the {}-day limit for {what}",
+        limits.limit(emergency).num_days()
+    )
 }
 
 fn ageing(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
     let s = Section::Ageing;
     let ledger = inp.ledger;
-    for lot in ledger.books.lots.values().filter(|l| l.live && l.remaining() > 0) {
-        let emergency = lot.campaign.as_ref().is_some_and(|c| ledger.is_emergency(c.as_str()));
+    for lot in ledger
+        .books
+        .lots
+        .values()
+        .filter(|l| l.live && l.remaining() > 0)
+    {
+        let emergency = lot
+            .campaign
+            .as_ref()
+            .is_some_and(|c| ledger.is_emergency(c.as_str()));
         let age = inp.as_at - lot.occurred_at;
         if age > inp.limits.limit(emergency) {
             if let Some(x) = f.add(s, "unallocated_too_long", Severity::Warning, vec![at(inp, lot.seq)], format!(
@@ -818,8 +942,15 @@ fn ageing(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
             }
         }
     }
-    for a in ledger.books.allocations.values().filter(|a| a.live && a.units > a.disbursed) {
-        let Some(fact) = ledger.fact(a.seq) else { continue };
+    for a in ledger
+        .books
+        .allocations
+        .values()
+        .filter(|a| a.live && a.units > a.disbursed)
+    {
+        let Some(fact) = ledger.fact(a.seq) else {
+            continue;
+        };
         let emergency = emergency_of(ledger, a.seq);
         let age = inp.as_at - fact.occurred_at;
         if age > inp.limits.limit(emergency) {
@@ -860,7 +991,9 @@ fn receipt(inp: &Inputs<'_>, f: &mut Findings) {
     let statements = flows::statements(ledger);
     let (mut sent, mut acknowledged) = (0usize, 0usize);
     for d in ledger.books.disbursements.values().filter(|d| d.live) {
-        let Some(fact) = ledger.fact(d.seq) else { continue };
+        let Some(fact) = ledger.fact(d.seq) else {
+            continue;
+        };
         if !inp.period.contains(fact.occurred_at) {
             continue;
         }
@@ -888,15 +1021,26 @@ fn receipt(inp: &Inputs<'_>, f: &mut Findings) {
                 let ack = statements.get(&d.seq).and_then(|st| st.acknowledgement);
                 entries.extend(ack.map(|a| at(inp, a)));
                 let gap = if got < d.units {
-                    format!("{} short", d.asset.format(d.units - got))
+                    format!("{} short", number(&d.asset, d.units - got))
                 } else {
-                    format!("{} more than was sent", d.asset.format(got - d.units))
+                    format!("{} more than was sent", number(&d.asset, got - d.units))
                 };
-                let by = ack.map(|a| format!(" (acknowledgement #{a})")).unwrap_or_default();
-                if let Some(x) = f.add(s, "acknowledgement_discrepancy", Severity::Warning, entries, format!(
-                    "{} acknowledged {} of the {} sent by disbursement #{}{by}: {gap}.",
-                    d.recipient, d.asset.format(got), describe(&d.asset, d.units), d.seq
-                )) {
+                let by = ack
+                    .map(|a| format!(" (acknowledgement #{a})"))
+                    .unwrap_or_default();
+                if let Some(x) = f.add(
+                    s,
+                    "acknowledgement_discrepancy",
+                    Severity::Warning,
+                    entries,
+                    format!(
+                        "{} acknowledged {} of the {} sent by disbursement #{}{by}: {gap}.",
+                        d.recipient,
+                        number(&d.asset, got),
+                        describe(&d.asset, d.units),
+                        d.seq
+                    ),
+                ) {
                     x.asset = label;
                 }
             }
@@ -917,7 +1061,9 @@ fn bank_lines_in(inp: &Inputs<'_>) -> Vec<BankLine> {
     let to = inp.period.to.map(|t| t.date_naive());
     inp.bank_lines
         .iter()
-        .filter(|l| from.is_none_or(|d| l.line.booked_on >= d) && to.is_none_or(|d| l.line.booked_on <= d))
+        .filter(|l| {
+            from.is_none_or(|d| l.line.booked_on >= d) && to.is_none_or(|d| l.line.booked_on <= d)
+        })
         .cloned()
         .collect()
 }
@@ -928,32 +1074,62 @@ fn bank_findings(inp: &Inputs<'_>, b: &BankReconciliation, f: &mut Findings) {
         f.add(s, "no_bank_statement", Severity::Info, Vec::new(), "No bank statement has been uploaded, so money receipts and disbursements are not compared with the bank.".into());
         return;
     }
-    let by_reference = b.matched.iter().filter(|p| p.by == bank::MatchedBy::Reference).count();
+    let by_reference = b
+        .matched
+        .iter()
+        .filter(|p| p.by == bank::MatchedBy::Reference)
+        .count();
     f.add(s, "bank_matched", Severity::Info, Vec::new(), format!(
         "{} of {} bank lines match a ledger entry ({by_reference} by reference, {} by amount and date within {} days).",
         b.matched.len(), b.lines, b.matched.len() - by_reference, bank::MATCH_WINDOW_DAYS
     ));
     let amount = |a: &crate::asset::AssetWire| a.parse().map(|x| x.describe()).unwrap_or_default();
     for p in b.matched.iter().filter(|p| p.difference.is_some()) {
-        if let Some(x) = f.add(s, "bank_amount_mismatch", Severity::Warning, vec![p.ledger.entry.clone()], format!(
-            "Bank line {}/{} (reference {}) shows {}, but entry #{} records {}.",
-            p.line.statement, p.line.row, p.line.reference, amount(&p.line.amount), p.ledger.entry.seq, amount(&p.ledger.amount)
-        )) {
-            x.bank_line = Some(BankLineRef { statement: p.line.statement, row: p.line.row });
+        if let Some(x) = f.add(
+            s,
+            "bank_amount_mismatch",
+            Severity::Warning,
+            vec![p.ledger.entry.clone()],
+            format!(
+                "Bank line {}/{} (reference {}) shows {}, but entry #{} records {}.",
+                p.line.statement,
+                p.line.row,
+                p.line.reference,
+                amount(&p.line.amount),
+                p.ledger.entry.seq,
+                amount(&p.ledger.amount)
+            ),
+        ) {
+            x.bank_line = Some(BankLineRef {
+                statement: p.line.statement,
+                row: p.line.row,
+            });
         }
     }
     for m in &b.unmatched_entries {
         let what = match m.direction {
             bank::Direction::Credit => format!("Receipt #{} ({})", m.entry.seq, m.reference),
-            bank::Direction::Debit => format!("Disbursement #{} (reference {})", m.entry.seq, m.reference),
+            bank::Direction::Debit => {
+                format!("Disbursement #{} (reference {})", m.entry.seq, m.reference)
+            }
         };
-        f.add(s, "entry_without_bank_line", Severity::Warning, vec![m.entry.clone()], format!(
+        f.add(
+            s,
+            "entry_without_bank_line",
+            Severity::Warning,
+            vec![m.entry.clone()],
+            format!(
             "{what} of {} on {} has no bank line, though an uploaded statement covers that date.",
             amount(&m.amount), m.date
-        ));
+        ),
+        );
     }
     for l in &b.unmatched_lines {
-        let reference = if l.reference.is_empty() { "no reference".to_owned() } else { format!("reference {}", l.reference) };
+        let reference = if l.reference.is_empty() {
+            "no reference".to_owned()
+        } else {
+            format!("reference {}", l.reference)
+        };
         let what = match l.direction {
             bank::Direction::Credit => "receipt",
             bank::Direction::Debit => "disbursement",
@@ -982,11 +1158,27 @@ fn date_problems(ledger: &Ledger, seq: Seq, fact: &Fact, when: DateTime<Utc>) ->
         }
     };
     match fact {
-        Fact::Allocation(a) => a.drawn_from.iter().for_each(|d| before(format!("donation #{} was received", d.donation), books.lots.get(&d.donation).map(|l| l.occurred_at))),
-        Fact::Expense(e) => e.drawn_from.iter().for_each(|d| before(format!("donation #{} was received", d.donation), books.lots.get(&d.donation).map(|l| l.occurred_at))),
-        Fact::Disbursement(d) => before(format!("allocation #{} was made", d.allocation), occurred(d.allocation)),
+        Fact::Allocation(a) => a.drawn_from.iter().for_each(|d| {
+            before(
+                format!("donation #{} was received", d.donation),
+                books.lots.get(&d.donation).map(|l| l.occurred_at),
+            )
+        }),
+        Fact::Expense(e) => e.drawn_from.iter().for_each(|d| {
+            before(
+                format!("donation #{} was received", d.donation),
+                books.lots.get(&d.donation).map(|l| l.occurred_at),
+            )
+        }),
+        Fact::Disbursement(d) => before(
+            format!("allocation #{} was made", d.allocation),
+            occurred(d.allocation),
+        ),
         Fact::Acknowledgement(a) => {
-            before(format!("disbursement #{} was sent", a.disbursement), occurred(a.disbursement));
+            before(
+                format!("disbursement #{} was sent", a.disbursement),
+                occurred(a.disbursement),
+            );
             if a.received_at > when {
                 out.push(format!("before the goods arrived ({})", day(a.received_at)));
             }
@@ -999,13 +1191,23 @@ fn date_problems(ledger: &Ledger, seq: Seq, fact: &Fact, when: DateTime<Utc>) ->
                     Some(Fact::Acknowledgement(b)) => Some(b.received_at),
                     _ => None,
                 });
-            before(format!("what it reports on arrived (disbursement #{})", u.disbursement), arrived);
+            before(
+                format!(
+                    "what it reports on arrived (disbursement #{})",
+                    u.disbursement
+                ),
+                arrived,
+            );
         }
         Fact::Campaign(_) | Fact::Donation(_) | Fact::Correction(_) => {}
     }
     if !matches!(fact, Fact::Campaign(_) | Fact::Donation(_)) {
         for c in ledger.campaigns_of(seq) {
-            let start = books.campaigns.iter().find(|(id, _)| id.as_str() == c).map(|(_, st)| st.starts_at);
+            let start = books
+                .campaigns
+                .iter()
+                .find(|(id, _)| id.as_str() == c)
+                .map(|(_, st)| st.starts_at);
             if let Some(t) = start.filter(|t| when < *t) {
                 out.push(format!("before campaign {c} started ({})", day(t)));
             }
@@ -1022,7 +1224,12 @@ fn disclosure(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
             .missed_entries
             .iter()
             .copied()
-            .filter(|seq| ledger.records.get((*seq - 1) as usize).is_some_and(|r| inp.period.contains(r.occurred_at)))
+            .filter(|seq| {
+                ledger
+                    .records
+                    .get((*seq - 1) as usize)
+                    .is_some_and(|r| inp.period.contains(r.occurred_at))
+            })
             .collect();
         if missed.is_empty() {
             continue;
@@ -1032,52 +1239,116 @@ fn disclosure(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
             Some(c) => format!("campaign {c}"),
             None => "no campaign".into(),
         };
-        f.add(s, "late_disclosure", Severity::Warning, missed.iter().map(|q| at(inp, *q)).collect(), format!(
+        f.add(
+            s,
+            "late_disclosure",
+            Severity::Warning,
+            missed.iter().map(|q| at(inp, *q)).collect(),
+            format!(
             "{} entries of {of} became public more than {} hours after they happened (entries {}).",
-            missed.len(), d.deadline_hours, missed.iter().map(|q| format!("#{q}")).collect::<Vec<_>>().join(", ")
-        ));
+            missed.len(), d.deadline_hours, listed(&missed)
+        ),
+        );
     }
     let mut replaced = BTreeSet::new();
-    for r in ledger.records.iter().filter(|r| inp.period.contains(r.occurred_at)) {
-        let Fact::Correction(c) = &r.fact else { continue };
+    for r in ledger
+        .records
+        .iter()
+        .filter(|r| inp.period.contains(r.occurred_at))
+    {
+        let Fact::Correction(c) = &r.fact else {
+            continue;
+        };
         let original = ledger.records.get((c.corrects - 1) as usize);
         let mut problems = Vec::new();
         if let Some(o) = original.filter(|o| r.occurred_at < o.occurred_at) {
-            problems.push(format!("the correction is dated {}, before the entry it corrects ({})", day(r.occurred_at), day(o.occurred_at)));
+            problems.push(format!(
+                "the correction is dated {}, before the entry it corrects ({})",
+                day(r.occurred_at),
+                day(o.occurred_at)
+            ));
         }
         if let Some(rep) = &c.replacement {
             replaced.insert(r.seq);
             let when = c.replacement_occurred_at.unwrap_or(r.occurred_at);
             if when > r.occurred_at {
-                problems.push(format!("its replacement is dated {}, after the correction itself ({})", day(when), day(r.occurred_at)));
+                problems.push(format!(
+                    "its replacement is dated {}, after the correction itself ({})",
+                    day(when),
+                    day(r.occurred_at)
+                ));
             }
             for p in date_problems(ledger, r.seq, rep, when) {
                 problems.push(format!("its replacement is dated {}, {p}", day(when)));
             }
         }
         let (kind, severity, tail) = if problems.is_empty() {
-            ("correction", Severity::Warning, String::new())
+            ("correction", Severity::Warning, ".".to_owned())
         } else {
-            ("correction_with_impossible_date", Severity::Violation, format!(" Impossible: {}.", problems.join("; ")))
+            (
+                "correction_with_impossible_date",
+                Severity::Violation,
+                format!(". Impossible: {}.", problems.join("; ")),
+            )
         };
-        let replacement = if c.replacement.is_some() { ", replacing it" } else { "" };
-        f.add(s, kind, severity, vec![at(inp, c.corrects), at(inp, r.seq)], format!(
-            "Entry #{} ({}) was corrected by #{}{replacement}. Reason: “{}”.{tail}",
-            c.corrects, c.corrected_kind.as_str(), r.seq, c.reason
-        ));
+        let replacement = if c.replacement.is_some() {
+            ", replacing it"
+        } else {
+            ""
+        };
+        f.add(
+            s,
+            kind,
+            severity,
+            vec![at(inp, c.corrects), at(inp, r.seq)],
+            format!(
+                "Entry #{} ({}) was corrected by #{}{replacement}; reason: “{}”{tail}",
+                c.corrects,
+                c.corrected_kind.as_str(),
+                r.seq,
+                c.reason
+            ),
+        );
     }
-    for fact in ledger.live_facts().filter(|x| !replaced.contains(&x.seq) && inp.period.contains(x.occurred_at)) {
+    for fact in ledger
+        .live_facts()
+        .filter(|x| !replaced.contains(&x.seq) && inp.period.contains(x.occurred_at))
+    {
         let problems = date_problems(ledger, fact.seq, &fact.fact, fact.occurred_at);
         if !problems.is_empty() {
-            f.add(s, "impossible_date", Severity::Violation, vec![at(inp, fact.seq)], format!(
-                "Entry #{} ({}) is dated {}: {}.",
-                fact.seq, fact.fact.kind().as_str(), day(fact.occurred_at), problems.join("; ")
-            ));
+            f.add(
+                s,
+                "impossible_date",
+                Severity::Violation,
+                vec![at(inp, fact.seq)],
+                format!(
+                    "Entry #{} ({}) is dated {}: {}.",
+                    fact.seq,
+                    fact.fact.kind().as_str(),
+                    day(fact.occurred_at),
+                    problems.join("; ")
+                ),
+            );
         }
     }
     if !f.has(s, Severity::Warning) {
         f.add(s, "disclosure_timely", Severity::Info, Vec::new(), "Every entry became public within its deadline; nothing was corrected; no date is impossible.".into());
     }
+}
+
+/// `#1, #2, #3` — at most ten seqs, then how many more.
+fn listed(seqs: &[Seq]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = seqs
+        .iter()
+        .take(SHOWN)
+        .map(|q| format!("#{q}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if seqs.len() > SHOWN {
+        text.push_str(&format!(" and {} more", seqs.len() - SHOWN));
+    }
+    text
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1104,10 +1375,13 @@ fn fundraising(inp: &Inputs<'_>, f: &mut Findings) {
             Fact::Donation(d) if inp.period.contains(fact.occurred_at) => {
                 if let Some(cid) = &d.campaign {
                     let campaign = ledger.books.campaigns.get(cid);
-                    let body = campaign.and_then(|st| ledger.fact(st.seq)).and_then(|x| match &x.fact {
-                        Fact::Campaign(b) => Some(b),
-                        _ => None,
-                    });
+                    let body =
+                        campaign
+                            .and_then(|st| ledger.fact(st.seq))
+                            .and_then(|x| match &x.fact {
+                                Fact::Campaign(b) => Some(b),
+                                _ => None,
+                            });
                     if let Some(b) = body {
                         if b.public_fundraising && b.record_number.is_none() {
                             f.add(s, "receipt_without_record_number", Severity::Violation, vec![at(inp, fact.seq)], format!(
@@ -1115,7 +1389,8 @@ fn fundraising(inp: &Inputs<'_>, f: &mut Findings) {
                                 fact.seq, d.receipt_number
                             ));
                         }
-                        let outside = fact.occurred_at < b.starts_at || b.ends_at.is_some_and(|e| fact.occurred_at > e);
+                        let outside = fact.occurred_at < b.starts_at
+                            || b.ends_at.is_some_and(|e| fact.occurred_at > e);
                         if outside {
                             let until = b.ends_at.map_or("open-ended".to_owned(), day);
                             f.add(s, "receipt_outside_campaign", Severity::Warning, vec![at(inp, fact.seq)], format!(
@@ -1125,7 +1400,8 @@ fn fundraising(inp: &Inputs<'_>, f: &mut Findings) {
                         }
                     }
                 }
-                if !inp.public_fundraising_qualified && d.channel == DonationChannel::OnlinePlatform {
+                if !inp.public_fundraising_qualified && d.channel == DonationChannel::OnlinePlatform
+                {
                     f.add(s, "unqualified_public_fundraising", Severity::Warning, vec![at(inp, fact.seq)], format!(
                         "Donation #{} (receipt {}) came through an online fundraising platform, but {org} is not qualified for public fundraising.",
                         fact.seq, d.receipt_number
@@ -1157,18 +1433,28 @@ fn all_donations(ledger: &Ledger) -> impl Iterator<Item = (Seq, &crate::entry::D
 fn receipt_reuse(inp: &Inputs<'_>, f: &mut Findings) {
     let mut by_receipt: BTreeMap<&str, Vec<(Seq, DonationChannel)>> = BTreeMap::new();
     for (seq, d) in all_donations(inp.ledger) {
-        by_receipt.entry(&d.receipt_number).or_default().push((seq, d.channel));
+        by_receipt
+            .entry(&d.receipt_number)
+            .or_default()
+            .push((seq, d.channel));
     }
     for (receipt, uses) in by_receipt {
         let channels: BTreeSet<String> = uses.iter().map(|(_, c)| channel_name(*c)).collect();
         if channels.len() < 2 {
             continue;
         }
-        f.add(Section::Fundraising, "receipt_reused_across_channels", Severity::Warning, uses.iter().map(|(q, _)| at(inp, *q)).collect(), format!(
-            "Receipt number {receipt} is used by entries {} with different channels ({}).",
-            uses.iter().map(|(q, _)| format!("#{q}")).collect::<Vec<_>>().join(", "),
-            channels.into_iter().collect::<Vec<_>>().join(", ")
-        ));
+        let seqs: Vec<Seq> = uses.iter().map(|(q, _)| *q).collect();
+        f.add(
+            Section::Fundraising,
+            "receipt_reused_across_channels",
+            Severity::Warning,
+            seqs.iter().map(|q| at(inp, *q)).collect(),
+            format!(
+                "Receipt number {receipt} is used by entries {} with different channels ({}).",
+                listed(&seqs),
+                channels.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        );
     }
 }
 
@@ -1179,18 +1465,28 @@ fn channel_name<T: Serialize>(c: T) -> String {
     }
 }
 
+/// An entry of this log carrying a reference: its seq, what the reference is there, and for a
+/// donation the disbursement (organisation, seq) it says it came from.
+type OurReference = (Seq, ReferenceKind, Option<(String, Seq)>);
+
 fn foreign_references(inp: &Inputs<'_>, f: &mut Findings) {
     let ledger = inp.ledger;
     let org = ledger.organization.id.as_str();
-    let mut ours: BTreeMap<&str, Vec<(Seq, ReferenceKind, Option<(String, Seq)>)>> = BTreeMap::new();
+    let mut ours: BTreeMap<&str, Vec<OurReference>> = BTreeMap::new();
     for fact in ledger.live_facts() {
         match &fact.fact {
             Fact::Donation(d) => ours.entry(&d.receipt_number).or_default().push((
                 fact.seq,
                 ReferenceKind::ReceiptNumber,
-                d.source_disbursement.as_ref().map(|s| (s.organization.to_string(), s.disbursement)),
+                d.source_disbursement
+                    .as_ref()
+                    .map(|s| (s.organization.to_string(), s.disbursement)),
             )),
-            Fact::Disbursement(d) => ours.entry(&d.reference).or_default().push((fact.seq, ReferenceKind::DisbursementReference, None)),
+            Fact::Disbursement(d) => ours.entry(&d.reference).or_default().push((
+                fact.seq,
+                ReferenceKind::DisbursementReference,
+                None,
+            )),
             _ => {}
         }
     }
@@ -1228,7 +1524,9 @@ fn priority(summary: &Summary, f: &mut Findings) {
     let regions = summary.priority_regions.join(", ");
     let mut any = false;
     for a in &summary.assets {
-        let Some(share) = &a.priority_regions.share_percent else { continue };
+        let Some(share) = &a.priority_regions.share_percent else {
+            continue;
+        };
         any = true;
         if let Some(x) = f.add(Section::Priority, "priority_share", Severity::Info, Vec::new(), format!(
             "{}: {} of the {} undesignated disbursed ({share}%) went to priority regions {regions}.",
@@ -1253,14 +1551,38 @@ fn complaints(inp: &Inputs<'_>, f: &mut Findings) -> Vec<Complaint> {
         if !(filed_in || (open && before_end)) {
             continue;
         }
-        let excerpt: String = c.description.chars().take(COMPLAINT_EXCERPT_CHARS).collect();
-        let ellipsis = if c.description.chars().count() > COMPLAINT_EXCERPT_CHARS { "…" } else { "" };
-        let about = c.entry.map(|e| format!(" about entry #{e}")).unwrap_or_default();
-        let severity = if open { Severity::Warning } else { Severity::Info };
-        if let Some(x) = f.add(Section::Complaints, "complaint", severity, c.entry.map(|e| at(inp, e)).into_iter().collect(), format!(
-            "Complaint {} ({}{about}), filed {}, is {}: “{excerpt}{ellipsis}”",
-            c.code, c.category.as_str(), day(c.filed_at), c.status.as_str()
-        )) {
+        let excerpt: String = c
+            .description
+            .chars()
+            .take(COMPLAINT_EXCERPT_CHARS)
+            .collect();
+        let ellipsis = if c.description.chars().count() > COMPLAINT_EXCERPT_CHARS {
+            "…"
+        } else {
+            ""
+        };
+        let about = c
+            .entry
+            .map(|e| format!(" about entry #{e}"))
+            .unwrap_or_default();
+        let severity = if open {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
+        if let Some(x) = f.add(
+            Section::Complaints,
+            "complaint",
+            severity,
+            c.entry.map(|e| at(inp, e)).into_iter().collect(),
+            format!(
+                "Complaint {} ({}{about}), filed {}, is {}: “{excerpt}{ellipsis}”",
+                c.code,
+                c.category.as_str(),
+                day(c.filed_at),
+                c.status.as_str()
+            ),
+        ) {
             x.complaint = Some(c.code.clone());
         }
         shown.push(c.clone());

@@ -26,8 +26,10 @@ const NODE_WIDTH: f64 = 14.0;
 const LEFT_X: f64 = 210.0;
 const RIGHT_X: f64 = WIDTH - 210.0 - NODE_WIDTH;
 const GAP: f64 = 12.0;
-const ROW: f64 = 46.0;
-const MIN_HEIGHT: f64 = 180.0;
+/// Height of all the bars of one side together (the gaps and label slots come on top).
+const DATA_HEIGHT: f64 = 260.0;
+/// Smallest vertical slot of a bar: room for its name and amount.
+const MIN_SLOT: f64 = 34.0;
 const LABEL_CHARS: usize = 13;
 const PALETTE: [&str; 7] = [
     "#1f6f8b", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#2c3e50", "#7f8c8d",
@@ -274,31 +276,32 @@ fn chart(
         })
         .collect();
     let total: i64 = left_values.iter().sum();
-    let rows_count = left_names.len().max(sinks.len()).max(1);
-    let height = MIN_HEIGHT.max(rows_count as f64 * ROW);
-    let scale = |n: usize| {
-        let usable = height - GAP * (n.saturating_sub(1)) as f64;
-        if total > 0 {
-            usable / total as f64
-        } else {
-            0.0
-        }
+    // One scale for both sides, so a band is as thick where it leaves as where it arrives.
+    let scale = if total > 0 {
+        DATA_HEIGHT / total as f64
+    } else {
+        0.0
     };
-    let (ls, rs) = (scale(left_names.len()), scale(sinks.len()));
-    let place = |values: &[i64], s: f64| -> Vec<(f64, f64)> {
+    let (ls, rs) = (scale, scale);
+    // Each bar sits in the middle of a slot tall enough for its two-line label, so labels of
+    // small flows never overlap.
+    let place = |values: &[i64], s: f64| -> (Vec<(f64, f64)>, f64) {
         let mut y = 0.0;
-        values
+        let at = values
             .iter()
             .map(|v| {
                 let h = (*v as f64 * s).max(2.0);
-                let at = (y, h);
-                y += h + GAP;
-                at
+                let slot = h.max(MIN_SLOT);
+                let bar = (y + (slot - h) / 2.0, h);
+                y += slot + GAP;
+                bar
             })
-            .collect()
+            .collect();
+        (at, (y - GAP).max(0.0))
     };
-    let left_pos = place(&left_values, ls);
-    let right_pos = place(&right_values, rs);
+    let (left_pos, left_height) = place(&left_values, ls);
+    let (right_pos, right_height) = place(&right_values, rs);
+    let height = left_height.max(right_height).max(MIN_SLOT);
     let colour_of_sink = |s: Sink| match s {
         Sink::NotSent => NOT_SENT_COLOUR,
         Sink::Expenses => EXPENSES_COLOUR,

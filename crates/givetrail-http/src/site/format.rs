@@ -197,7 +197,10 @@ mod tests {
     fn goods_and_dates_read_naturally() {
         assert_eq!(quantity("36000.000", "piece", Lang::En), "36,000 pieces");
         assert_eq!(quantity("36000.000", "piece", Lang::Zh), "36,000件");
-        let t = Utc.with_ymd_and_hms(2020, 1, 30, 10, 5, 0).single().expect("t");
+        let t = Utc
+            .with_ymd_and_hms(2020, 1, 30, 10, 5, 0)
+            .single()
+            .expect("t");
         assert_eq!(datetime(&t, Lang::En), "30 Jan 2020, 10:05 UTC");
         assert_eq!(datetime(&t, Lang::Zh), "2020年1月30日 10:05 (UTC)");
     }

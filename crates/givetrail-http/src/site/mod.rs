@@ -33,10 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::home))
         .route("/assets/site.css", web::get().to(stylesheet))
         .route("/trail", web::get().to(pages::search))
-        .route(
-            "/trail/{org}/{receipt_number}",
-            web::get().to(pages::trail),
-        )
+        .route("/trail/{org}/{receipt_number}", web::get().to(pages::trail))
         .route("/organizations/{org}", web::get().to(pages::organization))
         .route("/recipients/{recipient}", web::get().to(pages::recipient))
         .route("/needs", web::get().to(pages::needs))
@@ -143,7 +140,10 @@ pub struct OrgItem {
 
 /// Every registered organisation (at most one page of [`MAX_PAGE`]), for lists and forms.
 pub async fn organizations(state: &AppState, t: &'static Text) -> Result<Vec<OrgItem>, ApiError> {
-    let page = read(state, |c| givetrail_store::read::organizations(c, None, MAX_PAGE)).await?;
+    let page = read(state, |c| {
+        givetrail_store::read::organizations(c, None, MAX_PAGE)
+    })
+    .await?;
     Ok(page
         .items
         .into_iter()
@@ -191,6 +191,18 @@ pub async fn error_page(req: &HttpRequest, state: &AppState, error: ApiError) ->
             .content_type("text/plain; charset=utf-8")
             .body(e.to_string())
     })
+}
+
+/// A page's response, or its error rendered as a page.
+pub async fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    r: Result<HttpResponse, ApiError>,
+) -> HttpResponse {
+    match r {
+        Ok(resp) => resp,
+        Err(e) => error_page(req, state, e).await,
+    }
 }
 
 /// Whether a decimal string is above zero.

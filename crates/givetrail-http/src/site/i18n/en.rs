@@ -98,6 +98,7 @@ pub const TEXT: Text = Text {
     channel_logistics: "logistics",
     channel_hand_delivery: "hand delivery",
     channel_other: "other",
+    entry_label: "Entry",
     entry_number: "Entry #{seq}",
     totals_heading: "Totals per asset",
     asset: "Asset",

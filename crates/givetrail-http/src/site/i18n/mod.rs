@@ -192,6 +192,7 @@ pub struct Text {
     pub channel_logistics: &'static str,
     pub channel_hand_delivery: &'static str,
     pub channel_other: &'static str,
+    pub entry_label: &'static str,
     pub entry_number: &'static str,
     // --- organisation
     pub totals_heading: &'static str,
@@ -397,7 +398,10 @@ mod tests {
         assert_eq!(Lang::negotiate(Some("en"), Some("zh-CN")), Lang::En);
         assert_eq!(Lang::negotiate(Some("zh"), Some("en")), Lang::Zh);
         assert_eq!(Lang::negotiate(None, Some("en-US,en;q=0.9")), Lang::En);
-        assert_eq!(Lang::negotiate(None, Some("fr, en;q=0.5, zh;q=0.8")), Lang::Zh);
+        assert_eq!(
+            Lang::negotiate(None, Some("fr, en;q=0.5, zh;q=0.8")),
+            Lang::Zh
+        );
         assert_eq!(Lang::negotiate(Some("de"), Some("zh-Hans-CN")), Lang::Zh);
         assert_eq!(Lang::negotiate(None, Some("fr")), Lang::Zh);
         assert_eq!(Lang::negotiate(None, None), Lang::Zh);

@@ -98,6 +98,7 @@ pub const TEXT: Text = Text {
     channel_logistics: "物流",
     channel_hand_delivery: "专人送达",
     channel_other: "其他",
+    entry_label: "相关记录",
     entry_number: "记录 #{seq}",
     totals_heading: "各类款物合计",
     asset: "款物",

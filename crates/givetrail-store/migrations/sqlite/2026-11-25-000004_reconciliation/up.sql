@@ -27,6 +27,11 @@ CREATE TABLE bank_lines (
 );
 CREATE INDEX bank_lines_reference ON bank_lines (reference);
 
+-- The reconciliation report looks for this log's receipt numbers and references on other
+-- organisations' books (a fraud signal: the same money claimed twice).
+CREATE INDEX lots_receipt_number ON lots (receipt_number);
+CREATE INDEX disbursements_reference ON disbursements (reference);
+
 -- Complaints from the public and the regulators' events on them; append-only. The tracking
 -- code is random and unique; `contact` is private (regulators only).
 CREATE TABLE complaints (

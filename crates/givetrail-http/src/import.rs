@@ -1,0 +1,71 @@
+//! `POST /organizations/{org}/donations/import`: a donations CSV, all rows or none. The handler
+//! authorises and reads the body; the rows are parsed (`givetrail_domain::import`) and appended
+//! (`givetrail_store::import`) by the writer inside one transaction.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{post, web, HttpRequest, HttpResponse};
+
+use givetrail_store::import::CsvBody;
+use givetrail_store::writer::Write;
+
+use crate::auth::{author, charity_of, required};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use crate::writes::submit;
+
+/// Largest donations CSV accepted by the import endpoint (about 300,000 rows); larger files are
+/// imported with `givetrail import`, or split.
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Import a donations CSV (contract §5 columns, header row first, in any order; rows numbered as
+/// a spreadsheet numbers them, the header being row 1). Every row is appended under the ledger's
+/// rules in one transaction, or none is: a bad row is answered with 400/404/409/422 naming
+/// `row N: column` in `errors[].field`. At most 64 MiB.
+#[utoipa::path(tag = "charity writes", params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    request_body(content = String, content_type = "text/csv", description = "receipt_number,occurred_at,donor_name,donor_kind,anonymous,donor_public_name,donor_contact,channel,campaign,restriction,designated_region_code,designated_recipient,purpose,asset_kind,currency,amount,item,spec,unit,quantity (at most 64 MiB)"),
+    responses((status = 201, description = "`{\"organization\", \"imported\", \"first_seq\", \"last_seq\"}`", body = Object),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations/{org}/donations/import")]
+pub async fn post_donation_import(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let org = org.into_inner();
+    let p = required(&req, &state).await?;
+    charity_of(&p, &org)?;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.trim_start().starts_with("text/csv") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "a donations import is sent as Content-Type: text/csv",
+        ));
+    }
+    let body = payload
+        .to_bytes_limited(MAX_IMPORT_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "Request body too large",
+                format!("a donations import takes at most {MAX_IMPORT_BYTES} bytes; use `givetrail import` or split the file"),
+            )
+        })?
+        .map_err(|e| ApiError::field("", format!("the body could not be read: {e}")))?;
+    let write = Write::Import {
+        org,
+        author: author(&p),
+        csv: CsvBody(body.to_vec().into()),
+    };
+    submit(&req, &state, &p, &body, write).await
+}

@@ -1,0 +1,160 @@
+//! The regulator's reconciliation report and bank statement uploads. Handlers authorise, parse
+//! and format: the report is `givetrail_domain::reconciliation::reconcile`, its reads
+//! `givetrail_store::reconciliation`, statements are kept through the writer.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use givetrail_domain::reconciliation::bank::parse_statement;
+use givetrail_domain::reconciliation::{self as report, AgeingLimits, Period, Report};
+use givetrail_store::bank::NewStatement;
+use givetrail_store::reconciliation as store;
+use givetrail_store::registry::{self, Organization, Principal};
+use givetrail_store::writer::Write;
+
+use crate::auth::{author, regulator_covers, required};
+use crate::disclosure::{csv_response, wants_csv};
+use crate::problem::{ApiError, Problem};
+use crate::reads::read;
+use crate::state::AppState;
+use crate::writes::{limit_body, submit};
+
+/// Largest bank statement upload (a statement also holds at most
+/// `givetrail_domain::reconciliation::bank::MAX_STATEMENT_LINES` lines).
+pub const MAX_STATEMENT_BYTES: usize = 2 * 1024 * 1024;
+
+/// The organisation, or 404.
+pub(crate) async fn organization(state: &AppState, org: &str) -> Result<Organization, ApiError> {
+    let lookup = org.to_owned();
+    read(state, move |c| registry::organization(c, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))
+}
+
+/// A regulator whose jurisdiction covers the organisation's region, or the charity itself.
+fn overseer_of(p: &Principal, o: &Organization, what: &str) -> Result<(), ApiError> {
+    let own = p.role == givetrail_domain::entry::Role::Charity
+        && p.organization.as_deref() == Some(o.id.as_str());
+    if own || regulator_covers(p, &o.region_code) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "{what} of {} is for a regulator whose jurisdiction covers region {} or for {} itself",
+            o.id, o.region_code, o.id
+        )))
+    }
+}
+
+/// Query of the report.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ReconciliationParams {
+    /// Event findings from this moment on (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Event findings before this moment; the report describes the books as at `to` (default now).
+    pub to: Option<DateTime<Utc>>,
+    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
+    pub format: Option<String>,
+}
+
+/// The reconciliation report of an organisation (CONTRACT §6): totals per asset, then findings
+/// in ten sections — integrity, balances, designations, ageing, receipt, spending, bank,
+/// disclosure, fundraising, priority — and the complaints about it. A regulator whose
+/// jurisdiction covers the organisation's region, or the charity itself. JSON, or CSV (totals
+/// rows first, then one row per finding).
+#[utoipa::path(tag = "regulator", params(("org" = String, Path, description = "organisation slug"), ReconciliationParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = Report, description = "the report; `text/csv` with `?format=csv` or `Accept: text/csv`"),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/reconciliation")]
+pub async fn get_reconciliation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    q: web::Query<ReconciliationParams>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org.into_inner();
+    let p = required(&req, &state).await?;
+    let csv = wants_csv(&req, q.format.as_deref())?;
+    if let (Some(from), Some(to)) = (q.from, q.to) {
+        if from >= to {
+            return Err(ApiError::field("to", "must be after from"));
+        }
+    }
+    let o = organization(&state, &org).await?;
+    overseer_of(&p, &o, "the reconciliation report")?;
+    let now = Utc::now();
+    let as_at = q.to.unwrap_or(now);
+    let key = state.public_key.clone();
+    let lookup = org.clone();
+    let gathered = read(&state, move |c| {
+        store::gather(c, &lookup, Some(&key), as_at)
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))?;
+    let period = Period {
+        from: q.from,
+        to: q.to,
+    };
+    let r =
+        report::reconcile(&gathered.inputs(&state.policy, AgeingLimits::default(), period, now));
+    if csv {
+        return Ok(csv_response(
+            &req,
+            &format!("{org}-reconciliation"),
+            report::csv::report(&r),
+            None,
+        ));
+    }
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// Upload a bank statement of the organisation's account (`text/csv`; a regulator covering it,
+/// or the charity itself). Columns, in any order: `date` (2020-02-01), `amount` (decimal > 0),
+/// `currency`, `direction` (`credit` money in, `debit` money out), `reference`, `counterparty`;
+/// at most 10,000 lines and 2 MiB. Any bad cell refuses the whole statement, naming `row N.column`
+/// (rows as a spreadsheet numbers them). Lines are kept append-only and matched in the
+/// reconciliation report; the same file is accepted once.
+#[utoipa::path(tag = "regulator", params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    request_body(content = String, content_type = "text/csv", description = "date,amount,currency,direction,reference,counterparty"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "`{\"organization\", \"statement\", \"lines\", \"sha256\", \"uploaded_by\", \"uploaded_at\"}`", body = Object),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem)))]
+#[post("/organizations/{org}/bank_statements")]
+pub async fn post_bank_statement(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let org = org.into_inner();
+    let p = required(&req, &state).await?;
+    let o = organization(&state, &org).await?;
+    overseer_of(&p, &o, "uploading bank statements")?;
+    limit_body(&body, MAX_STATEMENT_BYTES)?;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.trim_start().starts_with("text/csv") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "a bank statement is sent as Content-Type: text/csv",
+        ));
+    }
+    let lines = parse_statement(&body).map_err(ApiError::invalid)?;
+    let who = author(&p);
+    let write = Write::BankStatement(NewStatement {
+        organization: o.id,
+        sha256: hex::encode(Sha256::digest(&body)),
+        uploaded_by: format!("{}:{}", who.role.as_str(), who.subject),
+        lines,
+    });
+    submit(&req, &state, &p, &body, write).await
+}

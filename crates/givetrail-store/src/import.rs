@@ -1,0 +1,226 @@
+//! Bulk import of donations: rows are appended one by one with [`crate::log::append`] (every
+//! ledger rule applies, the hash chain and Merkle tree grow as for any write), inside one
+//! transaction per chunk; each commit stores a checkpoint signed over what it committed.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use diesel::connection::Connection;
+use ed25519_dalek::SigningKey;
+use serde::Serialize;
+
+use givetrail_domain::entry::{Author, Command, DonationRequest, Seq};
+use givetrail_domain::error::ValidationError;
+use givetrail_domain::import::name_row;
+use givetrail_domain::ledger::Rejection;
+
+use crate::db::AnyConnection;
+use crate::log::{append, head, org_context};
+use crate::StoreError;
+
+/// A CSV body handed to the writer (shown by its length, never its content, in logs).
+#[derive(Clone)]
+pub struct CsvBody(pub Arc<[u8]>);
+
+impl std::fmt::Debug for CsvBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CsvBody({} bytes)", self.0.len())
+    }
+}
+
+/// What an import (or the committed part of a failed one) wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Imported {
+    /// Donations appended.
+    pub rows: u64,
+    /// Seq of the first appended entry (0 when none).
+    pub first_seq: Seq,
+    /// Seq of the last appended entry (0 when none).
+    pub last_seq: Seq,
+    /// Transactions committed (each with its signed checkpoint).
+    pub commits: u64,
+}
+
+/// Why an import stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// A row is malformed or refused by a ledger rule; fields are named `row N: column`.
+    #[error("{}", describe(.0))]
+    Rejected(Rejection<StoreError>),
+    /// The organisation is not registered.
+    #[error("organisation {0} is not registered")]
+    UnknownOrganization(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(e: diesel::result::Error) -> Self {
+        ImportError::Store(e.into())
+    }
+}
+
+fn describe(r: &Rejection<StoreError>) -> String {
+    match r {
+        Rejection::Invalid(v) => {
+            v.0.iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+        Rejection::Rule(e) => e.to_string(),
+        Rejection::Store(e) => e.to_string(),
+    }
+}
+
+/// An import that stopped, with what earlier chunks had already committed (nothing without `--chunk`).
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct ImportFailure {
+    /// Committed before the failure.
+    pub committed: Imported,
+    /// Why it stopped.
+    pub error: ImportError,
+}
+
+/// Rows as the domain's CSV reader yields them: row number and request, or the row's problems.
+pub type Row = Result<(u64, DonationRequest), ValidationError>;
+
+/// Append up to `limit` rows (all when `None`) to `org`'s log inside the caller's transaction.
+/// Returns how many were appended and the seq range; the caller rolls back on `Err`.
+pub fn append_rows(
+    conn: &mut AnyConnection,
+    org: &str,
+    author: &Author,
+    rows: &mut dyn Iterator<Item = Row>,
+    limit: Option<u64>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Imported, ImportError> {
+    let ctx =
+        org_context(conn, org)?.ok_or_else(|| ImportError::UnknownOrganization(org.to_owned()))?;
+    let mut h = head(conn, org)?;
+    let mut done = Imported::default();
+    // One recorded_at for the chunk, at microsecond precision (what the column holds).
+    let now = chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
+        .unwrap_or_else(Utc::now);
+    while limit.is_none_or(|l| done.rows < l) {
+        let Some(row) = rows.next() else { break };
+        let (n, request) = row.map_err(|v| ImportError::Rejected(Rejection::Invalid(v)))?;
+        let (_, next) = append(conn, &ctx, h, author, &Command::Donation(request), now).map_err(
+            |r| match r {
+                Rejection::Store(e) => ImportError::Store(e),
+                other => ImportError::Rejected(name_row(n, other)),
+            },
+        )?;
+        h = next;
+        if done.rows == 0 {
+            done.first_seq = h.seq;
+        }
+        done.last_seq = h.seq;
+        done.rows += 1;
+        progress(1);
+    }
+    Ok(done)
+}
+
+/// Import rows into `org`'s log outside the server (`givetrail import`): one transaction for
+/// everything, or one per `chunk` rows; each commit signs a checkpoint with `key`. Safe beside a
+/// running server: SQLite takes the write lock first; PostgreSQL the log's advisory lock.
+pub fn import(
+    conn: &mut AnyConnection,
+    org: &str,
+    author: &Author,
+    rows: &mut dyn Iterator<Item = Row>,
+    chunk: Option<u64>,
+    key: &SigningKey,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Imported, ImportFailure> {
+    let mut total = Imported::default();
+    let mut rows = rows.peekable();
+    loop {
+        let result = conn.transaction::<_, ImportError, _>(|c| {
+            take_write_lock(c, org)?;
+            let done = append_rows(c, org, author, &mut rows, chunk, progress)?;
+            if done.rows > 0 {
+                let size = head(c, org)?.seq;
+                crate::verify::checkpoint(c, org, size, key, &crate::rfc3339(Utc::now()))?;
+            }
+            Ok(done)
+        });
+        match result {
+            Ok(done) => {
+                if done.rows > 0 {
+                    if total.rows == 0 {
+                        total.first_seq = done.first_seq;
+                    }
+                    total.last_seq = done.last_seq;
+                    total.rows += done.rows;
+                    total.commits += 1;
+                }
+                if done.rows == 0 || rows.peek().is_none() {
+                    return Ok(total);
+                }
+            }
+            Err(error) => {
+                return Err(ImportFailure {
+                    committed: total,
+                    error,
+                })
+            }
+        }
+    }
+}
+
+/// Take the log's write lock before reading its head: SQLite's database write lock (a write
+/// statement that changes nothing, so the busy timeout applies), PostgreSQL's per-log advisory
+/// lock (the one the writer takes).
+fn take_write_lock(conn: &mut AnyConnection, org: &str) -> Result<(), ImportError> {
+    use diesel::RunQueryDsl;
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            diesel::sql_query("UPDATE organizations SET id = id WHERE 0").execute(c)?;
+        }
+        AnyConnection::Postgresql(pg) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('givetrail-log:' || $1))")
+                .bind::<diesel::sql_types::Text, _>(org)
+                .execute(pg)?;
+        }
+    }
+    Ok(())
+}
+
+/// The writer's part of `POST …/donations/import`: parse and append every row of `csv` inside
+/// the writer's transaction (the writer signs the checkpoint when it commits). All or nothing.
+pub fn append_csv(
+    conn: &mut AnyConnection,
+    org: &str,
+    author: &Author,
+    csv: &CsvBody,
+) -> Result<serde_json::Value, crate::writer::WriteError> {
+    use crate::writer::WriteError;
+    let rejected = |rejection| WriteError::Rejected {
+        index: None,
+        rejection,
+    };
+    let mut rows = givetrail_domain::import::DonationCsv::new(&csv.0[..])
+        .map_err(|v| rejected(Rejection::Invalid(v)))?;
+    let done =
+        append_rows(conn, org, author, &mut rows, None, &mut |_| {}).map_err(|e| match e {
+            ImportError::Rejected(r) => rejected(r),
+            ImportError::UnknownOrganization(o) => WriteError::UnknownOrganization(o),
+            ImportError::Store(s) => WriteError::Store(s),
+        })?;
+    if done.rows == 0 {
+        return Err(rejected(Rejection::Invalid(ValidationError::field(
+            "row 2",
+            "the file has a header but no donation rows",
+        ))));
+    }
+    Ok(serde_json::json!({
+        "organization": org,
+        "imported": done.rows,
+        "first_seq": done.first_seq,
+        "last_seq": done.last_seq,
+    }))
+}

@@ -1,0 +1,202 @@
+//! What the reconciliation report reads, in one consistent snapshot: the log (replayed as at the
+//! report's moment), the integrity checks of [`crate::verify::check_log`] and
+//! [`crate::rebuild::check`], bank lines, references on other organisations' books, complaints.
+//! The report itself is `givetrail_domain::reconciliation::reconcile`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use givetrail_domain::disclosure::{Directory, Ledger, Party, Policy};
+use givetrail_domain::entry::Fact;
+use givetrail_domain::reconciliation::bank::BankLine;
+use givetrail_domain::reconciliation::complaint::Complaint;
+use givetrail_domain::reconciliation::{
+    records_as_at, AgeingLimits, ChainBreak, CheckpointStatus, ForeignReference, Inputs, Integrity,
+    Period, ReferenceKind,
+};
+
+use crate::db::AnyConnection;
+use crate::schema::*;
+use crate::{bank, complaints, disclosure, rebuild, registry, verify, StoreError};
+
+/// Most references looked up on other organisations' books per query.
+const LOOKUP_CHUNK: usize = 500;
+
+/// Everything the report is computed from, read from the store.
+#[derive(Debug, Clone)]
+pub struct Gathered {
+    /// The log as at the report's moment, replayed.
+    pub ledger: Ledger,
+    /// Recipients the log names.
+    pub directory: Directory,
+    /// Whether the organisation is qualified for public fundraising.
+    pub public_fundraising_qualified: bool,
+    /// Integrity checks of the whole log.
+    pub integrity: Integrity,
+    /// Statements uploaded.
+    pub statements: usize,
+    /// Their lines.
+    pub lines: Vec<BankLine>,
+    /// Its references found on other organisations' books.
+    pub foreign: Vec<ForeignReference>,
+    /// Complaints about it.
+    pub complaints: Vec<Complaint>,
+    /// The moment the report describes.
+    pub as_at: DateTime<Utc>,
+}
+
+impl Gathered {
+    /// The report's inputs, measured against `policy` and `limits`, for `period`.
+    pub fn inputs<'a>(
+        &'a self,
+        policy: &'a Policy,
+        limits: AgeingLimits,
+        period: Period,
+        generated_at: DateTime<Utc>,
+    ) -> Inputs<'a> {
+        Inputs {
+            ledger: &self.ledger,
+            directory: &self.directory,
+            policy,
+            limits,
+            public_fundraising_qualified: self.public_fundraising_qualified,
+            integrity: &self.integrity,
+            bank_statements: self.statements,
+            bank_lines: &self.lines,
+            foreign: &self.foreign,
+            complaints: &self.complaints,
+            period,
+            as_at: self.as_at,
+            generated_at,
+        }
+    }
+}
+
+/// Read what the report on `org` needs, as at `as_at`; `None` if the organisation is not
+/// registered. `public_key` (hex) checks the latest checkpoint's signature; without it the report
+/// says the signature was not checked.
+pub fn gather(
+    conn: &mut AnyConnection,
+    org: &str,
+    public_key: Option<&str>,
+    as_at: DateTime<Utc>,
+) -> Result<Option<Gathered>, StoreError> {
+    conn.transaction::<_, StoreError, _>(|c| {
+        // One snapshot for every read below (SQLite read transactions already are one).
+        if let AnyConnection::Postgresql(pg) = c {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(pg)?;
+        }
+        let Some(o) = registry::organization(c, org)? else {
+            return Ok(None);
+        };
+        let qualified = o.public_fundraising_qualified;
+        let records = records_as_at(disclosure::records(c, org)?, as_at);
+        let ledger = Ledger::new(Party::from(o), records).map_err(StoreError::Corrupt)?;
+        let directory = disclosure::directory(c, &ledger.recipient_ids())?;
+        let integrity = integrity(c, org, public_key)?;
+        let (statements, lines) = bank::lines(c, org)?;
+        let foreign = foreign_references(c, &ledger)?;
+        let complaints = complaints::about(c, org)?;
+        Ok(Some(Gathered {
+            ledger,
+            directory,
+            public_fundraising_qualified: qualified,
+            integrity,
+            statements,
+            lines,
+            foreign,
+            complaints,
+            as_at,
+        }))
+    })
+}
+
+fn integrity(
+    conn: &mut AnyConnection,
+    org: &str,
+    public_key: Option<&str>,
+) -> Result<Integrity, StoreError> {
+    let log = verify::check_log(conn, org)?;
+    Ok(Integrity {
+        entries: log.entries,
+        chain_break: log
+            .first_bad
+            .map(|(seq, reason)| ChainBreak { seq, reason }),
+        checkpoint: log.checkpoint.map(|(c, recomputed_root)| CheckpointStatus {
+            tree_size: c.tree_size,
+            signature_valid: public_key.map(|k| c.verify(k).is_ok()),
+            root_hash: c.root_hash,
+            recomputed_root,
+        }),
+        derived_differences: rebuild::check(conn, org)?,
+    })
+}
+
+/// A donation of another organisation: organisation, seq, receipt number, source disbursement.
+type ReceiptRow = (String, i64, String, Option<String>, Option<i64>);
+
+/// Live donations and disbursements of other organisations whose receipt number or reference
+/// equals a receipt number or disbursement reference of this log.
+fn foreign_references(
+    conn: &mut AnyConnection,
+    ledger: &Ledger,
+) -> Result<Vec<ForeignReference>, StoreError> {
+    let org = ledger.organization.id.as_str();
+    let mut ours: Vec<String> = ledger
+        .live_facts()
+        .filter_map(|f| match &f.fact {
+            Fact::Donation(d) => Some(d.receipt_number.clone()),
+            Fact::Disbursement(d) => Some(d.reference.clone()),
+            _ => None,
+        })
+        .collect();
+    ours.sort();
+    ours.dedup();
+    let mut out = Vec::new();
+    for chunk in ours.chunks(LOOKUP_CHUNK) {
+        let receipts: Vec<ReceiptRow> = lots::table
+            .filter(lots::organization.ne(org))
+            .filter(lots::voided_by.is_null())
+            .filter(lots::receipt_number.eq_any(chunk))
+            .select((
+                lots::organization,
+                lots::seq,
+                lots::receipt_number,
+                lots::source_organization,
+                lots::source_seq,
+            ))
+            .load(conn)?;
+        out.extend(receipts.into_iter().map(
+            |(organization, seq, reference, source_org, source_seq)| ForeignReference {
+                reference,
+                organization,
+                seq,
+                kind: ReferenceKind::ReceiptNumber,
+                source: source_org.zip(source_seq),
+            },
+        ));
+        let references: Vec<(String, i64, String)> = disbursements::table
+            .filter(disbursements::organization.ne(org))
+            .filter(disbursements::voided_by.is_null())
+            .filter(disbursements::reference.eq_any(chunk))
+            .select((
+                disbursements::organization,
+                disbursements::seq,
+                disbursements::reference,
+            ))
+            .load(conn)?;
+        out.extend(
+            references
+                .into_iter()
+                .map(|(organization, seq, reference)| ForeignReference {
+                    reference,
+                    organization,
+                    seq,
+                    kind: ReferenceKind::DisbursementReference,
+                    source: None,
+                }),
+        );
+    }
+    Ok(out)
+}

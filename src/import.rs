@@ -1,0 +1,118 @@
+//! `givetrail import --org X donations.csv`: stream a donations CSV into an organisation's log.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use givetrail_domain::entry::{Author, Role};
+use givetrail_domain::import::DonationCsv;
+use givetrail_store::import::{import, ImportError};
+
+use crate::Db;
+
+/// Progress message refreshed every this many rows.
+const PROGRESS_EVERY_ROWS: u64 = 1_000;
+
+#[derive(Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    db: Db,
+    /// Organisation whose log receives the donations.
+    #[arg(long)]
+    org: String,
+    /// Commit every N rows (each commit signs a checkpoint); without it the file is one
+    /// transaction: every row or none.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    chunk: Option<u64>,
+    /// Ed25519 key checkpoints are signed with: the server's (same default as `serve`).
+    #[arg(long, env = "GIVETRAIL_SIGNING_KEY")]
+    signing_key: Option<PathBuf>,
+    /// The donations CSV (contract columns, header row first).
+    file: PathBuf,
+}
+
+pub fn run(a: ImportArgs) -> anyhow::Result<()> {
+    let (backend, mut conn) = crate::open(&a.db)?;
+    if givetrail_store::registry::organization(&mut conn, &a.org)?.is_none() {
+        bail!("organisation {} is not registered", a.org);
+    }
+    let key_path = a
+        .signing_key
+        .clone()
+        .unwrap_or_else(|| crate::default_key_path(&backend));
+    let key = crate::signing_key(&key_path)?;
+    let file = std::fs::File::open(&a.file)
+        .with_context(|| format!("cannot open {}", a.file.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let input = std::io::BufReader::with_capacity(1 << 16, bar.wrap_read(file));
+    let mut rows = DonationCsv::new(input).map_err(|v| {
+        anyhow::anyhow!(
+            "{}: {}; nothing was written",
+            a.file.display(),
+            v.to_string().trim_start_matches("invalid request: ")
+        )
+    })?;
+    let author = Author {
+        role: Role::Charity,
+        subject: a.org.clone(),
+    };
+    let started = Instant::now();
+    let mut count = 0u64;
+    let mut progress = |n: u64| {
+        count += n;
+        if count % PROGRESS_EVERY_ROWS == 0 {
+            let rate = count as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!("{count} rows, {rate:.0} rows/s"));
+        }
+    };
+    let result = import(
+        &mut conn,
+        &a.org,
+        &author,
+        &mut rows,
+        a.chunk,
+        &key,
+        &mut progress,
+    );
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    match result {
+        Ok(done) => {
+            println!(
+                "imported {} donation(s) into {} (seq {}–{}) in {seconds:.2} s ({:.0} rows/s), {} commit(s) with signed checkpoints",
+                done.rows,
+                a.org,
+                done.first_seq,
+                done.last_seq,
+                done.rows as f64 / seconds.max(1e-6),
+                done.commits
+            );
+            Ok(())
+        }
+        Err(failure) => {
+            let what = match &failure.error {
+                ImportError::Rejected(_) => format!("{}: {}", a.file.display(), failure.error),
+                other => other.to_string(),
+            };
+            if failure.committed.rows == 0 {
+                bail!("{what}; nothing was written");
+            }
+            bail!(
+                "{what}; the {} row(s) of earlier chunks stay committed (seq {}–{})",
+                failure.committed.rows,
+                failure.committed.first_seq,
+                failure.committed.last_seq
+            );
+        }
+    }
+}

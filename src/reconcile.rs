@@ -1,0 +1,90 @@
+//! `givetrail reconcile`: the reconciliation report from the command line, exactly as
+//! `GET /organizations/{org}/reconciliation` serves it.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _};
+use chrono::{DateTime, Utc};
+use clap::{Args, ValueEnum};
+
+use givetrail_domain::checkpoint::public_key_hex;
+use givetrail_domain::reconciliation::{self as report, AgeingLimits, Period};
+use givetrail_store::reconciliation as store;
+
+use crate::{default_key_path, disclosure, open, signing_key, Db};
+
+/// Output formats of the report.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    /// The JSON document of the API.
+    Json,
+    /// Totals rows, then one row per finding.
+    Csv,
+}
+
+/// `givetrail reconcile`.
+#[derive(Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    db: Db,
+    /// Organisation slug.
+    #[arg(long)]
+    org: String,
+    /// json or csv.
+    #[arg(long, value_enum, default_value = "json")]
+    format: ReportFormat,
+    /// Event findings from this moment on (RFC 3339, e.g. 2020-01-23T00:00:00Z).
+    #[arg(long)]
+    from: Option<DateTime<Utc>>,
+    /// Event findings before this moment; the books as at then (default: now).
+    #[arg(long)]
+    to: Option<DateTime<Utc>>,
+    /// The server's checkpoint signing key, to verify the latest checkpoint's signature (read
+    /// only; never created). Default: as `serve` (`<db>.signing-key` beside a SQLite file).
+    #[arg(long, env = "GIVETRAIL_SIGNING_KEY", conflicts_with = "public_key")]
+    signing_key: Option<PathBuf>,
+    /// The server's public key (hex, as `GET /public_key` gives it), instead of the signing key.
+    #[arg(long)]
+    public_key: Option<String>,
+    #[command(flatten)]
+    policy: disclosure::PolicyArgs,
+}
+
+/// Print the report.
+pub fn run(a: ReconcileArgs) -> anyhow::Result<()> {
+    if let (Some(from), Some(to)) = (a.from, a.to) {
+        if from >= to {
+            bail!("--to must be after --from");
+        }
+    }
+    let policy = a.policy.policy()?;
+    let (backend, mut conn) = open(&a.db)?;
+    let public_key = match a.public_key {
+        Some(k) => Some(k),
+        None => {
+            let path = a.signing_key.unwrap_or_else(|| default_key_path(&backend));
+            // Without a key the report says the signature was not checked.
+            path.exists()
+                .then(|| signing_key(&path).map(|k| public_key_hex(&k)))
+                .transpose()?
+        }
+    };
+    let now = Utc::now();
+    let gathered = store::gather(
+        &mut conn,
+        &a.org,
+        public_key.as_deref(),
+        a.to.unwrap_or(now),
+    )?
+    .with_context(|| format!("organisation {} is not registered", a.org))?;
+    let period = Period {
+        from: a.from,
+        to: a.to,
+    };
+    let r = report::reconcile(&gathered.inputs(&policy, AgeingLimits::default(), period, now));
+    match a.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&r)?),
+        ReportFormat::Csv => print!("{}", report::csv::report(&r)),
+    }
+    Ok(())
+}

@@ -1,0 +1,718 @@
+//! The regulator's reconciliation report, bank statements, complaints and jurisdictions, end to
+//! end over HTTP (SQLite, or PostgreSQL when GIVETRAIL_TEST_POSTGRES is set).
+
+mod common;
+
+use chrono::{Duration, SecondsFormat, Utc};
+use common::*;
+use serde_json::{json, Value};
+
+/// RFC 3339 of now + `hours` (negative: the past).
+fn at(hours: i64) -> String {
+    (Utc::now() + Duration::hours(hours)).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+fn reply(r: reqwest::blocking::Response) -> Reply {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        body,
+        headers,
+    }
+}
+
+fn get_as(s: &Server, path: &str, key: Option<&str>) -> Reply {
+    let mut req = client().get(s.url(path));
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    reply(req.send().expect("GET"))
+}
+
+fn post_csv(s: &Server, path: &str, key: &str, content_type: &str, body: &str) -> Reply {
+    let req = client()
+        .post(s.url(path))
+        .bearer_auth(key)
+        .header("Content-Type", content_type)
+        .body(body.to_owned());
+    reply(req.send().expect("POST"))
+}
+
+/// A regulator key limited to `jurisdiction` (a region-code prefix).
+fn regulator_of(s: &Server, jurisdiction: &str) -> String {
+    let (ok, key, err) = s.db.cli(&[
+        "keys",
+        "create",
+        "--role",
+        "regulator",
+        "--jurisdiction",
+        jurisdiction,
+    ]);
+    assert!(ok, "keys create: {err}");
+    key.trim().to_owned()
+}
+
+fn created(r: Reply) -> Value {
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body
+}
+
+fn seq(r: Reply) -> i64 {
+    created(r)["seq"].as_i64().expect("seq")
+}
+
+/// Findings of severity warning or violation, as their kinds, sorted.
+fn flags(report: &Value) -> Vec<String> {
+    let mut out: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .map(|f| f["kind"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+fn finding<'a>(report: &'a Value, kind: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} finding in {report:#}"))
+}
+
+fn entries_of(f: &Value) -> Vec<i64> {
+    f["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["seq"].as_i64().expect("seq"))
+        .collect()
+}
+
+fn ack(w: &World, key: &str, recipient: &str, disbursement: i64, quantity: &str) -> i64 {
+    seq(w.s.post(
+        &format!("/recipients/{recipient}/acknowledgements"),
+        Some(key),
+        &json!({"disbursement": {"organization": ORG, "seq": disbursement}, "asset": masks(quantity),
+                "received_at": at(-1), "note": "counted at the ward", "occurred_at": at(-1)}),
+    ))
+}
+
+fn disburse(w: &World, allocation: i64, quantity: &str, waybill: &str) -> i64 {
+    seq(w.s.post(
+        &format!("/organizations/{ORG}/disbursements"),
+        Some(&w.charity),
+        &json!({"allocation": allocation, "asset": masks(quantity), "channel": "logistics",
+                "reference": waybill, "occurred_at": at(-2)}),
+    ))
+}
+
+/// The 2020 Hubei failure, replayed: 36,000 N95 masks designated for Wuhan; a usage table of
+/// 16,000 + 16,000 + 3,000 (1,000 missing), 16,000 of them to a hospital outside the
+/// designation; a correction with an impossible date; a hospital acknowledging fewer than sent.
+#[test]
+fn hubei_2020_replay_is_flagged_exactly() {
+    let w = world();
+    let hangzhou = recipient_key(&w.s, "hangzhou-hospital");
+    let org = |p: &str| format!("/organizations/{ORG}{p}");
+    created(w.s.post(&org("/campaigns"), Some(&w.charity), &json!({
+        "id": "wuhan-2020", "title": "抗击新冠肺炎疫情", "purpose": "protective equipment for Wuhan hospitals",
+        "region_code": "420100", "public_fundraising": true, "record_number": "53420000MJ0000001A-2020-001",
+        "emergency": true, "starts_at": at(-6), "occurred_at": at(-6)})));
+    let mut gift = donation(
+        "HBRC-2020-00123",
+        &at(-5),
+        masks("36000"),
+        json!({"kind": "designated", "region_code": "420100"}),
+    );
+    gift["campaign"] = json!("wuhan-2020");
+    gift["channel"] = json!("in_kind");
+    let d = seq(w.s.post(&org("/donations"), Some(&w.charity), &gift));
+    let allocation = |recipient: &str, quantity: &str, change: Option<Value>| {
+        let mut body = json!({"donation": d, "recipient": recipient, "purpose": "front-line protection",
+                              "asset": masks(quantity), "occurred_at": at(-4)});
+        if let Some(c) = change {
+            body["designation_change"] = c;
+        }
+        w.allocate(body)
+    };
+    let union = seq(allocation("wuhan-union-hospital", "16000", None));
+    let outside = allocation("hangzhou-hospital", "16000", None);
+    assert_eq!(
+        outside.status, 422,
+        "outside the designation is refused at write time: {:?}",
+        outside.body
+    );
+    assert_eq!(outside.body["errors"][0]["field"], "recipient");
+    let consent = "HBRC-CONSENT-2020-0042";
+    let zhejiang = seq(allocation(
+        "hangzhou-hospital",
+        "16000",
+        Some(
+            json!({"reason": "Zhejiang support team treating Wuhan patients", "donor_consent_reference": consent}),
+        ),
+    ));
+    let jinyintan = seq(allocation("wuhan-jinyintan-hospital", "3000", None));
+    // The "usage table" is corrected, and the replacement is dated a day before the appeal began.
+    let correction = seq(w.s.post(&org("/corrections"), Some(&w.charity), &json!({
+        "corrects": jinyintan, "reason": "purpose misstated in the usage table",
+        "replacement": {"donation": d, "recipient": "wuhan-jinyintan-hospital", "purpose": "ICU protection",
+                        "asset": masks("3000"), "occurred_at": at(-30)},
+        "occurred_at": at(-3)})));
+    let to_union = disburse(&w, union, "16000", "SF-2020-0001");
+    let to_zhejiang = disburse(&w, zhejiang, "16000", "SF-2020-0002");
+    let to_jinyintan = disburse(&w, correction, "3000", "SF-2020-0003");
+    ack(
+        &w,
+        &w.union_hospital,
+        "wuhan-union-hospital",
+        to_union,
+        "16000",
+    );
+    ack(&w, &hangzhou, "hangzhou-hospital", to_zhejiang, "16000");
+    let short = ack(
+        &w,
+        &w.jinyintan,
+        "wuhan-jinyintan-hospital",
+        to_jinyintan,
+        "2000",
+    );
+
+    let path = org("/reconciliation");
+    // Today: nothing has waited long yet.
+    let today = get_as(&w.s, &path, Some(&w.s.regulator));
+    assert_eq!(today.status, 200, "{:?}", today.body);
+    assert_eq!(
+        flags(&today.body),
+        [
+            "acknowledgement_discrepancy",
+            "correction_with_impossible_date",
+            "designation_change"
+        ],
+        "{:#}",
+        today.body
+    );
+    // A week and a day later, with nothing changed: the 1,000 masks are still on hand.
+    let later = get_as(
+        &w.s,
+        &format!("{path}?to={}", at(8 * 24)),
+        Some(&w.s.regulator),
+    );
+    assert_eq!(later.status, 200, "{:?}", later.body);
+    let r = &later.body;
+    assert_eq!(
+        flags(r),
+        [
+            "acknowledgement_discrepancy",
+            "correction_with_impossible_date",
+            "designation_change",
+            "unallocated_too_long"
+        ],
+        "{r:#}"
+    );
+    let on_hand = finding(r, "unallocated_too_long");
+    assert_eq!(entries_of(on_hand), [d]);
+    assert!(
+        on_hand["message"]
+            .as_str()
+            .unwrap()
+            .contains("1000 piece N95 respirator"),
+        "{on_hand}"
+    );
+    let change = finding(r, "designation_change");
+    assert_eq!(change["section"], "designations");
+    assert_eq!(entries_of(change), [zhejiang, d]);
+    assert!(change["message"].as_str().unwrap().contains(consent));
+    let fix = finding(r, "correction_with_impossible_date");
+    assert_eq!(fix["severity"], "violation");
+    assert_eq!(entries_of(fix), [jinyintan, correction]);
+    assert!(
+        fix["message"]
+            .as_str()
+            .unwrap()
+            .contains("before campaign wuhan-2020 started"),
+        "{fix}"
+    );
+    let gap = finding(r, "acknowledgement_discrepancy");
+    assert_eq!(gap["section"], "receipt");
+    assert_eq!(entries_of(gap), [to_jinyintan, short]);
+    assert!(
+        gap["message"]
+            .as_str()
+            .unwrap()
+            .contains("acknowledged 2000 of the 3000 piece N95 respirator"),
+        "{gap}"
+    );
+    assert_eq!(r["counts"]["warning"], 3);
+    assert_eq!(r["counts"]["violation"], 1);
+    // Totals per asset at the top; integrity verified; every section present.
+    assert_eq!(r["totals"][0]["received"], "36000.000");
+    assert_eq!(r["totals"][0]["unallocated"], "1000.000");
+    assert_eq!(r["totals"][0]["acknowledged"], "34000.000");
+    for kind in [
+        "chain_verified",
+        "checkpoint_verified",
+        "derived_consistent",
+        "balances_hold",
+    ] {
+        assert_eq!(finding(r, kind)["severity"], "info");
+    }
+    let sections: std::collections::BTreeSet<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["section"].as_str())
+        .collect();
+    for s in [
+        "integrity",
+        "balances",
+        "designations",
+        "ageing",
+        "receipt",
+        "spending",
+        "bank",
+        "disclosure",
+        "fundraising",
+        "priority",
+    ] {
+        assert!(sections.contains(s), "section {s} is reported");
+    }
+
+    // The same report as CSV, and from the command line.
+    let csv = get_as(
+        &w.s,
+        &format!("{path}?format=csv&to={}", at(8 * 24)),
+        Some(&w.charity),
+    );
+    assert_eq!(csv.status, 200);
+    assert!(csv.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = csv.body.as_str().expect("csv text");
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(
+        rows[0].contains("section,kind,severity,asset"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1].starts_with("totals,asset_totals,info,N95 respirator"),
+        "{}",
+        rows[1]
+    );
+    assert!(text.contains("unallocated_too_long"));
+    let signing_key = w.s.db.signing_key();
+    let to = at(8 * 24);
+    let (ok, out, err) = w.s.db.cli(&[
+        "reconcile",
+        "--org",
+        ORG,
+        "--to",
+        &to,
+        "--signing-key",
+        &signing_key,
+    ]);
+    assert!(ok, "reconcile: {err}");
+    let cli: Value = serde_json::from_str(&out).expect("JSON report");
+    assert_eq!(flags(&cli), flags(r));
+    assert_eq!(finding(&cli, "checkpoint_verified")["severity"], "info");
+    let (ok, out, err) = w.s.db.cli(&["reconcile", "--org", ORG, "--format", "csv"]);
+    assert!(ok, "reconcile --format csv: {err}");
+    assert!(out.contains("acknowledgement_discrepancy") && out.contains("totals,asset_totals"));
+    let (ok, _, err) = w.s.db.cli(&["reconcile", "--org", "no-such-org"]);
+    assert!(!ok && err.contains("not registered"), "{err}");
+}
+
+#[test]
+fn a_regulator_of_another_province_gets_403_on_a_hubei_report() {
+    let w = world();
+    let path = format!("/organizations/{ORG}/reconciliation");
+    let zhejiang = regulator_of(&w.s, "33");
+    let hubei = regulator_of(&w.s, "42");
+    let r = get_as(&w.s, &path, Some(&zhejiang));
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    assert_eq!(get_as(&w.s, &path, Some(&hubei)).status, 200);
+    assert_eq!(
+        get_as(&w.s, &path, Some(&w.s.regulator)).status,
+        200,
+        "national"
+    );
+    assert_eq!(
+        get_as(&w.s, &path, Some(&w.charity)).status,
+        200,
+        "the charity itself"
+    );
+    assert_eq!(get_as(&w.s, &path, Some(&w.other_charity)).status, 403);
+    assert_eq!(get_as(&w.s, &path, Some(&w.union_hospital)).status, 403);
+    assert_eq!(get_as(&w.s, &path, None).status, 401);
+    let missing = get_as(
+        &w.s,
+        "/organizations/nobody/reconciliation",
+        Some(&zhejiang),
+    );
+    assert_eq!(missing.status, 404);
+    let bad = get_as(&w.s, &format!("{path}?format=xml"), Some(&hubei));
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.body["errors"][0]["field"], "format");
+    let backwards = get_as(
+        &w.s,
+        &format!("{path}?from=2020-02-01T00:00:00Z&to=2020-01-01T00:00:00Z"),
+        Some(&hubei),
+    );
+    assert_eq!(backwards.status, 400);
+    assert_eq!(backwards.body["errors"][0]["field"], "to");
+    let csv =
+        "date,amount,currency,direction,reference,counterparty\n2020-02-01,1.00,CNY,credit,X,Y\n";
+    let upload = format!("/organizations/{ORG}/bank_statements");
+    assert_eq!(
+        post_csv(&w.s, &upload, &zhejiang, "text/csv", csv).status,
+        403
+    );
+    assert_eq!(
+        post_csv(&w.s, &upload, &w.other_charity, "text/csv", csv).status,
+        403
+    );
+    assert_eq!(post_csv(&w.s, &upload, &hubei, "text/csv", csv).status, 201);
+}
+
+#[test]
+fn bank_statement_lines_are_matched_and_both_sides_of_a_mismatch_reported() {
+    let w = world();
+    let d1 = w.donate(
+        "HB-BANK-1",
+        "2020-02-01T10:00:00Z",
+        money("5000.00"),
+        undesignated(),
+    );
+    let d2 = w.donate(
+        "HB-BANK-2",
+        "2020-02-02T09:00:00Z",
+        money("300.00"),
+        undesignated(),
+    );
+    let upload = format!("/organizations/{ORG}/bank_statements");
+
+    let malformed = "date,amount,currency,direction,reference,counterparty\n\
+                     2020-02-01,5000.00,CNY,credit,HB-BANK-1,某医疗器械有限公司\n\
+                     2020-02-02,abc,CNY,sideways,TX-77,无名氏\n";
+    let r = post_csv(&w.s, &upload, &w.charity, "text/csv", malformed);
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["row 3.amount", "row 3.direction"]);
+    let wrong_type = post_csv(&w.s, &upload, &w.charity, "application/json", malformed);
+    assert_eq!(wrong_type.status, 415);
+
+    let statement = "date,amount,currency,direction,reference,counterparty\r\n\
+                     2020-02-01,5000.00,CNY,credit,HB-BANK-1,某医疗器械有限公司\r\n\
+                     2020-02-02,800.00,CNY,credit,TX-UNKNOWN-77,无名氏\r\n";
+    let kept = created(post_csv(
+        &w.s,
+        &upload,
+        &w.charity,
+        "text/csv; charset=utf-8",
+        statement,
+    ));
+    assert_eq!(kept["statement"], 1, "the refused upload kept nothing");
+    assert_eq!(kept["lines"], 2);
+    let again = post_csv(&w.s, &upload, &w.s.regulator, "text/csv", statement);
+    assert_eq!(
+        again.status, 409,
+        "the same file is kept once: {:?}",
+        again.body
+    );
+
+    let r = get_as(
+        &w.s,
+        &format!("/organizations/{ORG}/reconciliation"),
+        Some(&w.s.regulator),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let bank = &r.body["bank"];
+    assert_eq!(bank["statements"], 1);
+    assert_eq!(bank["matched"].as_array().unwrap().len(), 1);
+    assert_eq!(bank["matched"][0]["ledger"]["entry"]["seq"], d1);
+    assert_eq!(bank["matched"][0]["by"], "reference");
+    assert_eq!(bank["matched"][0]["line"]["row"], 2);
+    assert_eq!(bank["unmatched_entries"].as_array().unwrap().len(), 1);
+    assert_eq!(bank["unmatched_entries"][0]["entry"]["seq"], d2);
+    assert_eq!(bank["unmatched_lines"].as_array().unwrap().len(), 1);
+    assert_eq!(bank["unmatched_lines"][0]["reference"], "TX-UNKNOWN-77");
+    let no_line = finding(&r.body, "entry_without_bank_line");
+    assert_eq!(no_line["severity"], "warning");
+    assert_eq!(entries_of(no_line), [d2]);
+    let no_entry = finding(&r.body, "bank_line_without_entry");
+    assert_eq!(no_entry["bank_line"], json!({"statement": 1, "row": 3}));
+    assert!(finding(&r.body, "bank_matched")["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("1 of 2 bank lines"));
+
+    // Kept append-only by the database itself.
+    for statement in [
+        "UPDATE bank_lines SET units = 1",
+        "DELETE FROM bank_lines",
+        "DELETE FROM bank_statements",
+    ] {
+        let (ok, out) = w.s.db.sql(statement);
+        assert!(!ok, "{statement} must be refused: {out}");
+        assert!(out.contains("append-only"), "{out}");
+    }
+}
+
+#[test]
+fn a_complaint_is_followed_by_its_code_and_handled_by_the_regulator_of_its_region() {
+    let w = world();
+    let d = w.donate(
+        "HB-C-1",
+        "2020-02-01T10:00:00Z",
+        money("100.00"),
+        undesignated(),
+    );
+    let contact = "complainant.private@example.cn";
+    let filed = created(w.s.post("/complaints", None, &json!({
+        "organization": ORG, "entry": d, "category": "misallocation",
+        "description": "这批物资没有送到医院 — the masks never reached the hospital", "contact": contact})));
+    let code = filed["code"].as_str().expect("code").to_owned();
+    assert_eq!(code.len(), 24, "{code}");
+    assert_eq!(filed["status"], "received");
+    assert!(!filed.to_string().contains(contact), "{filed}");
+    let public = w.s.get(&format!("/complaints/{}", code.to_lowercase()));
+    assert_eq!(public.status, 200, "{:?}", public.body);
+    assert_eq!(public.body["code"], code.as_str());
+    assert!(!public.body.to_string().contains(contact));
+    assert_eq!(w.s.get("/complaints/0000-0000-0000-0000-0000").status, 404);
+    assert_eq!(w.s.get("/complaints/nonsense").status, 400);
+
+    let bad = w.s.post(
+        "/complaints",
+        None,
+        &json!({"organization": ORG, "category": "gossip", "description": "x"}),
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.body["errors"][0]["field"], "category");
+    let nobody = w.s.post(
+        "/complaints",
+        None,
+        &json!({"organization": "nobody", "category": "other", "description": "x"}),
+    );
+    assert_eq!(nobody.status, 422, "{:?}", nobody.body);
+    let no_entry = w.s.post(
+        "/complaints",
+        None,
+        &json!({"organization": ORG, "entry": 99, "category": "other", "description": "x"}),
+    );
+    assert_eq!(no_entry.status, 422);
+    assert_eq!(no_entry.body["errors"][0]["field"], "entry");
+
+    let zhejiang = regulator_of(&w.s, "33");
+    let hubei = regulator_of(&w.s, "42");
+    assert_eq!(get_as(&w.s, "/complaints", None).status, 401);
+    assert_eq!(get_as(&w.s, "/complaints", Some(&w.charity)).status, 403);
+    let listed = get_as(&w.s, "/complaints", Some(&hubei));
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    assert_eq!(listed.body["complaints"][0]["code"], code.as_str());
+    assert_eq!(
+        listed.body["complaints"][0]["contact"], contact,
+        "regulators see the contact"
+    );
+    let elsewhere = get_as(&w.s, "/complaints", Some(&zhejiang));
+    assert_eq!(elsewhere.body["complaints"], json!([]));
+
+    let events = format!("/complaints/{code}/events");
+    let note = |status: &str, note: &str| json!({"status": status, "note": note});
+    assert_eq!(
+        w.s.post(&events, Some(&zhejiang), &note("investigating", "x"))
+            .status,
+        403
+    );
+    assert_eq!(
+        w.s.post(&events, Some(&w.charity), &note("investigating", "x"))
+            .status,
+        403
+    );
+    let taken = created(w.s.post(
+        &events,
+        Some(&hubei),
+        &note("investigating", "asked the hospital for its goods-in book"),
+    ));
+    assert_eq!(taken["status"], "investigating");
+    let closed = created(w.s.post(
+        &events,
+        Some(&w.s.regulator),
+        &note(
+            "resolved",
+            "the masks were found in the warehouse and delivered",
+        ),
+    ));
+    assert_eq!(closed["status"], "resolved");
+    let after =
+        w.s.post(&events, Some(&hubei), &note("investigating", "reopen"));
+    assert_eq!(after.status, 409, "{:?}", after.body);
+    let public = w.s.get(&format!("/complaints/{code}"));
+    let history = public.body["history"].as_array().expect("history");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["author"], "42");
+    assert_eq!(history[1]["status"], "resolved");
+
+    let r = get_as(
+        &w.s,
+        &format!("/organizations/{ORG}/reconciliation"),
+        Some(&w.charity),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["complaints"][0]["code"], code.as_str());
+    let f = finding(&r.body, "complaint");
+    assert_eq!(f["complaint"], code.as_str());
+    assert_eq!(entries_of(f), [d]);
+    assert!(
+        !r.body.to_string().contains(contact),
+        "the charity never sees the contact"
+    );
+
+    for statement in [
+        "UPDATE complaints SET description = 'nothing happened'",
+        "DELETE FROM complaint_events",
+        "UPDATE complaint_events SET note = 'x'",
+    ] {
+        let (ok, out) = w.s.db.sql(statement);
+        assert!(!ok, "{statement} must be refused: {out}");
+    }
+}
+
+#[test]
+fn fraud_signals_are_reported_and_what_the_rules_prevent_is_refused() {
+    let w = world();
+    let org = |p: &str| format!("/organizations/{ORG}{p}");
+    let campaign = |id: &str, record: Option<&str>| {
+        json!({"id": id, "title": "appeal", "region_code": "420100", "public_fundraising": true,
+               "record_number": record, "emergency": false, "starts_at": "2020-01-23T00:00:00Z",
+               "ends_at": "2020-03-31T00:00:00Z", "occurred_at": "2020-01-23T00:00:00Z"})
+    };
+    // Prevented at write time: a public campaign without a record number.
+    let refused = w.s.post(
+        &org("/campaigns"),
+        Some(&w.charity),
+        &campaign("no-record", None),
+    );
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.body["errors"][0]["field"], "record_number");
+    created(w.s.post(
+        &org("/campaigns"),
+        Some(&w.charity),
+        &campaign("wuhan-2020", Some("REC-2020-1")),
+    ));
+
+    let mut late = donation(
+        "HB-LATE",
+        "2020-04-15T10:00:00Z",
+        money("1000.00"),
+        undesignated(),
+    );
+    late["campaign"] = json!("wuhan-2020");
+    let late = seq(w.s.post(&org("/donations"), Some(&w.charity), &late));
+
+    let reused = w.donate(
+        "HB-R1",
+        "2020-02-01T10:00:00Z",
+        money("100.00"),
+        undesignated(),
+    );
+    let mut as_cash = donation(
+        "HB-R1",
+        "2020-02-01T10:00:00Z",
+        money("100.00"),
+        undesignated(),
+    );
+    as_cash["channel"] = json!("cash");
+    as_cash.as_object_mut().unwrap().remove("occurred_at");
+    let correction = seq(w.s.post(&org("/corrections"), Some(&w.charity), &json!({
+        "corrects": reused, "reason": "it was cash", "replacement": as_cash, "occurred_at": "2020-02-02T10:00:00Z"})));
+
+    // The same bank transaction claimed as a disbursement by two charities.
+    let a = seq(w.allocate(json!({"donation": late, "recipient": "wuhan-union-hospital", "purpose": "ppe",
+                                    "asset": money("500.00"), "occurred_at": "2020-04-16T10:00:00Z"})));
+    let ours = seq(w.s.post(&org("/disbursements"), Some(&w.charity), &json!({
+        "allocation": a, "asset": money("500.00"), "channel": "bank_transfer", "reference": "ICBC-TX-20200416-42",
+        "occurred_at": "2020-04-16T11:00:00Z"})));
+    let other = |p: &str| format!("/organizations/{OTHER_ORG}{p}");
+    let gift = seq(w.s.post(
+        &other("/donations"),
+        Some(&w.other_charity),
+        &donation(
+            "WCF-1",
+            "2020-04-10T10:00:00Z",
+            money("500.00"),
+            undesignated(),
+        ),
+    ));
+    let b = seq(w.s.post(&other("/allocations"), Some(&w.other_charity), &json!({"donation": gift,
+        "recipient": "wuhan-union-hospital", "purpose": "ppe", "asset": money("500.00"), "occurred_at": "2020-04-16T10:00:00Z"})));
+    let theirs = seq(w.s.post(&other("/disbursements"), Some(&w.other_charity), &json!({
+        "allocation": b, "asset": money("500.00"), "channel": "bank_transfer", "reference": "ICBC-TX-20200416-42",
+        "occurred_at": "2020-04-16T11:00:00Z"})));
+
+    let r = get_as(&w.s, &org("/reconciliation"), Some(&w.s.regulator));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let outside = finding(&r.body, "receipt_outside_campaign");
+    assert_eq!(outside["section"], "fundraising");
+    assert_eq!(entries_of(outside), [late]);
+    let reuse = finding(&r.body, "receipt_reused_across_channels");
+    assert_eq!(entries_of(reuse), [reused, correction]);
+    let twice = finding(&r.body, "reference_on_other_books");
+    assert_eq!(
+        twice["entries"],
+        json!([{"organization": ORG, "seq": ours}, {"organization": OTHER_ORG, "seq": theirs}])
+    );
+    let mirror = get_as(&w.s, &other("/reconciliation"), Some(&w.s.regulator));
+    assert_eq!(
+        entries_of(finding(&mirror.body, "reference_on_other_books")),
+        [theirs, ours]
+    );
+
+    // An organisation without the qualification: a public campaign is refused at write time; a
+    // gift through an online fundraising platform is a signal.
+    created(w.s.post("/organizations", Some(&w.s.regulator), &json!({"id": "unqualified-foundation",
+        "name": "某基金会", "credit_code": credit_code(9), "kind": "foundation", "region_code": "420100",
+        "public_fundraising_qualified": false})));
+    let key = key_for(&w.s, "unqualified-foundation");
+    let path = |p: &str| format!("/organizations/unqualified-foundation{p}");
+    let no = w.s.post(
+        &path("/campaigns"),
+        Some(&key),
+        &campaign("appeal", Some("REC-9")),
+    );
+    assert_eq!(no.status, 422);
+    assert_eq!(no.body["errors"][0]["field"], "public_fundraising");
+    let mut online = donation(
+        "UF-1",
+        "2020-02-01T10:00:00Z",
+        money("50.00"),
+        undesignated(),
+    );
+    online["channel"] = json!("online_platform");
+    let online = seq(w.s.post(&path("/donations"), Some(&key), &online));
+    let r = get_as(&w.s, &path("/reconciliation"), Some(&key));
+    let signal = finding(&r.body, "unqualified_public_fundraising");
+    assert_eq!(signal["severity"], "warning");
+    assert_eq!(entries_of(signal), [online]);
+}
