@@ -454,6 +454,9 @@ fn prepare(page: &[Value]) -> Vec<(String, Hash)> {
             .chunks(chunk)
             .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
     })
 }

@@ -51,6 +51,8 @@ pub enum Format {
     Giving360,
     /// CSV of a public feed (see --feed).
     Csv,
+    /// hledger / ledger-cli journal of the postings (`hledger -f out.journal bal`).
+    Ledger,
 }
 
 /// Feeds the CSV export can write.
@@ -72,7 +74,7 @@ pub struct ExportArgs {
     /// Organisation slug.
     #[arg(long)]
     org: String,
-    /// iati, 360giving or csv.
+    /// iati, 360giving, csv or ledger.
     #[arg(long, value_enum)]
     format: Format,
     /// Which feed the CSV holds.
@@ -91,6 +93,7 @@ pub fn export(a: ExportArgs) -> anyhow::Result<()> {
     let text = match a.format {
         Format::Iati => iati::export(&ledger, &directory, chrono::Utc::now()),
         Format::Giving360 => serde_json::to_string_pretty(&giving360::export(&ledger, &directory))?,
+        Format::Ledger => givetrail_domain::journal::journal(&ledger),
         Format::Csv => {
             let live: Vec<Record> = ledger
                 .records

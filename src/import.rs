@@ -70,7 +70,7 @@ pub fn run(a: ImportArgs) -> anyhow::Result<()> {
     let mut count = 0u64;
     let mut progress = |n: u64| {
         count += n;
-        if count % PROGRESS_EVERY_ROWS == 0 {
+        if count.is_multiple_of(PROGRESS_EVERY_ROWS) {
             let rate = count as f64 / started.elapsed().as_secs_f64().max(1e-3);
             bar.set_message(format!("{count} rows, {rate:.0} rows/s"));
         }

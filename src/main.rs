@@ -49,6 +49,10 @@ struct Serve {
     /// Address to listen on (`127.0.0.1:0` picks a free port).
     #[arg(long, env = "GIVETRAIL_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
+    /// A PostgreSQL streaming replica of the database: public reads go there (authentication
+    /// and writes stay on the primary).
+    #[arg(long, env = "GIVETRAIL_READ_DATABASE_URL")]
+    read_database_url: Option<String>,
     /// Writer threads (PostgreSQL; SQLite always has one writer).
     #[arg(long, default_value_t = 4)]
     writers: usize,
@@ -392,6 +396,9 @@ fn signing_key(path: &std::path::Path) -> anyhow::Result<SigningKey> {
     }
 }
 
+/// Connections in each read pool (the replica's, and the primary's).
+const READ_POOL_SIZE: u32 = 8;
+
 fn default_key_path(backend: &Backend) -> PathBuf {
     match backend {
         Backend::Sqlite(p) => PathBuf::from(format!("{p}.signing-key")),
@@ -408,8 +415,23 @@ fn serve(s: Serve, fixtures: Option<PathBuf>) -> anyhow::Result<()> {
     let key = signing_key(&key_path)?;
     let public_key = givetrail_domain::checkpoint::public_key_hex(&key);
     let writer = Arc::new(Writer::start(&backend, s.writers, Arc::new(key))?);
+    let primary = pool(&backend, READ_POOL_SIZE)?;
+    let read = match &s.read_database_url {
+        Some(url) => {
+            let replica = Backend::from_url(url);
+            if replica.is_sqlite() || !matches!(backend, Backend::Postgres(_)) {
+                bail!(
+                    "--read-database-url names a PostgreSQL replica of a PostgreSQL --database-url"
+                );
+            }
+            eprintln!("public reads from {}", replica.describe());
+            pool(&replica, READ_POOL_SIZE)?
+        }
+        None => primary.clone(),
+    };
     let state = AppState {
-        read: pool(&backend, 8)?,
+        read,
+        primary,
         writer: writer.clone(),
         public_key,
         policy: Arc::new(s.policy.policy()?),

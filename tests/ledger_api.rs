@@ -782,3 +782,17 @@ fn the_demo_loads_and_its_derived_state_matches_the_log() {
     assert!(ok, "{out}{err}");
     assert!(out.contains("0 difference(s)"), "{out}");
 }
+
+#[test]
+fn aid_to_an_individual_never_publishes_the_persons_name() {
+    let w = world();
+    let r = w.s.post("/recipients", Some(&w.s.regulator), &json!({"id": "aid-family-1", "name": "王小明", "kind": "individual_aid", "region_code": "420103"}));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let one = w.s.get("/recipients/aid-family-1");
+    assert_eq!(one.status, 200);
+    assert!(!one.body.to_string().contains("王小明"), "{:?}", one.body);
+    let all = w.s.get("/recipients");
+    assert!(!all.body.to_string().contains("王小明"), "{:?}", all.body);
+    let csv = w.s.get("/recipients?format=csv");
+    assert!(!csv.body.to_string().contains("王小明"));
+}

@@ -19,24 +19,12 @@ fn client() -> reqwest::blocking::Client {
         .expect("client")
 }
 
-fn reply(r: reqwest::blocking::Response) -> Reply {
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let text = r.text().unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Reply {
-        status,
-        body,
-        headers,
-    }
-}
-
 fn get_as(s: &Server, path: &str, key: Option<&str>) -> Reply {
     let mut req = client().get(s.url(path));
     if let Some(k) = key {
         req = req.bearer_auth(k);
     }
-    reply(req.send().expect("GET"))
+    Server::reply(req.send().expect("GET"))
 }
 
 fn post_csv(s: &Server, path: &str, key: &str, content_type: &str, body: &str) -> Reply {
@@ -45,7 +33,7 @@ fn post_csv(s: &Server, path: &str, key: &str, content_type: &str, body: &str) -
         .bearer_auth(key)
         .header("Content-Type", content_type)
         .body(body.to_owned());
-    reply(req.send().expect("POST"))
+    Server::reply(req.send().expect("POST"))
 }
 
 /// A regulator key limited to `jurisdiction` (a region-code prefix).
@@ -418,7 +406,7 @@ fn bank_statement_lines_are_matched_and_both_sides_of_a_mismatch_reported() {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["row 3.amount", "row 3.direction"]);
+    assert_eq!(fields, ["row 3: amount", "row 3: direction"]);
     let wrong_type = post_csv(&w.s, &upload, &w.charity, "application/json", malformed);
     assert_eq!(wrong_type.status, 415);
 
@@ -715,4 +703,44 @@ fn fraud_signals_are_reported_and_what_the_rules_prevent_is_refused() {
     let signal = finding(&r.body, "unqualified_public_fundraising");
     assert_eq!(signal["severity"], "warning");
     assert_eq!(entries_of(signal), [online]);
+}
+
+#[test]
+fn a_tampered_log_fails_the_integrity_section() {
+    let w = world();
+    for (i, amount) in ["100.00", "200.00", "300.00"].iter().enumerate() {
+        w.donate(
+            &format!("HB-T-{i}"),
+            "2020-02-01T10:00:00Z",
+            money(amount),
+            undesignated(),
+        );
+    }
+    let path = format!("/organizations/{ORG}/reconciliation");
+    let honest = get_as(&w.s, &path, Some(&w.s.regulator));
+    assert_eq!(finding(&honest.body, "chain_verified")["severity"], "info");
+    let drop = if w.s.db.is_postgres() {
+        "DROP TRIGGER entries_append_only ON entries"
+    } else {
+        "DROP TRIGGER entries_no_update"
+    };
+    let (ok, out) = w.s.db.sql(drop);
+    assert!(ok, "{out}");
+    let (ok, out) = w.s.db.sql(
+        "UPDATE entries SET canonical = replace(canonical, '\"amount\":\"200.00\"', '\"amount\":\"900.00\"') WHERE seq = 2",
+    );
+    assert!(ok, "{out}");
+    let r = get_as(&w.s, &path, Some(&w.s.regulator));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let broken = finding(&r.body, "chain_broken");
+    assert_eq!(broken["severity"], "violation");
+    assert_eq!(entries_of(broken), [2]);
+    assert_eq!(
+        finding(&r.body, "checkpoint_root_mismatch")["severity"],
+        "violation"
+    );
+    assert_eq!(
+        finding(&r.body, "derived_mismatch")["severity"],
+        "violation"
+    );
 }

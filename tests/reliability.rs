@@ -514,16 +514,31 @@ fn sigterm_finishes_in_flight_writes_and_exits_cleanly() {
                 let http = reqwest::blocking::Client::new();
                 for i in 0..10_000 {
                     let receipt = format!("G-{t}-{i}");
-                    let body = donation(&receipt, "2020-01-30T10:00:00Z", money("1.00"), undesignated());
-                    match http.post(s.url(&format!("/organizations/{ORG}/donations"))).bearer_auth(charity).json(&body).send() {
-                        Ok(r) if r.status().as_u16() == 201 => acknowledged.lock().expect("lock").push(receipt),
+                    let body = donation(
+                        &receipt,
+                        "2020-01-30T10:00:00Z",
+                        money("1.00"),
+                        undesignated(),
+                    );
+                    match http
+                        .post(s.url(&format!("/organizations/{ORG}/donations")))
+                        .bearer_auth(charity)
+                        .json(&body)
+                        .send()
+                    {
+                        Ok(r) if r.status().as_u16() == 201 => {
+                            acknowledged.lock().expect("lock").push(receipt)
+                        }
                         _ => return,
                     }
                 }
             });
         }
         std::thread::sleep(std::time::Duration::from_millis(400));
-        let status = std::process::Command::new("kill").args(["-TERM", &s.pid().to_string()]).status().expect("kill");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &s.pid().to_string()])
+            .status()
+            .expect("kill");
         assert!(status.success());
     });
     let (db, exit) = s.wait_exit();
@@ -533,25 +548,40 @@ fn sigterm_finishes_in_flight_writes_and_exits_cleanly() {
     let acknowledged = acknowledged.into_inner().expect("lock");
     assert!(!acknowledged.is_empty());
     for r in &acknowledged {
-        assert_eq!(stored.get(r), Some(&1), "{r} acknowledged before shutdown is stored once");
+        assert_eq!(
+            stored.get(r),
+            Some(&1),
+            "{r} acknowledged before shutdown is stored once"
+        );
     }
 }
 
 #[test]
 fn public_complaints_are_rate_limited_per_address() {
     let w = world();
-    let body = json!({"organization": ORG, "category": "other", "description": "收据与到账金额不符"});
+    let body =
+        json!({"organization": ORG, "category": "other", "description": "收据与到账金额不符"});
     let mut statuses = Vec::new();
     let mut retry_after = None;
     for _ in 0..15 {
         let r = w.s.post("/complaints", None, &body);
         if r.status == 429 {
-            retry_after = r.headers.get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            retry_after = r
+                .headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             assert_eq!(r.headers["content-type"], "application/problem+json");
         }
         statuses.push(r.status);
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 5, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "{statuses:?}"
+    );
     assert!(statuses[..10].iter().all(|s| *s != 429), "{statuses:?}");
-    assert!(retry_after.and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| (1..=60).contains(&s)));
+    assert!(retry_after
+        .and_then(|s| s.parse::<u64>().ok())
+        .is_some_and(|s| (1..=60).contains(&s)));
 }

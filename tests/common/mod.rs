@@ -242,7 +242,8 @@ impl Server {
         format!("{}/api/v1{path}", self.base)
     }
 
-    fn reply(r: reqwest::blocking::Response) -> Reply {
+    /// A response as status, JSON body (or the text as a string) and headers.
+    pub fn reply(r: reqwest::blocking::Response) -> Reply {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().unwrap_or_default();

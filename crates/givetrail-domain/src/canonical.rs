@@ -39,7 +39,9 @@ fn write_jcs(out: &mut String, value: &serde_json::Value, skip: &[&str]) {
         Value::Number(n) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) if i.unsigned_abs() <= (1u64 << 53) => out.push_str(&i.to_string()),
             (_, Some(u)) if u <= (1u64 << 53) => out.push_str(&u.to_string()),
-            _ => out.push_str(&serde_json_canonicalizer::to_string(value).unwrap_or_else(|_| n.to_string())),
+            _ => out.push_str(
+                &serde_json_canonicalizer::to_string(value).unwrap_or_else(|_| n.to_string()),
+            ),
         },
         Value::String(s) => write_string(out, s),
         Value::Array(items) => {
@@ -53,8 +55,17 @@ fn write_jcs(out: &mut String, value: &serde_json::Value, skip: &[&str]) {
             out.push(']');
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().filter(|k| !skip.contains(&k.as_str())).collect();
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            let mut keys: Vec<&String> =
+                map.keys().filter(|k| !skip.contains(&k.as_str())).collect();
+            // RFC 8785 orders keys by UTF-16 code units; for ASCII keys (the usual case) that is
+            // byte order.
+            keys.sort_by(|a, b| {
+                if a.is_ascii() && b.is_ascii() {
+                    a.as_bytes().cmp(b.as_bytes())
+                } else {
+                    a.encode_utf16().cmp(b.encode_utf16())
+                }
+            });
             out.push('{');
             for (i, k) in keys.iter().enumerate() {
                 if i > 0 {
@@ -71,19 +82,28 @@ fn write_jcs(out: &mut String, value: &serde_json::Value, skip: &[&str]) {
 
 fn write_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            b if b < 0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{b:04x}"));
+        } else {
+            out.push_str(escape);
         }
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
     out.push('"');
 }
 

@@ -333,7 +333,12 @@ fn store<T, E>(r: Result<T, E>) -> Res<T, E> {
 }
 
 /// Trim a text field and check its length and characters (shared by every request of this crate).
-pub(crate) fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String, FieldError> {
+pub(crate) fn text(
+    field: &str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, FieldError> {
     let v = value.trim();
     if required && v.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));

@@ -12,6 +12,7 @@ pub mod entry;
 pub mod error;
 pub mod ids;
 pub mod import;
+pub mod journal;
 pub mod ledger;
 pub mod merkle;
 pub mod needs;

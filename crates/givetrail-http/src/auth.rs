@@ -24,7 +24,8 @@ pub async fn caller(req: &HttpRequest, state: &AppState) -> Result<Option<Princi
             ApiError::unauthenticated("the Authorization header must be 'Bearer <key>'")
         })?
         .to_owned();
-    let pool = state.read.clone();
+    // On the primary: a revoked key stops working at once, a new one works at once.
+    let pool = state.primary.clone();
     let principal = web::block(move || {
         let mut conn = pool
             .get()

@@ -69,3 +69,21 @@ pub fn idempotency(
         request_hash: hex::encode(h.finalize()),
     }))
 }
+
+/// Refuse (415) a body not sent as `Content-Type: text/csv`; `what` names the upload in the message.
+pub fn require_csv(req: &HttpRequest, what: &str) -> Result<(), ApiError> {
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.trim_start().starts_with("text/csv") {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        "Unsupported media type",
+        format!("{what} is sent as Content-Type: text/csv"),
+    ))
+}

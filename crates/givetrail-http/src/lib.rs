@@ -129,7 +129,10 @@ pub fn openapi_json() -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-async fn not_found(req: actix_web::HttpRequest, known: web::Data<middleware::KnownPaths>) -> Result<HttpResponse, problem::ApiError> {
+async fn not_found(
+    req: actix_web::HttpRequest,
+    known: web::Data<middleware::KnownPaths>,
+) -> Result<HttpResponse, problem::ApiError> {
     match known.methods(req.path()) {
         Some(allow) => Err(problem::ApiError::new(
             actix_web::http::StatusCode::METHOD_NOT_ALLOWED,

@@ -72,7 +72,9 @@ fn as_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
 
 /// Error responses (4xx, 5xx) are RFC 9457 documents: say so in the OpenAPI document, in one
 /// place rather than on every handler.
-pub fn document_problem_content_type(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+pub fn document_problem_content_type(
+    mut api: utoipa::openapi::OpenApi,
+) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::RefOr;
     for item in api.paths.paths.values_mut() {
         let ops = [
@@ -113,7 +115,12 @@ impl KnownPaths {
         let mut out = Vec::new();
         for (path, item) in v["paths"].as_object().into_iter().flatten() {
             let segments = path.split('/').map(str::to_owned).collect();
-            let methods = item.as_object().into_iter().flat_map(|o| o.keys()).map(|m| m.to_uppercase()).collect();
+            let methods = item
+                .as_object()
+                .into_iter()
+                .flat_map(|o| o.keys())
+                .map(|m| m.to_uppercase())
+                .collect();
             out.push((segments, methods));
         }
         Self(out)
@@ -126,7 +133,9 @@ impl KnownPaths {
             .iter()
             .find(|(t, _)| {
                 t.len() == parts.len()
-                    && t.iter().zip(&parts).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+                    && t.iter()
+                        .zip(&parts)
+                        .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
             })
             .map(|(_, m)| m.join(", "))
     }
@@ -141,12 +150,17 @@ pub const MAX_TRACKED_CLIENTS: usize = 100_000;
 
 /// Fixed-window counters of public complaint submissions per client address.
 #[derive(Debug, Default)]
-pub struct ComplaintLimiter(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>>);
+pub struct ComplaintLimiter(
+    std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>>,
+);
 
 impl ComplaintLimiter {
     /// Count one submission from `ip`; `Err(seconds to wait)` when over the limit.
     pub fn check(&self, ip: std::net::IpAddr, now: std::time::Instant) -> Result<(), u64> {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() >= MAX_TRACKED_CLIENTS {
             map.retain(|_, (start, _)| now.duration_since(*start) < COMPLAINT_WINDOW);
         }
@@ -169,7 +183,9 @@ pub async fn limit_complaints(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if req.method() == actix_web::http::Method::POST && req.path() == "/api/v1/complaints" {
-        let limiter = req.app_data::<actix_web::web::Data<ComplaintLimiter>>().cloned();
+        let limiter = req
+            .app_data::<actix_web::web::Data<ComplaintLimiter>>()
+            .cloned();
         if let (Some(limiter), Some(addr)) = (limiter, req.peer_addr()) {
             if let Err(wait) = limiter.check(addr.ip(), std::time::Instant::now()) {
                 let problem = Problem {
@@ -205,6 +221,10 @@ mod tests {
         }
         assert!(l.check(ip, t0).is_err());
         assert_eq!(l.check(other, t0), Ok(()), "addresses are counted apart");
-        assert_eq!(l.check(ip, t0 + COMPLAINT_WINDOW), Ok(()), "a new window starts afresh");
+        assert_eq!(
+            l.check(ip, t0 + COMPLAINT_WINDOW),
+            Ok(()),
+            "a new window starts afresh"
+        );
     }
 }

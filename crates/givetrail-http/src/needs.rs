@@ -130,7 +130,7 @@ pub async fn needs_page(state: &AppState, p: &NeedParams) -> Result<Page<Need>, 
 /// The needs board: every need with its quantity, pledged (allocated), delivered
 /// (acknowledged) and outstanding, oldest first.
 #[utoipa::path(tag = "needs", params(NeedParams),
-    responses((status = 200, description = "`{\"needs\": [NeedView], \"meta\": {\"next\"}}`", body = Vec<NeedView>), (status = 400, body = Problem)))]
+    responses((status = 200, description = "`{\"needs\": [NeedView], \"meta\": {\"next\"}}`", body = Object), (status = 400, body = Problem)))]
 #[get("/needs")]
 pub async fn list_needs(
     state: web::Data<AppState>,

@@ -128,7 +128,8 @@ pub async fn list_recipients(
     let limit = page_limit(p.limit)?;
     let csv = crate::disclosure::wants_csv(&req, p.format.as_deref())?;
     let after = p.after.clone();
-    let page = read(&state, move |c| q::recipients(c, after.as_deref(), limit)).await?;
+    let mut page = read(&state, move |c| q::recipients(c, after.as_deref(), limit)).await?;
+    page.items = page.items.into_iter().map(public_recipient).collect();
     if csv {
         let parties: Vec<givetrail_domain::disclosure::Party> =
             page.items.into_iter().map(Into::into).collect();
@@ -143,6 +144,12 @@ pub async fn list_recipients(
     Ok(list("recipients", json!(page.items), page.next))
 }
 
+/// A recipient as the public sees it: aid to an individual never shows the person's name.
+fn public_recipient(mut r: registry::Recipient) -> registry::Recipient {
+    r.name = givetrail_domain::disclosure::Party::public_name(&r.kind, &r.name);
+    r
+}
+
 /// One recipient.
 #[utoipa::path(tag = "public reads", params(("recipient" = String, Path, description = "recipient slug")), responses((status = 200, description = "the recipient, what it received (`received_from`: per organisation and asset; `disbursements`: each with the donations it came from), what it acknowledged and used", body = Object), (status = 404, body = Problem)))]
 #[get("/recipients/{recipient}")]
@@ -155,7 +162,7 @@ pub async fn get_recipient(
     let r = read(&state, move |c| registry::recipient(c, &lookup))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;
-    let mut v = json!(r);
+    let mut v = json!(public_recipient(r));
     let view = crate::disclosure::recipient_view(&state, &id).await?;
     v["received_from"] = json!(view.received_from);
     v["disbursements"] = json!(view.disbursements);
@@ -195,7 +202,7 @@ pub struct FormatParams {
 }
 
 /// An organisation's campaigns (JSON or CSV).
-#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FormatParams), responses((status = 200, description = "`{\"campaigns\": [...], \"meta\"}`", body = Object), (status = 404, body = Problem)))]
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FormatParams), responses((status = 200, description = "`{\"campaigns\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/campaigns")]
 pub async fn list_campaigns(
     req: HttpRequest,
@@ -263,8 +270,13 @@ pub async fn list_entries(
     let limit = page_limit(p.limit)?;
     let after = seq_cursor(p.after.as_deref())?;
     existing_org(&state, &org).await?;
-    let page = read(&state, move |c| givetrail_store::log::page_json(c, &org, after, limit)).await?;
-    Ok(HttpResponse::Ok().content_type("application/json").body(page))
+    let page = read(&state, move |c| {
+        givetrail_store::log::page_json(c, &org, after, limit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(page))
 }
 
 /// Filters of the feeds.

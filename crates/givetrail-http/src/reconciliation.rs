@@ -2,7 +2,6 @@
 //! and format: the report is `givetrail_domain::reconciliation::reconcile`, its reads
 //! `givetrail_store::reconciliation`, statements are kept through the writer.
 
-use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -16,6 +15,7 @@ use givetrail_store::registry::{self, Organization, Principal};
 use givetrail_store::writer::Write;
 
 use crate::auth::{author, regulator_covers, required};
+use crate::body::require_csv;
 use crate::disclosure::{csv_response, wants_csv};
 use crate::problem::{ApiError, Problem};
 use crate::reads::read;
@@ -66,7 +66,7 @@ pub struct ReconciliationParams {
 /// rows first, then one row per finding).
 #[utoipa::path(tag = "regulator", params(("org" = String, Path, description = "organisation slug"), ReconciliationParams),
     security(("bearer" = [])),
-    responses((status = 200, body = Report, description = "the report; `text/csv` with `?format=csv` or `Accept: text/csv`"),
+    responses((status = 200, description = "the report; CSV (totals rows, then one row per finding) with `?format=csv` or `Accept: text/csv`", content((Report = "application/json"), (String = "text/csv"))),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/reconciliation")]
 pub async fn get_reconciliation(
@@ -114,7 +114,7 @@ pub async fn get_reconciliation(
 /// Upload a bank statement of the organisation's account (`text/csv`; a regulator covering it,
 /// or the charity itself). Columns, in any order: `date` (2020-02-01), `amount` (decimal > 0),
 /// `currency`, `direction` (`credit` money in, `debit` money out), `reference`, `counterparty`;
-/// at most 10,000 lines and 2 MiB. Any bad cell refuses the whole statement, naming `row N.column`
+/// at most 10,000 lines and 2 MiB. Any bad cell refuses the whole statement, naming `row N: column`
 /// (rows as a spreadsheet numbers them). Lines are kept append-only and matched in the
 /// reconciliation report; the same file is accepted once.
 #[utoipa::path(tag = "regulator", params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
@@ -135,19 +135,7 @@ pub async fn post_bank_statement(
     let o = organization(&state, &org).await?;
     overseer_of(&p, &o, "uploading bank statements")?;
     limit_body(&body, MAX_STATEMENT_BYTES)?;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.trim_start().starts_with("text/csv") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "a bank statement is sent as Content-Type: text/csv",
-        ));
-    }
+    require_csv(&req, "a bank statement")?;
     let lines = parse_statement(&body).map_err(ApiError::invalid)?;
     let who = author(&p);
     let write = Write::BankStatement(NewStatement {

@@ -8,8 +8,10 @@ use givetrail_store::writer::Writer;
 /// Shared state of the HTTP service.
 #[derive(Clone)]
 pub struct AppState {
-    /// Pool for reads (a replica may back it).
+    /// Pool for public reads (a streaming replica may back it: `--read-database-url`).
     pub read: ReadPool,
+    /// Pool on the primary, for what must see the latest commit: authentication.
+    pub primary: ReadPool,
     /// The single write path.
     pub writer: Arc<Writer>,
     /// Hex of the Ed25519 key checkpoints are signed with.

@@ -485,12 +485,18 @@ pub async fn post_recipient_key(
     responses((status = 200, description = "`{\"key_id\", \"revoked\": true}`", body = Object), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 #[delete("/keys/{key_id}")]
-pub async fn revoke_key(req: HttpRequest, state: web::Data<AppState>, key_id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn revoke_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let p = required(&req, &state).await?;
     let id = key_id.into_inner();
     let lookup = id.clone();
     let (target, subject_region) = read(&state, move |c| {
-        let Some((target, _)) = registry::key_by_id(c, &lookup)? else { return Ok((None, None)) };
+        let Some((target, _)) = registry::key_by_id(c, &lookup)? else {
+            return Ok((None, None));
+        };
         let region = match (&target.organization, &target.recipient) {
             (Some(o), _) => registry::organization(c, o)?.map(|o| o.region_code),
             (_, Some(r)) => registry::recipient(c, r)?.map(|r| r.region_code),
@@ -501,10 +507,14 @@ pub async fn revoke_key(req: HttpRequest, state: web::Data<AppState>, key_id: we
     .await?;
     let target = target.ok_or_else(|| ApiError::not_found(format!("no key {id}")))?;
     let own = p.key_id == target.key_id;
-    let same_org = p.role == Role::Charity && target.organization.is_some() && p.organization == target.organization;
+    let same_org = p.role == Role::Charity
+        && target.organization.is_some()
+        && p.organization == target.organization;
     let regulator = regulator_covers(&p, subject_region.as_deref().unwrap_or(""));
     if !(own || same_org || regulator) {
-        return Err(ApiError::forbidden("a key is revoked by itself, by its organisation, or by a regulator covering it"));
+        return Err(ApiError::forbidden(
+            "a key is revoked by itself, by its organisation, or by a regulator covering it",
+        ));
     }
     match state.writer.submit(Write::RevokeKey(id), None).await? {
         Outcome::Created(v) => Ok(HttpResponse::Ok().json(v)),

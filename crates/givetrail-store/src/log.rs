@@ -187,13 +187,24 @@ pub fn append(
 /// by splicing each stored canonical form with its three hash fields. The result is the same JSON
 /// as parsing and re-serialising each entry, without doing so: this is the endpoint auditors
 /// download whole logs through.
-pub fn page_json(conn: &mut AnyConnection, org: &str, after: Seq, limit: i64) -> Result<String, StoreError> {
+pub fn page_json(
+    conn: &mut AnyConnection,
+    org: &str,
+    after: Seq,
+    limit: i64,
+) -> Result<String, StoreError> {
     let rows: Vec<(i64, String, String, String, String)> = entries::table
         .filter(entries::organization.eq(org))
         .filter(entries::seq.gt(after))
         .order(entries::seq.asc())
         .limit(limit)
-        .select((entries::seq, entries::canonical, entries::entry_hash, entries::prev_entry_hash, entries::leaf_hash))
+        .select((
+            entries::seq,
+            entries::canonical,
+            entries::entry_hash,
+            entries::prev_entry_hash,
+            entries::leaf_hash,
+        ))
         .load(conn)?;
     let mut out = String::with_capacity(rows.iter().map(|r| r.1.len() + 220).sum::<usize>() + 64);
     out.push_str("{\"entries\":[");
@@ -201,13 +212,17 @@ pub fn page_json(conn: &mut AnyConnection, org: &str, after: Seq, limit: i64) ->
         let body = canonical
             .strip_suffix('}')
             .filter(|b| b.starts_with('{') && b.len() > 1)
-            .ok_or_else(|| StoreError::Corrupt(format!("{org}#{seq}: canonical form is not a JSON object")))?;
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("{org}#{seq}: canonical form is not a JSON object"))
+            })?;
         if i > 0 {
             out.push(',');
         }
         out.push_str(body);
         // Hashes are lowercase hex written by this server; they need no escaping.
-        out.push_str(&format!(",\"entry_hash\":\"{hash}\",\"prev_entry_hash\":\"{prev}\",\"leaf_hash\":\"{leaf}\"}}"));
+        out.push_str(&format!(
+            ",\"entry_hash\":\"{hash}\",\"prev_entry_hash\":\"{prev}\",\"leaf_hash\":\"{leaf}\"}}"
+        ));
     }
     let next = match rows.last() {
         Some((seq, ..)) if rows.len() as i64 == limit => format!("\"{seq}\""),

@@ -161,11 +161,8 @@ macro_rules! recipients_in {
     };
 }
 
-/// Seqs of allocations (live or not) drawing on donations of a campaign.
-fn drawing_on_campaign(
-    org: &str,
-    campaign: &str,
-) -> diesel::dsl::Select<
+/// The subquery type of [`drawing_on_campaign`].
+type CampaignDraws = diesel::dsl::Select<
     diesel::dsl::Filter<
         diesel::dsl::Filter<
             diesel::dsl::InnerJoinOn<
@@ -181,7 +178,10 @@ fn drawing_on_campaign(
         diesel::dsl::Eq<lots::campaign, String>,
     >,
     draws::by_seq,
-> {
+>;
+
+/// Seqs of allocations (live or not) drawing on donations of a campaign.
+fn drawing_on_campaign(org: &str, campaign: &str) -> CampaignDraws {
     draws::table
         .inner_join(
             lots::table.on(lots::organization

@@ -199,8 +199,18 @@ pub fn authenticate(conn: &mut AnyConnection, key: &str) -> Result<Option<Princi
 }
 
 /// A key by its public id (never its secret): (principal, revoked).
-pub fn key_by_id(conn: &mut AnyConnection, key_id: &str) -> Result<Option<(Principal, bool)>, StoreError> {
-    type Row = (String, String, Option<String>, Option<String>, Option<String>, Option<i64>);
+pub fn key_by_id(
+    conn: &mut AnyConnection,
+    key_id: &str,
+) -> Result<Option<(Principal, bool)>, StoreError> {
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    );
     let row: Option<Row> = api_keys::table
         .filter(api_keys::key_id.eq(key_id))
         .select((
@@ -213,10 +223,22 @@ pub fn key_by_id(conn: &mut AnyConnection, key_id: &str) -> Result<Option<(Princ
         ))
         .first(conn)
         .optional()?;
-    row.map(|(key_id, role, organization, recipient, jurisdiction, revoked)| {
-        let role = Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("key role {role}")))?;
-        Ok((Principal { key_id, role, organization, recipient, jurisdiction }, revoked.is_some()))
-    })
+    row.map(
+        |(key_id, role, organization, recipient, jurisdiction, revoked)| {
+            let role = Role::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("key role {role}")))?;
+            Ok((
+                Principal {
+                    key_id,
+                    role,
+                    organization,
+                    recipient,
+                    jurisdiction,
+                },
+                revoked.is_some(),
+            ))
+        },
+    )
     .transpose()
 }
 

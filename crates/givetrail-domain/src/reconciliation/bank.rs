@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use crate::asset::{parse_units, Asset, AssetWire, Currency, Money};
 use crate::entry::{DisbursementChannel, DonationChannel, Fact, MAX_SHORT_TEXT};
 use crate::error::{FieldError, ValidationError};
+use crate::import::row_field;
 use crate::ledger::text;
 
 use super::{EntryAt, Period};
@@ -101,7 +102,7 @@ fn parse_row(
     let cell = |name: &str| index.get(name).and_then(|&i| record.get(i)).unwrap_or("");
     let mut failed = false;
     let mut bad = |column: &str, message: String| {
-        errors.push(FieldError::new(format!("row {row}.{column}"), message));
+        errors.push(FieldError::new(row_field(row as u64, column), message));
         failed = true;
     };
     let booked_on = cell_date(cell("date")).map_err(|m| bad("date", m)).ok();
@@ -151,7 +152,7 @@ fn parse_row(
 
 /// Parse an uploaded statement: UTF-8 CSV (a byte-order mark is allowed) with a header row of
 /// [`STATEMENT_COLUMNS`]. Any problem refuses the whole statement; every problem found (up to
-/// [`MAX_LISTED_ERRORS`]) is named as `row N.column`, rows numbered as a spreadsheet shows them.
+/// [`MAX_LISTED_ERRORS`]) is named as `row N: column` (as the donations import names them), rows numbered as a spreadsheet shows them.
 pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementLine>, ValidationError> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
@@ -169,13 +170,12 @@ pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementLine>, ValidationErr
     for (i, name) in header.iter().enumerate() {
         let name = name.to_ascii_lowercase();
         match STATEMENT_COLUMNS.iter().find(|c| **c == name) {
-            Some(c) if index.insert(*c, i).is_some() => errors.push(FieldError::new(
-                format!("row 1.{c}"),
-                "the column appears twice",
-            )),
+            Some(c) if index.insert(*c, i).is_some() => {
+                errors.push(FieldError::new(row_field(1, c), "the column appears twice"))
+            }
             Some(_) => {}
             None => errors.push(FieldError::new(
-                format!("row 1.{name}"),
+                row_field(1, &name),
                 format!(
                     "unknown column; the columns are {}",
                     STATEMENT_COLUMNS.join(", ")
@@ -184,10 +184,7 @@ pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementLine>, ValidationErr
         }
     }
     for c in STATEMENT_COLUMNS.iter().filter(|c| !index.contains_key(*c)) {
-        errors.push(FieldError::new(
-            format!("row 1.{c}"),
-            "this column is missing",
-        ));
+        errors.push(FieldError::new(row_field(1, c), "this column is missing"));
     }
     if !errors.is_empty() {
         return Err(ValidationError(errors));
@@ -208,7 +205,7 @@ pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementLine>, ValidationErr
                 }
             }
             Err(e) => errors.push(FieldError::new(
-                format!("row {row}"),
+                row_field(row as u64, ""),
                 format!("not a readable CSV row: {e}"),
             )),
         }
@@ -493,9 +490,9 @@ mod tests {
         );
         let e = parse_statement(csv.as_bytes()).unwrap_err();
         let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["row 3.date", "row 3.amount", "row 3.direction"]);
+        assert_eq!(fields, ["row 3: date", "row 3: amount", "row 3: direction"]);
         let missing = parse_statement(b"date,amount,currency,direction,reference\n").unwrap_err();
-        assert_eq!(missing.0[0].field, "row 1.counterparty");
+        assert_eq!(missing.0[0].field, "row 1: counterparty");
         let short = format!("{HEADER}2020-02-01,5000.00,CNY\n");
         assert_eq!(
             parse_statement(short.as_bytes()).unwrap_err().0[0].field,

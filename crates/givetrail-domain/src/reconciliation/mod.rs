@@ -496,24 +496,39 @@ fn integrity(inp: &Inputs<'_>, f: &mut Findings) {
     let s = Section::Integrity;
     match &i.chain_break {
         Some(b) => {
-            f.add(s, "chain_broken", Severity::Violation, vec![at(inp, b.seq)], format!(
+            let message = format!(
                 "The log's hashes do not recompute at seq {}: {}. The published history cannot be trusted from there on.",
                 b.seq, b.reason
-            ));
+            );
+            f.add(
+                s,
+                "chain_broken",
+                Severity::Violation,
+                vec![at(inp, b.seq)],
+                message,
+            );
         }
         None => {
-            f.add(s, "chain_verified", Severity::Info, Vec::new(), format!(
+            let message = format!(
                 "All {} entries recompute: canonical form, entry hash, link to the previous entry and Merkle leaf.",
                 i.entries
-            ));
+            );
+            f.add(s, "chain_verified", Severity::Info, Vec::new(), message);
         }
     }
     match &i.checkpoint {
         None if i.entries > 0 => {
-            f.add(s, "checkpoint_missing", Severity::Violation, Vec::new(), format!(
+            let message = format!(
                 "The log has {} entries but no signed checkpoint: nothing commits the server to this history.",
                 i.entries
-            ));
+            );
+            f.add(
+                s,
+                "checkpoint_missing",
+                Severity::Violation,
+                Vec::new(),
+                message,
+            );
         }
         None => {
             f.add(
@@ -532,26 +547,47 @@ fn integrity(inp: &Inputs<'_>, f: &mut Findings) {
                     .recomputed_root
                     .as_deref()
                     .unwrap_or("nothing (the log is shorter)");
-                f.add(s, "checkpoint_root_mismatch", Severity::Violation, Vec::new(), format!(
+                let message = format!(
                     "The latest signed checkpoint commits to root {} for {} entries, but those entries give {got}: the history differs from what was signed.",
                     c.root_hash, c.tree_size
-                ));
+                );
+                f.add(
+                    s,
+                    "checkpoint_root_mismatch",
+                    Severity::Violation,
+                    Vec::new(),
+                    message,
+                );
             }
             match c.signature_valid {
                 Some(true) => {}
                 Some(false) => {
                     ok = false;
-                    f.add(s, "checkpoint_signature_invalid", Severity::Violation, Vec::new(), format!(
+                    let message = format!(
                         "The signature of the latest checkpoint (size {}) does not verify with the server's public key.",
                         c.tree_size
-                    ));
+                    );
+                    f.add(
+                        s,
+                        "checkpoint_signature_invalid",
+                        Severity::Violation,
+                        Vec::new(),
+                        message,
+                    );
                 }
                 None => {
                     ok = false;
-                    f.add(s, "checkpoint_signature_unchecked", Severity::Warning, Vec::new(), format!(
+                    let message = format!(
                         "The signature of the latest checkpoint (size {}) was not checked: no public key was available.",
                         c.tree_size
-                    ));
+                    );
+                    f.add(
+                        s,
+                        "checkpoint_signature_unchecked",
+                        Severity::Warning,
+                        Vec::new(),
+                        message,
+                    );
                 }
             }
             if c.tree_size < i.entries {
@@ -568,10 +604,17 @@ fn integrity(inp: &Inputs<'_>, f: &mut Findings) {
                 );
             }
             if ok {
-                f.add(s, "checkpoint_verified", Severity::Info, Vec::new(), format!(
+                let message = format!(
                     "The latest signed checkpoint covers all {} entries; its Merkle root matches the log and its signature verifies.",
                     c.tree_size
-                ));
+                );
+                f.add(
+                    s,
+                    "checkpoint_verified",
+                    Severity::Info,
+                    Vec::new(),
+                    message,
+                );
             }
         }
     }
@@ -685,7 +728,10 @@ fn balances(per_asset: &BTreeMap<AssetKey, AssetBooks>, f: &mut Findings) {
         if b.lot_allocated != b.drawn_allocated || b.lot_expensed != b.drawn_expensed {
             problems.push(format!(
                 "the donations record {} allocated and {} expensed, but the draws on them total {} and {}",
-                fmt(b.lot_allocated), fmt(b.lot_expensed), fmt(b.drawn_allocated), fmt(b.drawn_expensed)
+                fmt(b.lot_allocated),
+                fmt(b.lot_expensed),
+                fmt(b.drawn_allocated),
+                fmt(b.drawn_expensed),
             ));
         }
         if b.allocations != b.drawn_allocated {
@@ -705,7 +751,10 @@ fn balances(per_asset: &BTreeMap<AssetKey, AssetBooks>, f: &mut Findings) {
         if b.allocation_disbursed != b.disbursed || b.disbursed > b.allocations {
             problems.push(format!(
                 "allocated {} ≠ disbursed {} + undisbursed {} (the allocations record {} disbursed)",
-                fmt(b.allocations), fmt(b.disbursed), fmt(b.allocations - b.disbursed), fmt(b.allocation_disbursed)
+                fmt(b.allocations),
+                fmt(b.disbursed),
+                fmt(b.allocations - b.disbursed),
+                fmt(b.allocation_disbursed),
             ));
         }
         if b.used > b.acknowledged {
@@ -743,12 +792,13 @@ fn balances(per_asset: &BTreeMap<AssetKey, AssetBooks>, f: &mut Findings) {
             }
         }
         if problems.is_empty() {
-            if let Some(x) = f.add(s, "balances_hold", Severity::Info, Vec::new(), format!(
+            let message = format!(
                 "{key}: received {} = allocated {} + expenses {} + unallocated {}; allocated {} = disbursed {} + undisbursed {}; acknowledged {} of {} disbursed; used {} ≤ acknowledged {}.",
                 fmt(b.received), fmt(b.drawn_allocated), fmt(b.drawn_expensed), fmt(b.unallocated),
                 fmt(b.allocations), fmt(b.disbursed), fmt(b.allocations - b.disbursed),
                 fmt(b.acknowledged), fmt(b.disbursed), fmt(b.used), fmt(b.acknowledged)
-            )) {
+            );
+            if let Some(x) = f.add(s, "balances_hold", Severity::Info, Vec::new(), message) {
                 x.asset = label;
             }
         }
@@ -865,10 +915,11 @@ fn designations(inp: &Inputs<'_>, f: &mut Findings) {
                 .map(|l| format!("donation #{} ({})", l.seq, designation_text(l)))
                 .collect::<Vec<_>>()
                 .join(", ");
-            f.add(s, "designation_change", Severity::Warning, entries, format!(
+            let message = format!(
                 "Allocation #{} sends {amount} from {from} to {} ({region}), departing from the donor's designation; reason: “{}”; donor consent reference: “{}”; check the consent",
                 fact.seq, a.recipient, change.reason, change.donor_consent_reference
-            ));
+            );
+            f.add(s, "designation_change", Severity::Warning, entries, message);
             continue;
         }
         let Some(info) = recipient_info(inp.directory, &a.recipient) else {
@@ -891,9 +942,16 @@ fn designations(inp: &Inputs<'_>, f: &mut Findings) {
         }
     }
     if !f.has(s, Severity::Warning) {
-        f.add(s, "designations_honoured", Severity::Info, Vec::new(), format!(
+        let message = format!(
             "Every allocation honours its donations' designations ({designated_allocations} draws on designated donations checked); no designation was changed."
-        ));
+        );
+        f.add(
+            s,
+            "designations_honoured",
+            Severity::Info,
+            Vec::new(),
+            message,
+        );
     }
 }
 
@@ -934,10 +992,22 @@ fn ageing(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
             .is_some_and(|c| ledger.is_emergency(c.as_str()));
         let age = inp.as_at - lot.occurred_at;
         if age > inp.limits.limit(emergency) {
-            if let Some(x) = f.add(s, "unallocated_too_long", Severity::Warning, vec![at(inp, lot.seq)], format!(
+            let message = format!(
                 "{} of donation #{} (receipt {}) is still on hand, unallocated, {} after it was received on {} — beyond {}.",
-                describe(&lot.asset, lot.remaining()), lot.seq, lot.receipt_number, span(age), day(lot.occurred_at), limit_words(&inp.limits, emergency)
-            )) {
+                describe(&lot.asset, lot.remaining()),
+                lot.seq,
+                lot.receipt_number,
+                span(age),
+                day(lot.occurred_at),
+                limit_words(&inp.limits, emergency),
+            );
+            if let Some(x) = f.add(
+                s,
+                "unallocated_too_long",
+                Severity::Warning,
+                vec![at(inp, lot.seq)],
+                message,
+            ) {
                 x.asset = Some(AssetLabel::from(&lot.asset));
             }
         }
@@ -954,25 +1024,44 @@ fn ageing(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
         let emergency = emergency_of(ledger, a.seq);
         let age = inp.as_at - fact.occurred_at;
         if age > inp.limits.limit(emergency) {
-            if let Some(x) = f.add(s, "undisbursed_too_long", Severity::Warning, vec![at(inp, a.seq)], format!(
+            let message = format!(
                 "{} allocated to {} by allocation #{} has not been sent, {} after the allocation — beyond {}.",
-                describe(&a.asset, a.units - a.disbursed), a.recipient, a.seq, span(age), limit_words(&inp.limits, emergency)
-            )) {
+                describe(&a.asset, a.units - a.disbursed),
+                a.recipient,
+                a.seq,
+                span(age),
+                limit_words(&inp.limits, emergency),
+            );
+            if let Some(x) = f.add(
+                s,
+                "undisbursed_too_long",
+                Severity::Warning,
+                vec![at(inp, a.seq)],
+                message,
+            ) {
                 x.asset = Some(AssetLabel::from(&a.asset));
             }
         }
     }
     if !f.has(s, Severity::Warning) {
-        f.add(s, "nothing_overdue", Severity::Info, Vec::new(), format!(
+        let message = format!(
             "Nothing is unallocated or undisbursed beyond its limit ({} days for emergency campaigns, {} otherwise).",
             inp.limits.emergency.num_days(), inp.limits.standard.num_days()
-        ));
+        );
+        f.add(s, "nothing_overdue", Severity::Info, Vec::new(), message);
     }
     for l in &summary.timeliness.receipt_to_disbursement {
-        if let Some(x) = f.add(s, "receipt_to_disbursement", Severity::Info, Vec::new(), format!(
+        let message = format!(
             "{}: disbursed units waited a median of {} hours (90th percentile {} hours) after their donation was received.",
             label_text(&l.asset), l.median_hours, l.p90_hours
-        )) {
+        );
+        if let Some(x) = f.add(
+            s,
+            "receipt_to_disbursement",
+            Severity::Info,
+            Vec::new(),
+            message,
+        ) {
             x.asset = Some(l.asset.clone());
         }
     }
@@ -1004,10 +1093,22 @@ fn receipt(inp: &Inputs<'_>, f: &mut Findings) {
                 let emergency = emergency_of(ledger, d.seq);
                 let age = inp.as_at - fact.occurred_at;
                 if age > inp.limits.limit(emergency) {
-                    if let Some(x) = f.add(s, "unacknowledged", Severity::Warning, vec![at(inp, d.seq)], format!(
+                    let message = format!(
                         "{} sent to {} by disbursement #{} on {} has not been acknowledged, {} later — beyond {}.",
-                        describe(&d.asset, d.units), d.recipient, d.seq, day(fact.occurred_at), span(age), limit_words(&inp.limits, emergency)
-                    )) {
+                        describe(&d.asset, d.units),
+                        d.recipient,
+                        d.seq,
+                        day(fact.occurred_at),
+                        span(age),
+                        limit_words(&inp.limits, emergency),
+                    );
+                    if let Some(x) = f.add(
+                        s,
+                        "unacknowledged",
+                        Severity::Warning,
+                        vec![at(inp, d.seq)],
+                        message,
+                    ) {
                         x.asset = label;
                     }
                 }
@@ -1047,22 +1148,31 @@ fn receipt(inp: &Inputs<'_>, f: &mut Findings) {
         }
     }
     if !f.has(s, Severity::Warning) {
-        f.add(s, "receipts_consistent", Severity::Info, Vec::new(), format!(
+        let message = format!(
             "{acknowledged} of {sent} disbursements are acknowledged, each as sent; none is overdue."
-        ));
+        );
+        f.add(
+            s,
+            "receipts_consistent",
+            Severity::Info,
+            Vec::new(),
+            message,
+        );
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // 7. Bank
 
+/// Bank lines inside the period: a line's day counts from its midnight (UTC), so `to` at
+/// midnight leaves that day out, as it leaves out the ledger entries of that day.
 fn bank_lines_in(inp: &Inputs<'_>) -> Vec<BankLine> {
     let from = inp.period.from.map(|t| t.date_naive());
-    let to = inp.period.to.map(|t| t.date_naive());
     inp.bank_lines
         .iter()
         .filter(|l| {
-            from.is_none_or(|d| l.line.booked_on >= d) && to.is_none_or(|d| l.line.booked_on <= d)
+            let starts = l.line.booked_on.and_time(chrono::NaiveTime::MIN).and_utc();
+            from.is_none_or(|d| l.line.booked_on >= d) && inp.period.to.is_none_or(|t| starts < t)
         })
         .cloned()
         .collect()
@@ -1071,7 +1181,8 @@ fn bank_lines_in(inp: &Inputs<'_>) -> Vec<BankLine> {
 fn bank_findings(inp: &Inputs<'_>, b: &BankReconciliation, f: &mut Findings) {
     let s = Section::Bank;
     if inp.bank_statements == 0 {
-        f.add(s, "no_bank_statement", Severity::Info, Vec::new(), "No bank statement has been uploaded, so money receipts and disbursements are not compared with the bank.".into());
+        let message = "No bank statement has been uploaded, so money receipts and disbursements are not compared with the bank.".to_owned();
+        f.add(s, "no_bank_statement", Severity::Info, Vec::new(), message);
         return;
     }
     let by_reference = b
@@ -1079,10 +1190,11 @@ fn bank_findings(inp: &Inputs<'_>, b: &BankReconciliation, f: &mut Findings) {
         .iter()
         .filter(|p| p.by == bank::MatchedBy::Reference)
         .count();
-    f.add(s, "bank_matched", Severity::Info, Vec::new(), format!(
+    let message = format!(
         "{} of {} bank lines match a ledger entry ({by_reference} by reference, {} by amount and date within {} days).",
         b.matched.len(), b.lines, b.matched.len() - by_reference, bank::MATCH_WINDOW_DAYS
-    ));
+    );
+    f.add(s, "bank_matched", Severity::Info, Vec::new(), message);
     let amount = |a: &crate::asset::AssetWire| a.parse().map(|x| x.describe()).unwrap_or_default();
     for p in b.matched.iter().filter(|p| p.difference.is_some()) {
         if let Some(x) = f.add(
@@ -1134,11 +1246,21 @@ fn bank_findings(inp: &Inputs<'_>, b: &BankReconciliation, f: &mut Findings) {
             bank::Direction::Credit => "receipt",
             bank::Direction::Debit => "disbursement",
         };
-        if let Some(x) = f.add(s, "bank_line_without_entry", Severity::Warning, Vec::new(), format!(
+        let message = format!(
             "Bank line {}/{} — {} of {} on {} ({reference}, counterparty “{}”) — matches no {what} in the log.",
             l.statement, l.row, l.direction.as_str(), amount(&l.amount), l.date, l.counterparty
-        )) {
-            x.bank_line = Some(BankLineRef { statement: l.statement, row: l.row });
+        );
+        if let Some(x) = f.add(
+            s,
+            "bank_line_without_entry",
+            Severity::Warning,
+            Vec::new(),
+            message,
+        ) {
+            x.bank_line = Some(BankLineRef {
+                statement: l.statement,
+                row: l.row,
+            });
         }
     }
 }
@@ -1332,7 +1454,8 @@ fn disclosure(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
         }
     }
     if !f.has(s, Severity::Warning) {
-        f.add(s, "disclosure_timely", Severity::Info, Vec::new(), "Every entry became public within its deadline; nothing was corrected; no date is impossible.".into());
+        let message = "Every entry became public within its deadline; nothing was corrected; no date is impossible.".to_owned();
+        f.add(s, "disclosure_timely", Severity::Info, Vec::new(), message);
     }
 }
 
@@ -1362,14 +1485,28 @@ fn fundraising(inp: &Inputs<'_>, f: &mut Findings) {
         match &fact.fact {
             Fact::Campaign(c) if c.public_fundraising => {
                 if c.record_number.is_none() {
-                    f.add(s, "campaign_without_record_number", Severity::Violation, vec![at(inp, fact.seq)], format!(
+                    let message = format!(
                         "Campaign {} raises from the public without a fundraising-plan record number.", c.id
-                    ));
+                    );
+                    f.add(
+                        s,
+                        "campaign_without_record_number",
+                        Severity::Violation,
+                        vec![at(inp, fact.seq)],
+                        message,
+                    );
                 }
                 if !inp.public_fundraising_qualified {
-                    f.add(s, "unqualified_public_fundraising", Severity::Violation, vec![at(inp, fact.seq)], format!(
+                    let message = format!(
                         "Campaign {} raises from the public, but {org} is not qualified for public fundraising.", c.id
-                    ));
+                    );
+                    f.add(
+                        s,
+                        "unqualified_public_fundraising",
+                        Severity::Violation,
+                        vec![at(inp, fact.seq)],
+                        message,
+                    );
                 }
             }
             Fact::Donation(d) if inp.period.contains(fact.occurred_at) => {
@@ -1384,28 +1521,49 @@ fn fundraising(inp: &Inputs<'_>, f: &mut Findings) {
                             });
                     if let Some(b) = body {
                         if b.public_fundraising && b.record_number.is_none() {
-                            f.add(s, "receipt_without_record_number", Severity::Violation, vec![at(inp, fact.seq)], format!(
+                            let message = format!(
                                 "Donation #{} (receipt {}) was raised from the public for campaign {cid}, which has no fundraising-plan record number.",
                                 fact.seq, d.receipt_number
-                            ));
+                            );
+                            f.add(
+                                s,
+                                "receipt_without_record_number",
+                                Severity::Violation,
+                                vec![at(inp, fact.seq)],
+                                message,
+                            );
                         }
                         let outside = fact.occurred_at < b.starts_at
                             || b.ends_at.is_some_and(|e| fact.occurred_at > e);
                         if outside {
                             let until = b.ends_at.map_or("open-ended".to_owned(), day);
-                            f.add(s, "receipt_outside_campaign", Severity::Warning, vec![at(inp, fact.seq)], format!(
+                            let message = format!(
                                 "Donation #{} (receipt {}) is dated {}, outside campaign {cid} ({} to {until}).",
                                 fact.seq, d.receipt_number, day(fact.occurred_at), day(b.starts_at)
-                            ));
+                            );
+                            f.add(
+                                s,
+                                "receipt_outside_campaign",
+                                Severity::Warning,
+                                vec![at(inp, fact.seq)],
+                                message,
+                            );
                         }
                     }
                 }
                 if !inp.public_fundraising_qualified && d.channel == DonationChannel::OnlinePlatform
                 {
-                    f.add(s, "unqualified_public_fundraising", Severity::Warning, vec![at(inp, fact.seq)], format!(
+                    let message = format!(
                         "Donation #{} (receipt {}) came through an online fundraising platform, but {org} is not qualified for public fundraising.",
                         fact.seq, d.receipt_number
-                    ));
+                    );
+                    f.add(
+                        s,
+                        "unqualified_public_fundraising",
+                        Severity::Warning,
+                        vec![at(inp, fact.seq)],
+                        message,
+                    );
                 }
             }
             _ => {}
@@ -1414,7 +1572,8 @@ fn fundraising(inp: &Inputs<'_>, f: &mut Findings) {
     receipt_reuse(inp, f);
     foreign_references(inp, f);
     if !f.has(s, Severity::Warning) {
-        f.add(s, "no_fraud_signal", Severity::Info, Vec::new(), "No fraud signal: every campaign receipt has a record number and falls inside its campaign's dates, no receipt number is reused across channels, and no reference appears on another organisation's books.".into());
+        let message = "No fraud signal: every campaign receipt has a record number and falls inside its campaign's dates, no receipt number is reused across channels, and no reference appears on another organisation's books.".to_owned();
+        f.add(s, "no_fraud_signal", Severity::Info, Vec::new(), message);
     }
 }
 
@@ -1509,10 +1668,20 @@ fn foreign_references(inp: &Inputs<'_>, f: &mut Findings) {
             if passed_on {
                 continue;
             }
-            f.add(Section::Fundraising, "reference_on_other_books", Severity::Warning, vec![at(inp, *seq), EntryAt::new(&theirs.organization, theirs.seq)], format!(
+            let message = format!(
                 "Entry #{seq} has {} {}, which {} #{} also records as its {}: the same money may be claimed twice.",
                 what(*kind), theirs.reference, theirs.organization, theirs.seq, what(theirs.kind)
-            ));
+            );
+            f.add(
+                Section::Fundraising,
+                "reference_on_other_books",
+                Severity::Warning,
+                vec![
+                    at(inp, *seq),
+                    EntryAt::new(&theirs.organization, theirs.seq),
+                ],
+                message,
+            );
         }
     }
 }
@@ -1528,17 +1697,33 @@ fn priority(summary: &Summary, f: &mut Findings) {
             continue;
         };
         any = true;
-        if let Some(x) = f.add(Section::Priority, "priority_share", Severity::Info, Vec::new(), format!(
+        let message = format!(
             "{}: {} of the {} undesignated disbursed ({share}%) went to priority regions {regions}.",
-            label_text(&a.asset), a.priority_regions.to_priority_regions, a.priority_regions.undesignated_disbursed
-        )) {
+            label_text(&a.asset),
+            a.priority_regions.to_priority_regions,
+            a.priority_regions.undesignated_disbursed,
+        );
+        if let Some(x) = f.add(
+            Section::Priority,
+            "priority_share",
+            Severity::Info,
+            Vec::new(),
+            message,
+        ) {
             x.asset = Some(a.asset.clone());
         }
     }
     if !any {
-        f.add(Section::Priority, "priority_share", Severity::Info, Vec::new(), format!(
+        let message = format!(
             "No undesignated money or goods have been disbursed, so no share went to priority regions {regions} yet."
-        ));
+        );
+        f.add(
+            Section::Priority,
+            "priority_share",
+            Severity::Info,
+            Vec::new(),
+            message,
+        );
     }
 }
 
