@@ -208,6 +208,8 @@ fn public_reads_come_from_a_streaming_replica() {
             "-R",
             "-X",
             "stream",
+            "-c",
+            "fast",
         ],
     );
     start(&replica);
