@@ -311,7 +311,10 @@ fn audit_org(
     let mut last_good = 0i64;
     let mut pending = expected.iter().filter(|(s, _)| **s <= target).peekable();
     while next_seq <= target {
-        let mut v = api.ok(&format!("/organizations/{org}/entries?after={}&limit={PAGE}", next_seq - 1))?;
+        let mut v = api.ok(&format!(
+            "/organizations/{org}/entries?after={}&limit={PAGE}",
+            next_seq - 1
+        ))?;
         // Take the page out of the response rather than copying it.
         let page = match v["entries"].take() {
             Value::Array(items) => items,

@@ -58,6 +58,13 @@ fn authorisation_matrix_gives_the_exact_status_for_every_write_and_caller() {
         ("another recipient's key", Some(&w.jinyintan)),
         ("a regulator outside the jurisdiction", Some(&beijing)),
     ];
+    let complaint = s.post(
+        "/complaints",
+        None,
+        &json!({"organization": ORG, "category": "other", "description": "matrix"}),
+    );
+    assert_eq!(complaint.status, 201, "{:?}", complaint.body);
+    let code = complaint.body["code"].as_str().expect("code").to_owned();
     let ack = json!({"disbursement": {"organization": ORG, "seq": 1}, "asset": money("1.00"), "received_at": "2020-02-01T00:00:00Z", "occurred_at": "2020-02-01T00:00:00Z"});
     let endpoints: Vec<(&str, String, Value, [u16; 6])> = vec![
         (
@@ -144,6 +151,30 @@ fn authorisation_matrix_gives_the_exact_status_for_every_write_and_caller() {
             Value::Null,
             [401, 401, 401, 403, 403, 403],
         ),
+        (
+            "POST",
+            "/recipients/wuhan-union-hospital/needs".into(),
+            json!({}),
+            [401, 401, 401, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/complaints/{code}/events"),
+            json!({"status": "investigating", "note": "x"}),
+            [401, 401, 401, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/organizations/{ORG}/bank_statements"),
+            json!({}),
+            [401, 401, 401, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/organizations/{ORG}/donations/import"),
+            json!({}),
+            [401, 401, 401, 403, 403, 403],
+        ),
     ];
     let before = s.log(ORG).len();
     let mut cells = 0;
@@ -164,7 +195,7 @@ fn authorisation_matrix_gives_the_exact_status_for_every_write_and_caller() {
             cells += 1;
         }
     }
-    assert_eq!(cells, 84);
+    assert_eq!(cells, 108);
     assert_eq!(s.log(ORG).len(), before, "no refused caller wrote anything");
     // The victim key still works: nobody but its owners could revoke it.
     let r = s.post(

@@ -65,7 +65,8 @@ pub fn recipients(
     Ok(Page { items, next })
 }
 
-type EntryRow = (i64, String, String, String, String);
+/// An entry as stored: seq, canonical form, entry hash, previous entry hash, leaf hash.
+pub type EntryRow = (i64, String, String, String, String);
 
 fn entry_value(org: &str, row: EntryRow) -> Result<Value, StoreError> {
     let (seq, canonical, hash, prev, leaf) = row;
@@ -74,14 +75,15 @@ fn entry_value(org: &str, row: EntryRow) -> Result<Value, StoreError> {
     Ok(with_hashes(object, &hash, &prev, &leaf))
 }
 
-/// The public log of an organisation, entries with seq > `after`.
-pub fn entries(
+/// Up to `limit` stored entries of an organisation with seq > `after`, in seq order, as stored
+/// (the canonical form as text, exactly what was hashed).
+pub fn entry_rows(
     conn: &mut AnyConnection,
     org: &str,
     after: i64,
     limit: i64,
-) -> Result<Page<Value>, StoreError> {
-    let rows: Vec<EntryRow> = entries::table
+) -> Result<Vec<EntryRow>, StoreError> {
+    Ok(entries::table
         .filter(entries::organization.eq(org))
         .filter(entries::seq.gt(after))
         .order(entries::seq.asc())
@@ -93,7 +95,17 @@ pub fn entries(
             entries::prev_entry_hash,
             entries::leaf_hash,
         ))
-        .load(conn)?;
+        .load(conn)?)
+}
+
+/// The public log of an organisation, entries with seq > `after`.
+pub fn entries(
+    conn: &mut AnyConnection,
+    org: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Page<Value>, StoreError> {
+    let rows = entry_rows(conn, org, after, limit)?;
     let next = next_cursor(&rows, limit, |r| r.0.to_string());
     let items = rows
         .into_iter()

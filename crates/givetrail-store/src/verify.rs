@@ -345,19 +345,7 @@ pub fn check_log(conn: &mut AnyConnection, org: &str) -> Result<LogCheck, StoreE
     let mut first_bad: Option<(i64, String)> = None;
     let mut n = 0i64;
     loop {
-        let rows: Vec<(i64, String, String, String, String)> = entries::table
-            .filter(entries::organization.eq(org))
-            .filter(entries::seq.gt(n))
-            .order(entries::seq.asc())
-            .limit(PAGE)
-            .select((
-                entries::seq,
-                entries::canonical,
-                entries::entry_hash,
-                entries::prev_entry_hash,
-                entries::leaf_hash,
-            ))
-            .load(conn)?;
+        let rows = crate::read::entry_rows(conn, org, n, PAGE)?;
         let page = rows.len() as i64;
         for (seq, canonical, hash, prev_hash, leaf) in rows {
             let expected = n + 1;
