@@ -193,19 +193,7 @@ pub fn page_json(
     after: Seq,
     limit: i64,
 ) -> Result<String, StoreError> {
-    let rows: Vec<(i64, String, String, String, String)> = entries::table
-        .filter(entries::organization.eq(org))
-        .filter(entries::seq.gt(after))
-        .order(entries::seq.asc())
-        .limit(limit)
-        .select((
-            entries::seq,
-            entries::canonical,
-            entries::entry_hash,
-            entries::prev_entry_hash,
-            entries::leaf_hash,
-        ))
-        .load(conn)?;
+    let rows = crate::read::entry_rows(conn, org, after, limit)?;
     let mut out = String::with_capacity(rows.iter().map(|r| r.1.len() + 220).sum::<usize>() + 64);
     out.push_str("{\"entries\":[");
     for (i, (seq, canonical, hash, prev, leaf)) in rows.iter().enumerate() {
