@@ -87,6 +87,12 @@ pub fn run(a: ImportArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     match result {
+        Ok(done) if done.rows == 0 => {
+            bail!(
+                "{}: row 2: the file has a header but no donation rows",
+                a.file.display()
+            )
+        }
         Ok(done) => {
             println!(
                 "imported {} donation(s) into {} (seq {}–{}) in {seconds:.2} s ({:.0} rows/s), {} commit(s) with signed checkpoints",

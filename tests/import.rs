@@ -180,6 +180,16 @@ fn cli_import_is_all_or_nothing_and_names_row_and_column() {
     let (ok, _, err) = cli_import(&w, &header, &[]);
     assert!(!ok);
     assert!(err.contains("row 1: donor"), "{err}");
+
+    // A header and no rows: refused, as over HTTP.
+    let empty = write_file(&w, "empty.csv", &format!("{HEADER}\n"));
+    let (ok, _, err) = cli_import(&w, &empty, &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("row 2: the file has a header but no donation rows"),
+        "{err}"
+    );
+    assert_eq!(w.s.log(ORG).len(), 40);
 }
 
 #[test]

@@ -52,7 +52,8 @@ fn regulator(p: &Principal) -> Result<&str, ApiError> {
 /// given, is seen by regulators only.
 #[utoipa::path(tag = "complaints", request_body = ComplaintRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry key")),
-    responses((status = 201, description = "the complaint, with its `code`", body = Complaint), (status = 400, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "the complaint, with its `code`", body = Complaint), (status = 400, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem),
+        (status = 429, description = "more than 10 complaints in 60 seconds from one address", body = Problem, headers(("Retry-After" = u64, description = "seconds to wait")))))]
 #[post("/complaints")]
 pub async fn post_complaint(
     req: HttpRequest,
