@@ -185,6 +185,27 @@ impl Browser {
         }
     }
 
+    /// Wait until the current URL (path and query) contains `part`: a form submitted to the page
+    /// already shown is only loaded once its query appears.
+    async fn wait_for_url_containing(&self, part: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let url = self.client.current_url().await.expect("url");
+            if url.as_str().contains(part) && self.ready().await {
+                return url.to_string();
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "still at {url}, expected …{part}…"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn ready(&self) -> bool {
+        self.script::<String>("return document.readyState").await == "complete"
+    }
+
     async fn script<T: serde::de::DeserializeOwned>(&self, js: &str) -> T {
         let v = self.client.execute(js, vec![]).await.expect("script");
         serde_json::from_value(v).expect("script result")
@@ -404,7 +425,7 @@ fn a_need_posted_by_a_hospital_appears_on_the_board() {
             .click()
             .await
             .expect("filter");
-        b.wait_for_path("/needs").await;
+        b.wait_for_url_containing("region=33").await;
         assert_eq!(b.count(&format!("tr#{id}")).await, 0, "filtered out");
         b.goto("/needs?status=open&lang=zh").await;
         b.find(&format!("tr#{id}")).await;
