@@ -616,3 +616,27 @@ fn public_complaints_are_rate_limited_per_address() {
         .and_then(|s| s.parse::<u64>().ok())
         .is_some_and(|s| (1..=60).contains(&s)));
 }
+
+#[test]
+fn nul_characters_are_refused_with_a_400_not_a_server_error() {
+    // PostgreSQL cannot store NUL in text; every way in is refused before it reaches the store.
+    let w = world();
+    for path in [
+        "/needs?item=a%00b",
+        "/organizations/a%00b",
+        &format!("/organizations/{ORG}/donations/X%00/trail"),
+    ] {
+        let r = w.s.get(path);
+        assert_eq!(r.status, 400, "{path}: {:?}", r.body);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+    }
+    let r = w.s.post_raw(
+        &format!("/organizations/{ORG}/donations"),
+        Some(&w.charity),
+        br#"{"receipt_number":"a\u0000b"}"#.to_vec(),
+    );
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    let r = w.s.post("/recipients", Some(&w.s.regulator), &json!({"id": "nul-hospital", "name": "a\u{1}b", "kind": "hospital", "region_code": "420100"}));
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert_eq!(w.entry_count(), 0);
+}

@@ -458,6 +458,13 @@ impl<R: Read> Iterator for DonationCsv<R> {
                         format!("is longer than {MAX_FIELD_BYTES} bytes"),
                     )));
                 }
+                // NUL cannot be stored as text (PostgreSQL refuses it): name the cell.
+                if let Some(i) = self.record.iter().position(|f| f.contains('\0')) {
+                    return Some(Err(ValidationError::field(
+                        row_field(row, &format!("field {}", i + 1)),
+                        "must not contain a NUL character",
+                    )));
+                }
                 let cells: Vec<&str> = self.record.iter().collect();
                 Some(donation_from_row(&self.header, row, &cells).map(|d| (row, d)))
             }

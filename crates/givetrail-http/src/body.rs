@@ -23,6 +23,13 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             format!("the body is not valid UTF-8 (byte {})", e.valid_up_to()),
         )
     })?;
+    // NUL cannot be stored as text (PostgreSQL refuses it), so no field may hold one.
+    if text.contains("\\u0000") {
+        return Err(ApiError::field(
+            "",
+            "strings must not contain a NUL character (\\u0000)",
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -164,6 +164,7 @@ pub fn server(
             .app_data(known.clone())
             .app_data(complaint_limiter.clone())
             .wrap(actix_web::middleware::from_fn(middleware::limit_complaints))
+            .wrap(actix_web::middleware::from_fn(middleware::refuse_nul))
             .wrap(actix_web::middleware::from_fn(metrics::record))
             .wrap(middleware::problem_errors())
             .wrap(middleware::access_log())

@@ -88,6 +88,24 @@ pub fn document_problem_content_type(
             &mut item.trace,
         ];
         for op in ops.into_iter().flatten() {
+            // Any request can be malformed at the URL level (e.g. a NUL character, refused by
+            // `refuse_nul`), so every operation documents a 400.
+            op.responses
+                .responses
+                .entry("400".into())
+                .or_insert_with(|| {
+                    let content = utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                        .build();
+                    RefOr::T(
+                        utoipa::openapi::ResponseBuilder::new()
+                            .description(
+                                "the request is malformed (for example a NUL character in the URL)",
+                            )
+                            .content("application/problem+json", content)
+                            .build(),
+                    )
+                });
             for (status, response) in op.responses.responses.iter_mut() {
                 if !(status.starts_with('4') || status.starts_with('5')) {
                     continue;
@@ -227,4 +245,27 @@ mod tests {
             "a new window starts afresh"
         );
     }
+}
+
+/// Refuse a NUL character anywhere in the URL (path or query) with 400: it cannot be stored or
+/// compared as text (PostgreSQL refuses it), so no endpoint can answer it meaningfully.
+pub async fn refuse_nul(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let uri = req.uri().to_string();
+    if uri.contains('\0') || uri.to_ascii_lowercase().contains("%00") {
+        let problem = Problem {
+            kind: format!("{PROBLEM_BASE}invalid-request"),
+            title: "Invalid request".into(),
+            status: 400,
+            detail: "the URL must not contain a NUL character (%00)".into(),
+            errors: Vec::new(),
+        };
+        let res = HttpResponse::BadRequest()
+            .content_type("application/problem+json")
+            .json(problem);
+        return Ok(req.into_response(res));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }

@@ -298,10 +298,10 @@ pub struct OrganizationRequest {
 
 fn name(field: &str, s: &str) -> Result<String, ApiError> {
     let s = s.trim();
-    if s.is_empty() || s.chars().count() > MAX_SHORT_TEXT {
+    if s.is_empty() || s.chars().count() > MAX_SHORT_TEXT || s.chars().any(char::is_control) {
         return Err(ApiError::field(
             field,
-            format!("must be 1 to {MAX_SHORT_TEXT} characters"),
+            format!("must be 1 to {MAX_SHORT_TEXT} characters, without control characters"),
         ));
     }
     Ok(s.to_owned())

@@ -199,6 +199,10 @@ pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementLine>, ValidationErr
             ));
         }
         match record {
+            Ok(r) if r.iter().any(|f| f.contains('\0')) => errors.push(FieldError::new(
+                row_field(row as u64, ""),
+                "must not contain a NUL character",
+            )),
             Ok(r) => {
                 if let Some(line) = parse_row(row, &r, &index, &mut errors) {
                     lines.push(line);
