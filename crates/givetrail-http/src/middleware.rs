@@ -224,29 +224,6 @@ pub async fn limit_complaints(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_complaint_limit_refuses_past_the_window_budget_and_resets_after_it() {
-        let l = ComplaintLimiter::default();
-        let ip: std::net::IpAddr = [127, 0, 0, 1].into();
-        let other: std::net::IpAddr = [127, 0, 0, 2].into();
-        let t0 = std::time::Instant::now();
-        for _ in 0..COMPLAINTS_PER_WINDOW {
-            assert_eq!(l.check(ip, t0), Ok(()));
-        }
-        assert!(l.check(ip, t0).is_err());
-        assert_eq!(l.check(other, t0), Ok(()), "addresses are counted apart");
-        assert_eq!(
-            l.check(ip, t0 + COMPLAINT_WINDOW),
-            Ok(()),
-            "a new window starts afresh"
-        );
-    }
-}
-
 /// Refuse a NUL character anywhere in the URL (path or query) with 400: it cannot be stored or
 /// compared as text (PostgreSQL refuses it), so no endpoint can answer it meaningfully.
 pub async fn refuse_nul(
@@ -268,4 +245,27 @@ pub async fn refuse_nul(
         return Ok(req.into_response(res));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_complaint_limit_refuses_past_the_window_budget_and_resets_after_it() {
+        let l = ComplaintLimiter::default();
+        let ip: std::net::IpAddr = [127, 0, 0, 1].into();
+        let other: std::net::IpAddr = [127, 0, 0, 2].into();
+        let t0 = std::time::Instant::now();
+        for _ in 0..COMPLAINTS_PER_WINDOW {
+            assert_eq!(l.check(ip, t0), Ok(()));
+        }
+        assert!(l.check(ip, t0).is_err());
+        assert_eq!(l.check(other, t0), Ok(()), "addresses are counted apart");
+        assert_eq!(
+            l.check(ip, t0 + COMPLAINT_WINDOW),
+            Ok(()),
+            "a new window starts afresh"
+        );
+    }
 }
