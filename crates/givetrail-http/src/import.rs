@@ -2,7 +2,7 @@
 //! authorises and reads the body; the rows are parsed (`givetrail_domain::import`) and appended
 //! (`givetrail_store::import`) by the writer inside one transaction.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 
 use givetrail_store::import::CsvBody;
@@ -37,19 +37,7 @@ pub async fn post_donation_import(
     let org = org.into_inner();
     let p = required(&req, &state).await?;
     charity_of(&p, &org)?;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.trim_start().starts_with("text/csv") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "a donations import is sent as Content-Type: text/csv",
-        ));
-    }
+    crate::body::require_csv(&req, "a donations import")?;
     let body = payload
         .to_bytes_limited(MAX_IMPORT_BYTES)
         .await
