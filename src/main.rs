@@ -68,13 +68,14 @@ struct Serve {
 enum Command {
     /// Serve the API.
     Serve(Serve),
-    /// Load fixtures/ into an empty database, then serve it and print the demo keys.
+    /// Load the demo fixtures into an empty database, then serve it and print the demo keys.
     Demo {
         #[command(flatten)]
         serve: Serve,
-        /// Fixture file to load.
-        #[arg(long, default_value = "fixtures/demo.json")]
-        fixtures: PathBuf,
+        /// Fixture file to load instead of the 2020 replay built into the binary
+        /// (`fixtures/demo.json` in the repository).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
     },
     /// Manage API keys.
     Keys {
@@ -201,7 +202,7 @@ fn init_logs(json: bool) {
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(s) => serve(s, None),
-        Command::Demo { serve: s, fixtures } => serve(s, Some(fixtures)),
+        Command::Demo { serve: s, fixtures } => serve(s, Some(Demo::from(fixtures))),
         Command::Keys {
             command:
                 KeysCommand::Create {
@@ -406,7 +407,37 @@ fn default_key_path(backend: &Backend) -> PathBuf {
     }
 }
 
-fn serve(s: Serve, fixtures: Option<PathBuf>) -> anyhow::Result<()> {
+/// The 2020 replay that `givetrail demo` loads, built into the binary so it runs from any folder.
+const DEMO_FIXTURES: &str = include_str!("../fixtures/demo.json");
+
+/// Where `givetrail demo` takes its fixtures from.
+enum Demo {
+    BuiltIn,
+    File(PathBuf),
+}
+
+impl From<Option<PathBuf>> for Demo {
+    fn from(path: Option<PathBuf>) -> Self {
+        path.map_or(Demo::BuiltIn, Demo::File)
+    }
+}
+
+impl Demo {
+    fn fixture(&self) -> anyhow::Result<givetrail_http::fixtures::Fixture> {
+        match self {
+            Demo::BuiltIn => serde_json::from_str(DEMO_FIXTURES)
+                .context("the built-in demo fixtures are not a valid fixture file"),
+            Demo::File(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not a valid fixture file", path.display()))
+            }
+        }
+    }
+}
+
+fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
     let (backend, mut conn) = open(&s.db)?;
     let key_path = s
         .signing_key
@@ -440,13 +471,10 @@ fn serve(s: Serve, fixtures: Option<PathBuf>) -> anyhow::Result<()> {
         TcpListener::bind(&s.bind).with_context(|| format!("cannot listen on {}", s.bind))?;
     let addr = listener.local_addr()?;
     let demo_keys = match &fixtures {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let fixture: givetrail_http::fixtures::Fixture = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a valid fixture file", path.display()))?;
-            Some((fixture, rebuild::organization_ids(&mut conn)?.is_empty()))
-        }
+        Some(demo) => Some((
+            demo.fixture()?,
+            rebuild::organization_ids(&mut conn)?.is_empty(),
+        )),
         None => None,
     };
     drop(conn);

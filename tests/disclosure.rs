@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo.json");
-const STANDARDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/standards");
+const STANDARDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/vendor/standards");
 const ORGS: [&str; 3] = [
     "hubei-red-cross",
     "wuhan-charity-federation",

@@ -110,6 +110,7 @@ impl TestDb {
     /// Run a givetrail subcommand against this database; returns (status ok, stdout, stderr).
     pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
         let out = Command::new(BIN)
+            .current_dir(&self.dir)
             .args(args)
             .env("GIVETRAIL_DATABASE_URL", &self.url)
             .output()
@@ -175,16 +176,10 @@ impl Server {
         Self::start_with(TestDb::new(), &["serve"])
     }
 
-    /// `givetrail demo` on a fresh database (fixtures loaded).
+    /// `givetrail demo` on a fresh database, with the fixtures built into the binary (the server
+    /// runs in the database's temporary folder, so nothing is read from the repository).
     pub fn demo() -> Server {
-        Self::start_with(
-            TestDb::new(),
-            &[
-                "demo",
-                "--fixtures",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo.json"),
-            ],
-        )
+        Self::start_with(TestDb::new(), &["demo"])
     }
 
     pub fn start_with(db: TestDb, args: &[&str]) -> Server {
@@ -201,6 +196,7 @@ impl Server {
             "keys create prints the key alone: {key:?}"
         );
         let mut child = Command::new(BIN)
+            .current_dir(&db.dir)
             .args(args)
             .args(["--bind", "127.0.0.1:0", "--signing-key", &db.signing_key()])
             .env("GIVETRAIL_DATABASE_URL", &db.url)
