@@ -30,7 +30,7 @@ pub struct ImportArgs {
     /// Ed25519 key checkpoints are signed with: the server's (same default as `serve`).
     #[arg(long, env = "GIVETRAIL_SIGNING_KEY")]
     signing_key: Option<PathBuf>,
-    /// The donations CSV (contract columns, header row first).
+    /// The donations CSV (the documented columns, header row first).
     file: PathBuf,
 }
 

@@ -8,8 +8,6 @@ use common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo.json");
-const STANDARDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/vendor/standards");
 const ORGS: [&str; 3] = [
     "hubei-red-cross",
     "wuhan-charity-federation",
@@ -17,7 +15,9 @@ const ORGS: [&str; 3] = [
 ];
 
 fn demo_with(extra: &[&str]) -> Server {
-    let mut args = vec!["demo", "--fixtures", FIXTURES];
+    let fixtures = repo_file("fixtures/demo.json");
+    let fixtures = fixtures.to_str().expect("a UTF-8 path");
+    let mut args = vec!["demo", "--fixtures", fixtures];
     args.extend_from_slice(extra);
     Server::start_with(TestDb::new(), &args)
 }
@@ -514,7 +514,7 @@ fn xmllint(xml: &str, name: &str) -> (bool, String) {
     std::fs::write(&file, xml).expect("write");
     let out = std::process::Command::new("xmllint")
         .args(["--noout", "--schema"])
-        .arg(format!("{STANDARDS}/iati-2.03/iati-activities-schema.xsd"))
+        .arg(repo_file("vendor/standards/iati-2.03/iati-activities-schema.xsd"))
         .arg(&file)
         .output()
         .expect("xmllint is installed (Debian libxml2-utils; .ci/run installs it)");
@@ -530,7 +530,8 @@ fn giving360_validator() -> jsonschema::Validator {
     // validator knows it by its canonical `https://` URI, so it is told the draft instead.
     let read = |f: &str| -> Value {
         let mut v: Value = serde_json::from_str(
-            &std::fs::read_to_string(format!("{STANDARDS}/360giving/{f}")).expect("schema"),
+            &std::fs::read_to_string(repo_file(&format!("vendor/standards/360giving/{f}")))
+                .expect("schema"),
         )
         .expect("schema JSON");
         if let Some(o) = v.as_object_mut() {
@@ -681,7 +682,7 @@ fn the_export_command_writes_what_the_api_serves() {
 /// or under a chosen public name.
 fn private_values() -> Vec<String> {
     let fixture: Value =
-        serde_json::from_str(&std::fs::read_to_string(FIXTURES).expect("fixtures")).expect("JSON");
+        serde_json::from_str(&std::fs::read_to_string(repo_file("fixtures/demo.json")).expect("fixtures")).expect("JSON");
     let mut out = Vec::new();
     for step in fixture["steps"].as_array().expect("steps") {
         for donor in [

@@ -10,10 +10,7 @@ fn committed_openapi_document_is_current() {
         .expect("run givetrail openapi");
     assert!(out.status.success());
     let generated = String::from_utf8(out.stdout).expect("utf-8");
-    let committed = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/api-spec/openapi.json"
-    ))
+    let committed = std::fs::read_to_string(common::repo_file("api-spec/openapi.json"))
     .unwrap_or_default();
     assert!(
         generated.trim() == committed.trim(),

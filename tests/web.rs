@@ -15,7 +15,7 @@ use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use common::Server;
+use common::{repo_file, Server};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -133,7 +133,7 @@ impl Browser {
             .connect(&driver.url)
             .await
             .expect("a WebDriver session");
-        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        let shots = repo_file("target/screenshots");
         std::fs::create_dir_all(&shots).expect("screenshot dir");
         Browser {
             client,

@@ -13,6 +13,17 @@ use serde_json::{json, Value};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_givetrail");
 
+/// A file of the checkout the tests run from. `cargo test` starts each test binary in the package
+/// root, so this is resolved at run time rather than baked in with `CARGO_MANIFEST_DIR`: a binary
+/// built in one clone and reused from a shared target folder by another still reads its own
+/// checkout's files.
+#[allow(dead_code)]
+pub fn repo_file(relative: &str) -> PathBuf {
+    std::env::current_dir()
+        .expect("the test's working directory")
+        .join(relative)
+}
+
 /// A fresh database for one test.
 pub struct TestDb {
     pub url: String,

@@ -14,7 +14,7 @@ use crate::error::{FieldError, RuleError, ValidationError};
 use crate::ids::{RegionCode, Slug};
 use crate::ledger::Rejection;
 
-/// The columns of the donations CSV (contract §5), in the order the contract lists them.
+/// The columns of the donations CSV (docs/API.md, "HTTP paths"), in their documented order.
 pub const COLUMNS: [&str; 20] = [
     "receipt_number",
     "occurred_at",
@@ -50,7 +50,7 @@ pub const REQUIRED_COLUMNS: [&str; 5] = [
 /// Longest CSV field accepted (longer than any valid value; stops runaway quoted fields early).
 pub const MAX_FIELD_BYTES: usize = 8 * 1024;
 
-/// Where each contract column sits in a file's header.
+/// Where each documented column sits in a file's header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     index: [Option<usize>; 20],

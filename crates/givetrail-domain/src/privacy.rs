@@ -43,7 +43,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_masked_as_the_contract_shows() {
+    fn names_keep_their_first_letter_and_mask_the_rest() {
         assert_eq!(mask_person_name("张三"), "张*");
         assert_eq!(mask_person_name("张三丰"), "张**");
         assert_eq!(mask_person_name("张"), "张*");

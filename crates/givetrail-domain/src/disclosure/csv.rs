@@ -13,10 +13,10 @@ use super::{Directory, Party, Record};
 /// The UTF-8 byte-order mark every CSV starts with.
 pub const BOM: &str = "\u{feff}";
 
-/// Contract columns of the donations CSV that are never public.
+/// Columns of the donations CSV that are never public.
 pub const PRIVATE_COLUMNS: [&str; 2] = ["donor_public_name", "donor_contact"];
 
-/// Columns of the public donations CSV: `organization`, `seq`, the contract's columns
+/// Columns of the public donations CSV: `organization`, `seq`, the donations CSV's columns
 /// ([`crate::import::COLUMNS`], in its order) less [`PRIVATE_COLUMNS`] (`donor_name` holds the
 /// name the public sees), then `recorded_at`, the declared value, the source disbursement and
 /// `entry_hash`.
