@@ -6,7 +6,7 @@ use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 
 use givetrail_domain::disclosure::{csv, giving360, iati, Policy, Record};
-use givetrail_store::disclosure as store;
+use givetrail_store::read::disclosure as store;
 
 use crate::{open, Db};
 

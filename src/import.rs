@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use givetrail_domain::entry::{Author, Role};
 use givetrail_domain::import::DonationCsv;
-use givetrail_store::import::{import, ImportError};
+use givetrail_store::write::import::{import, ImportError};
 
 use crate::Db;
 

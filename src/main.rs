@@ -18,8 +18,9 @@ use givetrail_domain::ids::{parse_region_prefix, Slug};
 use givetrail_http::AppState;
 use givetrail_store::db::{establish, migrate, pool, Backend};
 use givetrail_store::registry::{self, NewKey};
-use givetrail_store::writer::Writer;
-use givetrail_store::{rebuild, AnyConnection};
+use givetrail_store::verify::rebuild;
+use givetrail_store::write::Writer;
+use givetrail_store::AnyConnection;
 
 #[derive(Parser)]
 #[command(
@@ -274,7 +275,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let (_, mut conn) = open(&db)?;
             let orgs = match org {
                 Some(o) => vec![o],
-                None => rebuild::organization_ids(&mut conn)?,
+                None => registry::organization_ids(&mut conn)?,
             };
             let mut differences = 0;
             for o in &orgs {
@@ -344,12 +345,13 @@ fn run(command: Command) -> anyhow::Result<()> {
             let (_, mut conn) = open(&db)?;
             let orgs = match org {
                 Some(o) => vec![o],
-                None => rebuild::organization_ids(&mut conn)?,
+                None => registry::organization_ids(&mut conn)?,
             };
             let mut bad = 0;
             let mut checked = 0;
             for o in &orgs {
-                let (n, problems) = givetrail_store::verify::check_commitments(&mut conn, o)?;
+                let (n, problems) =
+                    givetrail_store::verify::commitments::check_commitments(&mut conn, o)?;
                 checked += n;
                 for p in &problems {
                     println!("{p}");
@@ -473,7 +475,7 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
     let demo_keys = match &fixtures {
         Some(demo) => Some((
             demo.fixture()?,
-            rebuild::organization_ids(&mut conn)?.is_empty(),
+            registry::organization_ids(&mut conn)?.is_empty(),
         )),
         None => None,
     };

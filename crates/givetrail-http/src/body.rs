@@ -4,7 +4,7 @@ use actix_web::HttpRequest;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-use givetrail_store::writer::Idempotency;
+use givetrail_store::write::Idempotency;
 
 use crate::problem::ApiError;
 

@@ -12,7 +12,7 @@ use givetrail_domain::reconciliation::complaint::{
 };
 use givetrail_store::complaints as store;
 use givetrail_store::registry::Principal;
-use givetrail_store::writer::Write;
+use givetrail_store::write::Write;
 
 use crate::auth::{author, caller, regulator_covers, required};
 use crate::body::{idempotency, parse, MAX_BODY_BYTES};

@@ -1,6 +1,6 @@
 //! Public disclosure: summaries, the donation trail, timeliness, standard exports, CSV
 //! negotiation, and the regulator's view of private values. Handlers parse and format; the
-//! reports are `givetrail_domain::disclosure`, the reads `givetrail_store::disclosure`.
+//! reports are `givetrail_domain::disclosure`, the reads `givetrail_store::read::disclosure`.
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -12,8 +12,9 @@ use givetrail_domain::disclosure::timeliness::{self, EntryTimeliness};
 use givetrail_domain::disclosure::trail::{self, Trail};
 use givetrail_domain::disclosure::{csv, giving360, iati, Directory, Ledger, Record};
 use givetrail_domain::entry::Role;
-use givetrail_store::disclosure as store;
-use givetrail_store::read::{self as q, Feed};
+use givetrail_store::read::disclosure as store;
+use givetrail_store::read::feeds::Feed;
+use givetrail_store::read::log::{self as q};
 use givetrail_store::{registry, StoreError};
 
 use crate::auth;

@@ -1,12 +1,12 @@
 //! `POST /organizations/{org}/donations/import`: a donations CSV, all rows or none. The handler
 //! authorises and reads the body; the rows are parsed (`givetrail_domain::import`) and appended
-//! (`givetrail_store::import`) by the writer inside one transaction.
+//! (`givetrail_store::write::import`) by the writer inside one transaction.
 
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 
-use givetrail_store::import::CsvBody;
-use givetrail_store::writer::Write;
+use givetrail_store::write::import::CsvBody;
+use givetrail_store::write::Write;
 
 use crate::auth::{author, charity_of, required};
 use crate::problem::{ApiError, Problem};

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use givetrail_store::disclosure::entries_per_organization;
+use givetrail_store::read::disclosure::entries_per_organization;
 
 use crate::problem::{ApiError, Problem};
 use crate::reads::read;

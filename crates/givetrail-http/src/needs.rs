@@ -1,6 +1,6 @@
 //! The needs board: recipients post needs, everyone reads them, and a charity sees its
 //! unallocated goods ranked against open needs. Rules and ranking are
-//! `givetrail_domain::needs`; queries `givetrail_store::needs`.
+//! `givetrail_domain::needs`; queries `givetrail_store::read::needs`.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
@@ -12,10 +12,11 @@ use givetrail_domain::ids::parse_region_prefix;
 use givetrail_domain::needs::{
     rank_matches, MatchView, Need, NeedRequest, NeedStatus, NeedView, MAX_ITEM_FILTER,
 };
-use givetrail_store::needs::{self as store, NeedFilter, NewNeed};
+use givetrail_store::read::needs::{self as store, NeedFilter};
 use givetrail_store::read::Page;
 use givetrail_store::registry;
-use givetrail_store::writer::Write;
+use givetrail_store::write::needs::NewNeed;
+use givetrail_store::write::Write;
 
 use crate::auth::{recipient_of, required};
 use crate::body::{parse, MAX_BODY_BYTES};

@@ -6,8 +6,7 @@ use serde::Serialize;
 
 use givetrail_domain::error::{FieldError, RuleError, ValidationError};
 use givetrail_domain::ledger::Rejection;
-use givetrail_store::writer::WriteError;
-use givetrail_store::StoreError;
+use givetrail_store::{StoreError, WriteError};
 
 /// Base of the problem `type` URIs (documented in the OpenAPI description).
 pub const PROBLEM_BASE: &str = "https://givetrail.org/problems/";

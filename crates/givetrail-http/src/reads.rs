@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 
 use givetrail_domain::asset::{AssetKey, Currency, GoodsKind};
 use givetrail_domain::ids::parse_region_prefix;
-use givetrail_store::read::{self as q, Feed, FeedFilter, DEFAULT_PAGE, MAX_PAGE};
+use givetrail_store::read::feeds::{self, Feed, FeedFilter};
+use givetrail_store::read::log::{self as q};
+use givetrail_store::read::registrations;
+use givetrail_store::read::{DEFAULT_PAGE, MAX_PAGE};
 use givetrail_store::{registry, AnyConnection, StoreError};
 
 use crate::problem::{ApiError, Problem};
@@ -63,7 +66,10 @@ fn list(name: &str, items: Value, next: Option<String>) -> HttpResponse {
 #[utoipa::path(tag = "operations", responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object), (status = 500, body = Problem)))]
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    read(&state, |c| q::organizations(c, None, 1).map(|_| ())).await?;
+    read(&state, |c| {
+        registrations::organizations(c, None, 1).map(|_| ())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
 }
 
@@ -77,7 +83,7 @@ pub async fn list_organizations(
     let limit = page_limit(p.limit)?;
     let after = p.after.clone();
     let page = read(&state, move |c| {
-        q::organizations(c, after.as_deref(), limit)
+        registrations::organizations(c, after.as_deref(), limit)
     })
     .await?;
     Ok(list("organizations", json!(page.items), page.next))
@@ -128,7 +134,10 @@ pub async fn list_recipients(
     let limit = page_limit(p.limit)?;
     let csv = crate::disclosure::wants_csv(&req, p.format.as_deref())?;
     let after = p.after.clone();
-    let mut page = read(&state, move |c| q::recipients(c, after.as_deref(), limit)).await?;
+    let mut page = read(&state, move |c| {
+        registrations::recipients(c, after.as_deref(), limit)
+    })
+    .await?;
     page.items = page.items.into_iter().map(public_recipient).collect();
     if csv {
         let parties: Vec<givetrail_domain::disclosure::Party> =
@@ -215,7 +224,7 @@ pub async fn list_campaigns(
     existing_org(&state, &org).await?;
     let o = org.clone();
     let entries = read(&state, move |c| {
-        let seqs: Vec<i64> = q::campaign_seqs(c, &o)?
+        let seqs: Vec<i64> = feeds::campaign_seqs(c, &o)?
             .into_iter()
             .map(|(_, s)| s)
             .collect();
@@ -245,7 +254,7 @@ pub async fn get_campaign(
     let (org, campaign) = path.into_inner();
     let (o, c2) = (org.clone(), campaign.clone());
     let entry = read(&state, move |c| {
-        let seq = q::campaign_seqs(c, &o)?
+        let seq = feeds::campaign_seqs(c, &o)?
             .into_iter()
             .find(|(id, _)| *id == c2)
             .map(|(_, s)| s);
@@ -271,7 +280,7 @@ pub async fn list_entries(
     let after = seq_cursor(p.after.as_deref())?;
     existing_org(&state, &org).await?;
     let page = read(&state, move |c| {
-        givetrail_store::log::page_json(c, &org, after, limit)
+        givetrail_store::read::log::page_json(c, &org, after, limit)
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -349,14 +358,14 @@ async fn feed(
     existing_org(&state, &org).await?;
     let o = org.clone();
     let (page, directory) = read(&state, move |c| {
-        let page = q::feed(c, &o, which, &filter, after, limit)?;
+        let page = feeds::feed(c, &o, which, &filter, after, limit)?;
         let ids: Vec<String> = page
             .items
             .iter()
             .filter_map(|e| e["body"]["recipient"].as_str().map(str::to_owned))
             .collect();
         let directory = if csv {
-            givetrail_store::disclosure::directory(c, &ids)?
+            givetrail_store::read::disclosure::directory(c, &ids)?
         } else {
             Default::default()
         };

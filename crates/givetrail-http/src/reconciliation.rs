@@ -12,7 +12,7 @@ use givetrail_domain::reconciliation::{self as report, AgeingLimits, Period, Rep
 use givetrail_store::bank::NewStatement;
 use givetrail_store::reconciliation as store;
 use givetrail_store::registry::{self, Organization, Principal};
-use givetrail_store::writer::Write;
+use givetrail_store::write::Write;
 
 use crate::auth::{author, regulator_covers, required};
 use crate::body::require_csv;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use givetrail_store::db::ReadPool;
-use givetrail_store::writer::Writer;
+use givetrail_store::write::Writer;
 
 /// Shared state of the HTTP service.
 #[derive(Clone)]

@@ -5,7 +5,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use givetrail_domain::checkpoint::Checkpoint;
-use givetrail_store::verify::{self, ProofRequestError};
+use givetrail_store::verify::proofs::{self, ProofRequestError};
+use givetrail_store::verify::{checkpoints, merkle};
 use givetrail_store::{AnyConnection, StoreError};
 
 use crate::problem::{ApiError, Problem};
@@ -19,13 +20,13 @@ pub fn checkpoint_status(
     org: &str,
     key_hex: &str,
 ) -> Result<serde_json::Value, StoreError> {
-    let Some(c) = verify::latest_checkpoint(conn, org)? else {
+    let Some(c) = checkpoints::latest_checkpoint(conn, org)? else {
         return Ok(json!({"checkpoint": null, "verified": null}));
     };
     let signature_ok = c.verify(key_hex).is_ok();
     let root_ok = u64::try_from(c.tree_size)
         .ok()
-        .map(|n| verify::root(conn, org, n).map(|r| hex::encode(r) == c.root_hash))
+        .map(|n| merkle::root(conn, org, n).map(|r| hex::encode(r) == c.root_hash))
         .transpose()?
         .unwrap_or(false);
     Ok(json!({"checkpoint": c, "verified": signature_ok && root_ok}))
@@ -41,7 +42,7 @@ pub async fn latest_checkpoint(
 ) -> Result<HttpResponse, ApiError> {
     let org = org.into_inner();
     let o = org.clone();
-    let c = read(&state, move |c| verify::latest_checkpoint(c, &o))
+    let c = read(&state, move |c| checkpoints::latest_checkpoint(c, &o))
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(
@@ -68,7 +69,10 @@ pub async fn list_checkpoints(
         })?,
     };
     let org = org.into_inner();
-    let items = read(&state, move |c| verify::checkpoints(c, &org, after, limit)).await?;
+    let items = read(&state, move |c| {
+        checkpoints::checkpoints(c, &org, after, limit)
+    })
+    .await?;
     let next = (items.len() as i64 == limit)
         .then(|| items.last().map(|c| c.tree_size.to_string()))
         .flatten();
@@ -108,9 +112,9 @@ pub async fn inclusion_proof(
     let (path, size) = read(&state, move |c| {
         let size = match size {
             Some(s) => s,
-            None => givetrail_store::log::head(c, &org)?.seq as u64,
+            None => givetrail_store::read::log::head(c, &org)?.seq as u64,
         };
-        Ok((verify::inclusion(c, &org, seq - 1, size), size))
+        Ok((proofs::inclusion(c, &org, seq - 1, size), size))
     })
     .await?;
     let path = path.map_err(proof_error)?;
@@ -141,7 +145,7 @@ pub async fn consistency_proof(
 ) -> Result<HttpResponse, ApiError> {
     let org = org.into_inner();
     let (from, to) = (p.from, p.to);
-    let proof = read(&state, move |c| Ok(verify::consistency(c, &org, from, to)))
+    let proof = read(&state, move |c| Ok(proofs::consistency(c, &org, from, to)))
         .await?
         .map_err(proof_error)?;
     Ok(HttpResponse::Ok().json(json!({

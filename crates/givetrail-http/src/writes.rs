@@ -7,7 +7,7 @@ use serde::Deserialize;
 use givetrail_domain::entry::*;
 use givetrail_domain::ids::{CreditCode, RegionCode, Slug};
 use givetrail_store::registry::{self, NewKey, Organization, Principal, Recipient};
-use givetrail_store::writer::{Outcome, Write, MAX_BATCH_ITEMS};
+use givetrail_store::write::{Outcome, Write, MAX_BATCH_ITEMS};
 
 use crate::auth::{author, charity_of, recipient_of, regulator_covers, required};
 use crate::body::{idempotency, parse, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES};

@@ -10,9 +10,9 @@ use givetrail_domain::ledger::Rejection;
 use givetrail_domain::reconciliation::bank::{BankLine, Direction, StatementLine};
 
 use crate::db::AnyConnection;
+use crate::models::BankLineRow;
 use crate::schema::*;
-use crate::writer::WriteError;
-use crate::StoreError;
+use crate::{StoreError, WriteError};
 
 /// Lines inserted per statement (bounded by SQLite's and PostgreSQL's bind-parameter limits).
 const INSERT_CHUNK: usize = 1_000;
@@ -75,7 +75,7 @@ pub(crate) fn insert(
             bank_statements::uploaded_at.eq(now_us),
         ))
         .execute(conn)
-        .map_err(|e| crate::complaints::concurrent(e.into()))?;
+        .map_err(|e| WriteError::concurrent(e.into()))?;
     for chunk in s.lines.chunks(INSERT_CHUNK) {
         let rows: Vec<_> = chunk
             .iter()
@@ -109,29 +109,27 @@ pub(crate) fn insert(
         "lines": s.lines.len(),
         "sha256": s.sha256,
         "uploaded_by": s.uploaded_by,
-        "uploaded_at": crate::rfc3339(crate::books::time(now_us)),
+        "uploaded_at": crate::rfc3339(crate::from_micros(now_us)),
     }))
 }
 
-type LineRow = (i64, i64, String, String, String, i64, String, String);
-
-fn line_from(row: LineRow) -> Result<BankLine, StoreError> {
-    let (statement, row_no, booked_on, direction, currency, units, reference, counterparty) = row;
+fn line_from(row: BankLineRow) -> Result<BankLine, StoreError> {
+    let (statement, row_no) = (row.statement, row.row_no);
     let corrupt =
         |what: &str| StoreError::Corrupt(format!("bank line {statement}/{row_no}: {what}"));
     Ok(BankLine {
         statement,
         line: StatementLine {
             row: row_no,
-            booked_on: NaiveDate::parse_from_str(&booked_on, "%Y-%m-%d")
+            booked_on: NaiveDate::parse_from_str(&row.booked_on, "%Y-%m-%d")
                 .map_err(|_| corrupt("date"))?,
-            direction: Direction::parse(&direction).ok_or_else(|| corrupt("direction"))?,
+            direction: Direction::parse(&row.direction).ok_or_else(|| corrupt("direction"))?,
             money: Money::from_units(
-                Currency::parse(&currency).map_err(|_| corrupt("currency"))?,
-                units,
+                Currency::parse(&row.currency).map_err(|_| corrupt("currency"))?,
+                row.units,
             ),
-            reference,
-            counterparty,
+            reference: row.reference,
+            counterparty: row.counterparty,
         },
     })
 }
@@ -142,19 +140,10 @@ pub fn lines(conn: &mut AnyConnection, org: &str) -> Result<(usize, Vec<BankLine
         .filter(bank_statements::organization.eq(org))
         .count()
         .get_result(conn)?;
-    let rows: Vec<LineRow> = bank_lines::table
+    let rows: Vec<BankLineRow> = bank_lines::table
         .filter(bank_lines::organization.eq(org))
         .order((bank_lines::statement.asc(), bank_lines::row_no.asc()))
-        .select((
-            bank_lines::statement,
-            bank_lines::row_no,
-            bank_lines::booked_on,
-            bank_lines::direction,
-            bank_lines::currency,
-            bank_lines::units,
-            bank_lines::reference,
-            bank_lines::counterparty,
-        ))
+        .select(BankLineRow::as_select())
         .load(conn)?;
     let lines = rows.into_iter().map(line_from).collect::<Result<_, _>>()?;
     Ok((statements as usize, lines))

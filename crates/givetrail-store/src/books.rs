@@ -1,15 +1,19 @@
 //! `Books` over the database: the ledger rules read and change one organisation's derived
-//! state through this, inside the write transaction.
+//! state through this, inside the write transaction; replaying a log into it rebuilds the
+//! derived tables.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use givetrail_domain::asset::AssetKey;
 use givetrail_domain::entry::{EntryKind, Seq, SourceDisbursement};
-use givetrail_domain::ids::{RegionCode, Slug};
+use givetrail_domain::ids::Slug;
 use givetrail_domain::ledger::*;
 
 use crate::db::AnyConnection;
+use crate::models::{
+    AllocationRow, CampaignRow, DisbursementRow, DrawRow, FactRow, ForeignDisbursementRow, LotRow,
+    RecipientInfoRow,
+};
 use crate::schema::*;
 use crate::{micros, StoreError};
 
@@ -19,97 +23,6 @@ pub struct SqlBooks<'a> {
     pub conn: &'a mut AnyConnection,
     /// The organisation.
     pub org: &'a str,
-}
-
-fn slug(s: String) -> Result<Slug, StoreError> {
-    Slug::parse(&s).map_err(|e| StoreError::Corrupt(format!("stored slug {s:?}: {e}")))
-}
-
-fn key(s: &str) -> Result<AssetKey, StoreError> {
-    AssetKey::from_key_string(s)
-        .ok_or_else(|| StoreError::Corrupt(format!("stored asset key {s:?}")))
-}
-
-/// Microseconds since the epoch back to a timestamp.
-pub fn time(us: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(us).unwrap_or(DateTime::<Utc>::MIN_UTC)
-}
-
-type CampaignRow = (i64, String, bool, bool, i64, Option<i64>, Option<i64>);
-type AllocationRow = (i64, String, String, i64, i64, Option<String>, Option<i64>);
-type DisbursementRow = (i64, i64, String, String, i64, Option<i64>, i64, Option<i64>);
-
-pub(crate) type LotRow = (
-    i64,
-    String,
-    Option<String>,
-    String,
-    i64,
-    i64,
-    i64,
-    bool,
-    Option<String>,
-    Option<String>,
-    i64,
-    Option<i64>,
-);
-
-pub(crate) fn lot_from(row: LotRow) -> Result<Lot, StoreError> {
-    let (
-        seq,
-        receipt_number,
-        campaign,
-        asset_key,
-        received,
-        allocated,
-        expensed,
-        designated,
-        region,
-        recipient,
-        at,
-        voided,
-    ) = row;
-    let designation = if designated {
-        Some(Designation {
-            region_code: region
-                .map(|r| RegionCode::parse(&r).map_err(StoreError::Corrupt))
-                .transpose()?,
-            recipient: recipient.map(slug).transpose()?,
-        })
-    } else {
-        None
-    };
-    Ok(Lot {
-        seq,
-        receipt_number,
-        campaign: campaign.map(slug).transpose()?,
-        asset: key(&asset_key)?,
-        received,
-        allocated,
-        expensed,
-        designation,
-        occurred_at: time(at),
-        live: voided.is_none(),
-    })
-}
-
-macro_rules! lot_columns {
-    () => {
-        (
-            lots::seq,
-            lots::receipt_number,
-            lots::campaign,
-            lots::asset_key,
-            lots::received,
-            lots::allocated,
-            lots::expensed,
-            lots::designated,
-            lots::designated_region,
-            lots::designated_recipient,
-            lots::occurred_at,
-            lots::voided_by,
-        )
-    };
 }
 
 /// Page size when walking the pool oldest-first.
@@ -123,41 +36,20 @@ impl Books for SqlBooks<'_> {
             .filter(campaigns::organization.eq(self.org))
             .filter(campaigns::id.eq(id.as_str()))
             .order(campaigns::seq.desc())
-            .select((
-                campaigns::seq,
-                campaigns::id,
-                campaigns::public_fundraising,
-                campaigns::emergency,
-                campaigns::starts_at,
-                campaigns::ends_at,
-                campaigns::voided_by,
-            ))
+            .select(CampaignRow::as_select())
             .first(self.conn)
             .optional()?;
-        row.map(
-            |(seq, id, public_fundraising, emergency, starts, ends, voided)| {
-                Ok(CampaignState {
-                    seq,
-                    id: slug(id)?,
-                    public_fundraising,
-                    emergency,
-                    starts_at: time(starts),
-                    ends_at: ends.map(time),
-                    live: voided.is_none(),
-                })
-            },
-        )
-        .transpose()
+        row.map(CampaignRow::into_state).transpose()
     }
 
     fn lot(&mut self, seq: Seq) -> Result<Option<Lot>, StoreError> {
         let row: Option<LotRow> = lots::table
             .filter(lots::organization.eq(self.org))
             .filter(lots::seq.eq(seq))
-            .select(lot_columns!())
+            .select(LotRow::as_select())
             .first(self.conn)
             .optional()?;
-        row.map(lot_from).transpose()
+        row.map(LotRow::into_lot).transpose()
     }
 
     fn receipt_in_use(&mut self, receipt_number: &str) -> Result<bool, StoreError> {
@@ -183,7 +75,7 @@ impl Books for SqlBooks<'_> {
                 .filter(lots::voided_by.is_null())
                 .filter((lots::allocated + lots::expensed).lt(lots::received))
                 .order((lots::occurred_at.asc(), lots::seq.asc()))
-                .select(lot_columns!())
+                .select(LotRow::as_select())
                 .limit(POOL_PAGE)
                 .into_boxed();
             if let Some((at, seq)) = after {
@@ -196,8 +88,8 @@ impl Books for SqlBooks<'_> {
             let rows: Vec<LotRow> = q.load(self.conn)?;
             let n = rows.len() as i64;
             for row in rows {
-                after = Some((row.10, row.0));
-                let lot = lot_from(row)?;
+                after = Some((row.occurred_at, row.seq));
+                let lot = row.into_lot()?;
                 covered += lot.remaining();
                 out.push(lot);
             }
@@ -211,125 +103,48 @@ impl Books for SqlBooks<'_> {
         let row: Option<AllocationRow> = allocations::table
             .filter(allocations::organization.eq(self.org))
             .filter(allocations::seq.eq(seq))
-            .select((
-                allocations::seq,
-                allocations::recipient,
-                allocations::asset_key,
-                allocations::units,
-                allocations::disbursed,
-                allocations::need,
-                allocations::voided_by,
-            ))
+            .select(AllocationRow::as_select())
             .first(self.conn)
             .optional()?;
-        row.map(
-            |(seq, recipient, asset_key, units, disbursed, need, voided)| {
-                Ok(AllocationState {
-                    seq,
-                    recipient: slug(recipient)?,
-                    asset: key(&asset_key)?,
-                    units,
-                    disbursed,
-                    need: need.map(slug).transpose()?,
-                    live: voided.is_none(),
-                })
-            },
-        )
-        .transpose()
+        row.map(AllocationRow::into_state).transpose()
     }
 
     fn disbursement(&mut self, seq: Seq) -> Result<Option<DisbursementState>, StoreError> {
         let row: Option<DisbursementRow> = disbursements::table
             .filter(disbursements::organization.eq(self.org))
             .filter(disbursements::seq.eq(seq))
-            .select((
-                disbursements::seq,
-                disbursements::allocation_seq,
-                disbursements::recipient,
-                disbursements::asset_key,
-                disbursements::units,
-                disbursements::acknowledged,
-                disbursements::used,
-                disbursements::voided_by,
-            ))
+            .select(DisbursementRow::as_select())
             .first(self.conn)
             .optional()?;
-        row.map(
-            |(seq, allocation, recipient, asset_key, units, acknowledged, used, voided)| {
-                Ok(DisbursementState {
-                    seq,
-                    allocation,
-                    recipient: slug(recipient)?,
-                    asset: key(&asset_key)?,
-                    units,
-                    acknowledged,
-                    used,
-                    live: voided.is_none(),
-                })
-            },
-        )
-        .transpose()
+        row.map(DisbursementRow::into_state).transpose()
     }
 
     fn recipient(&mut self, id: &Slug) -> Result<Option<RecipientInfo>, StoreError> {
-        let row: Option<(String, String, Option<String>)> = recipients::table
+        let row: Option<RecipientInfoRow> = recipients::table
             .filter(recipients::id.eq(id.as_str()))
-            .select((
-                recipients::id,
-                recipients::region_code,
-                recipients::organization,
-            ))
+            .select(RecipientInfoRow::as_select())
             .first(self.conn)
             .optional()?;
-        row.map(|(id, region, org)| {
-            Ok(RecipientInfo {
-                id: slug(id)?,
-                region_code: RegionCode::parse(&region).map_err(StoreError::Corrupt)?,
-                organization: org.map(slug).transpose()?,
-            })
-        })
-        .transpose()
+        row.map(RecipientInfoRow::into_info).transpose()
     }
 
     fn fact(&mut self, seq: Seq) -> Result<Option<FactInfo>, StoreError> {
-        let row: Option<(String, Option<i64>, i64)> = facts::table
+        let row: Option<FactRow> = facts::table
             .filter(facts::organization.eq(self.org))
             .filter(facts::seq.eq(seq))
-            .select((facts::kind, facts::voided_by, facts::occurred_at))
+            .select(FactRow::as_select())
             .first(self.conn)
             .optional()?;
-        row.map(|(kind, voided, at)| {
-            let kind = EntryKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("fact kind {kind}")))?;
-            Ok(FactInfo {
-                kind,
-                live: voided.is_none(),
-                occurred_at: time(at),
-            })
-        })
-        .transpose()
+        row.map(FactRow::into_info).transpose()
     }
 
     fn draws_by(&mut self, seq: Seq) -> Result<Vec<DrawState>, StoreError> {
-        let rows: Vec<(i64, i64, i64, bool)> = draws::table
+        let rows: Vec<DrawRow> = draws::table
             .filter(draws::organization.eq(self.org))
             .filter(draws::by_seq.eq(seq))
-            .select((
-                draws::by_seq,
-                draws::donation_seq,
-                draws::units,
-                draws::expense,
-            ))
+            .select(DrawRow::as_select())
             .load(self.conn)?;
-        Ok(rows
-            .into_iter()
-            .map(|(by, donation, units, expense)| DrawState {
-                by,
-                donation,
-                units,
-                expense,
-            })
-            .collect())
+        Ok(rows.into_iter().map(DrawState::from).collect())
     }
 
     fn live_dependants(&mut self, seq: Seq) -> Result<i64, StoreError> {
@@ -383,25 +198,14 @@ impl Books for SqlBooks<'_> {
         &mut self,
         source: &SourceDisbursement,
     ) -> Result<Option<ForeignDisbursement>, StoreError> {
-        let row: Option<(String, String, i64)> = disbursements::table
+        let row: Option<ForeignDisbursementRow> = disbursements::table
             .filter(disbursements::organization.eq(source.organization.as_str()))
             .filter(disbursements::seq.eq(source.disbursement))
             .filter(disbursements::voided_by.is_null())
-            .select((
-                disbursements::recipient,
-                disbursements::asset_key,
-                disbursements::units,
-            ))
+            .select(ForeignDisbursementRow::as_select())
             .first(self.conn)
             .optional()?;
-        row.map(|(recipient, asset_key, units)| {
-            Ok(ForeignDisbursement {
-                recipient: slug(recipient)?,
-                asset: key(&asset_key)?,
-                units,
-            })
-        })
-        .transpose()
+        row.map(ForeignDisbursementRow::into_foreign).transpose()
     }
 
     fn source_recorded(&mut self, source: &SourceDisbursement) -> Result<bool, StoreError> {
@@ -418,7 +222,7 @@ impl Books for SqlBooks<'_> {
         &mut self,
         id: &Slug,
     ) -> Result<Option<givetrail_domain::needs::NeedState>, StoreError> {
-        crate::needs::state(self.conn, id.as_str())
+        crate::read::needs::state(self.conn, id.as_str())
     }
 
     fn apply(&mut self, change: Change) -> Result<(), StoreError> {

@@ -5,41 +5,20 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use givetrail_domain::error::RuleError;
-use givetrail_domain::ledger::Rejection;
 use givetrail_domain::reconciliation::complaint::{
     check_transition, status_of, tracking_code, Complaint, ComplaintCategory, ComplaintEvent,
     ComplaintStatus, NewComplaint, NewComplaintEvent, RegulatorComplaint,
 };
 
-use crate::books::time;
 use crate::db::AnyConnection;
+use crate::models::{ComplaintEventRow, ComplaintRow};
 use crate::read::Page;
 use crate::schema::*;
-use crate::writer::WriteError;
-use crate::StoreError;
+use crate::{from_micros, StoreError, WriteError};
 
 /// A fresh, unguessable tracking code.
 pub fn new_code() -> String {
     tracking_code(rand::random())
-}
-
-fn rule(e: RuleError) -> WriteError {
-    WriteError::Rejected {
-        index: None,
-        rejection: Rejection::Rule(e),
-    }
-}
-
-/// Another process numbered the same event or statement first: the client may retry.
-pub(crate) fn concurrent(e: StoreError) -> WriteError {
-    if e.is_unique_violation() {
-        rule(RuleError::Conflict {
-            field: String::new(),
-            message: "another write for this organisation took the same number; retry".into(),
-        })
-    } else {
-        e.into()
-    }
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, WriteError> {
@@ -53,7 +32,7 @@ pub(crate) fn insert(
     now_us: i64,
 ) -> Result<Value, WriteError> {
     if crate::registry::organization(conn, &c.organization)?.is_none() {
-        return Err(rule(RuleError::not_found(
+        return Err(WriteError::rule(RuleError::not_found(
             "organization",
             format!("organisation {}", c.organization),
         )));
@@ -65,7 +44,7 @@ pub(crate) fn insert(
             .count()
             .get_result(conn)?;
         if exists == 0 {
-            return Err(rule(RuleError::not_found(
+            return Err(WriteError::rule(RuleError::not_found(
                 "entry",
                 format!("entry {seq} of {}", c.organization),
             )));
@@ -89,7 +68,7 @@ pub(crate) fn insert(
         category: c.category,
         description: c.description.clone(),
         status: ComplaintStatus::Received,
-        filed_at: time(now_us),
+        filed_at: from_micros(now_us),
         history: Vec::new(),
     })
 }
@@ -102,12 +81,12 @@ pub(crate) fn add_event(
 ) -> Result<Value, WriteError> {
     let Some(mut c) = get(conn, &e.code)?.filter(|c| c.complaint.organization == e.organization)
     else {
-        return Err(rule(RuleError::not_found(
+        return Err(WriteError::rule(RuleError::not_found(
             "code",
             format!("complaint {}", e.code),
         )));
     };
-    check_transition(c.complaint.status, e.action).map_err(rule)?;
+    check_transition(c.complaint.status, e.action).map_err(WriteError::rule)?;
     let seq = c.complaint.history.len() as i64 + 1;
     diesel::insert_into(complaint_events::table)
         .values((
@@ -120,40 +99,16 @@ pub(crate) fn add_event(
             complaint_events::recorded_at.eq(now_us),
         ))
         .execute(conn)
-        .map_err(|e| concurrent(e.into()))?;
+        .map_err(|e| WriteError::concurrent(e.into()))?;
     c.complaint.history.push(ComplaintEvent {
         seq,
         status: e.action.status(),
         note: e.note.clone(),
         author: e.author.clone(),
-        recorded_at: time(now_us),
+        recorded_at: from_micros(now_us),
     });
     c.complaint.status = e.action.status();
     to_json(&c.complaint)
-}
-
-type ComplaintRow = (
-    String,
-    String,
-    Option<i64>,
-    String,
-    String,
-    Option<String>,
-    i64,
-);
-
-macro_rules! complaint_columns {
-    () => {
-        (
-            complaints::organization,
-            complaints::code,
-            complaints::entry_seq,
-            complaints::category,
-            complaints::description,
-            complaints::contact,
-            complaints::filed_at,
-        )
-    };
 }
 
 fn corrupt(code: &str, what: &str) -> StoreError {
@@ -165,32 +120,34 @@ fn with_history(
     conn: &mut AnyConnection,
     rows: Vec<ComplaintRow>,
 ) -> Result<Vec<RegulatorComplaint>, StoreError> {
-    let codes: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
-    let events: Vec<(String, i64, String, String, String, i64)> = complaint_events::table
+    let codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+    let events: Vec<ComplaintEventRow> = complaint_events::table
         .filter(complaint_events::code.eq_any(&codes))
         .order((complaint_events::code.asc(), complaint_events::seq.asc()))
-        .select((
-            complaint_events::code,
-            complaint_events::seq,
-            complaint_events::status,
-            complaint_events::note,
-            complaint_events::author,
-            complaint_events::recorded_at,
-        ))
+        .select(ComplaintEventRow::as_select())
         .load(conn)?;
     let mut out = Vec::with_capacity(rows.len());
-    for (organization, code, entry, category, description, contact, filed_at) in rows {
+    for ComplaintRow {
+        organization,
+        code,
+        entry_seq: entry,
+        category,
+        description,
+        contact,
+        filed_at,
+    } in rows
+    {
         let history = events
             .iter()
-            .filter(|e| e.0 == code)
-            .map(|(_, seq, status, note, author, at)| {
+            .filter(|e| e.code == code)
+            .map(|e| {
                 Ok(ComplaintEvent {
-                    seq: *seq,
-                    status: ComplaintStatus::parse(status)
+                    seq: e.seq,
+                    status: ComplaintStatus::parse(&e.status)
                         .ok_or_else(|| corrupt(&code, "status"))?,
-                    note: note.clone(),
-                    author: author.clone(),
-                    recorded_at: time(*at),
+                    note: e.note.clone(),
+                    author: e.author.clone(),
+                    recorded_at: from_micros(e.recorded_at),
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -203,7 +160,7 @@ fn with_history(
                 organization,
                 entry,
                 description,
-                filed_at: time(filed_at),
+                filed_at: from_micros(filed_at),
                 history,
             },
             contact,
@@ -216,7 +173,7 @@ fn with_history(
 pub fn get(conn: &mut AnyConnection, code: &str) -> Result<Option<RegulatorComplaint>, StoreError> {
     let rows: Vec<ComplaintRow> = complaints::table
         .filter(complaints::code.eq(code))
-        .select(complaint_columns!())
+        .select(ComplaintRow::as_select())
         .load(conn)?;
     Ok(with_history(conn, rows)?.into_iter().next())
 }
@@ -226,7 +183,7 @@ pub fn about(conn: &mut AnyConnection, org: &str) -> Result<Vec<Complaint>, Stor
     let rows: Vec<ComplaintRow> = complaints::table
         .filter(complaints::organization.eq(org))
         .order((complaints::filed_at.asc(), complaints::code.asc()))
-        .select(complaint_columns!())
+        .select(ComplaintRow::as_select())
         .load(conn)?;
     Ok(with_history(conn, rows)?
         .into_iter()
@@ -263,7 +220,7 @@ pub fn list(
         .filter(organizations::region_code.like(format!("{jurisdiction}%")))
         .order((complaints::filed_at.asc(), complaints::code.asc()))
         .limit(limit)
-        .select(complaint_columns!())
+        .select(ComplaintRow::as_select())
         .into_boxed();
     if let Some(o) = organization {
         q = q.filter(complaints::organization.eq(o.to_owned()));

@@ -1,6 +1,6 @@
 //! What the reconciliation report reads, in one consistent snapshot: the log (replayed as at the
-//! report's moment), the integrity checks of [`crate::verify::check_log`] and
-//! [`crate::rebuild::check`], bank lines, references on other organisations' books, complaints.
+//! report's moment), the integrity checks of [`crate::verify::chain::check_log`] and
+//! [`crate::verify::rebuild::check`], bank lines, references on other organisations' books, complaints.
 //! The report itself is `givetrail_domain::reconciliation::reconcile`.
 
 use chrono::{DateTime, Utc};
@@ -16,8 +16,11 @@ use givetrail_domain::reconciliation::{
 };
 
 use crate::db::AnyConnection;
+use crate::models::{ReceiptRow, ReferenceRow};
+use crate::read::disclosure;
 use crate::schema::*;
-use crate::{bank, complaints, disclosure, rebuild, registry, verify, StoreError};
+use crate::verify::{chain, rebuild};
+use crate::{bank, complaints, registry, StoreError};
 
 /// Most references looked up on other organisations' books per query.
 const LOOKUP_CHUNK: usize = 500;
@@ -117,7 +120,7 @@ fn integrity(
     org: &str,
     public_key: Option<&str>,
 ) -> Result<Integrity, StoreError> {
-    let log = verify::check_log(conn, org)?;
+    let log = chain::check_log(conn, org)?;
     Ok(Integrity {
         entries: log.entries,
         chain_break: log
@@ -132,9 +135,6 @@ fn integrity(
         derived_differences: rebuild::check(conn, org)?,
     })
 }
-
-/// A donation of another organisation: organisation, seq, receipt number, source disbursement.
-type ReceiptRow = (String, i64, String, Option<String>, Option<i64>);
 
 /// Live donations and disbursements of other organisations whose receipt number or reference
 /// equals a receipt number or disbursement reference of this log.
@@ -159,44 +159,28 @@ fn foreign_references(
             .filter(lots::organization.ne(org))
             .filter(lots::voided_by.is_null())
             .filter(lots::receipt_number.eq_any(chunk))
-            .select((
-                lots::organization,
-                lots::seq,
-                lots::receipt_number,
-                lots::source_organization,
-                lots::source_seq,
-            ))
+            .select(ReceiptRow::as_select())
             .load(conn)?;
-        out.extend(receipts.into_iter().map(
-            |(organization, seq, reference, source_org, source_seq)| ForeignReference {
-                reference,
-                organization,
-                seq,
-                kind: ReferenceKind::ReceiptNumber,
-                source: source_org.zip(source_seq),
-            },
-        ));
-        let references: Vec<(String, i64, String)> = disbursements::table
+        out.extend(receipts.into_iter().map(|r| ForeignReference {
+            reference: r.receipt_number,
+            organization: r.organization,
+            seq: r.seq,
+            kind: ReferenceKind::ReceiptNumber,
+            source: r.source_organization.zip(r.source_seq),
+        }));
+        let references: Vec<ReferenceRow> = disbursements::table
             .filter(disbursements::organization.ne(org))
             .filter(disbursements::voided_by.is_null())
             .filter(disbursements::reference.eq_any(chunk))
-            .select((
-                disbursements::organization,
-                disbursements::seq,
-                disbursements::reference,
-            ))
+            .select(ReferenceRow::as_select())
             .load(conn)?;
-        out.extend(
-            references
-                .into_iter()
-                .map(|(organization, seq, reference)| ForeignReference {
-                    reference,
-                    organization,
-                    seq,
-                    kind: ReferenceKind::DisbursementReference,
-                    source: None,
-                }),
-        );
+        out.extend(references.into_iter().map(|r| ForeignReference {
+            reference: r.reference,
+            organization: r.organization,
+            seq: r.seq,
+            kind: ReferenceKind::DisbursementReference,
+            source: None,
+        }));
     }
     Ok(out)
 }

@@ -7,11 +7,13 @@ use sha2::{Digest, Sha256};
 use givetrail_domain::entry::Role;
 
 use crate::db::AnyConnection;
+use crate::models::{IdempotencyRow, KeyRow};
 use crate::schema::*;
 use crate::StoreError;
 
 /// An organisation as registered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable, Selectable)]
+#[diesel(table_name = organizations)]
 pub struct Organization {
     /// Slug.
     pub id: String,
@@ -31,7 +33,8 @@ pub struct Organization {
 }
 
 /// A recipient as registered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable, Selectable)]
+#[diesel(table_name = recipients)]
 pub struct Recipient {
     /// Slug.
     pub id: String,
@@ -91,6 +94,14 @@ pub fn organization(
         .filter(organizations::id.eq(id))
         .first(conn)
         .optional()?)
+}
+
+/// Every organisation id.
+pub fn organization_ids(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
+    Ok(organizations::table
+        .select(organizations::id)
+        .order(organizations::id.asc())
+        .load(conn)?)
 }
 
 /// Find a recipient.
@@ -162,40 +173,15 @@ pub fn insert_key(conn: &mut AnyConnection, k: &NewKey, now_us: i64) -> Result<S
 
 /// Look a presented key up; `None` if unknown or revoked.
 pub fn authenticate(conn: &mut AnyConnection, key: &str) -> Result<Option<Principal>, StoreError> {
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-    );
-    let row: Option<Row> = api_keys::table
+    let row: Option<KeyRow> = api_keys::table
         .filter(api_keys::key_hash.eq(key_hash(key)))
-        .select((
-            api_keys::key_id,
-            api_keys::role,
-            api_keys::organization,
-            api_keys::recipient,
-            api_keys::jurisdiction,
-            api_keys::revoked_at,
-        ))
+        .select(KeyRow::as_select())
         .first(conn)
         .optional()?;
-    let Some((key_id, role, organization, recipient, jurisdiction, revoked)) = row else {
-        return Ok(None);
-    };
-    if revoked.is_some() {
-        return Ok(None);
+    match row {
+        Some(r) if r.revoked_at.is_none() => Ok(Some(principal(r)?.0)),
+        _ => Ok(None),
     }
-    let role = Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("key role {role}")))?;
-    Ok(Some(Principal {
-        key_id,
-        role,
-        organization,
-        recipient,
-        jurisdiction,
-    }))
 }
 
 /// A key by its public id (never its secret): (principal, revoked).
@@ -203,43 +189,28 @@ pub fn key_by_id(
     conn: &mut AnyConnection,
     key_id: &str,
 ) -> Result<Option<(Principal, bool)>, StoreError> {
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-    );
-    let row: Option<Row> = api_keys::table
+    let row: Option<KeyRow> = api_keys::table
         .filter(api_keys::key_id.eq(key_id))
-        .select((
-            api_keys::key_id,
-            api_keys::role,
-            api_keys::organization,
-            api_keys::recipient,
-            api_keys::jurisdiction,
-            api_keys::revoked_at,
-        ))
+        .select(KeyRow::as_select())
         .first(conn)
         .optional()?;
-    row.map(
-        |(key_id, role, organization, recipient, jurisdiction, revoked)| {
-            let role = Role::parse(&role)
-                .ok_or_else(|| StoreError::Corrupt(format!("key role {role}")))?;
-            Ok((
-                Principal {
-                    key_id,
-                    role,
-                    organization,
-                    recipient,
-                    jurisdiction,
-                },
-                revoked.is_some(),
-            ))
+    row.map(principal).transpose()
+}
+
+/// What a stored key may act as, and whether it was revoked.
+fn principal(r: KeyRow) -> Result<(Principal, bool), StoreError> {
+    let role =
+        Role::parse(&r.role).ok_or_else(|| StoreError::Corrupt(format!("key role {}", r.role)))?;
+    Ok((
+        Principal {
+            key_id: r.key_id,
+            role,
+            organization: r.organization,
+            recipient: r.recipient,
+            jurisdiction: r.jurisdiction,
         },
-    )
-    .transpose()
+        r.revoked_at.is_some(),
+    ))
 }
 
 /// Revoke a key by its public id; returns whether it existed.
@@ -271,23 +242,17 @@ pub fn idempotent(
     key_id: &str,
     idem: &str,
 ) -> Result<Option<IdempotentResponse>, StoreError> {
-    let row: Option<(String, i32, String)> = idempotency::table
+    let row: Option<IdempotencyRow> = idempotency::table
         .filter(idempotency::key_id.eq(key_id))
         .filter(idempotency::idempotency_key.eq(idem))
-        .select((
-            idempotency::request_hash,
-            idempotency::status,
-            idempotency::response,
-        ))
+        .select(IdempotencyRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(
-        row.map(|(request_hash, status, response)| IdempotentResponse {
-            request_hash,
-            status: u16::try_from(status).unwrap_or(500),
-            response,
-        }),
-    )
+    Ok(row.map(|r| IdempotentResponse {
+        request_hash: r.request_hash,
+        status: u16::try_from(r.status).unwrap_or(500),
+        response: r.response,
+    }))
 }
 
 /// Record the first response to an idempotent request.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use givetrail_domain::ids::Slug;
 use givetrail_domain::reconciliation::complaint::{ComplaintCategory, ComplaintRequest};
 use givetrail_store::complaints as store;
-use givetrail_store::writer::Write;
+use givetrail_store::write::Write;
 
 use super::i18n::{fill, Text};
 use super::{encode, error_page, format, html, lang_of, organizations, page, Layout, OrgItem};

@@ -141,7 +141,7 @@ pub struct OrgItem {
 /// Every registered organisation (at most one page of [`MAX_PAGE`]), for lists and forms.
 pub async fn organizations(state: &AppState, t: &'static Text) -> Result<Vec<OrgItem>, ApiError> {
     let page = read(state, |c| {
-        givetrail_store::read::organizations(c, None, MAX_PAGE)
+        givetrail_store::read::registrations::organizations(c, None, MAX_PAGE)
     })
     .await?;
     Ok(page

@@ -10,8 +10,8 @@ use givetrail_domain::disclosure::trail::{self, Trail};
 use givetrail_domain::disclosure::{AssetLabel, Directory, Record};
 use givetrail_domain::entry::{Fact, RestrictionWire};
 use givetrail_domain::needs::{MatchView, Need, NeedStatus};
-use givetrail_store::disclosure as disclosure_store;
-use givetrail_store::needs as needs_store;
+use givetrail_store::read::disclosure as disclosure_store;
+use givetrail_store::read::needs as needs_store;
 use givetrail_store::read::MAX_PAGE;
 use givetrail_store::registry::{self, Recipient};
 
@@ -609,8 +609,8 @@ pub async fn organization(
             let Some((ledger, directory)) = disclosure_store::ledger_with_directory(c, &id)? else {
                 return Ok(None);
             };
-            let head = givetrail_store::log::head(c, &id)?.seq;
-            let latest = givetrail_store::read::entries(
+            let head = givetrail_store::read::log::head(c, &id)?.seq;
+            let latest = givetrail_store::read::log::entries(
                 c,
                 &id,
                 (head - LATEST_ENTRIES).max(0),

@@ -1,4 +1,4 @@
-//! Bulk import of donations: rows are appended one by one with [`crate::log::append`] (every
+//! Bulk import of donations: rows are appended one by one with [`append`] (every
 //! ledger rule applies, the hash chain and Merkle tree grow as for any write), inside one
 //! transaction per chunk; each commit stores a checkpoint signed over what it committed.
 
@@ -15,8 +15,11 @@ use givetrail_domain::import::name_row;
 use givetrail_domain::ledger::Rejection;
 
 use crate::db::AnyConnection;
-use crate::log::{append, head, org_context};
-use crate::StoreError;
+use crate::read::log::head;
+use crate::verify::checkpoints::checkpoint;
+use crate::write::append::{append, org_context};
+use crate::write::lock::{lock_log, lock_sqlite_database};
+use crate::{StoreError, WriteError};
 
 /// A CSV body handed to the writer (shown by its length, never its content, in logs).
 #[derive(Clone)]
@@ -140,11 +143,14 @@ pub fn import(
     let mut rows = rows.peekable();
     loop {
         let result = conn.transaction::<_, ImportError, _>(|c| {
-            take_write_lock(c, org)?;
+            // Take the log's write lock before reading its head: SQLite's database write lock,
+            // PostgreSQL's per-log advisory lock (the one the writer takes).
+            lock_sqlite_database(c)?;
+            lock_log(c, org)?;
             let done = append_rows(c, org, author, &mut rows, chunk, progress)?;
             if done.rows > 0 {
                 let size = head(c, org)?.seq;
-                crate::verify::checkpoint(c, org, size, key, &crate::rfc3339(Utc::now()))?;
+                checkpoint(c, org, size, key, &crate::rfc3339(Utc::now()))?;
             }
             Ok(done)
         });
@@ -172,24 +178,6 @@ pub fn import(
     }
 }
 
-/// Take the log's write lock before reading its head: SQLite's database write lock (a write
-/// statement that changes nothing, so the busy timeout applies), PostgreSQL's per-log advisory
-/// lock (the one the writer takes).
-fn take_write_lock(conn: &mut AnyConnection, org: &str) -> Result<(), ImportError> {
-    use diesel::RunQueryDsl;
-    match conn {
-        AnyConnection::Sqlite(c) => {
-            diesel::sql_query("UPDATE organizations SET id = id WHERE 0").execute(c)?;
-        }
-        AnyConnection::Postgresql(pg) => {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('givetrail-log:' || $1))")
-                .bind::<diesel::sql_types::Text, _>(org)
-                .execute(pg)?;
-        }
-    }
-    Ok(())
-}
-
 /// The writer's part of `POST …/donations/import`: parse and append every row of `csv` inside
 /// the writer's transaction (the writer signs the checkpoint when it commits). All or nothing.
 pub fn append_csv(
@@ -197,8 +185,7 @@ pub fn append_csv(
     org: &str,
     author: &Author,
     csv: &CsvBody,
-) -> Result<serde_json::Value, crate::writer::WriteError> {
-    use crate::writer::WriteError;
+) -> Result<serde_json::Value, WriteError> {
     let rejected = |rejection| WriteError::Rejected {
         index: None,
         rejection,

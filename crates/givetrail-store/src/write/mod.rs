@@ -3,6 +3,16 @@
 //! waiting (up to [`MAX_GROUP`]) and commits them in one transaction, each request inside its
 //! own savepoint, so one durable commit (one fsync) serves many requests and a refused request
 //! writes nothing. Responses are sent only after the commit.
+//!
+//! - [`append`]: appending one command to a log (the only code that inserts log entries).
+//! - [`import`]: bulk import of donations, through [`append`], from the writer or the CLI.
+//! - [`needs`]: posting a recipient's need.
+//! - `lock`: the log's write lock, shared by the writer and the CLI import.
+
+pub mod append;
+pub mod import;
+mod lock;
+pub mod needs;
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash as _, Hasher};
@@ -20,9 +30,13 @@ use givetrail_domain::entry::{Author, Command};
 use givetrail_domain::ledger::Rejection;
 
 use crate::db::{establish, AnyConnection, Backend};
-use crate::log::{append, head, org_context};
+use crate::read::log::head;
 use crate::registry::{self, IdempotentResponse, NewKey, Organization, Recipient};
-use crate::{micros, StoreError};
+use crate::verify::checkpoints::checkpoint;
+use crate::{micros, StoreError, WriteError};
+
+use append::{append, org_context};
+use lock::lock_log;
 
 /// Most requests committed in one transaction.
 pub const MAX_GROUP: usize = 512;
@@ -52,7 +66,7 @@ pub enum Write {
         /// Author.
         author: Author,
         /// The CSV (header row first).
-        csv: crate::import::CsvBody,
+        csv: import::CsvBody,
     },
     /// Register an organisation.
     Organization(Organization),
@@ -63,7 +77,7 @@ pub enum Write {
     /// Revoke a key by its public id.
     RevokeKey(String),
     /// Post a recipient's need (numbered `need-<n>` in posting order).
-    Need(crate::needs::NewNeed),
+    Need(needs::NewNeed),
     /// Keep an uploaded bank statement's lines (append-only).
     BankStatement(crate::bank::NewStatement),
     /// File a complaint from the public.
@@ -108,43 +122,6 @@ pub enum Outcome {
         /// Its body.
         body: String,
     },
-}
-
-/// Why a write was not made.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    /// Refused (item index within a batch, when a batch).
-    #[error("refused")]
-    Rejected {
-        /// Index of the refused item in a batch.
-        index: Option<usize>,
-        /// Why.
-        rejection: Rejection<StoreError>,
-    },
-    /// The organisation named in the path does not exist.
-    #[error("organisation {0} not found")]
-    UnknownOrganization(String),
-    /// A registration repeats an existing id or code.
-    #[error("{0}")]
-    Duplicate(String),
-    /// The Idempotency-Key was used before with another request.
-    #[error("the Idempotency-Key was already used with a different request")]
-    IdempotencyMismatch,
-    /// A key creation cannot be replayed (the key is shown once).
-    #[error("a key was already created with this Idempotency-Key; keys are shown only once")]
-    KeyNotReplayable,
-    /// Too many writes are waiting.
-    #[error("too many writes are waiting; retry later")]
-    Overloaded,
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<diesel::result::Error> for WriteError {
-    fn from(e: diesel::result::Error) -> Self {
-        WriteError::Store(e.into())
-    }
 }
 
 struct Job {
@@ -247,7 +224,9 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey) {
     orgs.sort_unstable();
     orgs.dedup();
     let committed = conn.transaction::<_, WriteError, _>(|c| {
-        lock_logs(c, &orgs)?;
+        for org in &orgs {
+            lock_log(c, org)?;
+        }
         let mut results = Vec::with_capacity(group.len());
         for job in &group {
             // Each job in its own savepoint: a refusal rolls back only its own changes.
@@ -264,7 +243,7 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey) {
             });
             if wrote {
                 let size = head(c, org)?.seq;
-                crate::verify::checkpoint(c, org, size, key, &timestamp)?;
+                checkpoint(c, org, size, key, &timestamp)?;
             }
         }
         Ok(results)
@@ -286,20 +265,6 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey) {
             }
         }
     }
-}
-
-/// On PostgreSQL, serialise writers of the same log across processes (per-organisation advisory
-/// locks taken in a fixed order, so two writers cannot deadlock). SQLite has one writer at a time.
-fn lock_logs(conn: &mut AnyConnection, orgs: &[&str]) -> Result<(), WriteError> {
-    if let AnyConnection::Postgresql(pg) = conn {
-        use diesel::RunQueryDsl;
-        for org in orgs {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('givetrail-log:' || $1))")
-                .bind::<diesel::sql_types::Text, _>(*org)
-                .execute(pg)?;
-        }
-    }
-    Ok(())
 }
 
 fn perform(
@@ -354,7 +319,7 @@ fn perform(
                 written.pop().unwrap_or(Value::Null)
             }
         }
-        Write::Import { org, author, csv } => crate::import::append_csv(conn, org, author, csv)?,
+        Write::Import { org, author, csv } => import::append_csv(conn, org, author, csv)?,
         Write::Organization(o) => {
             let mut o = o.clone();
             o.created_at = micros(now);
@@ -377,7 +342,7 @@ fn perform(
         Write::Complaint(c) => crate::complaints::insert(conn, c, micros(now))?,
         Write::ComplaintEvent(e) => crate::complaints::add_event(conn, e, micros(now))?,
         Write::Need(n) => {
-            let need = crate::needs::insert(conn, n, micros(now))
+            let need = needs::insert(conn, n, micros(now))
                 .map_err(|e| duplicate(e, "another need was posted at the same moment; retry"))?;
             serde_json::to_value(need.view()).map_err(|e| StoreError::Corrupt(e.to_string()))?
         }

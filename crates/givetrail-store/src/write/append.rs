@@ -1,71 +1,31 @@
 //! Appending to an organisation's log: decide with the ledger rules, build the public entry,
-//! chain its hash, and write entry, private values and derived state in one transaction.
+//! chain its hash, grow the Merkle tree, and write entry, private values and derived state in
+//! the caller's transaction.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use givetrail_domain::canonical::{
-    canonical_entry, entry_hash, jcs, leaf_hash, parse_hash, Hash, GENESIS_HASH,
-};
+use givetrail_domain::canonical::{canonical_entry, entry_hash, jcs, leaf_hash};
 use givetrail_domain::entry::{Author, Command, EntryKind, Fact, Seq};
-use givetrail_domain::ids::{RegionCode, Slug};
 use givetrail_domain::ledger::{execute, Context, OrgContext, Rejection};
 
 use crate::books::SqlBooks;
 use crate::db::AnyConnection;
+use crate::models::OrgContextRow;
+use crate::read::log::{with_hashes, Head};
 use crate::schema::*;
+use crate::verify::merkle::add_leaf;
 use crate::{micros, rfc3339, StoreError};
-
-/// The head of a log: its last seq and entry hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Head {
-    /// Last seq (0 for an empty log).
-    pub seq: Seq,
-    /// Last entry hash (zeros for an empty log).
-    pub hash: Hash,
-}
-
-/// Read the head of an organisation's log.
-pub fn head(conn: &mut AnyConnection, org: &str) -> Result<Head, StoreError> {
-    let row: Option<(i64, String)> = entries::table
-        .filter(entries::organization.eq(org))
-        .order(entries::seq.desc())
-        .select((entries::seq, entries::entry_hash))
-        .first(conn)
-        .optional()?;
-    match row {
-        None => Ok(Head {
-            seq: 0,
-            hash: GENESIS_HASH,
-        }),
-        Some((seq, h)) => Ok(Head {
-            seq,
-            hash: parse_hash(&h)
-                .ok_or_else(|| StoreError::Corrupt(format!("entry hash of {org}#{seq}")))?,
-        }),
-    }
-}
 
 /// Load what the rules need of an organisation; `None` if it is not registered.
 pub fn org_context(conn: &mut AnyConnection, org: &str) -> Result<Option<OrgContext>, StoreError> {
-    let row: Option<(String, String, bool)> = organizations::table
+    let row: Option<OrgContextRow> = organizations::table
         .filter(organizations::id.eq(org))
-        .select((
-            organizations::id,
-            organizations::region_code,
-            organizations::public_fundraising_qualified,
-        ))
+        .select(OrgContextRow::as_select())
         .first(conn)
         .optional()?;
-    row.map(|(id, region, qualified)| {
-        Ok(OrgContext {
-            id: Slug::parse(&id).map_err(StoreError::Corrupt)?,
-            region_code: RegionCode::parse(&region).map_err(StoreError::Corrupt)?,
-            public_fundraising_qualified: qualified,
-        })
-    })
-    .transpose()
+    row.map(OrgContextRow::into_context).transpose()
 }
 
 /// The public entry object (without hashes) that the canonical form is computed over.
@@ -87,21 +47,6 @@ pub fn entry_object(
         "author": author,
         "body": fact,
     })
-}
-
-/// Add the hash fields to a stored entry object for serving.
-pub fn with_hashes(
-    mut object: Value,
-    entry_hash: &str,
-    prev_entry_hash: &str,
-    leaf_hash: &str,
-) -> Value {
-    if let Some(o) = object.as_object_mut() {
-        o.insert("entry_hash".into(), json!(entry_hash));
-        o.insert("prev_entry_hash".into(), json!(prev_entry_hash));
-        o.insert("leaf_hash".into(), json!(leaf_hash));
-    }
-    object
 }
 
 /// Why an append did not happen.
@@ -163,8 +108,7 @@ pub fn append(
         ))
         .execute(conn)
         .map_err(|e| Rejection::Store(e.into()))?;
-    crate::verify::add_leaf(conn, org.id.as_str(), (seq - 1) as u64, leaf)
-        .map_err(Rejection::Store)?;
+    add_leaf(conn, org.id.as_str(), (seq - 1) as u64, leaf).map_err(Rejection::Store)?;
     if !decision.private.values.is_empty() {
         let private = serde_json::to_value(&decision.private)
             .map_err(|e| Rejection::Store(StoreError::Corrupt(e.to_string())))?;
@@ -181,41 +125,4 @@ pub fn append(
         with_hashes(object, &hash_hex, &prev_hex, &leaf_hex),
         Head { seq, hash },
     ))
-}
-
-/// A page of the public log as a JSON document `{"entries": [...], "meta": {"next": …}}`, built
-/// by splicing each stored canonical form with its three hash fields. The result is the same JSON
-/// as parsing and re-serialising each entry, without doing so: this is the endpoint auditors
-/// download whole logs through.
-pub fn page_json(
-    conn: &mut AnyConnection,
-    org: &str,
-    after: Seq,
-    limit: i64,
-) -> Result<String, StoreError> {
-    let rows = crate::read::entry_rows(conn, org, after, limit)?;
-    let mut out = String::with_capacity(rows.iter().map(|r| r.1.len() + 220).sum::<usize>() + 64);
-    out.push_str("{\"entries\":[");
-    for (i, (seq, canonical, hash, prev, leaf)) in rows.iter().enumerate() {
-        let body = canonical
-            .strip_suffix('}')
-            .filter(|b| b.starts_with('{') && b.len() > 1)
-            .ok_or_else(|| {
-                StoreError::Corrupt(format!("{org}#{seq}: canonical form is not a JSON object"))
-            })?;
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(body);
-        // Hashes are lowercase hex written by this server; they need no escaping.
-        out.push_str(&format!(
-            ",\"entry_hash\":\"{hash}\",\"prev_entry_hash\":\"{prev}\",\"leaf_hash\":\"{leaf}\"}}"
-        ));
-    }
-    let next = match rows.last() {
-        Some((seq, ..)) if rows.len() as i64 == limit => format!("\"{seq}\""),
-        _ => "null".to_owned(),
-    };
-    out.push_str(&format!("],\"meta\":{{\"next\":{next}}}}}"));
-    Ok(out)
 }

@@ -1,147 +1,13 @@
-//! Queries behind the reads. Everything returned here is public unless the function says so.
+//! The donation, allocation and disbursement feeds of an organisation, and its campaigns.
 
 use diesel::prelude::*;
 use serde_json::Value;
 
 use crate::db::AnyConnection;
-use crate::log::with_hashes;
-use crate::registry::{Organization, Recipient};
+use crate::read::log::entries_at;
+use crate::read::{next_cursor, Page};
 use crate::schema::*;
 use crate::StoreError;
-
-/// Largest page of any list.
-pub const MAX_PAGE: i64 = 1_000;
-/// Page size when the client gives none.
-pub const DEFAULT_PAGE: i64 = 100;
-
-/// A page of items and the cursor of the next page.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    /// Items.
-    pub items: Vec<T>,
-    /// Cursor for the next page, if there may be more.
-    pub next: Option<String>,
-}
-
-fn next_cursor<T>(items: &[T], limit: i64, cursor: impl Fn(&T) -> String) -> Option<String> {
-    (items.len() as i64 == limit)
-        .then(|| items.last().map(cursor))
-        .flatten()
-}
-
-/// Organisations in id order, after `after`.
-pub fn organizations(
-    conn: &mut AnyConnection,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Page<Organization>, StoreError> {
-    let mut q = organizations::table
-        .order(organizations::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(a) = after {
-        q = q.filter(organizations::id.gt(a.to_owned()));
-    }
-    let items: Vec<Organization> = q.load(conn)?;
-    let next = next_cursor(&items, limit, |o| o.id.clone());
-    Ok(Page { items, next })
-}
-
-/// Recipients in id order, after `after`.
-pub fn recipients(
-    conn: &mut AnyConnection,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Page<Recipient>, StoreError> {
-    let mut q = recipients::table
-        .order(recipients::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(a) = after {
-        q = q.filter(recipients::id.gt(a.to_owned()));
-    }
-    let items: Vec<Recipient> = q.load(conn)?;
-    let next = next_cursor(&items, limit, |r| r.id.clone());
-    Ok(Page { items, next })
-}
-
-/// An entry as stored: seq, canonical form, entry hash, previous entry hash, leaf hash.
-pub type EntryRow = (i64, String, String, String, String);
-
-fn entry_value(org: &str, row: EntryRow) -> Result<Value, StoreError> {
-    let (seq, canonical, hash, prev, leaf) = row;
-    let object: Value = serde_json::from_str(&canonical)
-        .map_err(|e| StoreError::Corrupt(format!("{org}#{seq} canonical form: {e}")))?;
-    Ok(with_hashes(object, &hash, &prev, &leaf))
-}
-
-/// Up to `limit` stored entries of an organisation with seq > `after`, in seq order, as stored
-/// (the canonical form as text, exactly what was hashed).
-pub fn entry_rows(
-    conn: &mut AnyConnection,
-    org: &str,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<EntryRow>, StoreError> {
-    Ok(entries::table
-        .filter(entries::organization.eq(org))
-        .filter(entries::seq.gt(after))
-        .order(entries::seq.asc())
-        .limit(limit)
-        .select((
-            entries::seq,
-            entries::canonical,
-            entries::entry_hash,
-            entries::prev_entry_hash,
-            entries::leaf_hash,
-        ))
-        .load(conn)?)
-}
-
-/// The public log of an organisation, entries with seq > `after`.
-pub fn entries(
-    conn: &mut AnyConnection,
-    org: &str,
-    after: i64,
-    limit: i64,
-) -> Result<Page<Value>, StoreError> {
-    let rows = entry_rows(conn, org, after, limit)?;
-    let next = next_cursor(&rows, limit, |r| r.0.to_string());
-    let items = rows
-        .into_iter()
-        .map(|r| entry_value(org, r))
-        .collect::<Result<_, _>>()?;
-    Ok(Page { items, next })
-}
-
-/// Entries of an organisation at the given seqs, in seq order.
-pub fn entries_at(
-    conn: &mut AnyConnection,
-    org: &str,
-    seqs: &[i64],
-) -> Result<Vec<Value>, StoreError> {
-    if seqs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<EntryRow> = entries::table
-        .filter(entries::organization.eq(org))
-        .filter(entries::seq.eq_any(seqs))
-        .order(entries::seq.asc())
-        .select((
-            entries::seq,
-            entries::canonical,
-            entries::entry_hash,
-            entries::prev_entry_hash,
-            entries::leaf_hash,
-        ))
-        .load(conn)?;
-    rows.into_iter().map(|r| entry_value(org, r)).collect()
-}
-
-/// One entry.
-pub fn entry(conn: &mut AnyConnection, org: &str, seq: i64) -> Result<Option<Value>, StoreError> {
-    Ok(entries_at(conn, org, &[seq])?.into_iter().next())
-}
 
 /// Filters of the donation, allocation and disbursement feeds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -353,20 +219,4 @@ pub fn campaign_seqs(
         .order(campaigns::seq.asc())
         .select((campaigns::id, campaigns::seq))
         .load(conn)?)
-}
-
-/// The private values of an entry (regulators only).
-pub fn private_values(
-    conn: &mut AnyConnection,
-    org: &str,
-    seq: i64,
-) -> Result<Option<Value>, StoreError> {
-    let row: Option<String> = entry_private::table
-        .filter(entry_private::organization.eq(org))
-        .filter(entry_private::seq.eq(seq))
-        .select(entry_private::private)
-        .first(conn)
-        .optional()?;
-    row.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .transpose()
 }

@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use givetrail_domain::disclosure::{trail, Directory, Ledger, Party, Record};
 
 use crate::db::AnyConnection;
-use crate::read::{self, MAX_PAGE};
+use crate::read::log;
+use crate::read::MAX_PAGE;
 use crate::registry::{self, Organization, Recipient};
 use crate::schema::*;
 use crate::StoreError;
@@ -45,7 +46,7 @@ pub fn records(conn: &mut AnyConnection, org: &str) -> Result<Vec<Record>, Store
     let mut out = Vec::new();
     let mut after = 0i64;
     loop {
-        let page = read::entries(conn, org, after, MAX_PAGE)?;
+        let page = log::entries(conn, org, after, MAX_PAGE)?;
         for e in &page.items {
             out.push(Record::from_entry(e).map_err(StoreError::Corrupt)?);
         }

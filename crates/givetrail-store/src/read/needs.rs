@@ -1,4 +1,5 @@
-//! Needs posted by recipients, and the queries behind the needs board and a charity's matches.
+//! The queries behind the needs board and a charity's matches (needs are posted through
+//! `crate::write::needs`).
 //!
 //! A need's progress is never stored: pledged is the sum of live allocations naming it, delivered
 //! the sum of what recipients acknowledged on live disbursements of those allocations. Both come
@@ -10,16 +11,16 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
-use givetrail_domain::asset::{AssetKey, GoodsKind};
-use givetrail_domain::ids::{RegionCode, Slug};
+use givetrail_domain::asset::AssetKey;
+use givetrail_domain::ids::Slug;
 use givetrail_domain::ledger::{Lot, RecipientInfo};
-use givetrail_domain::needs::{Need, NeedState, NeedStatus, Urgency, ValidNeed};
+use givetrail_domain::needs::{Need, NeedState, NeedStatus, Urgency};
 
-use crate::books::{lot_from, time, LotRow};
 use crate::db::AnyConnection;
+use crate::models::{LotRow, NeedRow, RecipientInfoRow};
 use crate::read::Page;
 use crate::schema::*;
-use crate::StoreError;
+use crate::{from_micros, StoreError};
 
 /// Most open needs of one kind of goods a charity's matches consider.
 pub const MAX_NEEDS_SCANNED: i64 = 5_000;
@@ -32,17 +33,6 @@ const DELIVERED_SQL: &str = "(SELECT CAST(COALESCE(SUM(d.acknowledged), 0) AS BI
      FROM disbursements d INNER JOIN allocations a \
      ON a.organization = d.organization AND a.seq = d.allocation_seq \
      WHERE a.need = needs.id AND a.voided_by IS NULL AND d.voided_by IS NULL)";
-
-/// A need to insert: validated, with its recipient's region.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewNeed {
-    /// The posting recipient.
-    pub recipient: String,
-    /// The recipient's region code (copied so the board filters by region without a join).
-    pub region_code: String,
-    /// The validated request.
-    pub need: ValidNeed,
-}
 
 /// Which needs a list shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,58 +47,27 @@ pub struct NeedFilter {
     pub recipient: Option<String>,
 }
 
-type NeedRow = (
-    String,
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    String,
-    i64,
-);
-
-macro_rules! need_columns {
-    () => {
-        (
-            needs::id,
-            needs::number,
-            needs::recipient,
-            needs::region_code,
-            needs::asset_key,
-            needs::units,
-            needs::urgency,
-            needs::needed_by,
-            needs::note,
-            needs::posted_at,
-        )
-    };
-}
-
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("stored need: {what}"))
 }
 
 fn need_from(row: NeedRow, progress: (i64, i64)) -> Result<Need, StoreError> {
-    let (id, number, recipient, region_code, asset_key, units, urgency, needed_by, note, posted) =
-        row;
-    let goods = match AssetKey::from_key_string(&asset_key) {
+    let goods = match AssetKey::from_key_string(&row.asset_key) {
         Some(AssetKey::Goods(g)) => g,
-        _ => return Err(corrupt(format!("{id} asset {asset_key:?}"))),
+        _ => return Err(corrupt(format!("{} asset {:?}", row.id, row.asset_key))),
     };
     Ok(Need {
-        id: Slug::parse(&id).map_err(corrupt)?,
-        number,
-        recipient: Slug::parse(&recipient).map_err(corrupt)?,
-        region_code,
+        id: Slug::parse(&row.id).map_err(corrupt)?,
+        number: row.number,
+        recipient: Slug::parse(&row.recipient).map_err(corrupt)?,
+        region_code: row.region_code,
         goods,
-        units,
-        urgency: Urgency::parse(&urgency).ok_or_else(|| corrupt(format!("urgency {urgency}")))?,
-        needed_by: needed_by.map(time),
-        note,
-        posted_at: time(posted),
+        units: row.units,
+        urgency: Urgency::parse(&row.urgency)
+            .ok_or_else(|| corrupt(format!("urgency {}", row.urgency)))?,
+        needed_by: row.needed_by.map(from_micros),
+        note: row.note,
+        posted_at: from_micros(row.posted_at),
         pledged: progress.0,
         delivered: progress.1,
     })
@@ -153,49 +112,21 @@ fn progress(
 }
 
 fn with_progress(conn: &mut AnyConnection, rows: Vec<NeedRow>) -> Result<Vec<Need>, StoreError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let p = progress(conn, &ids)?;
     rows.into_iter()
         .map(|r| {
-            let pr = p.get(&r.0).copied().unwrap_or((0, 0));
+            let pr = p.get(&r.id).copied().unwrap_or((0, 0));
             need_from(r, pr)
         })
         .collect()
-}
-
-/// Insert a need, numbering it after the last one (`need-<number>`); returns it as stored.
-pub fn insert(conn: &mut AnyConnection, n: &NewNeed, posted_at: i64) -> Result<Need, StoreError> {
-    let AssetKey::Goods(GoodsKind { item, .. }) = &n.need.asset else {
-        return Err(corrupt("a need asks for goods"));
-    };
-    let last: Option<i64> = needs::table
-        .select(diesel::dsl::max(needs::number))
-        .first(conn)?;
-    let number = last.unwrap_or(0) + 1;
-    let id = format!("need-{number}");
-    diesel::insert_into(needs::table)
-        .values((
-            needs::id.eq(&id),
-            needs::number.eq(number),
-            needs::recipient.eq(&n.recipient),
-            needs::region_code.eq(&n.region_code),
-            needs::asset_key.eq(n.need.asset.to_key_string()),
-            needs::item.eq(item),
-            needs::units.eq(n.need.units),
-            needs::urgency.eq(n.need.urgency.as_str()),
-            needs::needed_by.eq(n.need.needed_by.map(crate::micros)),
-            needs::note.eq(&n.need.note),
-            needs::posted_at.eq(posted_at),
-        ))
-        .execute(conn)?;
-    get(conn, &id)?.ok_or_else(|| corrupt(format!("{id} vanished after insert")))
 }
 
 /// One need, with its progress.
 pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Need>, StoreError> {
     let row: Option<NeedRow> = needs::table
         .filter(needs::id.eq(id))
-        .select(need_columns!())
+        .select(NeedRow::as_select())
         .first(conn)
         .optional()?;
     Ok(with_progress(conn, row.into_iter().collect())?.pop())
@@ -224,7 +155,7 @@ pub fn list(
         .filter(needs::number.gt(after))
         .order(needs::number.asc())
         .limit(limit)
-        .select(need_columns!())
+        .select(NeedRow::as_select())
         .into_boxed();
     if let Some(p) = &f.region {
         q = q.filter(needs::region_code.like(format!("{p}%")));
@@ -240,7 +171,7 @@ pub fn list(
     }
     let rows: Vec<NeedRow> = q.load(conn)?;
     let next = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| r.1.to_string()))
+        .then(|| rows.last().map(|r| r.number.to_string()))
         .flatten();
     Ok(Page {
         items: with_progress(conn, rows)?,
@@ -257,22 +188,9 @@ pub fn unallocated_goods(conn: &mut AnyConnection, org: &str) -> Result<Vec<Lot>
         .filter((lots::allocated + lots::expensed).lt(lots::received))
         .order((lots::occurred_at.asc(), lots::seq.asc()))
         .limit(MAX_LOTS_SCANNED)
-        .select((
-            lots::seq,
-            lots::receipt_number,
-            lots::campaign,
-            lots::asset_key,
-            lots::received,
-            lots::allocated,
-            lots::expensed,
-            lots::designated,
-            lots::designated_region,
-            lots::designated_recipient,
-            lots::occurred_at,
-            lots::voided_by,
-        ))
+        .select(LotRow::as_select())
         .load(conn)?;
-    rows.into_iter().map(lot_from).collect()
+    rows.into_iter().map(LotRow::into_lot).collect()
 }
 
 /// Open needs asking for any of these goods, oldest first, each with its recipient's registry
@@ -290,28 +208,20 @@ pub fn open_needs_for(
         .filter(sql::<Bool>(&status_sql(NeedStatus::Open)))
         .order(needs::number.asc())
         .limit(MAX_NEEDS_SCANNED)
-        .select(need_columns!())
+        .select(NeedRow::as_select())
         .load(conn)?;
     let needs = with_progress(conn, rows)?;
     let mut ids: Vec<String> = needs.iter().map(|n| n.recipient.to_string()).collect();
     ids.sort();
     ids.dedup();
-    let infos: Vec<(String, String, Option<String>)> = recipients::table
+    let infos: Vec<RecipientInfoRow> = recipients::table
         .filter(recipients::id.eq_any(&ids))
-        .select((
-            recipients::id,
-            recipients::region_code,
-            recipients::organization,
-        ))
+        .select(RecipientInfoRow::as_select())
         .load(conn)?;
     let mut by_id = BTreeMap::new();
-    for (id, region, org) in infos {
-        let info = RecipientInfo {
-            id: Slug::parse(&id).map_err(corrupt)?,
-            region_code: RegionCode::parse(&region).map_err(corrupt)?,
-            organization: org.map(|o| Slug::parse(&o)).transpose().map_err(corrupt)?,
-        };
-        by_id.insert(id, info);
+    for row in infos {
+        let id = row.id.clone();
+        by_id.insert(id, row.into_info()?);
     }
     Ok(needs
         .into_iter()

@@ -1,25 +1,21 @@
-//! Rebuilding derived state from the log: the log is the truth, derived tables a cache of it.
+//! Derived state against the log: the log is the truth, derived tables a cache of it. Checking
+//! compares the tables with a replay; rebuilding replaces an organisation's derived tables (and
+//! its Merkle subtrees) with a replay, the one place they are deleted and rewritten.
 
 use diesel::prelude::*;
 
 use givetrail_domain::entry::{EntryKind, Fact};
 use givetrail_domain::ledger::{replay, Books, MemoryBooks, Rejection};
 
-use crate::books::{time, SqlBooks};
+use crate::books::SqlBooks;
 use crate::db::AnyConnection;
+use crate::models::{ExpenseRow, FactEntryRow};
 use crate::schema::*;
-use crate::StoreError;
+use crate::verify::merkle::check_tree;
+use crate::{from_micros, StoreError};
 
 fn replay_err(e: Rejection<impl std::fmt::Debug>) -> StoreError {
     StoreError::Corrupt(format!("log does not replay: {e:?}"))
-}
-
-/// Every organisation id.
-pub fn organization_ids(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
-    Ok(organizations::table
-        .select(organizations::id)
-        .order(organizations::id.asc())
-        .load(conn)?)
 }
 
 /// Walk an organisation's log in order, calling `f(seq, occurred_at, fact)`.
@@ -31,20 +27,21 @@ fn each_fact(
     const PAGE: i64 = 5_000;
     let mut after = 0i64;
     loop {
-        let rows: Vec<(i64, String, i64, String)> = entries::table
+        let rows: Vec<FactEntryRow> = entries::table
             .filter(entries::organization.eq(org))
             .filter(entries::seq.gt(after))
             .order(entries::seq.asc())
             .limit(PAGE)
-            .select((
-                entries::seq,
-                entries::kind,
-                entries::occurred_at,
-                entries::canonical,
-            ))
+            .select(FactEntryRow::as_select())
             .load(conn)?;
         let n = rows.len() as i64;
-        for (seq, kind, at, canonical) in rows {
+        for FactEntryRow {
+            seq,
+            kind,
+            occurred_at: at,
+            canonical,
+        } in rows
+        {
             after = seq;
             let kind = EntryKind::parse(&kind)
                 .ok_or_else(|| StoreError::Corrupt(format!("{org}#{seq} kind {kind}")))?;
@@ -56,7 +53,7 @@ fn each_fact(
                 .unwrap_or_default();
             let fact = Fact::from_body(kind, body)
                 .map_err(|e| StoreError::Corrupt(format!("{org}#{seq} body: {e}")))?;
-            f(seq, time(at), fact)?;
+            f(seq, from_micros(at), fact)?;
         }
         if n < PAGE {
             return Ok(());
@@ -106,19 +103,15 @@ pub fn stored(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreE
         }
         b.draws.extend(books.draws_by(seq)?);
     }
-    let expenses: Vec<(i64, String, i64, Option<i64>)> = expenses::table
+    let expenses: Vec<ExpenseRow> = expenses::table
         .filter(expenses::organization.eq(org))
-        .select((
-            expenses::seq,
-            expenses::asset_key,
-            expenses::units,
-            expenses::voided_by,
-        ))
+        .select(ExpenseRow::as_select())
         .load(books.conn)?;
-    for (seq, key, units, voided) in expenses {
-        let key = givetrail_domain::asset::AssetKey::from_key_string(&key)
-            .ok_or_else(|| StoreError::Corrupt(format!("expense asset {key}")))?;
-        b.expenses.insert(seq, (key, units, voided.is_none()));
+    for e in expenses {
+        let key = givetrail_domain::asset::AssetKey::from_key_string(&e.asset_key)
+            .ok_or_else(|| StoreError::Corrupt(format!("expense asset {}", e.asset_key)))?;
+        b.expenses
+            .insert(e.seq, (key, e.units, e.voided_by.is_none()));
     }
     let campaign_ids: Vec<String> = campaigns::table
         .filter(campaigns::organization.eq(org))
@@ -163,7 +156,7 @@ pub fn check(conn: &mut AnyConnection, org: &str) -> Result<Vec<String>, StoreEr
         &want.campaigns,
         &have.campaigns,
     );
-    diffs.extend(crate::verify::check_tree(conn, org, false)?);
+    diffs.extend(check_tree(conn, org, false)?);
     if want.draws != have.draws {
         diffs.push(format!(
             "{org}: draws differ: log implies {:?}, tables hold {:?}",
@@ -216,7 +209,7 @@ pub fn rebuild(conn: &mut AnyConnection, org: &str) -> Result<(), StoreError> {
         for (seq, at, fact) in facts {
             replay(&mut books, seq, at, &fact).map_err(replay_err)?;
         }
-        crate::verify::check_tree(c, org, true)?;
+        check_tree(c, org, true)?;
         Ok(())
     })
 }

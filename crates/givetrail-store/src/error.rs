@@ -1,0 +1,97 @@
+//! The store's two failures: [`StoreError`] (the database or its data) and [`WriteError`] (why a
+//! write was not made; what the writer hands back to the caller).
+
+use givetrail_domain::error::RuleError;
+use givetrail_domain::ledger::Rejection;
+
+/// A failure of the store (not of the request).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Could not connect.
+    #[error("cannot connect to {0}")]
+    Connect(String),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// Stored data does not parse: a bug or tampering.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The writer is gone (shutting down).
+    #[error("the writer is shutting down")]
+    Unavailable,
+}
+
+impl StoreError {
+    /// Whether this is a unique-constraint violation (a concurrent duplicate).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// Why a write was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// Refused (item index within a batch, when a batch).
+    #[error("refused")]
+    Rejected {
+        /// Index of the refused item in a batch.
+        index: Option<usize>,
+        /// Why.
+        rejection: Rejection<StoreError>,
+    },
+    /// The organisation named in the path does not exist.
+    #[error("organisation {0} not found")]
+    UnknownOrganization(String),
+    /// A registration repeats an existing id or code.
+    #[error("{0}")]
+    Duplicate(String),
+    /// The Idempotency-Key was used before with another request.
+    #[error("the Idempotency-Key was already used with a different request")]
+    IdempotencyMismatch,
+    /// A key creation cannot be replayed (the key is shown once).
+    #[error("a key was already created with this Idempotency-Key; keys are shown only once")]
+    KeyNotReplayable,
+    /// Too many writes are waiting.
+    #[error("too many writes are waiting; retry later")]
+    Overloaded,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for WriteError {
+    fn from(e: diesel::result::Error) -> Self {
+        WriteError::Store(e.into())
+    }
+}
+
+impl WriteError {
+    /// A single (non-batch) write refused by a rule.
+    pub(crate) fn rule(e: RuleError) -> WriteError {
+        WriteError::Rejected {
+            index: None,
+            rejection: Rejection::Rule(e),
+        }
+    }
+
+    /// Another process numbered the same event or statement first: the client may retry.
+    pub(crate) fn concurrent(e: StoreError) -> WriteError {
+        if e.is_unique_violation() {
+            WriteError::rule(RuleError::Conflict {
+                field: String::new(),
+                message: "another write for this organisation took the same number; retry".into(),
+            })
+        } else {
+            e.into()
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Recomputing a log from its stored canonical forms: JCS, hash chain, leaf hashes, and the
+//! Merkle root at the latest signed checkpoint.
+
+use givetrail_domain::canonical::{canonical_entry, entry_hash, leaf_hash, Hash, GENESIS_HASH};
+use givetrail_domain::checkpoint::Checkpoint;
+use givetrail_domain::merkle;
+
+use crate::db::AnyConnection;
+use crate::models::EntryRow;
+use crate::read::log::entry_rows;
+use crate::verify::checkpoints::latest_checkpoint;
+use crate::StoreError;
+
+/// What recomputing a log from its stored canonical forms shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogCheck {
+    /// Entries read.
+    pub entries: i64,
+    /// The first seq whose canonical form, entry hash, chain link or leaf hash does not
+    /// recompute, and why.
+    pub first_bad: Option<(i64, String)>,
+    /// The latest signed checkpoint, and the root the log's first `tree_size` recomputed leaves
+    /// give (`None` when the log is shorter than the checkpoint).
+    pub checkpoint: Option<(Checkpoint, Option<String>)>,
+}
+
+/// Recompute every entry of `org`'s log from its canonical form — the form's own JCS, the
+/// entry hash, the link to the previous entry, the leaf hash — and the Merkle root at the size
+/// of the latest signed checkpoint (from the recomputed leaves, not the stored ones). The
+/// checkpoint's signature is for the caller to verify with the public key it trusts.
+pub fn check_log(conn: &mut AnyConnection, org: &str) -> Result<LogCheck, StoreError> {
+    const PAGE: i64 = 5_000;
+    let checkpoint = latest_checkpoint(conn, org)?;
+    let target = checkpoint.as_ref().map(|c| c.tree_size);
+    let mut tree = merkle::CompactTree::new();
+    let mut recomputed = (target == Some(0)).then(|| hex::encode(tree.root()));
+    let mut prev: Hash = GENESIS_HASH;
+    let mut first_bad: Option<(i64, String)> = None;
+    let mut n = 0i64;
+    loop {
+        let rows = entry_rows(conn, org, n, PAGE)?;
+        let page = rows.len() as i64;
+        for EntryRow {
+            seq,
+            canonical,
+            entry_hash: hash,
+            prev_entry_hash: prev_hash,
+            leaf_hash: leaf,
+        } in rows
+        {
+            let expected = n + 1;
+            n = seq;
+            let h = entry_hash(&prev, canonical.as_bytes());
+            let l = leaf_hash(canonical.as_bytes());
+            if first_bad.is_none() {
+                let reformed = serde_json::from_str::<serde_json::Value>(&canonical)
+                    .ok()
+                    .map(|v| canonical_entry(&v));
+                let problem = if seq != expected {
+                    Some(format!("seq {expected} is missing"))
+                } else if reformed.as_deref() != Some(canonical.as_str()) {
+                    Some("the stored canonical form is not RFC 8785 JSON of the entry".to_owned())
+                } else if prev_hash != hex::encode(prev) {
+                    Some("prev_entry_hash does not equal the previous entry's hash".to_owned())
+                } else if hash != hex::encode(h) {
+                    Some("entry_hash does not recompute from the canonical form".to_owned())
+                } else if leaf != hex::encode(l) {
+                    Some("leaf_hash does not recompute from the canonical form".to_owned())
+                } else {
+                    None
+                };
+                first_bad = problem.map(|p| (expected.min(seq), p));
+            }
+            prev = h;
+            tree.push(l);
+            if Some(tree.size() as i64) == target {
+                recomputed = Some(hex::encode(tree.root()));
+            }
+        }
+        if page < PAGE {
+            break;
+        }
+    }
+    Ok(LogCheck {
+        entries: tree.size() as i64,
+        first_bad,
+        checkpoint: checkpoint.map(|c| (c, recomputed)),
+    })
+}

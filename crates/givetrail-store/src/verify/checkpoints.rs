@@ -1,0 +1,68 @@
+//! Signed checkpoints of each log: one per committed write batch, signed over the Merkle root at
+//! the log's size (append-only).
+
+use diesel::prelude::*;
+use ed25519_dalek::SigningKey;
+
+use givetrail_domain::checkpoint::Checkpoint;
+
+use crate::db::AnyConnection;
+use crate::models::CheckpointRow;
+use crate::schema::*;
+use crate::verify::merkle::root;
+use crate::StoreError;
+
+/// Sign and store a checkpoint of `org`'s log at `size` entries.
+pub fn checkpoint(
+    conn: &mut AnyConnection,
+    org: &str,
+    size: i64,
+    key: &SigningKey,
+    timestamp: &str,
+) -> Result<Checkpoint, StoreError> {
+    let size_u =
+        u64::try_from(size).map_err(|_| StoreError::Corrupt(format!("tree size {size}")))?;
+    let root = hex::encode(root(conn, org, size_u)?);
+    let c = Checkpoint::sign(key, org, size, &root, timestamp);
+    diesel::insert_into(checkpoints::table)
+        .values((
+            checkpoints::organization.eq(org),
+            checkpoints::tree_size.eq(size),
+            checkpoints::root_hash.eq(&c.root_hash),
+            checkpoints::timestamp.eq(&c.timestamp),
+            checkpoints::signature.eq(&c.signature),
+        ))
+        .execute(conn)?;
+    Ok(c)
+}
+
+/// The latest checkpoint of a log.
+pub fn latest_checkpoint(
+    conn: &mut AnyConnection,
+    org: &str,
+) -> Result<Option<Checkpoint>, StoreError> {
+    let row: Option<CheckpointRow> = checkpoints::table
+        .filter(checkpoints::organization.eq(org))
+        .order(checkpoints::tree_size.desc())
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(Checkpoint::from))
+}
+
+/// Checkpoints of a log with tree_size > `after`, oldest first.
+pub fn checkpoints(
+    conn: &mut AnyConnection,
+    org: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Checkpoint>, StoreError> {
+    let rows: Vec<CheckpointRow> = checkpoints::table
+        .filter(checkpoints::organization.eq(org))
+        .filter(checkpoints::tree_size.gt(after))
+        .order(checkpoints::tree_size.asc())
+        .limit(limit)
+        .select(CheckpointRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Checkpoint::from).collect())
+}

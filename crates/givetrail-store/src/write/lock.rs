@@ -1,0 +1,30 @@
+//! The write lock of an organisation's log, so that writers in different processes (the server's
+//! writer threads, `givetrail import`) never interleave appends to one log.
+
+use diesel::result::QueryResult;
+use diesel::RunQueryDsl;
+
+use crate::db::AnyConnection;
+
+/// Serialise writers of `org`'s log across processes until the transaction ends. PostgreSQL: a
+/// transaction-scoped advisory lock keyed by the log. Callers that lock several logs take them in
+/// a fixed (sorted) order, so two writers cannot deadlock. SQLite: nothing; it has one writer at
+/// a time (see [`lock_sqlite_database`]).
+pub(crate) fn lock_log(conn: &mut AnyConnection, org: &str) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('givetrail-log:' || $1))")
+            .bind::<diesel::sql_types::Text, _>(org)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// SQLite: take the database's write lock now, before reading a log's head, with a write
+/// statement that changes nothing (so the busy timeout applies while another process holds it).
+/// PostgreSQL: nothing.
+pub(crate) fn lock_sqlite_database(conn: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Sqlite(c) = conn {
+        diesel::sql_query("UPDATE organizations SET id = id WHERE 0").execute(c)?;
+    }
+    Ok(())
+}
