@@ -1,0 +1,1 @@
+-- Only the guards go; the append-only tables keep their rows.
