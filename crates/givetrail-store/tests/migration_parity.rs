@@ -30,8 +30,8 @@ enum BlockEnd {
     Semicolon,
     /// The `$$` that closes a dollar-quoted body, then `;`.
     DollarQuote,
-    /// `END;` (a SQLite trigger body).
-    End,
+    /// A trigger: `END;` when it has a `BEGIN … END` body (SQLite), else a line ending in `;`.
+    Trigger,
 }
 
 fn block_start(line: &str) -> Option<BlockEnd> {
@@ -48,8 +48,8 @@ fn block_start(line: &str) -> Option<BlockEnd> {
     }
     Some(if upper.contains("$$") {
         BlockEnd::DollarQuote
-    } else if upper.starts_with("CREATE TRIGGER") && !upper.contains("EXECUTE") {
-        BlockEnd::End
+    } else if upper.starts_with("CREATE TRIGGER") {
+        BlockEnd::Trigger
     } else {
         BlockEnd::Semicolon
     })
@@ -60,7 +60,8 @@ fn ends(block: BlockEnd, text_so_far: &str) -> bool {
     match block {
         BlockEnd::Semicolon => t.ends_with(';'),
         BlockEnd::DollarQuote => t.matches("$$").count() >= 2 && t.ends_with(';'),
-        BlockEnd::End => t.ends_with("END;"),
+        BlockEnd::Trigger if t.split_whitespace().any(|w| w == "BEGIN") => t.ends_with("END;"),
+        BlockEnd::Trigger => t.ends_with(';'),
     }
 }
 
@@ -79,20 +80,20 @@ fn refusal(line: &str) -> Option<String> {
 /// The lines of a migration that must agree across backends, each with its line number.
 fn normalise(sql: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
-    let mut skipping: Option<(BlockEnd, String)> = None;
+    let mut skipping: Option<(BlockEnd, usize, String)> = None;
     for (i, line) in sql.lines().enumerate() {
-        if let Some((block, mut text)) = skipping.take() {
+        if let Some((block, start, mut text)) = skipping.take() {
             text.push_str(line);
             text.push('\n');
             if !ends(block, &text) {
-                skipping = Some((block, text));
+                skipping = Some((block, start, text));
             }
             continue;
         }
         if let Some(block) = block_start(line) {
             let text = format!("{line}\n");
             if !ends(block, &text) {
-                skipping = Some((block, text));
+                skipping = Some((block, i + 1, text));
             }
             continue;
         }
@@ -100,6 +101,10 @@ fn normalise(sql: &str) -> Vec<(usize, String)> {
         if !kept.is_empty() {
             out.push((i + 1, kept));
         }
+    }
+    if let Some((_, start, _)) = skipping {
+        // Never hide the rest of a file behind a block that does not end.
+        out.push((start, "<trigger or function block never ends>".to_owned()));
     }
     out
 }
@@ -184,6 +189,11 @@ fn normalising_removes_each_backends_trigger_blocks_and_keeps_the_rest() {
                 SELECT RAISE(ABORT, 'irreversible');\n\
                 CREATE INDEX t_x ON t (x);\n";
     assert_eq!(diff(&normalise(pg), &normalise(lite)), None);
+    assert_eq!(
+        normalise(pg).last().map(|(_, l)| l.as_str()),
+        Some("CREATE INDEX t_x ON t (x);"),
+        "what follows a trigger is compared"
+    );
     let other = lite.replace("t (x BIGINT)", "t (x TEXT)");
     let d = diff(&normalise(pg), &normalise(&other)).expect("a column type differs");
     assert!(
