@@ -355,3 +355,37 @@ fn the_signing_key_is_created_private_and_reused() {
     let (ok, out) = again.audit(&[]);
     assert!(ok, "{out}");
 }
+
+#[test]
+fn the_demo_loads_and_its_derived_state_matches_the_log() {
+    let s = Server::demo();
+    let hubei = s.log("hubei-red-cross");
+    assert!(hubei.len() > 20, "demo data loaded: {}", hubei.len());
+    assert_chain_intact(&hubei);
+    assert_chain_intact(&s.log("wuhan-charity-federation"));
+    assert_chain_intact(&s.log("china-health-foundation"));
+    let kinds: std::collections::BTreeSet<String> = [
+        "hubei-red-cross",
+        "wuhan-charity-federation",
+        "china-health-foundation",
+    ]
+    .iter()
+    .flat_map(|o| s.log(o))
+    .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+    .collect();
+    for k in [
+        "campaign.opened",
+        "donation.received",
+        "allocation.made",
+        "disbursement.made",
+        "acknowledgement.recorded",
+        "usage.reported",
+        "expense.recorded",
+        "entry.corrected",
+    ] {
+        assert!(kinds.contains(k), "the demo has a {k} entry");
+    }
+    let (ok, out, err) = s.db.cli(&["rebuild", "--check"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("0 difference(s)"), "{out}");
+}

@@ -529,3 +529,31 @@ impl World {
         self.s.log(ORG).len()
     }
 }
+
+/// Recompute every entry's canonical form and hash chain from what the public API serves.
+pub fn assert_chain_intact(log: &[Value]) {
+    use givetrail_domain::canonical::{canonical_entry, entry_hash, leaf_hash, GENESIS_HASH};
+    let mut prev = GENESIS_HASH;
+    for (i, e) in log.iter().enumerate() {
+        assert_eq!(e["seq"].as_i64(), Some(i as i64 + 1), "seq is gapless");
+        let canonical = canonical_entry(e);
+        assert_eq!(
+            e["prev_entry_hash"].as_str(),
+            Some(hex::encode(prev).as_str()),
+            "entry {} links to its predecessor",
+            i + 1
+        );
+        let h = entry_hash(&prev, canonical.as_bytes());
+        assert_eq!(
+            e["entry_hash"].as_str(),
+            Some(hex::encode(h).as_str()),
+            "entry {} hash recomputes",
+            i + 1
+        );
+        assert_eq!(
+            e["leaf_hash"].as_str(),
+            Some(hex::encode(leaf_hash(canonical.as_bytes())).as_str())
+        );
+        prev = h;
+    }
+}
