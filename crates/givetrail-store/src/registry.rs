@@ -92,6 +92,7 @@ pub fn organization(
 ) -> Result<Option<Organization>, StoreError> {
     Ok(organizations::table
         .filter(organizations::id.eq(id))
+        .select(Organization::as_select())
         .first(conn)
         .optional()?)
 }
@@ -108,6 +109,7 @@ pub fn organization_ids(conn: &mut AnyConnection) -> Result<Vec<String>, StoreEr
 pub fn recipient(conn: &mut AnyConnection, id: &str) -> Result<Option<Recipient>, StoreError> {
     Ok(recipients::table
         .filter(recipients::id.eq(id))
+        .select(Recipient::as_select())
         .first(conn)
         .optional()?)
 }

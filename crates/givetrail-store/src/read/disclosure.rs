@@ -74,6 +74,7 @@ pub fn directory(conn: &mut AnyConnection, ids: &[String]) -> Result<Directory, 
     for chunk in ids.chunks(LOOKUP_CHUNK) {
         let rows: Vec<Recipient> = recipients::table
             .filter(recipients::id.eq_any(chunk))
+            .select(Recipient::as_select())
             .load(conn)?;
         out.extend(rows.into_iter().map(|r| (r.id.clone(), Party::from(r))));
     }

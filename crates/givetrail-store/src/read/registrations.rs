@@ -17,6 +17,7 @@ pub fn organizations(
     let mut q = organizations::table
         .order(organizations::id.asc())
         .limit(limit)
+        .select(Organization::as_select())
         .into_boxed();
     if let Some(a) = after {
         q = q.filter(organizations::id.gt(a.to_owned()));
@@ -35,6 +36,7 @@ pub fn recipients(
     let mut q = recipients::table
         .order(recipients::id.asc())
         .limit(limit)
+        .select(Recipient::as_select())
         .into_boxed();
     if let Some(a) = after {
         q = q.filter(recipients::id.gt(a.to_owned()));
