@@ -17,8 +17,10 @@ use givetrail_store::read::{self as q, Feed};
 use givetrail_store::{registry, StoreError};
 
 use crate::auth;
+use crate::db::read;
+use crate::link;
+use crate::paging::{page_limit, seq_cursor};
 use crate::problem::{ApiError, Problem};
-use crate::reads::{page_limit, read, seq_cursor};
 use crate::state::AppState;
 
 /// Whether the client asked for CSV: `?format=csv`, or `Accept: text/csv` without `?format`.
@@ -54,28 +56,13 @@ pub fn csv_response(
                 .unwrap_or_default();
         query.retain(|(k, _)| k != "after");
         query.push(("after".into(), n.clone()));
-        let qs: Vec<String> = query
-            .iter()
-            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-            .collect();
         r.insert_header((
             header::LINK,
-            format!("<{}?{}>; rel=\"next\"", req.path(), qs.join("&")),
+            format!("<{}?{}>; rel=\"next\"", req.path(), link::query(&query)),
         ));
         r.insert_header(("X-Next-Cursor", n));
     }
     r.body(body)
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn records(entries: &[serde_json::Value]) -> Result<Vec<Record>, ApiError> {

@@ -5,12 +5,15 @@
 pub mod auth;
 pub mod body;
 pub mod complaints;
+pub mod db;
 pub mod disclosure;
 pub mod fixtures;
 pub mod import;
+pub mod link;
 pub mod metrics;
 pub mod middleware;
 pub mod needs;
+pub mod paging;
 pub mod problem;
 pub mod reads;
 pub mod reconciliation;

@@ -19,8 +19,9 @@ use givetrail_store::writer::Write;
 
 use crate::auth::{recipient_of, required};
 use crate::body::{parse, MAX_BODY_BYTES};
+use crate::db::read;
+use crate::paging::page_limit;
 use crate::problem::{ApiError, Problem};
-use crate::reads::{page_limit, read};
 use crate::state::AppState;
 use crate::writes::{limit_body, submit};
 

@@ -1,4 +1,5 @@
-//! Public reads (issue 2: registrations, campaigns, the raw log, and the three feeds).
+//! Public reads: registrations, campaigns, the raw log, and the three feeds (donations,
+//! allocations, disbursements).
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -7,53 +8,13 @@ use serde_json::{json, Value};
 
 use givetrail_domain::asset::{AssetKey, Currency, GoodsKind};
 use givetrail_domain::ids::parse_region_prefix;
-use givetrail_store::read::{self as q, Feed, FeedFilter, DEFAULT_PAGE, MAX_PAGE};
-use givetrail_store::{registry, AnyConnection, StoreError};
+use givetrail_store::read::{self as q, Feed, FeedFilter};
+use givetrail_store::registry;
 
+use crate::db::read;
+use crate::paging::{page_limit, seq_cursor, PageParams};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
-
-/// Run a query on a pooled read connection, off the async threads.
-pub async fn read<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let pool = state.read.clone();
-    Ok(web::block(move || {
-        let mut conn = pool.get().map_err(|e| StoreError::Connect(e.to_string()))?;
-        f(&mut conn)
-    })
-    .await??)
-}
-
-/// Pagination parameters.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct PageParams {
-    /// Cursor from `meta.next` of the previous page.
-    pub after: Option<String>,
-    /// Page size (default 100, at most 1000).
-    pub limit: Option<i64>,
-}
-
-pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
-    match limit {
-        None => Ok(DEFAULT_PAGE),
-        Some(l) if (1..=MAX_PAGE).contains(&l) => Ok(l),
-        Some(_) => Err(ApiError::field("limit", format!("must be 1 to {MAX_PAGE}"))),
-    }
-}
-
-/// The seq cursor of `?after=`, 0 when absent.
-pub fn seq_cursor(after: Option<&str>) -> Result<i64, ApiError> {
-    match after {
-        None => Ok(0),
-        Some(a) => a
-            .parse::<i64>()
-            .ok()
-            .filter(|s| *s >= 0)
-            .ok_or_else(|| ApiError::field("after", "must be a cursor from meta.next (a seq)")),
-    }
-}
 
 fn list(name: &str, items: Value, next: Option<String>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ name: items, "meta": { "next": next } }))

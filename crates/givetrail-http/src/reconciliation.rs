@@ -16,9 +16,9 @@ use givetrail_store::writer::Write;
 
 use crate::auth::{author, regulator_covers, required};
 use crate::body::require_csv;
+use crate::db::read;
 use crate::disclosure::{csv_response, wants_csv};
 use crate::problem::{ApiError, Problem};
-use crate::reads::read;
 use crate::state::AppState;
 use crate::writes::{limit_body, submit};
 

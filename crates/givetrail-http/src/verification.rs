@@ -8,8 +8,9 @@ use givetrail_domain::checkpoint::Checkpoint;
 use givetrail_store::verify::{self, ProofRequestError};
 use givetrail_store::{AnyConnection, StoreError};
 
+use crate::db::read;
+use crate::paging::{page_limit, PageParams};
 use crate::problem::{ApiError, Problem};
-use crate::reads::{page_limit, read, PageParams};
 use crate::state::AppState;
 
 /// The latest checkpoint and whether it verifies: its signature with the server's key, and its

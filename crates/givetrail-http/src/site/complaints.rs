@@ -14,9 +14,10 @@ use givetrail_store::complaints as store;
 use givetrail_store::writer::Write;
 
 use super::i18n::{fill, Text};
-use super::{encode, error_page, format, html, lang_of, organizations, page, Layout, OrgItem};
+use super::{error_page, format, html, lang_of, organizations, page, Layout, OrgItem};
+use crate::db::read;
+use crate::link::encode;
 use crate::problem::ApiError;
-use crate::reads::read;
 use crate::state::AppState;
 
 /// Largest form body accepted (the description is at most 2,000 characters).

@@ -20,8 +20,9 @@ use askama::Template;
 use givetrail_store::read::MAX_PAGE;
 use givetrail_store::registry::Organization;
 
+use crate::db::read;
+use crate::link;
 use crate::problem::ApiError;
-use crate::reads::read;
 use crate::state::AppState;
 use i18n::{Lang, Text};
 
@@ -90,31 +91,15 @@ impl Layout {
                 .unwrap_or_default();
         query.retain(|(k, _)| k != "lang");
         query.push(("lang".into(), lang.other().code().into()));
-        let qs: Vec<String> = query
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect();
         Layout {
             lang: lang.code(),
             html_lang: lang.html(),
             other_lang: lang.other().code(),
             t: lang.text(),
             title: title.into(),
-            switch_href: format!("{}?{}", req.path(), qs.join("&")),
+            switch_href: format!("{}?{}", req.path(), link::query(&query)),
         }
     }
-}
-
-/// Percent-encode a path segment or query value (RFC 3986 unreserved characters stay).
-pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Render a template as an HTML response with `status`.
@@ -213,13 +198,6 @@ pub fn positive(decimal: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn segments_are_percent_encoded() {
-        assert_eq!(encode("HBRC-2020-00017"), "HBRC-2020-00017");
-        assert_eq!(encode("a/b c"), "a%2Fb%20c");
-        assert_eq!(encode("捐"), "%E6%8D%90");
-    }
 
     #[test]
     fn positive_decimals_are_recognised_without_parsing() {

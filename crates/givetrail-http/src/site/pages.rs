@@ -16,11 +16,12 @@ use givetrail_store::read::MAX_PAGE;
 use givetrail_store::registry::{self, Recipient};
 
 use super::i18n::{fill, Lang, Text};
-use super::{encode, flow, format, html, lang_of, organizations, page, positive};
+use super::{flow, format, html, lang_of, organizations, page, positive};
 use super::{Layout, OrgItem};
+use crate::db::read;
+use crate::link::encode;
 use crate::needs::{needs_page, NeedParams};
 use crate::problem::ApiError;
-use crate::reads::read;
 use crate::state::AppState;
 
 /// Most latest entries shown on an organisation page.
