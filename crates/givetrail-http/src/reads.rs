@@ -62,8 +62,8 @@ pub async fn get_organization(
     .await?;
     let o = o.ok_or_else(|| ApiError::not_found(format!("organisation {id} is not registered")))?;
     let mut v = json!(o);
-    v["latest_checkpoint"] = status["checkpoint"].clone();
-    v["checkpoint_verified"] = status["verified"].clone();
+    v["latest_checkpoint"] = json!(status.checkpoint);
+    v["checkpoint_verified"] = json!(status.verified);
     Ok(HttpResponse::Ok().json(v))
 }
 

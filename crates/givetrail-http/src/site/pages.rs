@@ -738,18 +738,11 @@ pub async fn organization(
                 recorded: format::datetime(&r.recorded_at, lang),
             });
         }
-        let checkpoint = status["checkpoint"].as_object().map(|c| {
+        let checkpoint = status.checkpoint.as_ref().map(|c| {
             (
-                c.get("tree_size")
-                    .map(|v| v.to_string())
-                    .unwrap_or_default(),
-                c.get("root_hash")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
-                c.get("timestamp")
-                    .and_then(|v| v.as_str())
-                    .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                c.tree_size.to_string(),
+                c.root_hash.clone(),
+                chrono::DateTime::parse_from_rfc3339(&c.timestamp)
                     .map(|d| format::datetime(&d.with_timezone(&chrono::Utc), lang))
                     .unwrap_or_default(),
             )
@@ -795,7 +788,7 @@ pub async fn organization(
             changes,
             corrections,
             latest: latest_rows,
-            verified: status["verified"].as_bool().unwrap_or(false),
+            verified: status.verified.unwrap_or(false),
             checkpoint,
             complaints,
         };
