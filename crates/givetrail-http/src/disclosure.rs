@@ -14,7 +14,7 @@ use givetrail_domain::disclosure::{csv, giving360, iati, Directory, Ledger, Reco
 use givetrail_domain::entry::Role;
 use givetrail_store::disclosure as store;
 use givetrail_store::read::{self as q, Feed};
-use givetrail_store::{registry, StoreError};
+use givetrail_store::{registry, AnyConnection, StoreError};
 
 use crate::auth;
 use crate::db::read;
@@ -232,17 +232,13 @@ pub async fn giving360_export(
 }
 
 /// What a recipient received, from which organisations and donations, and what it acknowledged
-/// and reported used.
-pub async fn recipient_view(state: &AppState, recipient: &str) -> Result<RecipientView, ApiError> {
-    let id = recipient.to_owned();
-    read(state, move |c| {
-        let mut ledgers = Vec::new();
-        for org in store::organizations_giving_to(c, &id)? {
-            ledgers.extend(store::ledger(c, &org)?);
-        }
-        Ok(summary::recipient_view(&id, &ledgers))
-    })
-    .await
+/// and reported used (several reads: run it inside a snapshot).
+pub fn recipient_view(c: &mut AnyConnection, recipient: &str) -> Result<RecipientView, StoreError> {
+    let mut ledgers = Vec::new();
+    for org in store::organizations_giving_to(c, recipient)? {
+        ledgers.extend(store::ledger(c, &org)?);
+    }
+    Ok(summary::recipient_view(recipient, &ledgers))
 }
 
 /// The private values behind an entry's commitments (donor contact, full name, related

@@ -11,7 +11,7 @@ use givetrail_domain::ids::parse_region_prefix;
 use givetrail_store::read::{self as q, Feed, FeedFilter};
 use givetrail_store::registry;
 
-use crate::db::read;
+use crate::db::{read, read_snapshot};
 use crate::paging::{page_limit, seq_cursor, PageParams};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -120,11 +120,15 @@ pub async fn get_recipient(
 ) -> Result<HttpResponse, ApiError> {
     let id = recipient.into_inner();
     let lookup = id.clone();
-    let r = read(&state, move |c| registry::recipient(c, &lookup))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;
+    let (r, view) = read_snapshot(&state, move |c| {
+        let Some(r) = registry::recipient(c, &lookup)? else {
+            return Ok(None);
+        };
+        Ok(Some((r, crate::disclosure::recipient_view(c, &lookup)?)))
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;
     let mut v = json!(public_recipient(r));
-    let view = crate::disclosure::recipient_view(&state, &id).await?;
     v["received_from"] = json!(view.received_from);
     v["disbursements"] = json!(view.disbursements);
     Ok(HttpResponse::Ok().json(v))

@@ -19,6 +19,7 @@ use askama::Template;
 
 use givetrail_store::read::MAX_PAGE;
 use givetrail_store::registry::Organization;
+use givetrail_store::{AnyConnection, StoreError};
 
 use crate::db::read;
 use crate::link;
@@ -31,13 +32,22 @@ const SITE_CSS: &str = include_str!("../../assets/site.css");
 
 /// Register the pages (they are not part of the OpenAPI document).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(pages::home))
+    cfg.route("/", web::get().to(pages::home::home))
         .route("/assets/site.css", web::get().to(stylesheet))
-        .route("/trail", web::get().to(pages::search))
-        .route("/trail/{org}/{receipt_number}", web::get().to(pages::trail))
-        .route("/organizations/{org}", web::get().to(pages::organization))
-        .route("/recipients/{recipient}", web::get().to(pages::recipient))
-        .route("/needs", web::get().to(pages::needs))
+        .route("/trail", web::get().to(pages::home::search))
+        .route(
+            "/trail/{org}/{receipt_number}",
+            web::get().to(pages::trail::trail),
+        )
+        .route(
+            "/organizations/{org}",
+            web::get().to(pages::organization::organization),
+        )
+        .route(
+            "/recipients/{recipient}",
+            web::get().to(pages::recipient::recipient),
+        )
+        .route("/needs", web::get().to(pages::needs::needs))
         .route("/complaints/new", web::get().to(complaints::form))
         .route("/complaints/new", web::post().to(complaints::submit))
         .route("/complaints/{code}", web::get().to(complaints::status));
@@ -124,21 +134,25 @@ pub struct OrgItem {
 }
 
 /// Every registered organisation (at most one page of [`MAX_PAGE`]), for lists and forms.
-pub async fn organizations(state: &AppState, t: &'static Text) -> Result<Vec<OrgItem>, ApiError> {
-    let page = read(state, |c| {
-        givetrail_store::read::organizations(c, None, MAX_PAGE)
-    })
-    .await?;
-    Ok(page
-        .items
-        .into_iter()
-        .map(|o: Organization| OrgItem {
+pub fn registered(c: &mut AnyConnection) -> Result<Vec<Organization>, StoreError> {
+    Ok(givetrail_store::read::organizations(c, None, MAX_PAGE)?.items)
+}
+
+/// Organisations as list items, kinds in the page's language.
+pub fn org_items(orgs: Vec<Organization>, t: &Text) -> Vec<OrgItem> {
+    orgs.into_iter()
+        .map(|o| OrgItem {
             kind: t.kind_name(&o.kind).to_owned(),
             id: o.id,
             name: o.name,
             region_code: o.region_code,
         })
-        .collect())
+        .collect()
+}
+
+/// Every registered organisation as list items (one read), for lists and forms.
+pub async fn organizations(state: &AppState, t: &'static Text) -> Result<Vec<OrgItem>, ApiError> {
+    Ok(org_items(read(state, registered).await?, t))
 }
 
 /// The error page: a message, and the receipt search again.
