@@ -17,7 +17,7 @@ use givetrail_store::read::{self as q, Feed};
 use givetrail_store::{registry, AnyConnection, StoreError};
 
 use crate::auth;
-use crate::db::read;
+use crate::db::{read, read_snapshot};
 use crate::link;
 use crate::paging::{page_limit, seq_cursor};
 use crate::problem::{ApiError, Problem};
@@ -95,7 +95,7 @@ pub fn campaigns_csv(org: &str, entries: &[serde_json::Value]) -> Result<String,
 /// An organisation's replayed log and directory, or 404.
 async fn ledger(state: &AppState, org: &str) -> Result<(Ledger, Directory), ApiError> {
     let lookup = org.to_owned();
-    read(state, move |c| store::ledger_with_directory(c, &lookup))
+    read_snapshot(state, move |c| store::ledger_with_directory(c, &lookup))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))
 }
@@ -150,7 +150,7 @@ pub async fn donation_trail(
 ) -> Result<HttpResponse, ApiError> {
     let (org, receipt) = path.into_inner();
     let (o, r) = (org.clone(), receipt.clone());
-    let t = read(&state, move |c| {
+    let t = read_snapshot(&state, move |c| {
         trail::trace(&mut store::Logs { conn: c }, &o, &r)
     })
     .await?

@@ -59,7 +59,7 @@ pub struct ReconciliationParams {
     pub format: Option<String>,
 }
 
-/// The reconciliation report of an organisation (CONTRACT §6): totals per asset, then findings
+/// The reconciliation report of an organisation: totals per asset, then findings
 /// in ten sections — integrity, balances, designations, ageing, receipt, spending, bank,
 /// disclosure, fundraising, priority — and the complaints about it. A regulator whose
 /// jurisdiction covers the organisation's region, or the charity itself. JSON, or CSV (totals

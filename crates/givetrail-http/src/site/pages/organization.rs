@@ -136,7 +136,7 @@ pub fn load_organization(
 /// One line saying what an entry records.
 fn describe(r: &Record, directory: &Directory, lang: Lang) -> String {
     let t = lang.text();
-    let kind = t.entry_kind(r.kind.as_str());
+    let kind = t.entry_kind(r.kind);
     let detail = match &r.fact {
         Fact::Campaign(c) => c.title.clone(),
         Fact::Donation(d) => format!(
