@@ -54,7 +54,7 @@ pub async fn get_organization(
     let id = org.into_inner();
     let lookup = id.clone();
     let public_key = state.public_key.clone();
-    let (o, status) = read(&state, move |c| {
+    let (o, status) = read_snapshot(&state, move |c| {
         let o = registry::organization(c, &lookup)?;
         let status = crate::verification::checkpoint_status(c, &lookup, &public_key)?;
         Ok((o, status))
