@@ -104,10 +104,12 @@ impl Findings {
     }
 }
 
+/// Entry `seq` of the organisation reported on.
 pub(crate) fn at(inp: &Inputs<'_>, seq: Seq) -> EntryAt {
     EntryAt::new(&inp.ledger.organization.id, seq)
 }
 
+/// `units` of `key` with their unit, as a sentence names them.
 pub(crate) fn describe(key: &AssetKey, units: i64) -> String {
     key.asset(units).describe()
 }
@@ -122,6 +124,7 @@ pub(crate) fn number(key: &AssetKey, units: i64) -> String {
     }
 }
 
+/// A duration in days, or in hours below two days.
 pub(crate) fn span(d: Duration) -> String {
     if d >= Duration::days(2) {
         format!("{} days", d.num_days())
@@ -130,10 +133,12 @@ pub(crate) fn span(d: Duration) -> String {
     }
 }
 
+/// A moment to the minute, in UTC.
 pub(crate) fn day(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// An asset label as a sentence names it: `CNY`, `N95 respirator (GB2626, piece)`.
 pub(crate) fn label_text(l: &AssetLabel) -> String {
     match l {
         AssetLabel::Money { currency } => currency.clone(),
@@ -141,6 +146,7 @@ pub(crate) fn label_text(l: &AssetLabel) -> String {
     }
 }
 
+/// Whether entry `seq` draws on an emergency campaign's donations.
 pub(crate) fn emergency_of(ledger: &Ledger, seq: Seq) -> bool {
     ledger
         .campaigns_of(seq)
@@ -148,6 +154,7 @@ pub(crate) fn emergency_of(ledger: &Ledger, seq: Seq) -> bool {
         .any(|c| ledger.is_emergency(c))
 }
 
+/// `the 7-day limit for an emergency campaign`.
 pub(crate) fn limit_words(limits: &AgeingLimits, emergency: bool) -> String {
     let what = if emergency {
         "an emergency campaign"
