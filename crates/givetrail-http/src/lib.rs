@@ -97,6 +97,7 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(needs::get_need)
         .service(needs::need_matches)
         .service(reconciliation::get_reconciliation)
+        .service(reconciliation::finding_kinds)
         .service(reconciliation::post_bank_statement)
         .service(complaints::post_complaint)
         .service(complaints::list_complaints)
