@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 
 use givetrail_domain::checkpoint::public_key_hex;
-use givetrail_domain::reconciliation::{self as report, AgeingLimits, Period};
+use givetrail_domain::reconciliation::inputs::{AgeingLimits, Period};
+use givetrail_domain::reconciliation::{self as report};
 use givetrail_store::reconciliation as store;
 
 use crate::{default_key_path, disclosure, open, signing_key, Db};

@@ -744,3 +744,49 @@ fn a_tampered_log_fails_the_integrity_section() {
         "violation"
     );
 }
+
+/// The public catalogue of finding kinds names every kind a report of the demo contains, each in
+/// the section the report puts it in, with an English and a Chinese sentence.
+#[test]
+fn the_finding_kind_catalogue_covers_the_demo_reports() {
+    let s = Server::demo();
+    let r = get_as(&s, "/finding_kinds", None);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let catalogue = r.body.as_array().expect("a list");
+    let mut sections = std::collections::BTreeMap::new();
+    for k in catalogue {
+        let kind = k["kind"].as_str().expect("kind").to_owned();
+        for field in ["section", "severity", "en", "zh"] {
+            let text = k[field].as_str().unwrap_or_default();
+            assert!(!text.trim().is_empty(), "{kind} has no {field}: {k}");
+        }
+        assert!(
+            ["info", "warning", "violation"].contains(&k["severity"].as_str().unwrap_or_default()),
+            "{k}"
+        );
+        let before = sections.insert(kind.clone(), k["section"].clone());
+        assert!(before.is_none(), "{kind} is listed twice");
+    }
+    let mut seen = 0;
+    for org in [
+        "hubei-red-cross",
+        "wuhan-charity-federation",
+        "china-health-foundation",
+    ] {
+        let r = get_as(
+            &s,
+            &format!("/organizations/{org}/reconciliation"),
+            Some(&s.regulator),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        for f in r.body["findings"].as_array().expect("findings") {
+            let kind = f["kind"].as_str().expect("kind");
+            let section = sections
+                .get(kind)
+                .unwrap_or_else(|| panic!("{org}: {kind} is not in the catalogue"));
+            assert_eq!(&f["section"], section, "{org}: {kind}");
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "the demo reports have findings");
+}

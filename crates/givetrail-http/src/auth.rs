@@ -1,11 +1,12 @@
 //! Who is calling: bearer keys, looked up by their SHA-256, and what each role may write.
 
-use actix_web::{web, HttpRequest};
+use actix_web::HttpRequest;
 
 use givetrail_domain::entry::{Author, Role};
 use givetrail_domain::ids::region_has_prefix;
 use givetrail_store::registry::{self, Principal};
 
+use crate::db::read_primary;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -25,14 +26,7 @@ pub async fn caller(req: &HttpRequest, state: &AppState) -> Result<Option<Princi
         })?
         .to_owned();
     // On the primary: a revoked key stops working at once, a new one works at once.
-    let pool = state.primary.clone();
-    let principal = web::block(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| givetrail_store::StoreError::Connect(e.to_string()))?;
-        registry::authenticate(&mut conn, &key)
-    })
-    .await??;
+    let principal = read_primary(state, move |c| registry::authenticate(c, &key)).await?;
     principal
         .map(Some)
         .ok_or_else(|| ApiError::unauthenticated("the key is unknown or revoked"))

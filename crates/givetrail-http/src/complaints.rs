@@ -16,8 +16,9 @@ use givetrail_store::write::Write;
 
 use crate::auth::{author, caller, regulator_covers, required};
 use crate::body::{idempotency, parse, MAX_BODY_BYTES};
+use crate::db::read;
+use crate::paging::page_limit;
 use crate::problem::{ApiError, Problem};
-use crate::reads::{page_limit, read};
 use crate::reconciliation::organization;
 use crate::state::AppState;
 use crate::writes::{limit_body, respond, submit};

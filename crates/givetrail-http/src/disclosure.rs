@@ -15,11 +15,13 @@ use givetrail_domain::entry::Role;
 use givetrail_store::read::disclosure as store;
 use givetrail_store::read::feeds::Feed;
 use givetrail_store::read::log::{self as q};
-use givetrail_store::{registry, StoreError};
+use givetrail_store::{registry, AnyConnection, StoreError};
 
 use crate::auth;
+use crate::db::{read, read_snapshot};
+use crate::link;
+use crate::paging::{page_limit, seq_cursor};
 use crate::problem::{ApiError, Problem};
-use crate::reads::{page_limit, read, seq_cursor};
 use crate::state::AppState;
 
 /// Whether the client asked for CSV: `?format=csv`, or `Accept: text/csv` without `?format`.
@@ -55,28 +57,13 @@ pub fn csv_response(
                 .unwrap_or_default();
         query.retain(|(k, _)| k != "after");
         query.push(("after".into(), n.clone()));
-        let qs: Vec<String> = query
-            .iter()
-            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-            .collect();
         r.insert_header((
             header::LINK,
-            format!("<{}?{}>; rel=\"next\"", req.path(), qs.join("&")),
+            format!("<{}?{}>; rel=\"next\"", req.path(), link::query(&query)),
         ));
         r.insert_header(("X-Next-Cursor", n));
     }
     r.body(body)
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn records(entries: &[serde_json::Value]) -> Result<Vec<Record>, ApiError> {
@@ -109,7 +96,7 @@ pub fn campaigns_csv(org: &str, entries: &[serde_json::Value]) -> Result<String,
 /// An organisation's replayed log and directory, or 404.
 async fn ledger(state: &AppState, org: &str) -> Result<(Ledger, Directory), ApiError> {
     let lookup = org.to_owned();
-    read(state, move |c| store::ledger_with_directory(c, &lookup))
+    read_snapshot(state, move |c| store::ledger_with_directory(c, &lookup))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))
 }
@@ -164,7 +151,7 @@ pub async fn donation_trail(
 ) -> Result<HttpResponse, ApiError> {
     let (org, receipt) = path.into_inner();
     let (o, r) = (org.clone(), receipt.clone());
-    let t = read(&state, move |c| {
+    let t = read_snapshot(&state, move |c| {
         trail::trace(&mut store::Logs { conn: c }, &o, &r)
     })
     .await?
@@ -246,17 +233,13 @@ pub async fn giving360_export(
 }
 
 /// What a recipient received, from which organisations and donations, and what it acknowledged
-/// and reported used.
-pub async fn recipient_view(state: &AppState, recipient: &str) -> Result<RecipientView, ApiError> {
-    let id = recipient.to_owned();
-    read(state, move |c| {
-        let mut ledgers = Vec::new();
-        for org in store::organizations_giving_to(c, &id)? {
-            ledgers.extend(store::ledger(c, &org)?);
-        }
-        Ok(summary::recipient_view(&id, &ledgers))
-    })
-    .await
+/// and reported used (several reads: run it inside a snapshot).
+pub fn recipient_view(c: &mut AnyConnection, recipient: &str) -> Result<RecipientView, StoreError> {
+    let mut ledgers = Vec::new();
+    for org in store::organizations_giving_to(c, recipient)? {
+        ledgers.extend(store::ledger(c, &org)?);
+    }
+    Ok(summary::recipient_view(recipient, &ledgers))
 }
 
 /// The private values behind an entry's commitments (donor contact, full name, related

@@ -7,7 +7,7 @@ use utoipa_actix_web::{scope, AppExt};
 use givetrail_domain::entry::Role;
 use givetrail_store::registry::{self, NewKey};
 
-use crate::reads::read;
+use crate::db::read;
 use crate::state::AppState;
 
 /// A fixture file (`fixtures/demo.json`).

@@ -17,8 +17,8 @@ use crate::writes::submit;
 /// imported with `givetrail import`, or split.
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
-/// Import a donations CSV (contract §5 columns, header row first, in any order; rows numbered as
-/// a spreadsheet numbers them, the header being row 1). Every row is appended under the ledger's
+/// Import a donations CSV (the columns listed under the request body, header row first, in any
+/// order; rows numbered as a spreadsheet numbers them, the header being row 1). Every row is appended under the ledger's
 /// rules in one transaction, or none is: a bad row is answered with 400/404/409/422 naming
 /// `row N: column` in `errors[].field`. At most 64 MiB.
 #[utoipa::path(tag = "charity writes", params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),

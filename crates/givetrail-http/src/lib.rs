@@ -5,12 +5,15 @@
 pub mod auth;
 pub mod body;
 pub mod complaints;
+pub mod db;
 pub mod disclosure;
 pub mod fixtures;
 pub mod import;
+pub mod link;
 pub mod metrics;
 pub mod middleware;
 pub mod needs;
+pub mod paging;
 pub mod problem;
 pub mod reads;
 pub mod reconciliation;
@@ -94,6 +97,7 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(needs::get_need)
         .service(needs::need_matches)
         .service(reconciliation::get_reconciliation)
+        .service(reconciliation::finding_kinds)
         .service(reconciliation::post_bank_statement)
         .service(complaints::post_complaint)
         .service(complaints::list_complaints)

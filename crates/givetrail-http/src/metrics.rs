@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use givetrail_store::read::disclosure::entries_per_organization;
 
+use crate::db::read;
 use crate::problem::{ApiError, Problem};
-use crate::reads::read;
 use crate::state::AppState;
 
 /// Upper bounds of the latency histogram buckets, in microseconds, with their labels in seconds.

@@ -17,11 +17,13 @@ use givetrail_store::read::Page;
 use givetrail_store::registry;
 use givetrail_store::write::needs::NewNeed;
 use givetrail_store::write::Write;
+use givetrail_store::{AnyConnection, StoreError};
 
 use crate::auth::{recipient_of, required};
 use crate::body::{parse, MAX_BODY_BYTES};
+use crate::db::read;
+use crate::paging::page_limit;
 use crate::problem::{ApiError, Problem};
-use crate::reads::{page_limit, read};
 use crate::state::AppState;
 use crate::writes::{limit_body, submit};
 
@@ -109,6 +111,11 @@ impl NeedParams {
         })
     }
 
+    /// The page size, or 400.
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        page_limit(self.limit)
+    }
+
     /// The cursor (a need's serial number).
     pub fn after(&self) -> Result<i64, ApiError> {
         match self.after.as_deref() {
@@ -124,7 +131,7 @@ impl NeedParams {
 pub async fn needs_page(state: &AppState, p: &NeedParams) -> Result<Page<Need>, ApiError> {
     let filter = p.filter()?;
     let after = p.after()?;
-    let limit = page_limit(p.limit)?;
+    let limit = p.limit()?;
     read(state, move |c| store::list(c, &filter, after, limit)).await
 }
 
@@ -158,30 +165,30 @@ pub async fn get_need(
     Ok(HttpResponse::Ok().json(n.view()))
 }
 
-/// The charity's matches, ranked (shared with the organisation page); `None` if the
-/// organisation is not registered.
-pub async fn matches(state: &AppState, org: &str) -> Result<Option<Vec<MatchView>>, ApiError> {
-    let org = org.to_owned();
-    let regions = state.policy.priority_regions.clone();
-    read(state, move |c| {
-        if registry::organization(c, &org)?.is_none() {
-            return Ok(None);
-        }
-        let stock = store::unallocated_goods(c, &org)?;
-        let mut keys: Vec<AssetKey> = stock.iter().map(|l| l.asset.clone()).collect();
-        keys.sort();
-        keys.dedup();
-        let needs = store::open_needs_for(c, &keys)?;
-        let ranked = rank_matches(&stock, &needs, &regions, Utc::now());
-        Ok(Some(
-            ranked
-                .iter()
-                .enumerate()
-                .map(|(i, m)| m.view(i + 1))
-                .collect(),
-        ))
-    })
-    .await
+/// The charity's unallocated goods ranked against open needs (shared with the organisation
+/// page, which reads them inside its own snapshot); `None` if the organisation is not
+/// registered. `regions` are the priority regions.
+pub fn matches(
+    c: &mut AnyConnection,
+    org: &str,
+    regions: &[String],
+) -> Result<Option<Vec<MatchView>>, StoreError> {
+    if registry::organization(c, org)?.is_none() {
+        return Ok(None);
+    }
+    let stock = store::unallocated_goods(c, org)?;
+    let mut keys: Vec<AssetKey> = stock.iter().map(|l| l.asset.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    let needs = store::open_needs_for(c, &keys)?;
+    let ranked = rank_matches(&stock, &needs, regions, Utc::now());
+    Ok(Some(
+        ranked
+            .iter()
+            .enumerate()
+            .map(|(i, m)| m.view(i + 1))
+            .collect(),
+    ))
 }
 
 /// The charity's unallocated goods against open needs, ranked by urgency, then recipients in a
@@ -197,7 +204,8 @@ pub async fn need_matches(
     org: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let org = org.into_inner();
-    let m = matches(&state, &org)
+    let (o, regions) = (org.clone(), state.policy.priority_regions.clone());
+    let m = read(&state, move |c| matches(c, &o, &regions))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))?;
     Ok(HttpResponse::Ok().json(json!({

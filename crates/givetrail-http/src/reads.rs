@@ -1,4 +1,5 @@
-//! Public reads (issue 2: registrations, campaigns, the raw log, and the three feeds).
+//! Public reads: registrations, campaigns, the raw log, and the three feeds (donations,
+//! allocations, disbursements).
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -10,53 +11,12 @@ use givetrail_domain::ids::parse_region_prefix;
 use givetrail_store::read::feeds::{self, Feed, FeedFilter};
 use givetrail_store::read::log::{self as q};
 use givetrail_store::read::registrations;
-use givetrail_store::read::{DEFAULT_PAGE, MAX_PAGE};
-use givetrail_store::{registry, AnyConnection, StoreError};
+use givetrail_store::registry;
 
+use crate::db::{read, read_snapshot};
+use crate::paging::{page_limit, seq_cursor, PageParams};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
-
-/// Run a query on a pooled read connection, off the async threads.
-pub async fn read<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let pool = state.read.clone();
-    Ok(web::block(move || {
-        let mut conn = pool.get().map_err(|e| StoreError::Connect(e.to_string()))?;
-        f(&mut conn)
-    })
-    .await??)
-}
-
-/// Pagination parameters.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct PageParams {
-    /// Cursor from `meta.next` of the previous page.
-    pub after: Option<String>,
-    /// Page size (default 100, at most 1000).
-    pub limit: Option<i64>,
-}
-
-pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
-    match limit {
-        None => Ok(DEFAULT_PAGE),
-        Some(l) if (1..=MAX_PAGE).contains(&l) => Ok(l),
-        Some(_) => Err(ApiError::field("limit", format!("must be 1 to {MAX_PAGE}"))),
-    }
-}
-
-/// The seq cursor of `?after=`, 0 when absent.
-pub fn seq_cursor(after: Option<&str>) -> Result<i64, ApiError> {
-    match after {
-        None => Ok(0),
-        Some(a) => a
-            .parse::<i64>()
-            .ok()
-            .filter(|s| *s >= 0)
-            .ok_or_else(|| ApiError::field("after", "must be a cursor from meta.next (a seq)")),
-    }
-}
 
 fn list(name: &str, items: Value, next: Option<String>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ name: items, "meta": { "next": next } }))
@@ -99,7 +59,7 @@ pub async fn get_organization(
     let id = org.into_inner();
     let lookup = id.clone();
     let public_key = state.public_key.clone();
-    let (o, status) = read(&state, move |c| {
+    let (o, status) = read_snapshot(&state, move |c| {
         let o = registry::organization(c, &lookup)?;
         let status = crate::verification::checkpoint_status(c, &lookup, &public_key)?;
         Ok((o, status))
@@ -107,8 +67,8 @@ pub async fn get_organization(
     .await?;
     let o = o.ok_or_else(|| ApiError::not_found(format!("organisation {id} is not registered")))?;
     let mut v = json!(o);
-    v["latest_checkpoint"] = status["checkpoint"].clone();
-    v["checkpoint_verified"] = status["verified"].clone();
+    v["latest_checkpoint"] = json!(status.checkpoint);
+    v["checkpoint_verified"] = json!(status.verified);
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -168,11 +128,15 @@ pub async fn get_recipient(
 ) -> Result<HttpResponse, ApiError> {
     let id = recipient.into_inner();
     let lookup = id.clone();
-    let r = read(&state, move |c| registry::recipient(c, &lookup))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;
+    let (r, view) = read_snapshot(&state, move |c| {
+        let Some(r) = registry::recipient(c, &lookup)? else {
+            return Ok(None);
+        };
+        Ok(Some((r, crate::disclosure::recipient_view(c, &lookup)?)))
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;
     let mut v = json!(public_recipient(r));
-    let view = crate::disclosure::recipient_view(&state, &id).await?;
     v["received_from"] = json!(view.received_from);
     v["disbursements"] = json!(view.disbursements);
     Ok(HttpResponse::Ok().json(v))

@@ -1,6 +1,7 @@
-//! The regulator's reconciliation report and bank statement uploads. Handlers authorise, parse
-//! and format: the report is `givetrail_domain::reconciliation::reconcile`, its reads
-//! `givetrail_store::reconciliation`, statements are kept through the writer.
+//! The regulator's reconciliation report, the catalogue of finding kinds, and bank statement
+//! uploads. Handlers authorise, parse and format: the report is
+//! `givetrail_domain::reconciliation::reconcile`, its reads `givetrail_store::reconciliation`,
+//! statements are kept through the writer.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -8,7 +9,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use givetrail_domain::reconciliation::bank::parse_statement;
-use givetrail_domain::reconciliation::{self as report, AgeingLimits, Period, Report};
+use givetrail_domain::reconciliation::inputs::{AgeingLimits, Period};
+use givetrail_domain::reconciliation::kind::{FindingKind, FindingKindInfo};
+use givetrail_domain::reconciliation::model::Report;
+use givetrail_domain::reconciliation::{self as report};
 use givetrail_store::bank::NewStatement;
 use givetrail_store::reconciliation as store;
 use givetrail_store::registry::{self, Organization, Principal};
@@ -16,9 +20,9 @@ use givetrail_store::write::Write;
 
 use crate::auth::{author, regulator_covers, required};
 use crate::body::require_csv;
+use crate::db::read;
 use crate::disclosure::{csv_response, wants_csv};
 use crate::problem::{ApiError, Problem};
-use crate::reads::read;
 use crate::state::AppState;
 use crate::writes::{limit_body, submit};
 
@@ -59,7 +63,7 @@ pub struct ReconciliationParams {
     pub format: Option<String>,
 }
 
-/// The reconciliation report of an organisation (CONTRACT §6): totals per asset, then findings
+/// The reconciliation report of an organisation: totals per asset, then findings
 /// in ten sections — integrity, balances, designations, ageing, receipt, spending, bank,
 /// disclosure, fundraising, priority — and the complaints about it. A regulator whose
 /// jurisdiction covers the organisation's region, or the charity itself. JSON, or CSV (totals
@@ -109,6 +113,16 @@ pub async fn get_reconciliation(
         ));
     }
     Ok(HttpResponse::Ok().json(r))
+}
+
+/// Every kind of finding the reconciliation report can contain, in report order: its wire name
+/// (the `kind` of a finding), its section, its usual severity, and what it means in one English
+/// and one Chinese sentence. Public.
+#[utoipa::path(tag = "regulator",
+    responses((status = 200, description = "`[{\"kind\", \"section\", \"severity\", \"en\", \"zh\"}]`", body = [FindingKindInfo])))]
+#[get("/finding_kinds")]
+pub async fn finding_kinds() -> HttpResponse {
+    HttpResponse::Ok().json(FindingKind::catalogue())
 }
 
 /// Upload a bank statement of the organisation's account (`text/csv`; a regulator covering it,

@@ -1,7 +1,7 @@
 //! Public verification: signed checkpoints, RFC 9162 proofs and the server's public key.
 
 use actix_web::{get, web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use givetrail_domain::checkpoint::Checkpoint;
@@ -9,9 +9,20 @@ use givetrail_store::verify::proofs::{self, ProofRequestError};
 use givetrail_store::verify::{checkpoints, merkle};
 use givetrail_store::{AnyConnection, StoreError};
 
+use crate::db::read;
+use crate::paging::{page_limit, PageParams};
 use crate::problem::{ApiError, Problem};
-use crate::reads::{page_limit, read, PageParams};
 use crate::state::AppState;
+
+/// The latest checkpoint of a log and whether it verifies (both `null` while the log has none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckpointStatus {
+    /// The latest signed checkpoint.
+    pub checkpoint: Option<Checkpoint>,
+    /// Whether its signature verifies with the server's key and its root matches the Merkle
+    /// tree the server holds now.
+    pub verified: Option<bool>,
+}
 
 /// The latest checkpoint and whether it verifies: its signature with the server's key, and its
 /// root against the Merkle tree the server holds now.
@@ -19,9 +30,12 @@ pub fn checkpoint_status(
     conn: &mut AnyConnection,
     org: &str,
     key_hex: &str,
-) -> Result<serde_json::Value, StoreError> {
+) -> Result<CheckpointStatus, StoreError> {
     let Some(c) = checkpoints::latest_checkpoint(conn, org)? else {
-        return Ok(json!({"checkpoint": null, "verified": null}));
+        return Ok(CheckpointStatus {
+            checkpoint: None,
+            verified: None,
+        });
     };
     let signature_ok = c.verify(key_hex).is_ok();
     let root_ok = u64::try_from(c.tree_size)
@@ -29,7 +43,10 @@ pub fn checkpoint_status(
         .map(|n| merkle::root(conn, org, n).map(|r| hex::encode(r) == c.root_hash))
         .transpose()?
         .unwrap_or(false);
-    Ok(json!({"checkpoint": c, "verified": signature_ok && root_ok}))
+    Ok(CheckpointStatus {
+        checkpoint: Some(c),
+        verified: Some(signature_ok && root_ok),
+    })
 }
 
 /// The latest signed checkpoint of a log.

@@ -11,8 +11,8 @@ use givetrail_store::write::{Outcome, Write, MAX_BATCH_ITEMS};
 
 use crate::auth::{author, charity_of, recipient_of, regulator_covers, required};
 use crate::body::{idempotency, parse, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES};
+use crate::db::read;
 use crate::problem::{ApiError, Problem};
-use crate::reads::read;
 use crate::state::AppState;
 
 pub(crate) fn limit_body(body: &[u8], max: usize) -> Result<(), ApiError> {

@@ -129,6 +129,23 @@ pub fn pool(backend: &Backend, size: u32) -> Result<ReadPool, StoreError> {
         .map_err(|e| StoreError::Connect(format!("{}: {e}", backend.describe())))
 }
 
+/// Run `f`'s reads in one read transaction, so they all see the same committed state: on SQLite
+/// a deferred transaction (its snapshot starts at the first read and holds until the end), on
+/// PostgreSQL `REPEATABLE READ, READ ONLY` (which a streaming replica also serves). `conn` must not
+/// already be inside a transaction.
+pub fn snapshot<T>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.transaction::<_, StoreError, _>(|c| {
+        if let AnyConnection::Postgresql(pg) = c {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(pg)?;
+        }
+        f(c)
+    })
+}
+
 /// Write a consistent copy of a SQLite database to `to` while it is in use (`VACUUM INTO`: one
 /// read transaction, so the copy is a snapshot even while the writer commits).
 pub fn backup(conn: &mut AnyConnection, to: &std::path::Path) -> Result<(), StoreError> {
@@ -163,4 +180,44 @@ pub fn integrity_check(conn: &mut AnyConnection) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    fn rows(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+        let AnyConnection::Sqlite(c) = conn else {
+            return Err(StoreError::Connect("expected SQLite".into()));
+        };
+        let counted: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM t").get_result(c)?;
+        Ok(counted.n)
+    }
+
+    #[test]
+    fn a_snapshot_does_not_see_commits_made_during_it() -> Result<(), StoreError> {
+        let dir = std::env::temp_dir().join(format!("givetrail-snapshot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Connect(e.to_string()))?;
+        let path = dir.join("snapshot.db");
+        let _ = std::fs::remove_file(&path);
+        let backend = Backend::Sqlite(path.to_string_lossy().into_owned());
+        let mut reader = establish(&backend)?;
+        let mut writer = establish(&backend)?;
+        writer.batch_execute("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")?;
+        let (before, after) = snapshot(&mut reader, |c| {
+            let before = rows(c)?;
+            writer.batch_execute("INSERT INTO t VALUES (2);")?;
+            Ok((before, rows(c)?))
+        })?;
+        assert_eq!((before, after), (1, 1));
+        assert_eq!(rows(&mut reader)?, 2);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
 }

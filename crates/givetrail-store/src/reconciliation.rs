@@ -10,7 +10,7 @@ use givetrail_domain::disclosure::{Directory, Ledger, Party, Policy};
 use givetrail_domain::entry::Fact;
 use givetrail_domain::reconciliation::bank::BankLine;
 use givetrail_domain::reconciliation::complaint::Complaint;
-use givetrail_domain::reconciliation::{
+use givetrail_domain::reconciliation::inputs::{
     records_as_at, AgeingLimits, ChainBreak, CheckpointStatus, ForeignReference, Inputs, Integrity,
     Period, ReferenceKind,
 };

@@ -12,7 +12,8 @@ use crate::error::{FieldError, ValidationError};
 use crate::import::row_field;
 use crate::ledger::text;
 
-use super::{EntryAt, Period};
+use super::inputs::Period;
+use super::model::EntryAt;
 use crate::disclosure::Ledger;
 
 /// Columns of a bank statement CSV (header row, any order, all six present; `reference` and
@@ -345,7 +346,14 @@ pub fn ledger_money(ledger: &Ledger, period: &Period) -> Vec<LedgerMoney> {
                 Fact::Disbursement(d) if d.channel != DisbursementChannel::HandDelivery => {
                     (Direction::Debit, &d.asset, &d.reference)
                 }
-                _ => return None,
+                Fact::Campaign(_)
+                | Fact::Donation(_)
+                | Fact::Allocation(_)
+                | Fact::Disbursement(_)
+                | Fact::Acknowledgement(_)
+                | Fact::Usage(_)
+                | Fact::Expense(_)
+                | Fact::Correction(_) => return None,
             };
             let Ok(Asset::Money(money)) = asset.parse() else {
                 return None;

@@ -6,7 +6,7 @@ use chrono::SecondsFormat;
 use crate::disclosure::csv::{document, Cell};
 use crate::disclosure::AssetLabel;
 
-use super::{Finding, Report};
+use super::model::{Finding, Report};
 
 /// Columns of the report CSV.
 pub const REPORT_COLUMNS: [&str; 15] = [
@@ -37,7 +37,7 @@ fn label(a: &AssetLabel) -> String {
 fn finding_row(f: &Finding) -> Vec<Cell> {
     let mut row = vec![
         Cell::Value(f.section.as_str().to_owned()),
-        Cell::Value(f.kind.clone()),
+        Cell::Value(f.kind.as_str().to_owned()),
         Cell::Value(f.severity.as_str().to_owned()),
         Cell::Text(f.asset.as_ref().map(label).unwrap_or_default()),
     ];

@@ -12,11 +12,13 @@ use givetrail_domain::ids::Slug;
 use givetrail_domain::reconciliation::complaint::{ComplaintCategory, ComplaintRequest};
 use givetrail_store::complaints as store;
 use givetrail_store::write::Write;
+use givetrail_store::AnyConnection;
 
 use super::i18n::{fill, Text};
-use super::{encode, error_page, format, html, lang_of, organizations, page, Layout, OrgItem};
+use super::{error_page, format, html, lang_of, organizations, page, Layout, OrgItem};
+use crate::db::read;
+use crate::link::encode;
 use crate::problem::ApiError;
-use crate::reads::read;
 use crate::state::AppState;
 
 /// Largest form body accepted (the description is at most 2,000 characters).
@@ -274,11 +276,16 @@ pub async fn status(
     page(&req, &state, r).await
 }
 
-/// "Complaints filed about this organisation: N" (open and closed), for the organisation page.
-pub async fn count_text(state: &AppState, org: &str, t: &Text) -> String {
-    let org = org.to_owned();
-    match read(state, move |c| store::about(c, &org)).await {
-        Ok(list) => fill(t.complaints_count, &[("n", &list.len().to_string())]),
-        Err(_) => t.complaints_unavailable.to_owned(),
+/// How many complaints were filed about an organisation (open and closed), for its page; `None`
+/// if they could not be read (the page then says so instead of failing).
+pub fn count(c: &mut AnyConnection, org: &str) -> Option<usize> {
+    store::about(c, org).ok().map(|list| list.len())
+}
+
+/// "Complaints filed about this organisation: N", or that the count is unavailable.
+pub fn count_text(count: Option<usize>, t: &Text) -> String {
+    match count {
+        Some(n) => fill(t.complaints_count, &[("n", &n.to_string())]),
+        None => t.complaints_unavailable.to_owned(),
     }
 }

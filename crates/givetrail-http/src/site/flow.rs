@@ -2,8 +2,8 @@
 //! recipients that received it (right), plus what the charity spent on its own costs and what
 //! it has not sent yet. Drawn as server-side SVG: no JavaScript, no library.
 //!
-//! The flows are issue 3's oldest-first attribution ([`flows::shares`]); this module only groups
-//! and lays them out. Geometry uses floats, amounts never do.
+//! The flows are the ledger's oldest-first attribution of allocations and disbursements to
+//! donations ([`flows::shares`]); this module only groups and lays them out. Geometry uses floats, amounts never do.
 
 use std::collections::BTreeMap;
 

@@ -19,9 +19,11 @@ use askama::Template;
 
 use givetrail_store::read::MAX_PAGE;
 use givetrail_store::registry::Organization;
+use givetrail_store::{AnyConnection, StoreError};
 
+use crate::db::read;
+use crate::link;
 use crate::problem::ApiError;
-use crate::reads::read;
 use crate::state::AppState;
 use i18n::{Lang, Text};
 
@@ -30,13 +32,22 @@ const SITE_CSS: &str = include_str!("../../assets/site.css");
 
 /// Register the pages (they are not part of the OpenAPI document).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(pages::home))
+    cfg.route("/", web::get().to(pages::home::home))
         .route("/assets/site.css", web::get().to(stylesheet))
-        .route("/trail", web::get().to(pages::search))
-        .route("/trail/{org}/{receipt_number}", web::get().to(pages::trail))
-        .route("/organizations/{org}", web::get().to(pages::organization))
-        .route("/recipients/{recipient}", web::get().to(pages::recipient))
-        .route("/needs", web::get().to(pages::needs))
+        .route("/trail", web::get().to(pages::home::search))
+        .route(
+            "/trail/{org}/{receipt_number}",
+            web::get().to(pages::trail::trail),
+        )
+        .route(
+            "/organizations/{org}",
+            web::get().to(pages::organization::organization),
+        )
+        .route(
+            "/recipients/{recipient}",
+            web::get().to(pages::recipient::recipient),
+        )
+        .route("/needs", web::get().to(pages::needs::needs))
         .route("/complaints/new", web::get().to(complaints::form))
         .route("/complaints/new", web::post().to(complaints::submit))
         .route("/complaints/{code}", web::get().to(complaints::status));
@@ -90,31 +101,15 @@ impl Layout {
                 .unwrap_or_default();
         query.retain(|(k, _)| k != "lang");
         query.push(("lang".into(), lang.other().code().into()));
-        let qs: Vec<String> = query
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect();
         Layout {
             lang: lang.code(),
             html_lang: lang.html(),
             other_lang: lang.other().code(),
             t: lang.text(),
             title: title.into(),
-            switch_href: format!("{}?{}", req.path(), qs.join("&")),
+            switch_href: format!("{}?{}", req.path(), link::query(&query)),
         }
     }
-}
-
-/// Percent-encode a path segment or query value (RFC 3986 unreserved characters stay).
-pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Render a template as an HTML response with `status`.
@@ -139,21 +134,25 @@ pub struct OrgItem {
 }
 
 /// Every registered organisation (at most one page of [`MAX_PAGE`]), for lists and forms.
-pub async fn organizations(state: &AppState, t: &'static Text) -> Result<Vec<OrgItem>, ApiError> {
-    let page = read(state, |c| {
-        givetrail_store::read::registrations::organizations(c, None, MAX_PAGE)
-    })
-    .await?;
-    Ok(page
-        .items
-        .into_iter()
-        .map(|o: Organization| OrgItem {
+pub fn registered(c: &mut AnyConnection) -> Result<Vec<Organization>, StoreError> {
+    Ok(givetrail_store::read::registrations::organizations(c, None, MAX_PAGE)?.items)
+}
+
+/// Organisations as list items, kinds in the page's language.
+pub fn org_items(orgs: Vec<Organization>, t: &Text) -> Vec<OrgItem> {
+    orgs.into_iter()
+        .map(|o| OrgItem {
             kind: t.kind_name(&o.kind).to_owned(),
             id: o.id,
             name: o.name,
             region_code: o.region_code,
         })
-        .collect())
+        .collect()
+}
+
+/// Every registered organisation as list items (one read), for lists and forms.
+pub async fn organizations(state: &AppState, t: &'static Text) -> Result<Vec<OrgItem>, ApiError> {
+    Ok(org_items(read(state, registered).await?, t))
 }
 
 /// The error page: a message, and the receipt search again.
@@ -213,13 +212,6 @@ pub fn positive(decimal: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn segments_are_percent_encoded() {
-        assert_eq!(encode("HBRC-2020-00017"), "HBRC-2020-00017");
-        assert_eq!(encode("a/b c"), "a%2Fb%20c");
-        assert_eq!(encode("捐"), "%E6%8D%90");
-    }
 
     #[test]
     fn positive_decimals_are_recognised_without_parsing() {

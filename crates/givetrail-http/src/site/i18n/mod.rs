@@ -5,6 +5,8 @@
 pub mod en;
 pub mod zh;
 
+use givetrail_domain::entry::EntryKind;
+
 /// A page language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -335,17 +337,18 @@ impl Text {
         }
     }
 
-    /// The name of an entry kind (`donation.received`).
-    pub fn entry_kind(&self, kind: &str) -> &'static str {
+    /// The name of an entry kind. Exhaustive: a new kind does not compile until it is named
+    /// in every language.
+    pub fn entry_kind(&self, kind: EntryKind) -> &'static str {
         match kind {
-            "campaign.opened" => self.kind_campaign_opened,
-            "donation.received" => self.kind_donation_received,
-            "allocation.made" => self.kind_allocation_made,
-            "disbursement.made" => self.kind_disbursement_made,
-            "acknowledgement.recorded" => self.kind_acknowledgement_recorded,
-            "usage.reported" => self.kind_usage_reported,
-            "expense.recorded" => self.kind_expense_recorded,
-            _ => self.kind_entry_corrected,
+            EntryKind::CampaignOpened => self.kind_campaign_opened,
+            EntryKind::DonationReceived => self.kind_donation_received,
+            EntryKind::AllocationMade => self.kind_allocation_made,
+            EntryKind::DisbursementMade => self.kind_disbursement_made,
+            EntryKind::AcknowledgementRecorded => self.kind_acknowledgement_recorded,
+            EntryKind::UsageReported => self.kind_usage_reported,
+            EntryKind::ExpenseRecorded => self.kind_expense_recorded,
+            EntryKind::EntryCorrected => self.kind_entry_corrected,
         }
     }
 
@@ -405,6 +408,29 @@ mod tests {
         assert_eq!(Lang::negotiate(Some("de"), Some("zh-Hans-CN")), Lang::Zh);
         assert_eq!(Lang::negotiate(None, Some("fr")), Lang::Zh);
         assert_eq!(Lang::negotiate(None, None), Lang::Zh);
+    }
+
+    #[test]
+    fn every_entry_kind_has_its_own_label_in_each_language() {
+        for lang in [Lang::Zh, Lang::En] {
+            let t = lang.text();
+            let mut labels: Vec<&str> = EntryKind::ALL.iter().map(|k| t.entry_kind(*k)).collect();
+            assert!(
+                labels.iter().all(|l| !l.trim().is_empty()),
+                "{lang:?}: an entry kind has no label"
+            );
+            labels.sort_unstable();
+            labels.dedup();
+            assert_eq!(
+                labels.len(),
+                EntryKind::ALL.len(),
+                "{lang:?}: two entry kinds share a label"
+            );
+        }
+        assert_ne!(
+            Lang::Zh.text().entry_kind(EntryKind::DonationReceived),
+            Lang::En.text().entry_kind(EntryKind::DonationReceived)
+        );
     }
 
     #[test]

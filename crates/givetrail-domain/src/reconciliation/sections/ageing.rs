@@ -1,0 +1,90 @@
+//! Ageing: money and goods unallocated or undisbursed beyond their limit; receipt-to-disbursement
+//! times.
+
+use super::{at, day, describe, emergency_of, label_text, limit_words, span, Findings};
+use crate::disclosure::summary::Summary;
+use crate::disclosure::AssetLabel;
+use crate::reconciliation::inputs::Inputs;
+use crate::reconciliation::kind::FindingKind;
+use crate::reconciliation::model::{Section, Severity};
+
+/// Balances held beyond their limit as at the report's moment, and receipt-to-disbursement
+/// times.
+pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
+    let ledger = inp.ledger;
+    for lot in ledger
+        .books
+        .lots
+        .values()
+        .filter(|l| l.live && l.remaining() > 0)
+    {
+        let emergency = lot
+            .campaign
+            .as_ref()
+            .is_some_and(|c| ledger.is_emergency(c.as_str()));
+        let age = inp.as_at - lot.occurred_at;
+        if age > inp.limits.limit(emergency) {
+            let message = format!(
+                "{} of donation #{} (receipt {}) is still on hand, unallocated, {} after it was received on {} — beyond {}.",
+                describe(&lot.asset, lot.remaining()),
+                lot.seq,
+                lot.receipt_number,
+                span(age),
+                day(lot.occurred_at),
+                limit_words(&inp.limits, emergency),
+            );
+            if let Some(x) = f.add(
+                FindingKind::UnallocatedTooLong,
+                vec![at(inp, lot.seq)],
+                message,
+            ) {
+                x.asset = Some(AssetLabel::from(&lot.asset));
+            }
+        }
+    }
+    for a in ledger
+        .books
+        .allocations
+        .values()
+        .filter(|a| a.live && a.units > a.disbursed)
+    {
+        let Some(fact) = ledger.fact(a.seq) else {
+            continue;
+        };
+        let emergency = emergency_of(ledger, a.seq);
+        let age = inp.as_at - fact.occurred_at;
+        if age > inp.limits.limit(emergency) {
+            let message = format!(
+                "{} allocated to {} by allocation #{} has not been sent, {} after the allocation — beyond {}.",
+                describe(&a.asset, a.units - a.disbursed),
+                a.recipient,
+                a.seq,
+                span(age),
+                limit_words(&inp.limits, emergency),
+            );
+            if let Some(x) = f.add(
+                FindingKind::UndisbursedTooLong,
+                vec![at(inp, a.seq)],
+                message,
+            ) {
+                x.asset = Some(AssetLabel::from(&a.asset));
+            }
+        }
+    }
+    if !f.has(Section::Ageing, Severity::Warning) {
+        let message = format!(
+            "Nothing is unallocated or undisbursed beyond its limit ({} days for emergency campaigns, {} otherwise).",
+            inp.limits.emergency.num_days(), inp.limits.standard.num_days()
+        );
+        f.add(FindingKind::NothingOverdue, Vec::new(), message);
+    }
+    for l in &summary.timeliness.receipt_to_disbursement {
+        let message = format!(
+            "{}: disbursed units waited a median of {} hours (90th percentile {} hours) after their donation was received.",
+            label_text(&l.asset), l.median_hours, l.p90_hours
+        );
+        if let Some(x) = f.add(FindingKind::ReceiptToDisbursement, Vec::new(), message) {
+            x.asset = Some(l.asset.clone());
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Fundraising: fraud signals — record numbers, qualification, campaign dates, reused receipt
+//! numbers, references on other organisations' books.
+
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{at, day, listed, Findings};
+use crate::disclosure::Ledger;
+use crate::entry::{DonationBody, DonationChannel, Fact, Seq};
+use crate::reconciliation::inputs::{Inputs, ReferenceKind};
+use crate::reconciliation::kind::FindingKind;
+use crate::reconciliation::model::{EntryAt, Section, Severity};
+
+/// Fraud signals around fundraising.
+pub(crate) fn findings(inp: &Inputs<'_>, f: &mut Findings) {
+    let ledger = inp.ledger;
+    let org = &ledger.organization.id;
+    for fact in ledger.live_facts() {
+        match &fact.fact {
+            Fact::Campaign(c) if c.public_fundraising => {
+                if c.record_number.is_none() {
+                    let message = format!(
+                        "Campaign {} raises from the public without a fundraising-plan record number.", c.id
+                    );
+                    f.add(
+                        FindingKind::CampaignWithoutRecordNumber,
+                        vec![at(inp, fact.seq)],
+                        message,
+                    );
+                }
+                if !inp.public_fundraising_qualified {
+                    let message = format!(
+                        "Campaign {} raises from the public, but {org} is not qualified for public fundraising.", c.id
+                    );
+                    f.add(
+                        FindingKind::UnqualifiedPublicFundraising,
+                        vec![at(inp, fact.seq)],
+                        message,
+                    );
+                }
+            }
+            Fact::Donation(d) if inp.period.contains(fact.occurred_at) => {
+                if let Some(cid) = &d.campaign {
+                    let campaign = ledger.books.campaigns.get(cid);
+                    let body =
+                        campaign
+                            .and_then(|st| ledger.fact(st.seq))
+                            .and_then(|x| match &x.fact {
+                                Fact::Campaign(b) => Some(b),
+                                Fact::Donation(_)
+                                | Fact::Allocation(_)
+                                | Fact::Disbursement(_)
+                                | Fact::Acknowledgement(_)
+                                | Fact::Usage(_)
+                                | Fact::Expense(_)
+                                | Fact::Correction(_) => None,
+                            });
+                    if let Some(b) = body {
+                        if b.public_fundraising && b.record_number.is_none() {
+                            let message = format!(
+                                "Donation #{} (receipt {}) was raised from the public for campaign {cid}, which has no fundraising-plan record number.",
+                                fact.seq, d.receipt_number
+                            );
+                            f.add(
+                                FindingKind::ReceiptWithoutRecordNumber,
+                                vec![at(inp, fact.seq)],
+                                message,
+                            );
+                        }
+                        let outside = fact.occurred_at < b.starts_at
+                            || b.ends_at.is_some_and(|e| fact.occurred_at > e);
+                        if outside {
+                            let until = b.ends_at.map_or("open-ended".to_owned(), day);
+                            let message = format!(
+                                "Donation #{} (receipt {}) is dated {}, outside campaign {cid} ({} to {until}).",
+                                fact.seq, d.receipt_number, day(fact.occurred_at), day(b.starts_at)
+                            );
+                            f.add(
+                                FindingKind::ReceiptOutsideCampaign,
+                                vec![at(inp, fact.seq)],
+                                message,
+                            );
+                        }
+                    }
+                }
+                if !inp.public_fundraising_qualified && d.channel == DonationChannel::OnlinePlatform
+                {
+                    let message = format!(
+                        "Donation #{} (receipt {}) came through an online fundraising platform, but {org} is not qualified for public fundraising.",
+                        fact.seq, d.receipt_number
+                    );
+                    f.add_as(
+                        FindingKind::UnqualifiedPublicFundraising,
+                        Severity::Warning,
+                        vec![at(inp, fact.seq)],
+                        message,
+                    );
+                }
+            }
+            Fact::Campaign(_)
+            | Fact::Donation(_)
+            | Fact::Allocation(_)
+            | Fact::Disbursement(_)
+            | Fact::Acknowledgement(_)
+            | Fact::Usage(_)
+            | Fact::Expense(_)
+            | Fact::Correction(_) => {}
+        }
+    }
+    receipt_reuse(inp, f);
+    foreign_references(inp, f);
+    if !f.has(Section::Fundraising, Severity::Warning) {
+        let message = "No fraud signal: every campaign receipt has a record number and falls inside its campaign's dates, no receipt number is reused across channels, and no reference appears on another organisation's books.".to_owned();
+        f.add(FindingKind::NoFraudSignal, Vec::new(), message);
+    }
+}
+
+/// Every donation body in the log (voided ones and replacements included), with its seq.
+fn all_donations(ledger: &Ledger) -> impl Iterator<Item = (Seq, &DonationBody)> {
+    ledger.records.iter().filter_map(|r| match &r.fact {
+        Fact::Donation(d) => Some((r.seq, d)),
+        Fact::Correction(c) => match c.replacement.as_deref() {
+            Some(Fact::Donation(d)) => Some((r.seq, d)),
+            Some(
+                Fact::Campaign(_)
+                | Fact::Allocation(_)
+                | Fact::Disbursement(_)
+                | Fact::Acknowledgement(_)
+                | Fact::Usage(_)
+                | Fact::Expense(_)
+                | Fact::Correction(_),
+            )
+            | None => None,
+        },
+        Fact::Campaign(_)
+        | Fact::Allocation(_)
+        | Fact::Disbursement(_)
+        | Fact::Acknowledgement(_)
+        | Fact::Usage(_)
+        | Fact::Expense(_) => None,
+    })
+}
+
+fn receipt_reuse(inp: &Inputs<'_>, f: &mut Findings) {
+    let mut by_receipt: BTreeMap<&str, Vec<(Seq, DonationChannel)>> = BTreeMap::new();
+    for (seq, d) in all_donations(inp.ledger) {
+        by_receipt
+            .entry(&d.receipt_number)
+            .or_default()
+            .push((seq, d.channel));
+    }
+    for (receipt, uses) in by_receipt {
+        let channels: BTreeSet<String> = uses.iter().map(|(_, c)| channel_name(*c)).collect();
+        if channels.len() < 2 {
+            continue;
+        }
+        let seqs: Vec<Seq> = uses.iter().map(|(q, _)| *q).collect();
+        f.add(
+            FindingKind::ReceiptReusedAcrossChannels,
+            seqs.iter().map(|q| at(inp, *q)).collect(),
+            format!(
+                "Receipt number {receipt} is used by entries {} with different channels ({}).",
+                listed(&seqs),
+                channels.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+}
+
+fn channel_name<T: Serialize>(c: T) -> String {
+    match serde_json::to_value(c) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// An entry of this log carrying a reference: its seq, what the reference is there, and for a
+/// donation the disbursement (organisation, seq) it says it came from.
+type OurReference = (Seq, ReferenceKind, Option<(String, Seq)>);
+
+fn foreign_references(inp: &Inputs<'_>, f: &mut Findings) {
+    let ledger = inp.ledger;
+    let org = ledger.organization.id.as_str();
+    let mut ours: BTreeMap<&str, Vec<OurReference>> = BTreeMap::new();
+    for fact in ledger.live_facts() {
+        match &fact.fact {
+            Fact::Donation(d) => ours.entry(&d.receipt_number).or_default().push((
+                fact.seq,
+                ReferenceKind::ReceiptNumber,
+                d.source_disbursement
+                    .as_ref()
+                    .map(|s| (s.organization.to_string(), s.disbursement)),
+            )),
+            Fact::Disbursement(d) => ours.entry(&d.reference).or_default().push((
+                fact.seq,
+                ReferenceKind::DisbursementReference,
+                None,
+            )),
+            Fact::Campaign(_)
+            | Fact::Allocation(_)
+            | Fact::Acknowledgement(_)
+            | Fact::Usage(_)
+            | Fact::Expense(_)
+            | Fact::Correction(_) => {}
+        }
+    }
+    let what = |k: ReferenceKind| match k {
+        ReferenceKind::ReceiptNumber => "receipt number",
+        ReferenceKind::DisbursementReference => "disbursement reference",
+    };
+    for theirs in inp.foreign.iter().filter(|x| x.organization != org) {
+        for (seq, kind, source) in ours.get(theirs.reference.as_str()).into_iter().flatten() {
+            // A gift passed on between charities legitimately shows the same reference twice.
+            let passed_on = match (kind, theirs.kind) {
+                (ReferenceKind::ReceiptNumber, ReferenceKind::DisbursementReference) => {
+                    source.as_ref() == Some(&(theirs.organization.clone(), theirs.seq))
+                }
+                (ReferenceKind::DisbursementReference, ReferenceKind::ReceiptNumber) => {
+                    theirs.source.as_ref() == Some(&(org.to_owned(), *seq))
+                }
+                (ReferenceKind::ReceiptNumber, ReferenceKind::ReceiptNumber)
+                | (ReferenceKind::DisbursementReference, ReferenceKind::DisbursementReference) => {
+                    false
+                }
+            };
+            if passed_on {
+                continue;
+            }
+            let message = format!(
+                "Entry #{seq} has {} {}, which {} #{} also records as its {}: the same money may be claimed twice.",
+                what(*kind), theirs.reference, theirs.organization, theirs.seq, what(theirs.kind)
+            );
+            f.add(
+                FindingKind::ReferenceOnOtherBooks,
+                vec![
+                    at(inp, *seq),
+                    EntryAt::new(&theirs.organization, theirs.seq),
+                ],
+                message,
+            );
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The report's sections, one module each, in report order: integrity, balances, designations,
+//! ageing, receipt, spending, bank, disclosure, fundraising, priority, complaints. Each adds its
+//! findings to a [`Findings`] collector; the wording helpers they share live here.
+
+pub mod ageing;
+pub mod balances;
+pub mod bank;
+pub mod complaints;
+pub mod designations;
+pub mod disclosure;
+pub mod fundraising;
+pub mod integrity;
+pub mod priority;
+pub mod receipt;
+pub mod spending;
+
+use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
+
+use crate::asset::AssetKey;
+use crate::disclosure::{AssetLabel, Ledger};
+use crate::entry::Seq;
+
+use super::inputs::{AgeingLimits, Inputs};
+use super::kind::FindingKind;
+use super::model::{EntryAt, Finding, Section, Severity};
+
+/// Most findings of one kind listed; one more finding says how many were left out.
+pub const MAX_FINDINGS_PER_KIND: usize = 1_000;
+
+/// Findings, at most [`MAX_FINDINGS_PER_KIND`] of each kind.
+#[derive(Default)]
+pub(crate) struct Findings {
+    list: Vec<Finding>,
+    per_kind: BTreeMap<(Section, &'static str), usize>,
+    left_out: BTreeMap<(Section, &'static str), (FindingKind, Severity, usize)>,
+}
+
+impl Findings {
+    /// Add a finding of `kind` with its usual severity.
+    pub(crate) fn add(
+        &mut self,
+        kind: FindingKind,
+        entries: Vec<EntryAt>,
+        message: String,
+    ) -> Option<&mut Finding> {
+        self.add_as(kind, kind.severity(), entries, message)
+    }
+
+    /// Add a finding of `kind` with `severity`; `None` once the kind has reached its limit.
+    pub(crate) fn add_as(
+        &mut self,
+        kind: FindingKind,
+        severity: Severity,
+        entries: Vec<EntryAt>,
+        message: String,
+    ) -> Option<&mut Finding> {
+        let section = kind.section();
+        let key = (section, kind.as_str());
+        let n = self.per_kind.entry(key).or_default();
+        *n += 1;
+        if *n > MAX_FINDINGS_PER_KIND {
+            let e = self.left_out.entry(key).or_insert((kind, severity, 0));
+            e.1 = e.1.max(severity);
+            e.2 += 1;
+            return None;
+        }
+        self.list.push(Finding {
+            section,
+            kind,
+            severity,
+            entries,
+            message,
+            asset: None,
+            bank_line: None,
+            complaint: None,
+        });
+        self.list.last_mut()
+    }
+
+    /// Every finding, section by section, then one per kind saying how many were left out.
+    pub(crate) fn finish(mut self) -> Vec<Finding> {
+        for ((section, name), (kind, severity, n)) in self.left_out {
+            self.list.push(Finding {
+                section,
+                kind,
+                severity,
+                entries: Vec::new(),
+                message: format!("{n} more findings of kind {name} are not listed."),
+                asset: None,
+                bank_line: None,
+                complaint: None,
+            });
+        }
+        self.list.sort_by_key(|f| f.section);
+        self.list
+    }
+
+    /// Whether `section` has a finding at least as serious as `above`.
+    pub(crate) fn has(&self, section: Section, above: Severity) -> bool {
+        self.list
+            .iter()
+            .any(|f| f.section == section && f.severity >= above)
+    }
+}
+
+/// Entry `seq` of the organisation reported on.
+pub(crate) fn at(inp: &Inputs<'_>, seq: Seq) -> EntryAt {
+    EntryAt::new(&inp.ledger.organization.id, seq)
+}
+
+/// `units` of `key` with their unit, as a sentence names them.
+pub(crate) fn describe(key: &AssetKey, units: i64) -> String {
+    key.asset(units).describe()
+}
+
+/// Units of `key` as a person writes them: `1000` pieces, `1000.00` yuan.
+pub(crate) fn number(key: &AssetKey, units: i64) -> String {
+    match key {
+        AssetKey::Money(_) => key.format(units),
+        AssetKey::Goods(_) => rust_decimal::Decimal::new(units, key.scale())
+            .normalize()
+            .to_string(),
+    }
+}
+
+/// A duration in days, or in hours below two days.
+pub(crate) fn span(d: Duration) -> String {
+    if d >= Duration::days(2) {
+        format!("{} days", d.num_days())
+    } else {
+        format!("{} hours", d.num_hours())
+    }
+}
+
+/// A moment to the minute, in UTC.
+pub(crate) fn day(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// An asset label as a sentence names it: `CNY`, `N95 respirator (GB2626, piece)`.
+pub(crate) fn label_text(l: &AssetLabel) -> String {
+    match l {
+        AssetLabel::Money { currency } => currency.clone(),
+        AssetLabel::Goods { item, spec, unit } => format!("{item} ({spec}, {unit})"),
+    }
+}
+
+/// Whether entry `seq` draws on an emergency campaign's donations.
+pub(crate) fn emergency_of(ledger: &Ledger, seq: Seq) -> bool {
+    ledger
+        .campaigns_of(seq)
+        .iter()
+        .any(|c| ledger.is_emergency(c))
+}
+
+/// `the 7-day limit for an emergency campaign`.
+pub(crate) fn limit_words(limits: &AgeingLimits, emergency: bool) -> String {
+    let what = if emergency {
+        "an emergency campaign"
+    } else {
+        "a non-emergency appeal"
+    };
+    format!(
+        "the {}-day limit for {what}",
+        limits.limit(emergency).num_days()
+    )
+}
+
+/// `#1, #2, #3` — at most ten seqs, then how many more.
+pub(crate) fn listed(seqs: &[Seq]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = seqs
+        .iter()
+        .take(SHOWN)
+        .map(|q| format!("#{q}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if seqs.len() > SHOWN {
+        text.push_str(&format!(" and {} more", seqs.len() - SHOWN));
+    }
+    text
+}

@@ -1,0 +1,233 @@
+//! `GET /recipients/{recipient}`: what a recipient received, from which organisations and
+//! donations, what it acknowledged and used, and the needs it posted.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use givetrail_domain::disclosure::summary::RecipientView;
+use givetrail_domain::disclosure::{Directory, Party};
+use givetrail_domain::needs::Need;
+use givetrail_store::read::needs::{self as needs_store, NeedFilter};
+use givetrail_store::read::MAX_PAGE;
+use givetrail_store::registry::{self, Recipient};
+use givetrail_store::{AnyConnection, StoreError};
+
+use super::needs::{need_row, NeedRow};
+use super::{at, entry_no, Step};
+use crate::db::read_snapshot;
+use crate::link::encode;
+use crate::problem::ApiError;
+use crate::site::i18n::Lang;
+use crate::site::{format, html, lang_of, page, positive, Layout};
+use crate::state::AppState;
+
+struct ReceivedRow {
+    org: String,
+    org_name: String,
+    asset: String,
+    count: usize,
+    disbursed: String,
+    acknowledged: String,
+    used: String,
+    unacknowledged: String,
+    unacknowledged_warn: bool,
+}
+
+struct RecipientFacts {
+    name: String,
+    kind: String,
+    region_code: String,
+    credit_code: Option<String>,
+    organization: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "recipient.html")]
+struct RecipientPage {
+    layout: Layout,
+    recipient: RecipientFacts,
+    received_from: Vec<ReceivedRow>,
+    steps: Vec<Step>,
+    needs: Vec<NeedRow>,
+}
+
+fn received_steps(view: &RecipientView, lang: Lang) -> Vec<Step> {
+    let t = lang.text();
+    let names: std::collections::BTreeMap<&str, &str> = view
+        .received_from
+        .iter()
+        .map(|r| (r.organization.as_str(), r.organization_name.as_str()))
+        .collect();
+    view.disbursements
+        .iter()
+        .map(|d| {
+            let org_name = names
+                .get(d.organization.as_str())
+                .copied()
+                .unwrap_or(d.organization.as_str());
+            let label = format::asset_label(&d.asset);
+            let (when, when_iso) = at(&d.occurred_at, lang);
+            let mut lines = vec![(t.reference.to_owned(), d.reference.clone())];
+            if !d.purpose.is_empty() {
+                lines.push((t.purpose.to_owned(), d.purpose.clone()));
+            }
+            if let Some(a) = &d.acknowledged {
+                lines.push((t.acknowledged.to_owned(), format::asset(a, lang)));
+            }
+            if positive(&d.used) {
+                lines.push((t.used.to_owned(), format::amount_of(&label, &d.used, lang)));
+            }
+            let from: Vec<String> = d
+                .from_donations
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} ({}): {}",
+                        f.receipt_number,
+                        f.donor
+                            .clone()
+                            .unwrap_or_else(|| t.anonymous_donor.to_owned()),
+                        format::amount_of(&label, &f.amount, lang)
+                    )
+                })
+                .collect();
+            if !from.is_empty() {
+                lines.push((t.from_donations.to_owned(), from.join("; ")));
+            }
+            Step {
+                depth: 0,
+                class: if d.acknowledgement.is_some() {
+                    "arrived"
+                } else {
+                    "unacknowledged"
+                },
+                heading: format!("{org_name}: {}", format::asset(&d.asset, lang)),
+                href: Some(format!(
+                    "/organizations/{}?lang={}",
+                    encode(&d.organization),
+                    lang.code()
+                )),
+                when,
+                when_iso,
+                entry: entry_no(t, d.seq),
+                lines,
+                warn: d
+                    .acknowledgement
+                    .is_none()
+                    .then(|| t.unacknowledged.to_owned()),
+            }
+        })
+        .collect()
+}
+
+/// What the recipient page shows, read in one snapshot.
+pub struct RecipientData {
+    /// The recipient as registered.
+    pub recipient: Recipient,
+    /// What it received and what became of it.
+    pub view: RecipientView,
+    /// The needs it posted (at most [`MAX_PAGE`]), oldest first.
+    pub needs: Vec<Need>,
+}
+
+/// Read everything the page of recipient `id` shows inside one snapshot; `None` if it is not
+/// registered.
+pub fn load_recipient(
+    c: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<RecipientData>, StoreError> {
+    let Some(recipient) = registry::recipient(c, id)? else {
+        return Ok(None);
+    };
+    let view = crate::disclosure::recipient_view(c, id)?;
+    let filter = NeedFilter {
+        recipient: Some(id.to_owned()),
+        ..NeedFilter::default()
+    };
+    let needs = needs_store::list(c, &filter, 0, MAX_PAGE)?.items;
+    Ok(Some(RecipientData {
+        recipient,
+        view,
+        needs,
+    }))
+}
+
+/// The recipient page of loaded data (an individual's name never shows).
+fn view(req: &HttpRequest, lang: Lang, data: RecipientData) -> RecipientPage {
+    let t = lang.text();
+    let RecipientData {
+        recipient: rec,
+        view,
+        needs,
+    } = data;
+    let name = Party::public_name(&rec.kind, &rec.name);
+    let mut directory = Directory::new();
+    directory.insert(
+        rec.id.clone(),
+        Party {
+            id: rec.id.clone(),
+            name: name.clone(),
+            credit_code: None,
+            kind: rec.kind.clone(),
+            region_code: rec.region_code.clone(),
+            organization: None,
+        },
+    );
+    let received_from = view
+        .received_from
+        .iter()
+        .map(|r| {
+            let f = |s: &str| format::amount_of(&r.asset, s, lang);
+            ReceivedRow {
+                org: r.organization.clone(),
+                org_name: r.organization_name.clone(),
+                asset: format::label(&r.asset),
+                count: r.disbursements,
+                disbursed: f(&r.disbursed),
+                acknowledged: f(&r.acknowledged),
+                used: f(&r.used),
+                unacknowledged: f(&r.unacknowledged),
+                unacknowledged_warn: positive(&r.unacknowledged),
+            }
+        })
+        .collect();
+    RecipientPage {
+        layout: Layout::new(req, lang, name.clone()),
+        steps: received_steps(&view, lang),
+        needs: needs
+            .iter()
+            .map(|n| need_row(n, &directory, lang))
+            .collect(),
+        recipient: RecipientFacts {
+            name,
+            kind: t.kind_name(&rec.kind).to_owned(),
+            region_code: rec.region_code,
+            credit_code: rec.credit_code,
+            organization: rec.organization,
+        },
+        received_from,
+    }
+}
+
+/// `GET /recipients/{recipient}`.
+pub async fn recipient(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    recipient: web::Path<String>,
+) -> HttpResponse {
+    let id = recipient.into_inner();
+    let r = async {
+        let lang = lang_of(&req);
+        let lookup = id.clone();
+        let loaded = read_snapshot(&state, move |c| load_recipient(c, &lookup)).await?;
+        let Some(data) = loaded else {
+            return Err(ApiError::not_found(format!(
+                "recipient {id} is not registered"
+            )));
+        };
+        html(StatusCode::OK, &view(&req, lang, data))
+    }
+    .await;
+    page(&req, &state, r).await
+}

@@ -1,0 +1,399 @@
+//! `GET /trail/{org}/{receipt_number}`: where one donation went, step by step, following gifts
+//! into other charities' logs.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use givetrail_domain::disclosure::trail::{self, Trail};
+use givetrail_domain::entry::RestrictionWire;
+use givetrail_store::read::disclosure as disclosure_store;
+use givetrail_store::{AnyConnection, StoreError};
+
+use super::{at, entry_no, Step};
+use crate::db::read_snapshot;
+use crate::link::encode;
+use crate::problem::ApiError;
+use crate::site::i18n::{fill, Lang, Text};
+use crate::site::{format, html, lang_of, page, positive, Layout};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "trail.html")]
+struct TrailPage {
+    layout: Layout,
+    org_id: String,
+    org_name: String,
+    intro: String,
+    facts: Vec<(String, String)>,
+    totals: Vec<(String, String, bool)>,
+    unaccounted: Vec<String>,
+    steps: Vec<Step>,
+}
+
+/// Read the trail of the donation with receipt number `receipt` in `org`'s log (inside one
+/// snapshot: the trail reads every log it follows); `None` if there is no live such donation.
+pub fn load_trail(
+    c: &mut AnyConnection,
+    org: &str,
+    receipt: &str,
+) -> Result<Option<Trail>, StoreError> {
+    trail::trace(&mut disclosure_store::Logs { conn: c }, org, receipt)
+}
+
+fn recipient_href(id: &str, lang: Lang) -> String {
+    format!("/recipients/{}?lang={}", encode(id), lang.code())
+}
+
+/// Flatten a trail (and the onward trails inside it) into steps.
+fn trail_steps(tr: &Trail, depth: usize, lang: Lang, out: &mut Vec<Step>) {
+    let t = lang.text();
+    let label = format::asset_label(&tr.asset);
+    let amount = |s: &str| format::amount_of(&label, s, lang);
+    for a in &tr.allocations {
+        let name = a
+            .recipient_name
+            .clone()
+            .unwrap_or_else(|| a.recipient.clone());
+        let (when, when_iso) = at(&a.occurred_at, lang);
+        let mut lines = vec![(
+            t.from_this_donation.to_owned(),
+            amount(&a.from_this_donation),
+        )];
+        if !a.purpose.is_empty() {
+            lines.push((t.purpose.to_owned(), a.purpose.clone()));
+        }
+        if a.pool {
+            lines.push((t.allocated.to_owned(), t.pool_note.to_owned()));
+        }
+        if let Some(c) = &a.designation_change {
+            lines.push((t.designation_change.to_owned(), c.reason.clone()));
+            lines.push((
+                t.consent_reference.to_owned(),
+                c.donor_consent_reference.clone(),
+            ));
+        }
+        out.push(Step {
+            depth,
+            class: "allocated",
+            heading: fill(t.step_allocated, &[("recipient", &name)]),
+            href: Some(recipient_href(&a.recipient, lang)),
+            when,
+            when_iso,
+            entry: entry_no(t, a.seq),
+            lines,
+            warn: positive(&a.undisbursed_from_this_donation).then(|| {
+                format!(
+                    "{}: {}",
+                    t.undisbursed_here,
+                    amount(&a.undisbursed_from_this_donation)
+                )
+            }),
+        });
+        for d in &a.disbursements {
+            let name = d
+                .recipient_name
+                .clone()
+                .unwrap_or_else(|| d.recipient.clone());
+            let (when, when_iso) = at(&d.occurred_at, lang);
+            out.push(Step {
+                depth,
+                class: "sent",
+                heading: fill(t.step_sent, &[("recipient", &name)]),
+                href: Some(recipient_href(&d.recipient, lang)),
+                when,
+                when_iso,
+                entry: entry_no(t, d.seq),
+                lines: vec![
+                    (
+                        t.from_this_donation.to_owned(),
+                        amount(&d.from_this_donation),
+                    ),
+                    (
+                        t.reference.to_owned(),
+                        format!("{} ({})", d.reference, t.channel(&channel_name(d))),
+                    ),
+                ],
+                warn: None,
+            });
+            match &d.acknowledgement {
+                Some(ack) => {
+                    let (when, when_iso) = at(&ack.received_at, lang);
+                    let mut lines = vec![(
+                        t.from_this_donation.to_owned(),
+                        amount(&ack.from_this_donation),
+                    )];
+                    if !ack.note.is_empty() {
+                        lines.push((t.note.to_owned(), ack.note.clone()));
+                    }
+                    let whole = format::asset_label(&d.disbursement_total);
+                    out.push(Step {
+                        depth,
+                        class: "arrived",
+                        heading: fill(t.step_arrived, &[("recipient", &name)]),
+                        href: None,
+                        when,
+                        when_iso,
+                        entry: entry_no(t, ack.seq),
+                        lines,
+                        warn: positive(&ack.shortfall_total).then(|| {
+                            fill(
+                                t.short_by,
+                                &[(
+                                    "amount",
+                                    &format::amount_of(&whole, &ack.shortfall_total, lang),
+                                )],
+                            )
+                        }),
+                    });
+                }
+                None => out.push(Step {
+                    depth,
+                    class: "unacknowledged",
+                    heading: t.unacknowledged.to_owned(),
+                    href: None,
+                    when: String::new(),
+                    when_iso: String::new(),
+                    entry: String::new(),
+                    lines: Vec::new(),
+                    warn: Some(fill(t.not_yet_acknowledged, &[("recipient", &name)])),
+                }),
+            }
+            for u in &d.usage_reports {
+                let (when, when_iso) = at(&u.occurred_at, lang);
+                let mut lines = vec![
+                    (
+                        t.from_this_donation.to_owned(),
+                        amount(&u.from_this_donation),
+                    ),
+                    (t.purpose.to_owned(), u.description.clone()),
+                ];
+                if let Some(h) = &u.evidence_sha256 {
+                    lines.push((t.evidence.to_owned(), h.clone()));
+                }
+                out.push(Step {
+                    depth,
+                    class: "used",
+                    heading: t.step_used.to_owned(),
+                    href: None,
+                    when,
+                    when_iso,
+                    entry: entry_no(t, u.seq),
+                    lines,
+                    warn: None,
+                });
+            }
+            if let Some(next) = &d.onward {
+                let (when, when_iso) = at(&next.occurred_at, lang);
+                out.push(Step {
+                    depth: depth + 1,
+                    class: "onward",
+                    heading: fill(t.onward, &[("org", &next.organization_name)]),
+                    href: Some(format!(
+                        "/trail/{}/{}?lang={}",
+                        encode(&next.organization),
+                        encode(&next.receipt_number),
+                        lang.code()
+                    )),
+                    when,
+                    when_iso,
+                    entry: entry_no(t, next.donation),
+                    lines: vec![(
+                        t.search_receipt_label.to_owned(),
+                        next.receipt_number.clone(),
+                    )],
+                    warn: None,
+                });
+                trail_steps(next, depth + 1, lang, out);
+            }
+        }
+    }
+    for e in &tr.expenses {
+        let (when, when_iso) = at(&e.occurred_at, lang);
+        out.push(Step {
+            depth,
+            class: "expense",
+            heading: t.expenses_heading.to_owned(),
+            href: None,
+            when,
+            when_iso,
+            entry: entry_no(t, e.seq),
+            lines: vec![
+                (
+                    t.from_this_donation.to_owned(),
+                    amount(&e.from_this_donation),
+                ),
+                (t.purpose.to_owned(), e.description.clone()),
+            ],
+            warn: None,
+        });
+    }
+}
+
+fn channel_name(d: &trail::TrailDisbursement) -> String {
+    serde_json::to_value(d.channel)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn restriction_text(r: &RestrictionWire, t: &Text) -> String {
+    match r {
+        RestrictionWire::None => t.undesignated.to_owned(),
+        RestrictionWire::Designated {
+            region_code,
+            recipient,
+            purpose,
+        } => {
+            let mut parts = Vec::new();
+            if let Some(code) = region_code {
+                parts.push(fill(t.designated_region, &[("region", code.as_str())]));
+            }
+            if let Some(r) = recipient {
+                parts.push(fill(t.designated_recipient, &[("recipient", r.as_str())]));
+            }
+            if let Some(p) = purpose {
+                parts.push(p.clone());
+            }
+            parts.join("; ")
+        }
+    }
+}
+
+/// The trail page of a loaded trail.
+fn view(req: &HttpRequest, lang: Lang, tr: &Trail) -> TrailPage {
+    let t = lang.text();
+    let label = format::asset_label(&tr.asset);
+    let amount = |s: &str| format::amount_of(&label, s, lang);
+    let mut facts = vec![
+        (
+            t.donor.to_owned(),
+            tr.donor
+                .display_name
+                .clone()
+                .unwrap_or_else(|| t.anonymous_donor.to_owned()),
+        ),
+        (t.gift.to_owned(), format::asset(&tr.asset, lang)),
+        (
+            t.received_on.to_owned(),
+            format::datetime(&tr.occurred_at, lang),
+        ),
+        (
+            t.published_on.to_owned(),
+            format::datetime(&tr.recorded_at, lang),
+        ),
+        (
+            t.restriction.to_owned(),
+            restriction_text(&tr.restriction, t),
+        ),
+    ];
+    if let Some(c) = &tr.campaign {
+        facts.push((t.campaign.to_owned(), c.clone()));
+    }
+    if let Some(s) = &tr.source_disbursement {
+        facts.push((
+            t.gift.to_owned(),
+            fill(
+                t.came_from,
+                &[
+                    ("org", s.organization.as_str()),
+                    ("seq", &s.disbursement.to_string()),
+                ],
+            ),
+        ));
+    }
+    let tw = &tr.totals;
+    let totals = vec![
+        (t.received.to_owned(), amount(&tw.received), false),
+        (t.allocated.to_owned(), amount(&tw.allocated), false),
+        (t.disbursed.to_owned(), amount(&tw.disbursed), false),
+        (t.acknowledged.to_owned(), amount(&tw.acknowledged), false),
+        (t.used.to_owned(), amount(&tw.used), false),
+        (t.expenses.to_owned(), amount(&tw.expenses), false),
+        (
+            t.unallocated.to_owned(),
+            amount(&tw.unallocated),
+            positive(&tw.unallocated),
+        ),
+        (
+            t.undisbursed.to_owned(),
+            amount(&tw.undisbursed),
+            positive(&tw.undisbursed),
+        ),
+        (
+            t.unacknowledged.to_owned(),
+            amount(&tw.unacknowledged),
+            positive(&tw.unacknowledged),
+        ),
+        (
+            t.shortfall.to_owned(),
+            amount(&tw.shortfall),
+            positive(&tw.shortfall),
+        ),
+    ];
+    let unaccounted = totals
+        .iter()
+        .filter(|r| r.2)
+        .map(|r| format!("{}: {}", r.0, r.1))
+        .collect();
+    let mut steps = Vec::new();
+    trail_steps(tr, 0, lang, &mut steps);
+    TrailPage {
+        layout: Layout::new(
+            req,
+            lang,
+            fill(t.trail_title, &[("receipt", &tr.receipt_number)]),
+        ),
+        intro: fill(t.trail_intro, &[("org", &tr.organization_name)]),
+        org_id: tr.organization.clone(),
+        org_name: tr.organization_name.clone(),
+        facts,
+        totals,
+        unaccounted,
+        steps,
+    }
+}
+
+/// `GET /trail/{org}/{receipt_number}`: where the donation went, step by step.
+pub async fn trail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (org, receipt) = path.into_inner();
+    let r = async {
+        let lang = lang_of(&req);
+        let t = lang.text();
+        let (o, rc) = (org.clone(), receipt.clone());
+        let found = read_snapshot(&state, move |c| load_trail(c, &o, &rc)).await?;
+        let Some(tr) = found else {
+            return Err(ApiError::not_found(fill(
+                t.receipt_not_found,
+                &[("receipt", &receipt), ("org", &org)],
+            )));
+        };
+        html(StatusCode::OK, &view(&req, lang, &tr))
+    }
+    .await;
+    page(&req, &state, r).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restrictions_read_as_sentences() {
+        let t = Lang::En.text();
+        assert_eq!(
+            restriction_text(&RestrictionWire::None, t),
+            "None (general funds)"
+        );
+        let d = RestrictionWire::Designated {
+            region_code: Some(givetrail_domain::ids::RegionCode::parse("420100").expect("r")),
+            recipient: None,
+            purpose: None,
+        };
+        assert_eq!(restriction_text(&d, t), "Only within region 420100");
+    }
+}
