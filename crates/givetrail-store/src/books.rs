@@ -414,10 +414,7 @@ impl Books for SqlBooks<'_> {
         Ok(n > 0)
     }
 
-    fn need(
-        &mut self,
-        id: &Slug,
-    ) -> Result<Option<givetrail_domain::needs::NeedState>, StoreError> {
+    fn need(&mut self, id: &Slug) -> Result<Option<NeedState>, StoreError> {
         crate::needs::state(self.conn, id.as_str())
     }
 

@@ -12,8 +12,8 @@ use diesel::sql_types::Bool;
 
 use givetrail_domain::asset::{AssetKey, GoodsKind};
 use givetrail_domain::ids::{RegionCode, Slug};
-use givetrail_domain::ledger::{Lot, RecipientInfo};
-use givetrail_domain::needs::{Need, NeedState, NeedStatus, Urgency, ValidNeed};
+use givetrail_domain::ledger::{Lot, NeedState, RecipientInfo};
+use givetrail_domain::needs::{Need, NeedStatus, Urgency, ValidNeed};
 
 use crate::books::{lot_from, time, LotRow};
 use crate::db::AnyConnection;
