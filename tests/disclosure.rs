@@ -514,7 +514,9 @@ fn xmllint(xml: &str, name: &str) -> (bool, String) {
     std::fs::write(&file, xml).expect("write");
     let out = std::process::Command::new("xmllint")
         .args(["--noout", "--schema"])
-        .arg(repo_file("vendor/standards/iati-2.03/iati-activities-schema.xsd"))
+        .arg(repo_file(
+            "vendor/standards/iati-2.03/iati-activities-schema.xsd",
+        ))
         .arg(&file)
         .output()
         .expect("xmllint is installed (Debian libxml2-utils; .ci/run installs it)");
@@ -681,8 +683,10 @@ fn the_export_command_writes_what_the_api_serves() {
 /// Every private value of the demo: donor contacts, and full names of individuals shown masked
 /// or under a chosen public name.
 fn private_values() -> Vec<String> {
-    let fixture: Value =
-        serde_json::from_str(&std::fs::read_to_string(repo_file("fixtures/demo.json")).expect("fixtures")).expect("JSON");
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_file("fixtures/demo.json")).expect("fixtures"),
+    )
+    .expect("JSON");
     let mut out = Vec::new();
     for step in fixture["steps"].as_array().expect("steps") {
         for donor in [

@@ -10,8 +10,8 @@ fn committed_openapi_document_is_current() {
         .expect("run givetrail openapi");
     assert!(out.status.success());
     let generated = String::from_utf8(out.stdout).expect("utf-8");
-    let committed = std::fs::read_to_string(common::repo_file("api-spec/openapi.json"))
-    .unwrap_or_default();
+    let committed =
+        std::fs::read_to_string(common::repo_file("api-spec/openapi.json")).unwrap_or_default();
     assert!(
         generated.trim() == committed.trim(),
         "api-spec/openapi.json is stale: run scripts/update-openapi and commit the result"
