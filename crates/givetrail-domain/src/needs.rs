@@ -12,9 +12,9 @@ use std::cmp::Reverse;
 
 use crate::asset::{AssetKey, AssetWire, GoodsKind};
 use crate::entry::{MAX_SHORT_TEXT, MAX_TEXT};
-use crate::error::{FieldError, RuleError, ValidationError};
+use crate::error::{FieldError, ValidationError};
 use crate::ids::{region_has_prefix, Slug};
-use crate::ledger::{designation_breach, Lot, RecipientInfo};
+use crate::ledger::{designation_breach, Lot, NeedState, RecipientInfo};
 
 /// Most matches `GET /organizations/{org}/needs/matches` returns.
 pub const MAX_MATCHES: usize = 200;
@@ -176,65 +176,12 @@ impl NeedRequest {
     }
 }
 
-/// What the allocation rules need to know of a need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NeedState {
-    /// Slug.
-    pub id: Slug,
-    /// The recipient that posted it.
-    pub recipient: Slug,
-    /// The goods asked for.
-    pub asset: AssetKey,
-    /// Units asked for.
-    pub units: i64,
-    /// Units acknowledged by the recipient so far, over every charity's allocations to it.
-    pub delivered: i64,
-}
-
-impl NeedState {
-    /// Open until what was delivered covers what was asked.
-    pub fn status(&self) -> NeedStatus {
-        status(self.units, self.delivered)
-    }
-}
-
 fn status(units: i64, delivered: i64) -> NeedStatus {
     if delivered >= units {
         NeedStatus::Met
     } else {
         NeedStatus::Open
     }
-}
-
-/// Whether an allocation of `asset` to `recipient` may say it serves `need`: the need is the
-/// recipient's own, asks for exactly these goods, and is still open.
-pub fn check_allocation(
-    need: &NeedState,
-    recipient: &Slug,
-    asset: &AssetKey,
-) -> Result<(), RuleError> {
-    if &need.recipient != recipient {
-        return Err(RuleError::refused(
-            "need",
-            format!(
-                "need {} was posted by {}, not by {recipient}",
-                need.id, need.recipient
-            ),
-        ));
-    }
-    if &need.asset != asset {
-        return Err(RuleError::refused(
-            "need",
-            format!("need {} asks for {}, not {asset}", need.id, need.asset),
-        ));
-    }
-    if need.status() == NeedStatus::Met {
-        return Err(RuleError::refused(
-            "need",
-            format!("need {} is already met", need.id),
-        ));
-    }
-    Ok(())
 }
 
 /// A stored need with its progress, as the public sees it.
@@ -645,13 +592,13 @@ mod tests {
     fn an_allocation_serves_only_its_recipients_open_need_of_the_same_goods() {
         let n = need(1, "union", "420103", Urgency::High, 1).state();
         let goods = AssetKey::Goods(masks());
-        assert!(check_allocation(&n, &slug("union"), &goods).is_ok());
-        assert!(check_allocation(&n, &slug("jinyintan"), &goods).is_err());
+        assert!(n.check_allocation(&slug("union"), &goods).is_ok());
+        assert!(n.check_allocation(&slug("jinyintan"), &goods).is_err());
         let cny = AssetKey::Money(Currency::parse("CNY").expect("CNY"));
-        assert!(check_allocation(&n, &slug("union"), &cny).is_err());
+        assert!(n.check_allocation(&slug("union"), &cny).is_err());
         let mut met = n.clone();
         met.delivered = met.units;
-        assert!(check_allocation(&met, &slug("union"), &goods).is_err());
+        assert!(met.check_allocation(&slug("union"), &goods).is_err());
     }
 
     #[test]

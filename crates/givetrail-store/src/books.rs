@@ -218,10 +218,7 @@ impl Books for SqlBooks<'_> {
         Ok(n > 0)
     }
 
-    fn need(
-        &mut self,
-        id: &Slug,
-    ) -> Result<Option<givetrail_domain::needs::NeedState>, StoreError> {
+    fn need(&mut self, id: &Slug) -> Result<Option<NeedState>, StoreError> {
         crate::read::needs::state(self.conn, id.as_str())
     }
 

@@ -13,8 +13,8 @@ use diesel::sql_types::Bool;
 
 use givetrail_domain::asset::AssetKey;
 use givetrail_domain::ids::Slug;
-use givetrail_domain::ledger::{Lot, RecipientInfo};
-use givetrail_domain::needs::{Need, NeedState, NeedStatus, Urgency};
+use givetrail_domain::ledger::{Lot, NeedState, RecipientInfo};
+use givetrail_domain::needs::{Need, NeedStatus, Urgency};
 
 use crate::db::AnyConnection;
 use crate::models::{LotRow, NeedRow, RecipientInfoRow};

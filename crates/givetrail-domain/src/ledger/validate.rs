@@ -1,0 +1,97 @@
+//! Field checks shared by the rules (and, for [`text`], by other requests of this crate), and
+//! [`Rejection`], why a command was not written.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::asset::{Asset, AssetKey, AssetWire};
+use crate::error::{FieldError, RuleError, ValidationError};
+
+/// How far in the future an `occurred_at` may be (clock skew between client and server).
+pub const MAX_CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// Why a command was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejection<E> {
+    /// Malformed (400).
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// Refused by a rule (404/409/422).
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// The store failed.
+    #[error("storage failure")]
+    Store(E),
+}
+
+pub(super) type Res<T, E> = Result<T, Rejection<E>>;
+
+pub(super) fn store<T, E>(r: Result<T, E>) -> Res<T, E> {
+    r.map_err(Rejection::Store)
+}
+
+/// Trim a text field and check its length and characters (shared by every request of this crate).
+pub(crate) fn text(
+    field: &str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, FieldError> {
+    let v = value.trim();
+    if required && v.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if v.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+pub(super) fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
+    r.map_err(|e| errors.push(e)).ok()
+}
+
+pub(super) fn finish(errors: Vec<FieldError>) -> Result<(), ValidationError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationError(errors))
+    }
+}
+
+pub(super) fn asset(field: &str, wire: &AssetWire) -> Result<Asset, ValidationError> {
+    wire.parse().map_err(|e| e.under(field))
+}
+
+/// `at` may lie in the future of the server clock `now` by at most [`MAX_CLOCK_SKEW_SECONDS`].
+pub(super) fn check_occurred_at(
+    now: DateTime<Utc>,
+    at: DateTime<Utc>,
+    field: &str,
+) -> Result<(), ValidationError> {
+    if at > now + Duration::seconds(MAX_CLOCK_SKEW_SECONDS) {
+        return Err(ValidationError::field(field, "must not be in the future"));
+    }
+    Ok(())
+}
+
+pub(super) fn same_asset(field: &str, expected: &AssetKey, got: &Asset) -> Result<(), RuleError> {
+    if &got.key() != expected {
+        return Err(RuleError::refused(
+            field,
+            format!(
+                "asset must be {expected}, the asset of the referenced entry, not {}",
+                got.key()
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,462 @@
+//! Properties checked after every step: lot, allocation and disbursement balances, designations,
+//! the model of live facts, oldest-first pool draws, and replay of the log into fresh books.
+
+use super::*;
+
+// Properties checked after every step
+
+/// 1. Per lot: 0 <= allocated + expensed <= received; per asset over live lots:
+///    received = allocated + expensed + unallocated; and what lots record as taken equals the live
+///    draws on them.
+pub(crate) fn check_lot_balances(b: &MemoryBooks) {
+    let mut per_asset: BTreeMap<AssetKey, (i64, i64, i64, i64)> = BTreeMap::new();
+    for lot in b.lots.values() {
+        assert!(
+            lot.received > 0,
+            "lot {} received {}",
+            lot.seq,
+            lot.received
+        );
+        assert!(
+            lot.allocated >= 0 && lot.expensed >= 0,
+            "lot {} negative: {lot:?}",
+            lot.seq
+        );
+        assert!(
+            lot.allocated + lot.expensed <= lot.received,
+            "lot {} over-drawn: {lot:?}",
+            lot.seq
+        );
+        let live_draws = |expense: bool| -> i64 {
+            b.draws
+                .iter()
+                .filter(|d| d.donation == lot.seq && d.expense == expense)
+                .filter(|d| {
+                    if expense {
+                        b.expenses.get(&d.by).is_some_and(|e| e.2)
+                    } else {
+                        b.allocations.get(&d.by).is_some_and(|a| a.live)
+                    }
+                })
+                .map(|d| d.units)
+                .sum()
+        };
+        assert_eq!(
+            lot.allocated,
+            live_draws(false),
+            "lot {} allocated vs live allocation draws",
+            lot.seq
+        );
+        assert_eq!(
+            lot.expensed,
+            live_draws(true),
+            "lot {} expensed vs live expense draws",
+            lot.seq
+        );
+        if !lot.live {
+            assert_eq!(
+                (lot.allocated, lot.expensed),
+                (0, 0),
+                "voided lot {} still has units taken",
+                lot.seq
+            );
+            continue;
+        }
+        let e = per_asset.entry(lot.asset.clone()).or_default();
+        e.0 += lot.received;
+        e.1 += lot.allocated;
+        e.2 += lot.expensed;
+        e.3 += lot.remaining();
+    }
+    for (key, (received, allocated, expensed, unallocated)) in &per_asset {
+        assert_eq!(
+            *received,
+            allocated + expensed + unallocated,
+            "{key}: received != allocated + expensed + unallocated"
+        );
+        let allocations: i64 = b
+            .allocations
+            .values()
+            .filter(|a| a.live && &a.asset == key)
+            .map(|a| a.units)
+            .sum();
+        let expenses: i64 = b
+            .expenses
+            .values()
+            .filter(|e| e.2 && &e.0 == key)
+            .map(|e| e.1)
+            .sum();
+        assert_eq!(
+            *received,
+            allocations + expenses + unallocated,
+            "{key}: conservation of units"
+        );
+    }
+}
+
+/// 2. Per live allocation: 0 <= disbursed <= units, disbursed = its live disbursements, its draws
+///    add up to its units from lots of its asset; per asset, live allocation units = allocated on
+///    live lots.
+pub(crate) fn check_allocation_balances(b: &MemoryBooks) {
+    let mut per_asset: BTreeMap<AssetKey, i64> = BTreeMap::new();
+    for a in b.allocations.values() {
+        let disbursed: i64 = b
+            .disbursements
+            .values()
+            .filter(|d| d.live && d.allocation == a.seq)
+            .map(|d| d.units)
+            .sum();
+        if !a.live {
+            assert_eq!(
+                disbursed, 0,
+                "voided allocation {} has live disbursements",
+                a.seq
+            );
+            continue;
+        }
+        assert!(a.units > 0, "allocation {} of {} units", a.seq, a.units);
+        assert!(
+            0 <= a.disbursed && a.disbursed <= a.units,
+            "allocation {} disbursed {} of {}",
+            a.seq,
+            a.disbursed,
+            a.units
+        );
+        assert_eq!(
+            a.disbursed, disbursed,
+            "allocation {} disbursed vs its live disbursements",
+            a.seq
+        );
+        let draws: Vec<_> = b.draws.iter().filter(|d| d.by == a.seq).collect();
+        assert!(!draws.is_empty(), "allocation {} draws on nothing", a.seq);
+        for d in &draws {
+            assert!(!d.expense && d.units > 0);
+            let lot = &b.lots[&d.donation];
+            assert!(
+                lot.live,
+                "live allocation {} draws on voided lot {}",
+                a.seq, lot.seq
+            );
+            assert_eq!(
+                lot.asset, a.asset,
+                "allocation {} draws another asset from lot {}",
+                a.seq, lot.seq
+            );
+        }
+        assert_eq!(
+            draws.iter().map(|d| d.units).sum::<i64>(),
+            a.units,
+            "allocation {} draws vs units",
+            a.seq
+        );
+        *per_asset.entry(a.asset.clone()).or_default() += a.units;
+    }
+    for (key, units) in &per_asset {
+        let allocated: i64 = b
+            .lots
+            .values()
+            .filter(|l| l.live && &l.asset == key)
+            .map(|l| l.allocated)
+            .sum();
+        assert_eq!(
+            *units, allocated,
+            "{key}: live allocations vs allocated on live lots"
+        );
+    }
+    for (seq, (key, units, live)) in &b.expenses {
+        if *live {
+            let drawn: i64 = b
+                .draws
+                .iter()
+                .filter(|d| d.by == *seq)
+                .map(|d| d.units)
+                .sum();
+            assert_eq!(drawn, *units, "expense {seq} draws vs units");
+            assert!(b
+                .draws
+                .iter()
+                .filter(|d| d.by == *seq)
+                .all(|d| d.expense && &b.lots[&d.donation].asset == key));
+        }
+    }
+}
+
+/// 3. Per live disbursement: used <= acknowledged (0 if none); it belongs to a live allocation of
+///    the same recipient and asset.
+pub(crate) fn check_disbursements(b: &MemoryBooks) {
+    for d in b.disbursements.values().filter(|d| d.live) {
+        assert!(d.units > 0);
+        assert!(
+            0 <= d.used && d.used <= d.acknowledged.unwrap_or(0),
+            "disbursement {} used {} of {:?}",
+            d.seq,
+            d.used,
+            d.acknowledged
+        );
+        let a = &b.allocations[&d.allocation];
+        assert!(
+            a.live,
+            "live disbursement {} of voided allocation {}",
+            d.seq, a.seq
+        );
+        assert_eq!((&a.recipient, &a.asset), (&d.recipient, &d.asset));
+    }
+}
+
+/// 4. Every live allocation that departs from a designation carries a designation change, and a
+///    designation change is only ever recorded for a real departure. Pool allocations draw only on
+///    undesignated lots.
+pub(crate) fn check_designations(b: &MemoryBooks, bodies: &BTreeMap<Seq, AllocationBody>) {
+    for a in b.allocations.values().filter(|a| a.live) {
+        let body = &bodies[&a.seq];
+        let to = &b.recipients[&a.recipient];
+        let mut departs = false;
+        for d in b.draws.iter().filter(|d| d.by == a.seq) {
+            let lot = &b.lots[&d.donation];
+            if body.pool {
+                assert!(
+                    lot.designation.is_none(),
+                    "pool allocation {} drew on designated lot {}",
+                    a.seq,
+                    lot.seq
+                );
+            }
+            departs |= designation_breach(lot, to).is_some();
+        }
+        assert_eq!(
+            departs,
+            body.designation_change.is_some(),
+            "allocation {}: departure vs designation_change {:?}",
+            a.seq,
+            body.designation_change
+        );
+    }
+}
+
+/// The books agree with the oracle's record of what lives where, and every live lot is the
+/// donation that was sent.
+pub(crate) fn check_model(w: &World) {
+    let facts: BTreeMap<Seq, (EntryKind, bool)> = w
+        .books
+        .facts
+        .iter()
+        .map(|(s, f)| (*s, (f.kind, f.live)))
+        .collect();
+    assert_eq!(facts, w.model, "facts vs the oracle's record");
+    // Each table's liveness agrees with what lives at each seq.
+    let live_as = |seq: Seq, kind: EntryKind| w.model.get(&seq) == Some(&(kind, true));
+    for lot in w.books.lots.values() {
+        assert_eq!(
+            lot.live,
+            live_as(lot.seq, EntryKind::DonationReceived),
+            "lot {} liveness",
+            lot.seq
+        );
+    }
+    for a in w.books.allocations.values() {
+        assert_eq!(
+            a.live,
+            live_as(a.seq, EntryKind::AllocationMade),
+            "allocation {} liveness",
+            a.seq
+        );
+    }
+    for d in w.books.disbursements.values() {
+        assert_eq!(
+            d.live,
+            live_as(d.seq, EntryKind::DisbursementMade),
+            "disbursement {} liveness",
+            d.seq
+        );
+    }
+    for (seq, e) in &w.books.expenses {
+        assert_eq!(
+            e.2,
+            live_as(*seq, EntryKind::ExpenseRecorded),
+            "expense {seq} liveness"
+        );
+    }
+    for c in w.books.campaigns.values() {
+        assert_eq!(
+            c.live,
+            live_as(c.seq, EntryKind::CampaignOpened),
+            "campaign {} liveness",
+            c.id
+        );
+    }
+    for (seq, (kind, live)) in &w.model {
+        let present = match kind {
+            EntryKind::DonationReceived => w.books.lots.contains_key(seq),
+            EntryKind::AllocationMade => w.books.allocations.contains_key(seq),
+            EntryKind::DisbursementMade => w.books.disbursements.contains_key(seq),
+            EntryKind::ExpenseRecorded => w.books.expenses.contains_key(seq),
+            EntryKind::CampaignOpened => !live || w.books.campaigns.values().any(|c| c.seq == *seq),
+            _ => true,
+        };
+        assert!(present, "{} at {seq} missing from the books", kind.as_str());
+    }
+    // What recipients said, tallied from the log, is what the disbursements record.
+    let mut acknowledged: BTreeMap<Seq, i64> = BTreeMap::new();
+    let mut used: BTreeMap<Seq, i64> = BTreeMap::new();
+    let mut occurred: BTreeMap<Seq, DateTime<Utc>> = BTreeMap::new();
+    for (seq, when, fact) in &w.log {
+        // A replacement lives at the correction's seq with its own date (by default the
+        // corrected fact's), published as `replacement_occurred_at`.
+        let when = match fact {
+            Fact::Correction(c) => c.replacement_occurred_at.unwrap_or(*when),
+            _ => *when,
+        };
+        occurred.insert(*seq, when);
+        match fact {
+            Fact::Acknowledgement(a) => {
+                *acknowledged.entry(a.disbursement).or_default() += parsed(&a.asset).unwrap().1
+            }
+            Fact::Usage(u) => {
+                *used.entry(u.disbursement).or_default() += parsed(&u.asset).unwrap().1
+            }
+            _ => {}
+        }
+    }
+    for d in w.books.disbursements.values() {
+        assert_eq!(
+            d.acknowledged,
+            acknowledged.get(&d.seq).copied(),
+            "disbursement {} acknowledged",
+            d.seq
+        );
+        assert_eq!(
+            d.used,
+            used.get(&d.seq).copied().unwrap_or(0),
+            "disbursement {} used",
+            d.seq
+        );
+    }
+    for lot in w.books.lots.values() {
+        assert_eq!(
+            lot.occurred_at, occurred[&lot.seq],
+            "lot {} occurred_at is its entry's",
+            lot.seq
+        );
+    }
+    for lot in w.books.lots.values().filter(|l| l.live) {
+        let Some(Command::Donation(r)) = w.commands.get(&lot.seq) else {
+            panic!("lot {} without a donation", lot.seq)
+        };
+        assert_eq!(Some((lot.asset.clone(), lot.received)), parsed(&r.asset));
+        assert_eq!(lot.receipt_number, r.receipt_number.trim());
+        assert_eq!(lot.campaign, r.campaign);
+        let designation = match &r.restriction {
+            RestrictionWire::None => None,
+            RestrictionWire::Designated {
+                region_code,
+                recipient,
+                ..
+            } => Some((region_code.clone(), recipient.clone())),
+        };
+        assert_eq!(
+            lot.designation
+                .as_ref()
+                .map(|d| (d.region_code.clone(), d.recipient.clone())),
+            designation
+        );
+    }
+}
+
+pub(crate) fn check_invariants(w: &World) {
+    check_lot_balances(&w.books);
+    check_allocation_balances(&w.books);
+    check_disbursements(&w.books);
+    check_designations(&w.books, &w.allocation_bodies);
+    check_model(w);
+}
+
+/// 5. A pool draw takes a prefix of the oldest undesignated lots with something left, using up all
+///    but the last, and adds up to the units asked.
+pub(crate) fn check_pool_oldest_first(
+    pre: &MemoryBooks,
+    key: &AssetKey,
+    units: i64,
+    drawn: &[Draw],
+) {
+    let queue = pool_queue(pre, key);
+    assert!(
+        drawn.len() <= queue.len(),
+        "pool draw {drawn:?} longer than the queue"
+    );
+    let mut total = 0;
+    for (i, (d, lot)) in drawn.iter().zip(&queue).enumerate() {
+        assert_eq!(
+            d.donation, lot.seq,
+            "pool draw #{i} must come from the oldest lot left: {drawn:?}"
+        );
+        let u = parse_units(&d.amount, key.scale()).unwrap();
+        assert!(
+            0 < u && u <= lot.remaining(),
+            "pool draw #{i} takes {u} of {}",
+            lot.remaining()
+        );
+        if i + 1 < drawn.len() {
+            assert_eq!(
+                u,
+                lot.remaining(),
+                "pool draw #{i} must use up lot {} before the next",
+                lot.seq
+            );
+        }
+        total += u;
+    }
+    assert_eq!(total, units, "pool draws add up to the units allocated");
+}
+
+/// Check the drawn_from of an accepted allocation or expense against the books just before.
+pub(crate) fn check_draws(
+    pre: &MemoryBooks,
+    donation: Option<Seq>,
+    pool: bool,
+    asset: &AssetWire,
+    drawn: &[Draw],
+) {
+    let (key, units) = parsed(asset).unwrap();
+    if pool {
+        check_pool_oldest_first(pre, &key, units, drawn);
+    } else {
+        assert_eq!(
+            drawn,
+            [Draw {
+                donation: donation.unwrap(),
+                amount: key.format(units)
+            }]
+        );
+    }
+}
+
+/// 7. Replaying the accepted facts in order into fresh books rebuilds the same books, both from
+///    the facts as decided and from their stored JSON bodies.
+pub(crate) fn check_replay(w: &World) {
+    let mut direct = fresh_books();
+    let mut stored = fresh_books();
+    for (seq, when, fact) in &w.log {
+        replay(&mut direct, *seq, *when, fact).unwrap();
+        let body = serde_json::to_value(fact).unwrap();
+        let back = Fact::from_body(fact.kind(), body).unwrap();
+        assert_eq!(&back, fact, "fact {seq} does not survive its stored form");
+        replay(&mut stored, *seq, *when, &back).unwrap();
+    }
+    for rebuilt in [&direct, &stored] {
+        assert_eq!(rebuilt.lots, w.books.lots, "replayed lots");
+        assert_eq!(
+            rebuilt.allocations, w.books.allocations,
+            "replayed allocations"
+        );
+        assert_eq!(
+            rebuilt.disbursements, w.books.disbursements,
+            "replayed disbursements"
+        );
+        assert_eq!(rebuilt.expenses, w.books.expenses, "replayed expenses");
+        assert_eq!(rebuilt.draws, w.books.draws, "replayed draws");
+        assert_eq!(rebuilt.facts, w.books.facts, "replayed facts");
+        assert_eq!(rebuilt.campaigns, w.books.campaigns, "replayed campaigns");
+        assert_eq!(rebuilt.sources, w.books.sources, "replayed sources");
+        assert_eq!(rebuilt, &w.books);
+    }
+}
