@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use givetrail_domain::disclosure::{csv, giving360, iati, Policy, Record};
 use givetrail_store::read::disclosure as store;
+use givetrail_store::read::model::ReadModel;
 
 use crate::{open, Db};
 
@@ -88,8 +89,9 @@ pub struct ExportArgs {
 /// Write an organisation's export, exactly as the HTTP endpoints serve it.
 pub fn export(a: ExportArgs) -> anyhow::Result<()> {
     let (_, mut conn) = open(&a.db)?;
-    let (ledger, directory) = store::ledger_with_directory(&mut conn, &a.org)?
-        .with_context(|| format!("organisation {} is not registered", a.org))?;
+    let (ledger, directory) =
+        store::ledger_with_directory(&mut conn, &ReadModel::default(), &a.org)?
+            .with_context(|| format!("organisation {} is not registered", a.org))?;
     let text = match a.format {
         Format::Iati => iati::export(&ledger, &directory, chrono::Utc::now()),
         Format::Giving360 => serde_json::to_string_pretty(&giving360::export(&ledger, &directory))?,

@@ -467,6 +467,7 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
         primary,
         writer: writer.clone(),
         public_key,
+        read_model: Arc::default(),
         policy: Arc::new(s.policy.policy()?),
     };
     let listener =

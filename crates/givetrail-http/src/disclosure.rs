@@ -4,8 +4,10 @@
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use givetrail_store::read::model::ReadModel;
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::Arc;
 
 use givetrail_domain::disclosure::summary::{self, RecipientView, Summary};
 use givetrail_domain::disclosure::timeliness::{self, EntryTimeliness};
@@ -94,11 +96,14 @@ pub fn campaigns_csv(org: &str, entries: &[serde_json::Value]) -> Result<String,
 }
 
 /// An organisation's replayed log and directory, or 404.
-async fn ledger(state: &AppState, org: &str) -> Result<(Ledger, Directory), ApiError> {
+async fn ledger(state: &AppState, org: &str) -> Result<(Arc<Ledger>, Directory), ApiError> {
     let lookup = org.to_owned();
-    read_snapshot(state, move |c| store::ledger_with_directory(c, &lookup))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))
+    let model = state.read_model.clone();
+    read_snapshot(state, move |c| {
+        store::ledger_with_directory(c, &model, &lookup)
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))
 }
 
 /// An organisation's summary per asset: received, allocated, disbursed, acknowledged, used,
@@ -151,8 +156,16 @@ pub async fn donation_trail(
 ) -> Result<HttpResponse, ApiError> {
     let (org, receipt) = path.into_inner();
     let (o, r) = (org.clone(), receipt.clone());
+    let model = state.read_model.clone();
     let t = read_snapshot(&state, move |c| {
-        trail::trace(&mut store::Logs { conn: c }, &o, &r)
+        trail::trace(
+            &mut store::Logs {
+                conn: c,
+                model: &model,
+            },
+            &o,
+            &r,
+        )
     })
     .await?
     .ok_or_else(|| ApiError::not_found(format!("no live donation {receipt} recorded by {org}")))?;
@@ -234,10 +247,14 @@ pub async fn giving360_export(
 
 /// What a recipient received, from which organisations and donations, and what it acknowledged
 /// and reported used (several reads: run it inside a snapshot).
-pub fn recipient_view(c: &mut AnyConnection, recipient: &str) -> Result<RecipientView, StoreError> {
+pub fn recipient_view(
+    c: &mut AnyConnection,
+    model: &ReadModel,
+    recipient: &str,
+) -> Result<RecipientView, StoreError> {
     let mut ledgers = Vec::new();
     for org in store::organizations_giving_to(c, recipient)? {
-        ledgers.extend(store::ledger(c, &org)?);
+        ledgers.extend(model.ledger(c, &org)?);
     }
     Ok(summary::recipient_view(recipient, &ledgers))
 }

@@ -128,11 +128,13 @@ pub async fn get_recipient(
 ) -> Result<HttpResponse, ApiError> {
     let id = recipient.into_inner();
     let lookup = id.clone();
+    let model = state.read_model.clone();
     let (r, view) = read_snapshot(&state, move |c| {
         let Some(r) = registry::recipient(c, &lookup)? else {
             return Ok(None);
         };
-        Ok(Some((r, crate::disclosure::recipient_view(c, &lookup)?)))
+        let view = crate::disclosure::recipient_view(c, &model, &lookup)?;
+        Ok(Some((r, view)))
     })
     .await?
     .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;

@@ -16,6 +16,8 @@ pub struct AppState {
     pub writer: Arc<Writer>,
     /// Hex of the Ed25519 key checkpoints are signed with.
     pub public_key: String,
+    /// Replayed logs, kept and advanced by new entries (`givetrail_store::read::model`).
+    pub read_model: Arc<givetrail_store::read::model::ReadModel>,
     /// Priority regions and disclosure deadlines the reports measure against.
     pub policy: Arc<givetrail_domain::disclosure::Policy>,
 }

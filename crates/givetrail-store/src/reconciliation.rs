@@ -17,7 +17,7 @@ use givetrail_domain::reconciliation::inputs::{
 
 use crate::db::AnyConnection;
 use crate::models::{ReceiptRow, ReferenceRow};
-use crate::read::disclosure;
+use crate::read::{disclosure, log};
 use crate::schema::*;
 use crate::verify::{chain, rebuild};
 use crate::{bank, complaints, registry, StoreError};
@@ -94,7 +94,7 @@ pub fn gather(
             return Ok(None);
         };
         let qualified = o.public_fundraising_qualified;
-        let records = records_as_at(disclosure::records(c, org)?, as_at);
+        let records = records_as_at(log::records_after(c, org, 0)?, as_at);
         let ledger = Ledger::new(Party::from(o), records).map_err(StoreError::Corrupt)?;
         let directory = disclosure::directory(c, &ledger.recipient_ids())?;
         let integrity = integrity(c, org, public_key)?;

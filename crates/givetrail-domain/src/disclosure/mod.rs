@@ -197,17 +197,38 @@ impl Ledger {
     ///
     /// Fails when the log does not replay, which would mean stored data is corrupt.
     pub fn new(organization: Party, records: Vec<Record>) -> Result<Ledger, String> {
-        let mut books = MemoryBooks::default();
-        let mut facts = BTreeMap::new();
-        for (i, r) in records.iter().enumerate() {
-            if r.seq != i as i64 + 1 {
+        let mut ledger = Ledger {
+            organization,
+            records: Vec::with_capacity(records.len()),
+            books: MemoryBooks::default(),
+            facts: BTreeMap::new(),
+        };
+        ledger.extend(records)?;
+        Ok(ledger)
+    }
+
+    /// The last seq replayed (0 for an empty log).
+    pub fn head(&self) -> Seq {
+        self.records.last().map_or(0, |r| r.seq)
+    }
+
+    /// Replay the entries that follow [`Ledger::head`], in seq order: the log is append-only, so
+    /// this leaves the ledger exactly as [`Ledger::new`] over the whole log would.
+    ///
+    /// Fails when a record does not follow on or does not replay; the ledger is then half
+    /// advanced and must be dropped.
+    pub fn extend(&mut self, records: Vec<Record>) -> Result<(), String> {
+        self.records.reserve(records.len());
+        for r in records {
+            if r.seq != self.head() + 1 {
                 return Err(format!(
                     "{}: seq {} is out of order",
-                    organization.id, r.seq
+                    self.organization.id, r.seq
                 ));
             }
-            replay(&mut books, r.seq, r.occurred_at, &r.fact)
-                .map_err(|e| format!("{}#{} does not replay: {e:?}", organization.id, r.seq))?;
+            replay(&mut self.books, r.seq, r.occurred_at, &r.fact).map_err(|e| {
+                format!("{}#{} does not replay: {e:?}", self.organization.id, r.seq)
+            })?;
             let (fact, occurred_at) = match &r.fact {
                 Fact::Correction(c) => match &c.replacement {
                     Some(f) => (
@@ -218,7 +239,7 @@ impl Ledger {
                 },
                 other => (other.clone(), r.occurred_at),
             };
-            facts.insert(
+            self.facts.insert(
                 r.seq,
                 LiveFact {
                     seq: r.seq,
@@ -227,13 +248,9 @@ impl Ledger {
                     recorded_at: r.recorded_at,
                 },
             );
+            self.records.push(r);
         }
-        Ok(Ledger {
-            organization,
-            records,
-            books,
-            facts,
-        })
+        Ok(())
     }
 
     /// The fact at `seq` (a replacement unwrapped), whether or not it is still live.

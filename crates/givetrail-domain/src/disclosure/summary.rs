@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::asset::{AssetKey, AssetWire};
 use crate::entry::{DesignationChange, Fact, Seq};
@@ -387,7 +388,7 @@ pub fn donor_display(ledger: &Ledger, donation: Seq) -> (String, Option<String>)
 }
 
 /// The recipient view over the logs of every organisation that disbursed to it.
-pub fn recipient_view(recipient: &str, ledgers: &[Ledger]) -> RecipientView {
+pub fn recipient_view(recipient: &str, ledgers: &[Arc<Ledger>]) -> RecipientView {
     let mut received_from = Vec::new();
     let mut disbursements = Vec::new();
     for ledger in ledgers {

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::asset::AssetWire;
 use crate::entry::{
@@ -26,7 +26,7 @@ pub trait Source {
     /// Storage error.
     type Error;
     /// An organisation's replayed log; `None` if it is not registered.
-    fn ledger(&mut self, organization: &str) -> Result<Option<Ledger>, Self::Error>;
+    fn ledger(&mut self, organization: &str) -> Result<Option<Arc<Ledger>>, Self::Error>;
     /// A recipient's registry entry.
     fn recipient(&mut self, id: &str) -> Result<Option<Party>, Self::Error>;
 }
@@ -168,20 +168,19 @@ pub struct Trail {
     pub expenses: Vec<TrailExpense>,
 }
 
-type Cache = BTreeMap<String, Rc<Ledger>>;
+type Cache = BTreeMap<String, Arc<Ledger>>;
 
 fn ledger<S: Source>(
     source: &mut S,
     cache: &mut Cache,
     org: &str,
-) -> Result<Option<Rc<Ledger>>, S::Error> {
+) -> Result<Option<Arc<Ledger>>, S::Error> {
     if let Some(l) = cache.get(org) {
         return Ok(Some(l.clone()));
     }
     let Some(l) = source.ledger(org)? else {
         return Ok(None);
     };
-    let l = Rc::new(l);
     cache.insert(org.to_owned(), l.clone());
     Ok(Some(l))
 }
@@ -207,7 +206,7 @@ fn build<S: Source>(
     source: &mut S,
     cache: &mut Cache,
     seen: &mut BTreeSet<(String, Seq)>,
-    l: Rc<Ledger>,
+    l: Arc<Ledger>,
     lot_seq: Seq,
     depth: usize,
 ) -> Result<Option<Trail>, S::Error> {

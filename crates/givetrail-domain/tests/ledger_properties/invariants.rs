@@ -459,4 +459,53 @@ pub(crate) fn check_replay(w: &World) {
         assert_eq!(rebuilt.sources, w.books.sources, "replayed sources");
         assert_eq!(rebuilt, &w.books);
     }
+    check_ledger_advances(w);
+}
+
+/// 8. The public ledger the reads use, advanced a few entries at a time as the log grows, equals
+///    the one replayed from the whole log at once (and both hold the rules' books).
+fn check_ledger_advances(w: &World) {
+    use givetrail_domain::disclosure::{Ledger, Party, Record};
+    let party = || Party {
+        id: "org".into(),
+        name: "Org".into(),
+        credit_code: None,
+        kind: "charity".into(),
+        region_code: "420100".into(),
+        organization: None,
+    };
+    let records: Vec<Record> = w
+        .log
+        .iter()
+        .map(|(seq, when, fact)| Record {
+            seq: *seq,
+            kind: fact.kind(),
+            occurred_at: *when,
+            recorded_at: *when,
+            fact: fact.clone(),
+            entry_hash: String::new(),
+        })
+        .collect();
+    let whole = Ledger::new(party(), records.clone()).expect("the log replays");
+    for step in [1, 3, 7] {
+        let mut advanced = Ledger::new(party(), Vec::new()).expect("an empty log");
+        for piece in records.chunks(step) {
+            advanced
+                .extend(piece.to_vec())
+                .expect("the next entries replay");
+        }
+        assert_eq!(advanced.head(), whole.head(), "head after steps of {step}");
+        assert_eq!(advanced.books, whole.books, "books after steps of {step}");
+        for seq in 1..=whole.head() {
+            assert_eq!(advanced.fact(seq), whole.fact(seq), "fact {seq}");
+        }
+    }
+    assert_eq!(
+        whole.books.lots, w.books.lots,
+        "the ledger's lots are the rules' lots"
+    );
+    let mut gap = Ledger::new(party(), records.iter().take(1).cloned().collect()).expect("one");
+    if let Some(third) = records.get(2) {
+        assert!(gap.extend(vec![third.clone()]).is_err(), "a gap is refused");
+    }
 }

@@ -1,13 +1,15 @@
 //! What the disclosure reports read: whole public logs (as typed records), registry entries and
 //! a few indexes. The reports themselves are pure functions in `givetrail_domain::disclosure`.
 
+use std::sync::Arc;
+
 use diesel::prelude::*;
 
-use givetrail_domain::disclosure::{trail, Directory, Ledger, Party, Record};
+use givetrail_domain::disclosure::{trail, Directory, Ledger, Party};
 
 use crate::db::AnyConnection;
-use crate::read::log;
-use crate::read::MAX_PAGE;
+
+use crate::read::model::ReadModel;
 use crate::registry::{self, Organization, Recipient};
 use crate::schema::*;
 use crate::StoreError;
@@ -41,33 +43,6 @@ impl From<Recipient> for Party {
     }
 }
 
-/// Every entry of an organisation's public log, typed, in seq order.
-pub fn records(conn: &mut AnyConnection, org: &str) -> Result<Vec<Record>, StoreError> {
-    let mut out = Vec::new();
-    let mut after = 0i64;
-    loop {
-        let page = log::entries(conn, org, after, MAX_PAGE)?;
-        for e in &page.items {
-            out.push(Record::from_entry(e).map_err(StoreError::Corrupt)?);
-        }
-        match out.last() {
-            Some(r) if page.next.is_some() => after = r.seq,
-            _ => return Ok(out),
-        }
-    }
-}
-
-/// An organisation's log, replayed for reports; `None` if it is not registered.
-pub fn ledger(conn: &mut AnyConnection, org: &str) -> Result<Option<Ledger>, StoreError> {
-    let Some(o) = registry::organization(conn, org)? else {
-        return Ok(None);
-    };
-    let records = records(conn, org)?;
-    Ledger::new(Party::from(o), records)
-        .map(Some)
-        .map_err(StoreError::Corrupt)
-}
-
 /// Registry entries of these recipients (unknown ids are left out).
 pub fn directory(conn: &mut AnyConnection, ids: &[String]) -> Result<Directory, StoreError> {
     let mut out = Directory::new();
@@ -81,12 +56,13 @@ pub fn directory(conn: &mut AnyConnection, ids: &[String]) -> Result<Directory, 
     Ok(out)
 }
 
-/// A ledger and the registry entries of every recipient it names.
+/// A ledger (from the read model) and the registry entries of every recipient it names.
 pub fn ledger_with_directory(
     conn: &mut AnyConnection,
+    model: &ReadModel,
     org: &str,
-) -> Result<Option<(Ledger, Directory)>, StoreError> {
-    let Some(l) = ledger(conn, org)? else {
+) -> Result<Option<(Arc<Ledger>, Directory)>, StoreError> {
+    let Some(l) = model.ledger(conn, org)? else {
         return Ok(None);
     };
     let d = directory(conn, &l.recipient_ids())?;
@@ -123,13 +99,15 @@ pub fn entries_per_organization(
 pub struct Logs<'a> {
     /// The connection.
     pub conn: &'a mut AnyConnection,
+    /// Where replayed logs are kept.
+    pub model: &'a ReadModel,
 }
 
 impl trail::Source for Logs<'_> {
     type Error = StoreError;
 
-    fn ledger(&mut self, organization: &str) -> Result<Option<Ledger>, StoreError> {
-        ledger(self.conn, organization)
+    fn ledger(&mut self, organization: &str) -> Result<Option<Arc<Ledger>>, StoreError> {
+        self.model.ledger(self.conn, organization)
     }
 
     fn recipient(&mut self, id: &str) -> Result<Option<Party>, StoreError> {

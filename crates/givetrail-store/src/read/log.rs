@@ -5,11 +5,12 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use givetrail_domain::canonical::{parse_hash, Hash, GENESIS_HASH};
+use givetrail_domain::disclosure::Record;
 use givetrail_domain::entry::Seq;
 
 use crate::db::AnyConnection;
 use crate::models::EntryRow;
-use crate::read::{next_cursor, Page};
+use crate::read::{next_cursor, Page, MAX_PAGE};
 use crate::schema::*;
 use crate::StoreError;
 
@@ -182,4 +183,24 @@ pub fn private_values(
         .optional()?;
     row.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
         .transpose()
+}
+
+/// The entries of an organisation's public log after `after`, typed, in seq order.
+pub fn records_after(
+    conn: &mut AnyConnection,
+    org: &str,
+    after: Seq,
+) -> Result<Vec<Record>, StoreError> {
+    let mut out = Vec::new();
+    let mut after = after;
+    loop {
+        let page = entries(conn, org, after, MAX_PAGE)?;
+        for e in &page.items {
+            out.push(Record::from_entry(e).map_err(StoreError::Corrupt)?);
+        }
+        match out.last() {
+            Some(r) if page.next.is_some() => after = r.seq,
+            _ => return Ok(out),
+        }
+    }
 }

@@ -5,10 +5,12 @@
 //! - [`registrations`]: organisations and recipients, page by page.
 //! - [`disclosure`]: whole logs and registry entries for the disclosure reports.
 //! - [`needs`]: the needs board and what a charity's matches consider.
+//! - [`model`]: the read model: replayed logs kept in memory and advanced by new entries.
 
 pub mod disclosure;
 pub mod feeds;
 pub mod log;
+pub mod model;
 pub mod needs;
 pub mod registrations;
 

@@ -5,6 +5,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use givetrail_store::read::model::ReadModel;
+use std::sync::Arc;
 
 use givetrail_domain::disclosure::summary::{self, Summary, TotalsWire};
 use givetrail_domain::disclosure::{AssetLabel, Directory, Ledger, Policy, Record};
@@ -78,7 +80,7 @@ pub struct OrgData {
     /// The organisation.
     pub org: Organization,
     /// Its replayed log.
-    pub ledger: Ledger,
+    pub ledger: Arc<Ledger>,
     /// The parties its log names.
     pub directory: Directory,
     /// Its latest entries, oldest first.
@@ -98,6 +100,7 @@ pub struct OrgData {
 /// matches.
 pub fn load_organization(
     c: &mut AnyConnection,
+    model: &ReadModel,
     org: &str,
     public_key: &str,
     priority_regions: &[String],
@@ -105,7 +108,7 @@ pub fn load_organization(
     let Some(o) = registry::organization(c, org)? else {
         return Ok(None);
     };
-    let Some((ledger, directory)) = disclosure_store::ledger_with_directory(c, org)? else {
+    let Some((ledger, directory)) = disclosure_store::ledger_with_directory(c, model, org)? else {
         return Ok(None);
     };
     let head = givetrail_store::read::log::head(c, org)?.seq;
@@ -390,8 +393,11 @@ pub async fn organization(
         let lang = lang_of(&req);
         let (id, key) = (org.clone(), state.public_key.clone());
         let regions = state.policy.priority_regions.clone();
-        let loaded =
-            read_snapshot(&state, move |c| load_organization(c, &id, &key, &regions)).await?;
+        let model = state.read_model.clone();
+        let loaded = read_snapshot(&state, move |c| {
+            load_organization(c, &model, &id, &key, &regions)
+        })
+        .await?;
         let Some(data) = loaded else {
             return Err(ApiError::not_found(format!(
                 "organisation {org} is not registered"

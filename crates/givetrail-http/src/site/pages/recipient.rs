@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use givetrail_store::read::model::ReadModel;
 
 use givetrail_domain::disclosure::summary::RecipientView;
 use givetrail_domain::disclosure::{Directory, Party};
@@ -135,12 +136,13 @@ pub struct RecipientData {
 /// registered.
 pub fn load_recipient(
     c: &mut AnyConnection,
+    model: &ReadModel,
     id: &str,
 ) -> Result<Option<RecipientData>, StoreError> {
     let Some(recipient) = registry::recipient(c, id)? else {
         return Ok(None);
     };
-    let view = crate::disclosure::recipient_view(c, id)?;
+    let view = crate::disclosure::recipient_view(c, model, id)?;
     let filter = NeedFilter {
         recipient: Some(id.to_owned()),
         ..NeedFilter::default()
@@ -220,7 +222,8 @@ pub async fn recipient(
     let r = async {
         let lang = lang_of(&req);
         let lookup = id.clone();
-        let loaded = read_snapshot(&state, move |c| load_recipient(c, &lookup)).await?;
+        let model = state.read_model.clone();
+        let loaded = read_snapshot(&state, move |c| load_recipient(c, &model, &lookup)).await?;
         let Some(data) = loaded else {
             return Err(ApiError::not_found(format!(
                 "recipient {id} is not registered"

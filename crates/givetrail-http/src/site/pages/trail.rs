@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use givetrail_store::read::model::ReadModel;
 
 use givetrail_domain::disclosure::trail::{self, Trail};
 use givetrail_domain::entry::RestrictionWire;
@@ -35,10 +36,11 @@ struct TrailPage {
 /// snapshot: the trail reads every log it follows); `None` if there is no live such donation.
 pub fn load_trail(
     c: &mut AnyConnection,
+    model: &ReadModel,
     org: &str,
     receipt: &str,
 ) -> Result<Option<Trail>, StoreError> {
-    trail::trace(&mut disclosure_store::Logs { conn: c }, org, receipt)
+    trail::trace(&mut disclosure_store::Logs { conn: c, model }, org, receipt)
 }
 
 fn recipient_href(id: &str, lang: Lang) -> String {
@@ -365,7 +367,8 @@ pub async fn trail(
         let lang = lang_of(&req);
         let t = lang.text();
         let (o, rc) = (org.clone(), receipt.clone());
-        let found = read_snapshot(&state, move |c| load_trail(c, &o, &rc)).await?;
+        let model = state.read_model.clone();
+        let found = read_snapshot(&state, move |c| load_trail(c, &model, &o, &rc)).await?;
         let Some(tr) = found else {
             return Err(ApiError::not_found(fill(
                 t.receipt_not_found,
