@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 use crate::entry::{Fact, Seq};
 use crate::ledger::DrawState;
 
+use std::sync::OnceLock;
+
 use super::Ledger;
 
 /// The part of one disbursement that came from one donation.
@@ -49,8 +51,28 @@ pub fn live_draws(ledger: &Ledger) -> impl Iterator<Item = &DrawState> {
     ledger.books.draws.iter().filter(|d| ledger.is_live(d.by))
 }
 
+/// The flows of one version of a ledger, worked out on first use and kept until the ledger is
+/// extended: a ledger kept by the read model answers every request from the same ones.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Memo {
+    statements: OnceLock<BTreeMap<Seq, Statements>>,
+    shares: OnceLock<Vec<Share>>,
+}
+
 /// Acknowledgement and usage reports per disbursement seq.
-pub fn statements(ledger: &Ledger) -> BTreeMap<Seq, Statements> {
+pub fn statements(ledger: &Ledger) -> &BTreeMap<Seq, Statements> {
+    ledger
+        .memo
+        .statements
+        .get_or_init(|| compute_statements(ledger))
+}
+
+/// Every disbursement split by the donations it came from (oldest-first, see the module doc).
+pub fn shares(ledger: &Ledger) -> &[Share] {
+    ledger.memo.shares.get_or_init(|| compute_shares(ledger))
+}
+
+fn compute_statements(ledger: &Ledger) -> BTreeMap<Seq, Statements> {
     let mut out: BTreeMap<Seq, Statements> = BTreeMap::new();
     for f in ledger.live_facts() {
         match &f.fact {
@@ -74,8 +96,7 @@ fn overlap(a: (i64, i64), b: (i64, i64)) -> i64 {
     (a.1.min(b.1) - a.0.max(b.0)).max(0)
 }
 
-/// Every disbursement split by the donations it came from (oldest-first, see the module doc).
-pub fn shares(ledger: &Ledger) -> Vec<Share> {
+fn compute_shares(ledger: &Ledger) -> Vec<Share> {
     let statements = statements(ledger);
     let books = &ledger.books;
     let mut disbursements_of: BTreeMap<Seq, Vec<Seq>> = BTreeMap::new();

@@ -186,7 +186,7 @@ fn transactions(
         sent.entry((s.disbursement, campaign.clone()))
             .or_insert((key.clone(), 0))
             .1 += s.units;
-        for (useq, u) in s.usages {
+        for &(useq, u) in &s.usages {
             used.entry((useq, campaign.clone()))
                 .or_insert((key.clone(), 0))
                 .1 += u;

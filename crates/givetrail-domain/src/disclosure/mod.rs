@@ -190,6 +190,8 @@ pub struct Ledger {
     pub books: MemoryBooks,
     /// The fact at each seq (replacements unwrapped), live or not.
     facts: BTreeMap<Seq, LiveFact>,
+    /// Flows worked out from this version (see [`flows::statements`], [`flows::shares`]).
+    memo: flows::Memo,
 }
 
 impl Ledger {
@@ -202,6 +204,7 @@ impl Ledger {
             records: Vec::with_capacity(records.len()),
             books: MemoryBooks::default(),
             facts: BTreeMap::new(),
+            memo: flows::Memo::default(),
         };
         ledger.extend(records)?;
         Ok(ledger)
@@ -218,6 +221,7 @@ impl Ledger {
     /// Fails when a record does not follow on or does not replay; the ledger is then half
     /// advanced and must be dropped.
     pub fn extend(&mut self, records: Vec<Record>) -> Result<(), String> {
+        self.memo = flows::Memo::default();
         self.records.reserve(records.len());
         for r in records {
             if r.seq != self.head() + 1 {

@@ -305,7 +305,7 @@ pub fn summarise(
         assets,
         designation_changes,
         corrections,
-        timeliness: timeliness::summarise(ledger, policy, campaign, &shares),
+        timeliness: timeliness::summarise(ledger, policy, campaign, shares),
     }
 }
 

@@ -223,8 +223,8 @@ fn build<S: Source>(
         return Ok(None);
     };
     let statements = flows::statements(&l);
-    let shares: Vec<Share> = flows::shares(&l)
-        .into_iter()
+    let shares: Vec<&Share> = flows::shares(&l)
+        .iter()
         .filter(|s| s.lot == lot_seq)
         .collect();
     let mut totals = Totals {

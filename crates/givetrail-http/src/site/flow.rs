@@ -117,7 +117,7 @@ pub fn charts(ledger: &Ledger, directory: &Directory, lang: Lang) -> Vec<Chart> 
     keys.into_iter()
         .take(MAX_CHARTS)
         .enumerate()
-        .map(|(i, (key, _))| chart(i, ledger, directory, &shares, &key, t, lang))
+        .map(|(i, (key, _))| chart(i, ledger, directory, shares, &key, t, lang))
         .collect()
 }
 
