@@ -190,6 +190,8 @@ pub struct Ledger {
     pub books: MemoryBooks,
     /// The fact at each seq (replacements unwrapped), live or not.
     facts: BTreeMap<Seq, LiveFact>,
+    /// Donations (lots) by receipt number, in seq order, live or not.
+    by_receipt: BTreeMap<String, Vec<Seq>>,
     /// Flows worked out from this version (see [`flows::statements`], [`flows::shares`]).
     memo: flows::Memo,
 }
@@ -204,6 +206,7 @@ impl Ledger {
             records: Vec::with_capacity(records.len()),
             books: MemoryBooks::default(),
             facts: BTreeMap::new(),
+            by_receipt: BTreeMap::new(),
             memo: flows::Memo::default(),
         };
         ledger.extend(records)?;
@@ -252,6 +255,12 @@ impl Ledger {
                     recorded_at: r.recorded_at,
                 },
             );
+            if let Some(lot) = self.books.lots.get(&r.seq) {
+                self.by_receipt
+                    .entry(lot.receipt_number.clone())
+                    .or_default()
+                    .push(r.seq);
+            }
             self.records.push(r);
         }
         Ok(())
@@ -274,11 +283,11 @@ impl Ledger {
 
     /// The live donation with this receipt number.
     pub fn donation_by_receipt(&self, receipt_number: &str) -> Option<Seq> {
-        self.books
-            .lots
-            .values()
-            .find(|l| l.live && l.receipt_number == receipt_number)
-            .map(|l| l.seq)
+        self.by_receipt
+            .get(receipt_number)?
+            .iter()
+            .copied()
+            .find(|seq| self.books.lots.get(seq).is_some_and(|l| l.live))
     }
 
     /// The live donation recorded from another organisation's disbursement, if any.

@@ -499,6 +499,21 @@ fn check_ledger_advances(w: &World) {
         for seq in 1..=whole.head() {
             assert_eq!(advanced.fact(seq), whole.fact(seq), "fact {seq}");
         }
+        for lot in whole.books.lots.values() {
+            let scanned = whole
+                .books
+                .lots
+                .values()
+                .find(|l| l.live && l.receipt_number == lot.receipt_number)
+                .map(|l| l.seq);
+            let rn = &lot.receipt_number;
+            assert_eq!(whole.donation_by_receipt(rn), scanned, "receipt {rn}");
+            assert_eq!(
+                advanced.donation_by_receipt(rn),
+                scanned,
+                "receipt {rn}, advanced"
+            );
+        }
     }
     assert_eq!(
         whole.books.lots, w.books.lots,
