@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use givetrail_domain::checkpoint::public_key_hex;
 use givetrail_domain::reconciliation::inputs::{AgeingLimits, Period};
 use givetrail_domain::reconciliation::{self as report};
+use givetrail_store::read::model::ReadModel;
 use givetrail_store::reconciliation as store;
 
 use crate::{default_key_path, disclosure, open, signing_key, Db};
@@ -47,6 +48,10 @@ pub struct ReconcileArgs {
     /// The server's public key (hex, as `GET /public_key` gives it), instead of the signing key.
     #[arg(long)]
     public_key: Option<String>,
+    /// Also compare the derived balance tables with a replay of the whole log (every entry's
+    /// hashes are recomputed either way: nothing is remembered between runs).
+    #[arg(long)]
+    full: bool,
     #[command(flatten)]
     policy: disclosure::PolicyArgs,
 }
@@ -71,11 +76,18 @@ pub fn run(a: ReconcileArgs) -> anyhow::Result<()> {
         }
     };
     let now = Utc::now();
+    let depth = if a.full {
+        store::Depth::Full
+    } else {
+        store::Depth::Incremental
+    };
     let gathered = store::gather(
         &mut conn,
+        &ReadModel::default(),
         &a.org,
         public_key.as_deref(),
         a.to.unwrap_or(now),
+        depth,
     )?
     .with_context(|| format!("organisation {} is not registered", a.org))?;
     let period = Period {

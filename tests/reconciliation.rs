@@ -193,10 +193,16 @@ fn hubei_2020_replay_is_flagged_exactly() {
         "{:#}",
         today.body
     );
-    // A week and a day later, with nothing changed: the 1,000 masks are still on hand.
+    // By default a report does not compare the derived balances with a replay.
+    assert_eq!(
+        finding(&today.body, "derived_unchecked")["severity"],
+        "info"
+    );
+    // A week and a day later, with nothing changed: the 1,000 masks are still on hand. A full
+    // report, which also compares the derived balances with a replay.
     let later = get_as(
         &w.s,
-        &format!("{path}?to={}", at(8 * 24)),
+        &format!("{path}?to={}&full=true", at(8 * 24)),
         Some(&w.s.regulator),
     );
     assert_eq!(later.status, 200, "{:?}", later.body);
@@ -730,7 +736,19 @@ fn a_tampered_log_fails_the_integrity_section() {
         "UPDATE entries SET canonical = replace(canonical, '\"amount\":\"200.00\"', '\"amount\":\"900.00\"') WHERE seq = 2",
     );
     assert!(ok, "{out}");
-    let r = get_as(&w.s, &path, Some(&w.s.regulator));
+    // An incremental report recomputes only what was appended since the honest one: nothing.
+    let quick = get_as(&w.s, &path, Some(&w.s.regulator));
+    assert_eq!(quick.status, 200, "{:?}", quick.body);
+    let verified = finding(&quick.body, "chain_verified");
+    assert!(
+        verified["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("as verified by an earlier report of this server, the 0 after them now"),
+        "{verified}"
+    );
+    // A full one recomputes every entry, and compares the derived balances with a replay.
+    let r = get_as(&w.s, &format!("{path}?full=true"), Some(&w.s.regulator));
     assert_eq!(r.status, 200, "{:?}", r.body);
     let broken = finding(&r.body, "chain_broken");
     assert_eq!(broken["severity"], "violation");
@@ -743,6 +761,9 @@ fn a_tampered_log_fails_the_integrity_section() {
         finding(&r.body, "derived_mismatch")["severity"],
         "violation"
     );
+    // The break is not forgotten: the next incremental report starts over and finds it again.
+    let again = get_as(&w.s, &path, Some(&w.s.regulator));
+    assert_eq!(entries_of(finding(&again.body, "chain_broken")), [2]);
 }
 
 /// The public catalogue of finding kinds names every kind a report of the demo contains, each in

@@ -61,6 +61,10 @@ pub struct ReconciliationParams {
     pub to: Option<DateTime<Utc>>,
     /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
     pub format: Option<String>,
+    /// `true`: recompute every entry's hashes and compare the derived balances with a replay of
+    /// the whole log. By default only the entries appended since the server's last clean check
+    /// are recomputed, and the balances are not compared (finding `derived_unchecked`).
+    pub full: Option<bool>,
 }
 
 /// The reconciliation report of an organisation: totals per asset, then findings
@@ -93,8 +97,13 @@ pub async fn get_reconciliation(
     let as_at = q.to.unwrap_or(now);
     let key = state.public_key.clone();
     let lookup = org.clone();
+    let depth = match q.full {
+        Some(true) => store::Depth::Full,
+        _ => store::Depth::Incremental,
+    };
+    let model = state.read_model.clone();
     let gathered = read(&state, move |c| {
-        store::gather(c, &lookup, Some(&key), as_at)
+        store::gather(c, &model, &lookup, Some(&key), as_at, depth)
     })
     .await?
     .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))?;

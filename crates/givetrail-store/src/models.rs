@@ -251,6 +251,15 @@ pub(crate) struct FactRow {
     pub occurred_at: i64,
 }
 
+/// A fact row with its seq, for reading the whole table.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = facts)]
+pub(crate) struct FactSeqRow {
+    pub seq: i64,
+    #[diesel(embed)]
+    pub info: FactRow,
+}
+
 impl FactRow {
     pub(crate) fn into_info(self) -> Result<FactInfo, StoreError> {
         let kind = EntryKind::parse(&self.kind)

@@ -1,7 +1,10 @@
-//! What the reconciliation report reads, in one consistent snapshot: the log (replayed as at the
-//! report's moment), the integrity checks of [`crate::verify::chain::check_log`] and
-//! [`crate::verify::rebuild::check`], bank lines, references on other organisations' books, complaints.
+//! What the reconciliation report reads, in one consistent snapshot: the log (from the read
+//! model, cut at the report's moment), the integrity checks of
+//! [`crate::verify::chain::check_log_from`] (incremental unless a full report is asked for) and,
+//! in a full report, [`crate::verify::rebuild::check`], bank lines, references on other organisations' books, complaints.
 //! The report itself is `givetrail_domain::reconciliation::reconcile`.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -17,9 +20,10 @@ use givetrail_domain::reconciliation::inputs::{
 
 use crate::db::AnyConnection;
 use crate::models::{ReceiptRow, ReferenceRow};
-use crate::read::{disclosure, log};
+use crate::read::disclosure;
+use crate::read::model::ReadModel;
 use crate::schema::*;
-use crate::verify::{chain, rebuild};
+use crate::verify::rebuild;
 use crate::{bank, complaints, registry, StoreError};
 
 /// Most references looked up on other organisations' books per query.
@@ -29,7 +33,7 @@ const LOOKUP_CHUNK: usize = 500;
 #[derive(Debug, Clone)]
 pub struct Gathered {
     /// The log as at the report's moment, replayed.
-    pub ledger: Ledger,
+    pub ledger: Arc<Ledger>,
     /// Recipients the log names.
     pub directory: Directory,
     /// Whether the organisation is qualified for public fundraising.
@@ -75,14 +79,27 @@ impl Gathered {
     }
 }
 
+/// How much of the integrity work a report redoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Recompute only the entries appended since the last clean check `model` remembers, and do
+    /// not compare the derived tables with a replay.
+    Incremental,
+    /// Recompute every entry and compare the derived tables with a replay of the whole log.
+    Full,
+}
+
 /// Read what the report on `org` needs, as at `as_at`; `None` if the organisation is not
 /// registered. `public_key` (hex) checks the latest checkpoint's signature; without it the report
-/// says the signature was not checked.
+/// says the signature was not checked. The log comes from `model`, which also remembers what
+/// earlier checks verified.
 pub fn gather(
     conn: &mut AnyConnection,
+    model: &ReadModel,
     org: &str,
     public_key: Option<&str>,
     as_at: DateTime<Utc>,
+    depth: Depth,
 ) -> Result<Option<Gathered>, StoreError> {
     conn.transaction::<_, StoreError, _>(|c| {
         // One snapshot for every read below (SQLite read transactions already are one).
@@ -94,10 +111,17 @@ pub fn gather(
             return Ok(None);
         };
         let qualified = o.public_fundraising_qualified;
-        let records = records_as_at(log::records_after(c, org, 0)?, as_at);
-        let ledger = Ledger::new(Party::from(o), records).map_err(StoreError::Corrupt)?;
+        let Some(whole) = model.ledger(c, org)? else {
+            return Ok(None);
+        };
+        let ledger = if whole.records.last().is_some_and(|r| r.recorded_at > as_at) {
+            let records = records_as_at(whole.records.clone(), as_at);
+            Arc::new(Ledger::new(Party::from(o), records).map_err(StoreError::Corrupt)?)
+        } else {
+            whole.clone()
+        };
         let directory = disclosure::directory(c, &ledger.recipient_ids())?;
-        let integrity = integrity(c, org, public_key)?;
+        let integrity = integrity(c, model, org, public_key, depth)?;
         let (statements, lines) = bank::lines(c, org)?;
         let foreign = foreign_references(c, &ledger)?;
         let complaints = complaints::about(c, org)?;
@@ -117,10 +141,18 @@ pub fn gather(
 
 fn integrity(
     conn: &mut AnyConnection,
+    model: &ReadModel,
     org: &str,
     public_key: Option<&str>,
+    depth: Depth,
 ) -> Result<Integrity, StoreError> {
-    let log = chain::check_log(conn, org)?;
+    let (log, verified_before) = model.check_log(conn, org, depth == Depth::Full)?;
+    let derived_differences = match depth {
+        // A fresh replay of the stored log, not the read model's: a full report trusts nothing
+        // an earlier read worked out.
+        Depth::Full => Some(rebuild::check(conn, org)?),
+        Depth::Incremental => None,
+    };
     Ok(Integrity {
         entries: log.entries,
         chain_break: log
@@ -132,7 +164,8 @@ fn integrity(
             root_hash: c.root_hash,
             recomputed_root,
         }),
-        derived_differences: rebuild::check(conn, org)?,
+        verified_before,
+        derived_differences,
     })
 }
 

@@ -9,7 +9,7 @@
 //! exactly once. Oldest-first keeps each unit's history a single line, where proportional
 //! attribution would split every unit across donors and need fractions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::entry::{Fact, Seq};
 use crate::ledger::DrawState;
@@ -57,6 +57,7 @@ pub fn live_draws(ledger: &Ledger) -> impl Iterator<Item = &DrawState> {
 pub(crate) struct Memo {
     statements: OnceLock<BTreeMap<Seq, Statements>>,
     shares: OnceLock<Vec<Share>>,
+    shares_by_lot: OnceLock<HashMap<Seq, Vec<usize>>>,
 }
 
 /// Acknowledgement and usage reports per disbursement seq.
@@ -70,6 +71,23 @@ pub fn statements(ledger: &Ledger) -> &BTreeMap<Seq, Statements> {
 /// Every disbursement split by the donations it came from (oldest-first, see the module doc).
 pub fn shares(ledger: &Ledger) -> &[Share] {
     ledger.memo.shares.get_or_init(|| compute_shares(ledger))
+}
+
+/// The shares of [`shares`] that came from the lot at `lot`, in the same order.
+pub fn shares_of(ledger: &Ledger, lot: Seq) -> impl Iterator<Item = &Share> {
+    let all = shares(ledger);
+    let index = ledger.memo.shares_by_lot.get_or_init(|| {
+        let mut by_lot: HashMap<Seq, Vec<usize>> = HashMap::new();
+        for (i, s) in all.iter().enumerate() {
+            by_lot.entry(s.lot).or_default().push(i);
+        }
+        by_lot
+    });
+    index
+        .get(&lot)
+        .into_iter()
+        .flatten()
+        .filter_map(move |&i| all.get(i))
 }
 
 fn compute_statements(ledger: &Ledger) -> BTreeMap<Seq, Statements> {
@@ -106,13 +124,13 @@ fn compute_shares(ledger: &Ledger) -> Vec<Share> {
             .or_default()
             .push(d.seq);
     }
+    let mut draws_of: HashMap<Seq, Vec<&DrawState>> = HashMap::new();
+    for d in books.draws.iter().filter(|d| !d.expense) {
+        draws_of.entry(d.by).or_default().push(d);
+    }
     let mut out = Vec::new();
     for a in books.allocations.values().filter(|a| a.live) {
-        let mut slices: Vec<&DrawState> = books
-            .draws
-            .iter()
-            .filter(|d| d.by == a.seq && !d.expense)
-            .collect();
+        let mut slices: Vec<&DrawState> = draws_of.remove(&a.seq).unwrap_or_default();
         slices.sort_by_key(|d| {
             let lot = books.lots.get(&d.donation);
             (lot.map(|l| l.occurred_at), d.donation)

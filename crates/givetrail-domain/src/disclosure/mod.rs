@@ -22,7 +22,7 @@ pub mod timeliness;
 pub mod trail;
 
 use chrono::{DateTime, Duration, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::asset::{AssetKey, AssetWire};
 use crate::entry::{EntryKind, Fact, Seq};
@@ -166,13 +166,14 @@ impl Party {
 /// Public registry entries that reports name: recipients by slug.
 pub type Directory = BTreeMap<String, Party>;
 
-/// A live fact of a log with its dates, as corrections leave it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LiveFact {
+/// A fact of a log with its dates, as corrections leave it: a view into the [`Ledger`]'s one
+/// stored copy of the entry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LiveFact<'a> {
     /// Seq where it lives (for a replacement, the correction's seq).
     pub seq: Seq,
     /// The fact (a replacement is unwrapped).
-    pub fact: Fact,
+    pub fact: &'a Fact,
     /// When it happened (a replacement's own date).
     pub occurred_at: DateTime<Utc>,
     /// When it was published.
@@ -184,14 +185,17 @@ pub struct LiveFact {
 pub struct Ledger {
     /// The organisation.
     pub organization: Party,
-    /// Every entry, in seq order.
+    /// Every entry, in seq order: the entry at seq `s` is `records[s - 1]` (a log's seqs run
+    /// from 1 without gaps, which [`Ledger::extend`] checks). Bodies are kept once, here.
     pub records: Vec<Record>,
     /// Derived state, exactly as the write rules see it.
     pub books: MemoryBooks,
-    /// The fact at each seq (replacements unwrapped), live or not.
-    facts: BTreeMap<Seq, LiveFact>,
     /// Donations (lots) by receipt number, in seq order, live or not.
-    by_receipt: BTreeMap<String, Vec<Seq>>,
+    by_receipt: HashMap<String, Vec<Seq>>,
+    /// Positions in `books.draws` of the draws on each lot, in log order.
+    draws_by_lot: HashMap<Seq, Vec<usize>>,
+    /// How many of `books.draws` are in `draws_by_lot` (draws are only ever appended).
+    draws_indexed: usize,
     /// Flows worked out from this version (see [`flows::statements`], [`flows::shares`]).
     memo: flows::Memo,
 }
@@ -205,8 +209,9 @@ impl Ledger {
             organization,
             records: Vec::with_capacity(records.len()),
             books: MemoryBooks::default(),
-            facts: BTreeMap::new(),
-            by_receipt: BTreeMap::new(),
+            by_receipt: HashMap::new(),
+            draws_by_lot: HashMap::new(),
+            draws_indexed: 0,
             memo: flows::Memo::default(),
         };
         ledger.extend(records)?;
@@ -236,25 +241,6 @@ impl Ledger {
             replay(&mut self.books, r.seq, r.occurred_at, &r.fact).map_err(|e| {
                 format!("{}#{} does not replay: {e:?}", self.organization.id, r.seq)
             })?;
-            let (fact, occurred_at) = match &r.fact {
-                Fact::Correction(c) => match &c.replacement {
-                    Some(f) => (
-                        f.as_ref().clone(),
-                        c.replacement_occurred_at.unwrap_or(r.occurred_at),
-                    ),
-                    None => (r.fact.clone(), r.occurred_at),
-                },
-                other => (other.clone(), r.occurred_at),
-            };
-            self.facts.insert(
-                r.seq,
-                LiveFact {
-                    seq: r.seq,
-                    fact,
-                    occurred_at,
-                    recorded_at: r.recorded_at,
-                },
-            );
             if let Some(lot) = self.books.lots.get(&r.seq) {
                 self.by_receipt
                     .entry(lot.receipt_number.clone())
@@ -263,12 +249,36 @@ impl Ledger {
             }
             self.records.push(r);
         }
+        for (i, d) in self.books.draws.iter().enumerate().skip(self.draws_indexed) {
+            self.draws_by_lot.entry(d.donation).or_default().push(i);
+        }
+        self.draws_indexed = self.books.draws.len();
         Ok(())
     }
 
     /// The fact at `seq` (a replacement unwrapped), whether or not it is still live.
-    pub fn fact(&self, seq: Seq) -> Option<&LiveFact> {
-        self.facts.get(&seq)
+    pub fn fact(&self, seq: Seq) -> Option<LiveFact<'_>> {
+        let index = usize::try_from(seq.checked_sub(1)?).ok()?;
+        self.records.get(index).map(Self::unwrapped)
+    }
+
+    fn unwrapped(r: &Record) -> LiveFact<'_> {
+        let (fact, occurred_at) = match &r.fact {
+            Fact::Correction(c) => match &c.replacement {
+                Some(f) => (
+                    f.as_ref(),
+                    c.replacement_occurred_at.unwrap_or(r.occurred_at),
+                ),
+                None => (&r.fact, r.occurred_at),
+            },
+            other => (other, r.occurred_at),
+        };
+        LiveFact {
+            seq: r.seq,
+            fact,
+            occurred_at,
+            recorded_at: r.recorded_at,
+        }
     }
 
     /// Whether the fact at `seq` has not been corrected away.
@@ -277,8 +287,11 @@ impl Ledger {
     }
 
     /// Live facts, in seq order.
-    pub fn live_facts(&self) -> impl Iterator<Item = &LiveFact> {
-        self.facts.values().filter(|f| self.is_live(f.seq))
+    pub fn live_facts(&self) -> impl Iterator<Item = LiveFact<'_>> {
+        self.records
+            .iter()
+            .filter(|r| self.is_live(r.seq))
+            .map(Self::unwrapped)
     }
 
     /// The live donation with this receipt number.
@@ -292,16 +305,22 @@ impl Ledger {
 
     /// The live donation recorded from another organisation's disbursement, if any.
     pub fn donation_from(&self, organization: &str, disbursement: Seq) -> Option<Seq> {
-        self.live_facts().find_map(|f| match &f.fact {
-            Fact::Donation(d)
-                if d.source_disbursement.as_ref().is_some_and(|s| {
-                    s.organization.as_str() == organization && s.disbursement == disbursement
-                }) =>
-            {
-                Some(f.seq)
-            }
-            _ => None,
-        })
+        let organization = crate::ids::Slug::parse(organization).ok()?;
+        self.books
+            .sources
+            .get(&(organization, disbursement))
+            .copied()
+            .filter(|seq| self.is_live(*seq))
+    }
+
+    /// Draws of live allocations and expenses on the lot at `lot`, in log order.
+    pub fn live_draws_on(&self, lot: Seq) -> impl Iterator<Item = &crate::ledger::DrawState> {
+        self.draws_by_lot
+            .get(&lot)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.books.draws.get(i))
+            .filter(|d| self.is_live(d.by))
     }
 
     /// Campaign slugs of the donations a fact draws on (the fact's own campaign for a donation
@@ -317,7 +336,7 @@ impl Ledger {
     fn collect_campaigns(&self, seq: Seq, out: &mut Vec<String>, depth: usize) {
         // References point strictly backwards in the log, so this terminates; the depth bound
         // only guards against a corrupt log.
-        let Some(f) = self.facts.get(&seq).filter(|_| depth < 8) else {
+        let Some(f) = self.fact(seq).filter(|_| depth < 8) else {
             return;
         };
         let mut back = |s: Seq| self.collect_campaigns(s, out, depth + 1);

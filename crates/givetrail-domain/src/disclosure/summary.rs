@@ -381,7 +381,7 @@ pub struct RecipientView {
 
 /// The donor's name as the public sees it, from a donation's public body.
 pub fn donor_display(ledger: &Ledger, donation: Seq) -> (String, Option<String>) {
-    match ledger.fact(donation).map(|f| &f.fact) {
+    match ledger.fact(donation).map(|f| f.fact) {
         Some(Fact::Donation(d)) => (d.receipt_number.clone(), d.donor.display_name.clone()),
         _ => (String::new(), None),
     }
@@ -410,7 +410,7 @@ pub fn recipient_view(recipient: &str, ledgers: &[Arc<Ledger>]) -> RecipientView
                 None => e.1.unacknowledged += d.units,
             }
             let said = statements.get(&d.seq).cloned().unwrap_or_default();
-            let purpose = match ledger.fact(d.allocation).map(|f| &f.fact) {
+            let purpose = match ledger.fact(d.allocation).map(|f| f.fact) {
                 Some(Fact::Allocation(a)) => a.purpose.clone(),
                 _ => String::new(),
             };

@@ -217,23 +217,20 @@ fn build<S: Source>(
     };
     let key = lot.asset.clone();
     let Some((f, body)) = l.fact(lot_seq).and_then(|f| match &f.fact {
-        Fact::Donation(b) => Some((f.clone(), b.clone())),
+        Fact::Donation(b) => Some((f, b.clone())),
         _ => None,
     }) else {
         return Ok(None);
     };
     let statements = flows::statements(&l);
-    let shares: Vec<&Share> = flows::shares(&l)
-        .iter()
-        .filter(|s| s.lot == lot_seq)
-        .collect();
+    let shares: Vec<&Share> = flows::shares_of(&l, lot_seq).collect();
     let mut totals = Totals {
         received: lot.received,
         ..Totals::default()
     };
     let mut allocations = Vec::new();
     let mut expenses = Vec::new();
-    for d in flows::live_draws(&l).filter(|d| d.donation == lot_seq) {
+    for d in l.live_draws_on(lot_seq) {
         let Some(by) = l.fact(d.by) else { continue };
         if d.expense {
             totals.expenses += d.units;

@@ -93,8 +93,12 @@ pub struct Integrity {
     pub chain_break: Option<ChainBreak>,
     /// The latest signed checkpoint, if any.
     pub checkpoint: Option<CheckpointStatus>,
-    /// Differences between the derived tables and a replay of the log, in words.
-    pub derived_differences: Vec<String>,
+    /// Entries `1..=verified_before` were verified by an earlier check of this server and were
+    /// not recomputed for this report (0 when every entry was recomputed).
+    pub verified_before: i64,
+    /// Differences between the derived tables and a replay of the log, in words; `None` when
+    /// they were not compared (an incremental report).
+    pub derived_differences: Option<Vec<String>>,
 }
 
 /// Which kind of reference another organisation's books hold.

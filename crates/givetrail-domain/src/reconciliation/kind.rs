@@ -44,6 +44,8 @@ pub enum FindingKind {
     DerivedConsistent,
     /// Derived tables differ from a replay.
     DerivedMismatch,
+    /// Derived tables were not compared in this report (an incremental one).
+    DerivedUnchecked,
     // Balances
     /// An asset's identities do not hold.
     BalanceMismatch,
@@ -145,7 +147,7 @@ const fn spec(section: Section, severity: Severity, en: &'static str, zh: &'stat
 
 impl FindingKind {
     /// Every kind, in report order.
-    pub const ALL: [FindingKind; 45] = [
+    pub const ALL: [FindingKind; 46] = [
         Self::ChainBroken,
         Self::ChainVerified,
         Self::CheckpointMissing,
@@ -156,6 +158,7 @@ impl FindingKind {
         Self::CheckpointBehind,
         Self::DerivedConsistent,
         Self::DerivedMismatch,
+        Self::DerivedUnchecked,
         Self::BalanceMismatch,
         Self::AcknowledgedExceedsDisbursed,
         Self::BalancesHold,
@@ -206,6 +209,7 @@ impl FindingKind {
             Self::CheckpointBehind => "checkpoint_behind",
             Self::DerivedConsistent => "derived_consistent",
             Self::DerivedMismatch => "derived_mismatch",
+            Self::DerivedUnchecked => "derived_unchecked",
             Self::BalanceMismatch => "balance_mismatch",
             Self::AcknowledgedExceedsDisbursed => "acknowledged_exceeds_disbursed",
             Self::BalancesHold => "balances_hold",
@@ -349,6 +353,12 @@ impl FindingKind {
                 Violation,
                 "The stored balances differ from those rebuilt by replaying the log.",
                 "存储的余额与重放日志重建的余额不一致。",
+            ),
+            Self::DerivedUnchecked => spec(
+                S::Integrity,
+                Info,
+                "The stored balances were not compared with a replay of the log in this incremental report; a full report compares them.",
+                "本次增量报告未将存储的余额与重放日志重建的余额比对；完整报告会比对。",
             ),
             Self::BalanceMismatch => spec(
                 S::Balances,

@@ -122,7 +122,7 @@ pub fn charts(ledger: &Ledger, directory: &Directory, lang: Lang) -> Vec<Chart> 
 }
 
 fn donor_name(ledger: &Ledger, lot: Seq, t: &Text) -> String {
-    match ledger.fact(lot).map(|f| &f.fact) {
+    match ledger.fact(lot).map(|f| f.fact) {
         Some(Fact::Donation(d)) => d
             .donor
             .display_name

@@ -25,6 +25,7 @@ use givetrail_domain::disclosure::{Ledger, Party};
 use crate::db::AnyConnection;
 use crate::read::log::{self, records_after};
 use crate::registry;
+use crate::verify::chain::{self, LogCheck, VerifiedPrefix};
 use crate::StoreError;
 
 /// Most organisations' ledgers kept in memory at once.
@@ -35,6 +36,8 @@ pub const MAX_CACHED_LOGS: usize = 256;
 #[derive(Default)]
 struct Slot {
     ledger: Mutex<Option<Arc<Ledger>>>,
+    /// What the last clean integrity check of this log verified.
+    verified: Mutex<Option<VerifiedPrefix>>,
     last_read: AtomicU64,
 }
 
@@ -96,6 +99,30 @@ impl ReadModel {
                 Ok(Some(l))
             }
         }
+    }
+
+    /// Recompute the hash chain, leaf hashes and checkpoint root of `org`'s log in the
+    /// connection's snapshot: every entry when `full`, else only the entries after the prefix an
+    /// earlier clean check verified (kept here; a check that finds a break keeps nothing, so the
+    /// next one starts over). Returns the check and how many entries were taken as verified.
+    pub fn check_log(
+        &self,
+        conn: &mut AnyConnection,
+        org: &str,
+        full: bool,
+    ) -> Result<(LogCheck, i64), StoreError> {
+        let head = log::head(conn, org)?.seq;
+        let slot = self.slot(org);
+        let mut verified = lock(&slot.verified);
+        let from = verified.clone().filter(|p| !full && p.entries <= head);
+        let before = from.as_ref().map_or(0, |p| p.entries);
+        let (check, prefix) = chain::check_log_from(conn, org, from)?;
+        match (&*verified, &prefix) {
+            // Keep the longest clean prefix (a reader on an older snapshot may finish last).
+            (Some(kept), Some(new)) if kept.entries > new.entries => {}
+            _ => *verified = prefix,
+        }
+        Ok((check, before))
     }
 
     /// The slot of `org`, made (and the least recently read one dropped, when full) if new.

@@ -24,19 +24,60 @@ pub struct LogCheck {
     pub checkpoint: Option<(Checkpoint, Option<String>)>,
 }
 
+/// What a clean check of a log's first `entries` entries leaves behind, so that a later check
+/// recomputes only what was appended since: the last entry hash, the Merkle peaks, and the root
+/// at the size of the latest checkpoint seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedPrefix {
+    /// Entries verified (seqs `1..=entries`).
+    pub entries: i64,
+    prev: Hash,
+    tree: merkle::CompactTree,
+    /// The latest checkpoint's size when this prefix was verified, and the root those leaves give.
+    checkpoint_root: Option<(i64, String)>,
+}
+
 /// Recompute every entry of `org`'s log from its canonical form — the form's own JCS, the
 /// entry hash, the link to the previous entry, the leaf hash — and the Merkle root at the size
 /// of the latest signed checkpoint (from the recomputed leaves, not the stored ones). The
 /// checkpoint's signature is for the caller to verify with the public key it trusts.
 pub fn check_log(conn: &mut AnyConnection, org: &str) -> Result<LogCheck, StoreError> {
+    Ok(check_log_from(conn, org, None)?.0)
+}
+
+/// [`check_log`], taking as already verified the prefix a previous clean check left (`from`),
+/// so that only the entries appended since are recomputed. The prefix is used only if the latest
+/// checkpoint is either the one it saw or one beyond it (a checkpoint signed later for an older
+/// size sends the check back to the start). Returns the new prefix when the whole log verified.
+/// A full re-verification is `from = None`.
+pub fn check_log_from(
+    conn: &mut AnyConnection,
+    org: &str,
+    from: Option<VerifiedPrefix>,
+) -> Result<(LogCheck, Option<VerifiedPrefix>), StoreError> {
     const PAGE: i64 = 5_000;
     let checkpoint = latest_checkpoint(conn, org)?;
     let target = checkpoint.as_ref().map(|c| c.tree_size);
-    let mut tree = merkle::CompactTree::new();
-    let mut recomputed = (target == Some(0)).then(|| hex::encode(tree.root()));
-    let mut prev: Hash = GENESIS_HASH;
+    let from = from.filter(|p| match target {
+        None => true,
+        Some(size) => {
+            size > p.entries || p.checkpoint_root.as_ref().is_some_and(|(s, _)| *s == size)
+        }
+    });
+    let (mut n, mut prev, mut tree, mut recomputed) = match from {
+        Some(p) => {
+            let root = p
+                .checkpoint_root
+                .filter(|(s, _)| Some(*s) == target)
+                .map(|(_, root)| root);
+            (p.entries, p.prev, p.tree, root)
+        }
+        None => (0, GENESIS_HASH, merkle::CompactTree::new(), None),
+    };
+    if target == Some(n) && recomputed.is_none() {
+        recomputed = Some(hex::encode(tree.root()));
+    }
     let mut first_bad: Option<(i64, String)> = None;
-    let mut n = 0i64;
     loop {
         let rows = entry_rows(conn, org, n, PAGE)?;
         let page = rows.len() as i64;
@@ -81,9 +122,19 @@ pub fn check_log(conn: &mut AnyConnection, org: &str) -> Result<LogCheck, StoreE
             break;
         }
     }
-    Ok(LogCheck {
-        entries: tree.size() as i64,
-        first_bad,
-        checkpoint: checkpoint.map(|c| (c, recomputed)),
-    })
+    let entries = tree.size() as i64;
+    let prefix = first_bad.is_none().then(|| VerifiedPrefix {
+        entries,
+        prev,
+        tree,
+        checkpoint_root: target.zip(recomputed.clone()),
+    });
+    Ok((
+        LogCheck {
+            entries,
+            first_bad,
+            checkpoint: checkpoint.map(|c| (c, recomputed)),
+        },
+        prefix,
+    ))
 }

@@ -5,11 +5,14 @@
 use diesel::prelude::*;
 
 use givetrail_domain::entry::{EntryKind, Fact};
-use givetrail_domain::ledger::{replay, Books, MemoryBooks, Rejection};
+use givetrail_domain::ledger::{replay, DrawState, MemoryBooks, Rejection};
 
 use crate::books::SqlBooks;
 use crate::db::AnyConnection;
-use crate::models::{ExpenseRow, FactEntryRow};
+use crate::models::{
+    AllocationRow, CampaignRow, DisbursementRow, DrawRow, ExpenseRow, FactEntryRow, FactSeqRow,
+    LotRow,
+};
 use crate::schema::*;
 use crate::verify::merkle::check_tree;
 use crate::{from_micros, StoreError};
@@ -78,50 +81,81 @@ fn normalised(mut b: MemoryBooks) -> MemoryBooks {
     b
 }
 
-/// The derived state as the tables hold it, in the same shape.
+/// Rows read per query when loading a derived table.
+const TABLE_PAGE: i64 = 5_000;
+
+/// Load every row of one organisation's derived table keyed by seq, a page at a time, in seq
+/// order, and hand each to `$each`.
+macro_rules! each_row {
+    ($conn:expr, $org:expr, $table:ident, $row:ty, |$r:ident| $each:expr) => {{
+        let mut after = 0i64;
+        loop {
+            let rows: Vec<$row> = $table::table
+                .filter($table::organization.eq($org))
+                .filter($table::seq.gt(after))
+                .order($table::seq.asc())
+                .limit(TABLE_PAGE)
+                .select(<$row>::as_select())
+                .load($conn)?;
+            let n = rows.len() as i64;
+            for $r in rows {
+                after = $r.seq;
+                $each;
+            }
+            if n < TABLE_PAGE {
+                break;
+            }
+        }
+    }};
+}
+
+/// The derived state as the tables hold it, in the same shape: each table read in pages, a few
+/// queries per 5,000 rows.
 pub fn stored(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreError> {
     let mut b = MemoryBooks::default();
-    let mut books = SqlBooks { conn, org };
-    let fact_rows: Vec<i64> = facts::table
-        .filter(facts::organization.eq(org))
-        .order(facts::seq.asc())
-        .select(facts::seq)
-        .load(books.conn)?;
-    for seq in fact_rows {
-        let Some(info) = books.fact(seq)? else {
-            continue;
-        };
-        b.facts.insert(seq, info);
-        if let Some(lot) = books.lot(seq)? {
-            b.lots.insert(seq, lot);
-        }
-        if let Some(a) = books.allocation(seq)? {
-            b.allocations.insert(seq, a);
-        }
-        if let Some(d) = books.disbursement(seq)? {
-            b.disbursements.insert(seq, d);
-        }
-        b.draws.extend(books.draws_by(seq)?);
-    }
-    let expenses: Vec<ExpenseRow> = expenses::table
-        .filter(expenses::organization.eq(org))
-        .select(ExpenseRow::as_select())
-        .load(books.conn)?;
-    for e in expenses {
+    each_row!(conn, org, facts, FactSeqRow, |r| {
+        b.facts.insert(r.seq, r.info.into_info()?)
+    });
+    each_row!(conn, org, lots, LotRow, |r| {
+        b.lots.insert(r.seq, r.into_lot()?)
+    });
+    each_row!(conn, org, allocations, AllocationRow, |r| {
+        b.allocations.insert(r.seq, r.into_state()?)
+    });
+    each_row!(conn, org, disbursements, DisbursementRow, |r| {
+        b.disbursements.insert(r.seq, r.into_state()?)
+    });
+    each_row!(conn, org, expenses, ExpenseRow, |e| {
         let key = givetrail_domain::asset::AssetKey::from_key_string(&e.asset_key)
             .ok_or_else(|| StoreError::Corrupt(format!("expense asset {}", e.asset_key)))?;
         b.expenses
-            .insert(e.seq, (key, e.units, e.voided_by.is_none()));
-    }
-    let campaign_ids: Vec<String> = campaigns::table
-        .filter(campaigns::organization.eq(org))
-        .order(campaigns::seq.asc())
-        .select(campaigns::id)
-        .load(books.conn)?;
-    for id in campaign_ids {
-        let slug = givetrail_domain::ids::Slug::parse(&id).map_err(StoreError::Corrupt)?;
-        if let Some(c) = books.campaign(&slug)? {
-            b.campaigns.insert(slug, c);
+            .insert(e.seq, (key, e.units, e.voided_by.is_none()))
+    });
+    // Campaigns by slug: a later seq (a replacement) wins, as `SqlBooks::campaign` reads it.
+    each_row!(conn, org, campaigns, CampaignRow, |r| {
+        let c = r.into_state()?;
+        b.campaigns.insert(c.id.clone(), c)
+    });
+    let mut after = (0i64, 0i64);
+    loop {
+        let rows: Vec<DrawRow> = draws::table
+            .filter(draws::organization.eq(org))
+            .filter(
+                draws::by_seq.gt(after.0).or(draws::by_seq
+                    .eq(after.0)
+                    .and(draws::donation_seq.gt(after.1))),
+            )
+            .order((draws::by_seq.asc(), draws::donation_seq.asc()))
+            .limit(TABLE_PAGE)
+            .select(DrawRow::as_select())
+            .load(conn)?;
+        let n = rows.len() as i64;
+        for r in rows {
+            after = (r.by_seq, r.donation_seq);
+            b.draws.push(DrawState::from(r));
+        }
+        if n < TABLE_PAGE {
+            break;
         }
     }
     Ok(normalised(b))
@@ -130,6 +164,17 @@ pub fn stored(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreE
 /// Differences between the derived tables and a replay of the log, in words (empty = consistent).
 pub fn check(conn: &mut AnyConnection, org: &str) -> Result<Vec<String>, StoreError> {
     let want = replayed(conn, org)?;
+    check_against(conn, org, &want)
+}
+
+/// [`check`] against a replay the caller already holds (the books of a `Ledger` of the whole
+/// log, for one).
+fn check_against(
+    conn: &mut AnyConnection,
+    org: &str,
+    replay: &MemoryBooks,
+) -> Result<Vec<String>, StoreError> {
+    let want = replay;
     let have = stored(conn, org)?;
     let mut diffs = Vec::new();
     diff_maps(&mut diffs, org, "lot", &want.lots, &have.lots);
@@ -157,10 +202,21 @@ pub fn check(conn: &mut AnyConnection, org: &str) -> Result<Vec<String>, StoreEr
         &have.campaigns,
     );
     diffs.extend(check_tree(conn, org, false)?);
-    if want.draws != have.draws {
+    let mut want_draws = want.draws.clone();
+    want_draws.sort_by_key(|d| (d.by, d.donation));
+    if want_draws != have.draws {
+        let at = want_draws
+            .iter()
+            .zip(&have.draws)
+            .position(|(w, h)| w != h)
+            .unwrap_or(want_draws.len().min(have.draws.len()));
         diffs.push(format!(
-            "{org}: draws differ: log implies {:?}, tables hold {:?}",
-            want.draws, have.draws
+            "{org}: draws differ from position {at}: log implies {:?}, tables hold {:?} \
+             ({} against {} draws)",
+            want_draws.get(at),
+            have.draws.get(at),
+            want_draws.len(),
+            have.draws.len()
         ));
     }
     Ok(diffs)

@@ -52,7 +52,7 @@ fn date_problems(ledger: &Ledger, seq: Seq, fact: &Fact, when: DateTime<Utc>) ->
             let arrived = flows::statements(ledger)
                 .get(&u.disbursement)
                 .and_then(|st| st.acknowledgement)
-                .and_then(|a| match ledger.fact(a).map(|x| &x.fact) {
+                .and_then(|a| match ledger.fact(a).map(|x| x.fact) {
                     Some(Fact::Acknowledgement(b)) => Some(b.received_at),
                     Some(
                         Fact::Campaign(_)
@@ -185,7 +185,7 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
         .live_facts()
         .filter(|x| !replaced.contains(&x.seq) && inp.period.contains(x.occurred_at))
     {
-        let problems = date_problems(ledger, fact.seq, &fact.fact, fact.occurred_at);
+        let problems = date_problems(ledger, fact.seq, fact.fact, fact.occurred_at);
         if !problems.is_empty() {
             f.add(
                 FindingKind::ImpossibleDate,

@@ -15,6 +15,15 @@ pub(crate) fn findings(inp: &Inputs<'_>, f: &mut Findings) {
             );
             f.add(FindingKind::ChainBroken, vec![at(inp, b.seq)], message);
         }
+        None if i.verified_before > 0 => {
+            let message = format!(
+                "All {} entries recompute: canonical form, entry hash, link to the previous entry and Merkle leaf (entries 1 to {} as verified by an earlier report of this server, the {} after them now; a full report recomputes every one).",
+                i.entries,
+                i.verified_before,
+                i.entries - i.verified_before
+            );
+            f.add(FindingKind::ChainVerified, Vec::new(), message);
+        }
         None => {
             let message = format!(
                 "All {} entries recompute: canonical form, entry hash, link to the previous entry and Merkle leaf.",
@@ -95,14 +104,22 @@ pub(crate) fn findings(inp: &Inputs<'_>, f: &mut Findings) {
             }
         }
     }
-    if i.derived_differences.is_empty() {
+    let Some(differences) = &i.derived_differences else {
+        f.add(
+            FindingKind::DerivedUnchecked,
+            Vec::new(),
+            "The stored balances were not compared with a replay of the log in this report; ask for a full report to compare them.".into(),
+        );
+        return;
+    };
+    if differences.is_empty() {
         f.add(
             FindingKind::DerivedConsistent,
             Vec::new(),
             "The derived balances rebuilt from the log equal the stored ones.".into(),
         );
     }
-    for d in &i.derived_differences {
+    for d in differences {
         f.add(
             FindingKind::DerivedMismatch,
             Vec::new(),
