@@ -117,7 +117,7 @@ pub async fn organization_summary(
     org: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (l, d) = ledger(&state, &org).await?;
-    Ok(HttpResponse::Ok().json(summary::summarise(&l, &d, &state.policy, None)))
+    Ok(HttpResponse::Ok().json(&*summary::organisation_summary(&l, &d, &state.policy)))
 }
 
 /// A campaign's summary: its donations and everything drawn on them.
@@ -200,10 +200,13 @@ pub async fn entry_timeliness(
     let after = seq_cursor(p.after.as_deref())?;
     let csv = wants_csv(&req, p.format.as_deref())?;
     let (l, _) = ledger(&state, &org).await?;
-    let mut rows: Vec<EntryTimeliness> = timeliness::entries(&l, &state.policy)
-        .into_iter()
-        .filter(|e| e.seq > after && (p.missed != Some(true) || e.missed))
+    let all = timeliness::entries_of(&l, &state.policy);
+    let start = all.partition_point(|e| e.seq <= after);
+    let mut rows: Vec<EntryTimeliness> = all[start..]
+        .iter()
+        .filter(|e| p.missed != Some(true) || e.missed)
         .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
+        .cloned()
         .collect();
     let next = (rows.len() as i64 > limit).then(|| {
         rows.truncate(usize::try_from(limit).unwrap_or(0));

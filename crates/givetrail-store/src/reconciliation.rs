@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use givetrail_domain::disclosure::{Directory, Ledger, Party, Policy};
-use givetrail_domain::entry::Fact;
 use givetrail_domain::reconciliation::bank::BankLine;
 use givetrail_domain::reconciliation::complaint::Complaint;
 use givetrail_domain::reconciliation::inputs::{
@@ -25,9 +24,6 @@ use crate::read::model::ReadModel;
 use crate::schema::*;
 use crate::verify::rebuild;
 use crate::{bank, complaints, registry, StoreError};
-
-/// Most references looked up on other organisations' books per query.
-const LOOKUP_CHUNK: usize = 500;
 
 /// Everything the report is computed from, read from the store.
 #[derive(Debug, Clone)]
@@ -170,50 +166,72 @@ fn integrity(
 }
 
 /// Live donations and disbursements of other organisations whose receipt number or reference
-/// equals a receipt number or disbursement reference of this log.
+/// equals a receipt number or disbursement reference of this log: four set queries, so the
+/// database matches the references rather than this process sending them in chunks. Every
+/// donation and disbursement this log ever recorded counts (a superset of what the ledger as at
+/// the report's moment holds; the report only flags references it finds in that ledger).
 fn foreign_references(
     conn: &mut AnyConnection,
     ledger: &Ledger,
 ) -> Result<Vec<ForeignReference>, StoreError> {
+    diesel::alias!(lots as our_lots: OurLots, disbursements as our_disbursements: OurDisbursements);
     let org = ledger.organization.id.as_str();
-    let mut ours: Vec<String> = ledger
-        .live_facts()
-        .filter_map(|f| match &f.fact {
-            Fact::Donation(d) => Some(d.receipt_number.clone()),
-            Fact::Disbursement(d) => Some(d.reference.clone()),
-            _ => None,
-        })
-        .collect();
-    ours.sort();
-    ours.dedup();
-    let mut out = Vec::new();
-    for chunk in ours.chunks(LOOKUP_CHUNK) {
-        let receipts: Vec<ReceiptRow> = lots::table
+    let our_receipts = our_lots
+        .filter(our_lots.field(lots::organization).eq(org))
+        .select(our_lots.field(lots::receipt_number));
+    let our_references = our_disbursements
+        .filter(our_disbursements.field(disbursements::organization).eq(org))
+        .select(our_disbursements.field(disbursements::reference));
+    let theirs = || {
+        lots::table
             .filter(lots::organization.ne(org))
             .filter(lots::voided_by.is_null())
-            .filter(lots::receipt_number.eq_any(chunk))
+    };
+    let mut receipts: Vec<ReceiptRow> = theirs()
+        .filter(lots::receipt_number.eq_any(our_receipts))
+        .select(ReceiptRow::as_select())
+        .load(conn)?;
+    receipts.extend(
+        theirs()
+            .filter(lots::receipt_number.eq_any(our_references))
             .select(ReceiptRow::as_select())
-            .load(conn)?;
-        out.extend(receipts.into_iter().map(|r| ForeignReference {
+            .load(conn)?,
+    );
+    let theirs = || {
+        disbursements::table
+            .filter(disbursements::organization.ne(org))
+            .filter(disbursements::voided_by.is_null())
+    };
+    let mut references: Vec<ReferenceRow> = theirs()
+        .filter(disbursements::reference.eq_any(our_receipts))
+        .select(ReferenceRow::as_select())
+        .load(conn)?;
+    references.extend(
+        theirs()
+            .filter(disbursements::reference.eq_any(our_references))
+            .select(ReferenceRow::as_select())
+            .load(conn)?,
+    );
+    receipts.sort_by(|a, b| (&a.organization, a.seq).cmp(&(&b.organization, b.seq)));
+    receipts.dedup_by(|a, b| (&a.organization, a.seq) == (&b.organization, b.seq));
+    references.sort_by(|a, b| (&a.organization, a.seq).cmp(&(&b.organization, b.seq)));
+    references.dedup_by(|a, b| (&a.organization, a.seq) == (&b.organization, b.seq));
+    let mut out: Vec<ForeignReference> = receipts
+        .into_iter()
+        .map(|r| ForeignReference {
             reference: r.receipt_number,
             organization: r.organization,
             seq: r.seq,
             kind: ReferenceKind::ReceiptNumber,
             source: r.source_organization.zip(r.source_seq),
-        }));
-        let references: Vec<ReferenceRow> = disbursements::table
-            .filter(disbursements::organization.ne(org))
-            .filter(disbursements::voided_by.is_null())
-            .filter(disbursements::reference.eq_any(chunk))
-            .select(ReferenceRow::as_select())
-            .load(conn)?;
-        out.extend(references.into_iter().map(|r| ForeignReference {
-            reference: r.reference,
-            organization: r.organization,
-            seq: r.seq,
-            kind: ReferenceKind::DisbursementReference,
-            source: None,
-        }));
-    }
+        })
+        .collect();
+    out.extend(references.into_iter().map(|r| ForeignReference {
+        reference: r.reference,
+        organization: r.organization,
+        seq: r.seq,
+        kind: ReferenceKind::DisbursementReference,
+        source: None,
+    }));
     Ok(out)
 }

@@ -9,12 +9,12 @@
 //! exactly once. Oldest-first keeps each unit's history a single line, where proportional
 //! attribution would split every unit across donors and need fractions.
 
+use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::entry::{Fact, Seq};
 use crate::ledger::DrawState;
-
-use std::sync::OnceLock;
 
 use super::Ledger;
 
@@ -58,6 +58,66 @@ pub(crate) struct Memo {
     statements: OnceLock<BTreeMap<Seq, Statements>>,
     shares: OnceLock<Vec<Share>>,
     shares_by_lot: OnceLock<HashMap<Seq, Vec<usize>>>,
+    shares_by_disbursement: OnceLock<HashMap<Seq, Vec<usize>>>,
+    disbursements_by_recipient: OnceLock<HashMap<String, Vec<Seq>>>,
+    derived: Derived,
+}
+
+/// Reports worked out from one version of a ledger, by name (see [`Ledger::derived`]).
+#[derive(Default)]
+pub(crate) struct Derived(Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>);
+
+impl Derived {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn Any + Send + Sync>>> {
+        // A panic while inserting leaves the map whole (inserts are single calls): keep using it.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value kept under `key`, or `make()`, kept. `make` runs without the lock held, so it
+    /// may itself ask for other derived values; two requests racing on a cold key both compute it
+    /// and the first kept wins.
+    pub(crate) fn get_or<T: Any + Send + Sync>(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        if let Some(v) = self
+            .map()
+            .get(key)
+            .cloned()
+            .and_then(|v| v.downcast::<T>().ok())
+        {
+            return v;
+        }
+        let made: Arc<T> = Arc::new(make());
+        let kept = self
+            .map()
+            .entry(key.to_owned())
+            .or_insert_with(|| made.clone() as Arc<dyn Any + Send + Sync>)
+            .clone();
+        kept.downcast::<T>().unwrap_or(made)
+    }
+}
+
+impl Clone for Derived {
+    fn clone(&self) -> Self {
+        Derived(Mutex::new(self.map().clone()))
+    }
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.map().keys()).finish()
+    }
+}
+
+/// A report worked out once per version of `ledger` and kept until the ledger is extended.
+pub(crate) fn derived<T: Any + Send + Sync>(
+    ledger: &Ledger,
+    key: &str,
+    make: impl FnOnce() -> T,
+) -> Arc<T> {
+    ledger.memo.derived.get_or(key, make)
 }
 
 /// Acknowledgement and usage reports per disbursement seq.
@@ -88,6 +148,37 @@ pub fn shares_of(ledger: &Ledger, lot: Seq) -> impl Iterator<Item = &Share> {
         .into_iter()
         .flatten()
         .filter_map(move |&i| all.get(i))
+}
+
+/// The shares of [`shares`] of the disbursement at `disbursement`, in the same order.
+pub fn shares_of_disbursement(ledger: &Ledger, disbursement: Seq) -> impl Iterator<Item = &Share> {
+    let all = shares(ledger);
+    let index = ledger.memo.shares_by_disbursement.get_or_init(|| {
+        let mut by: HashMap<Seq, Vec<usize>> = HashMap::new();
+        for (i, s) in all.iter().enumerate() {
+            by.entry(s.disbursement).or_default().push(i);
+        }
+        by
+    });
+    index
+        .get(&disbursement)
+        .into_iter()
+        .flatten()
+        .filter_map(move |&i| all.get(i))
+}
+
+/// Seqs of the live disbursements to `recipient`, in seq order.
+pub fn disbursements_to<'a>(ledger: &'a Ledger, recipient: &str) -> &'a [Seq] {
+    let index = ledger.memo.disbursements_by_recipient.get_or_init(|| {
+        let mut by: HashMap<String, Vec<Seq>> = HashMap::new();
+        for d in ledger.books.disbursements.values().filter(|d| d.live) {
+            by.entry(d.recipient.as_str().to_owned())
+                .or_default()
+                .push(d.seq);
+        }
+        by
+    });
+    index.get(recipient).map_or(&[], Vec::as_slice)
 }
 
 fn compute_statements(ledger: &Ledger) -> BTreeMap<Seq, Statements> {

@@ -281,6 +281,19 @@ impl Ledger {
         }
     }
 
+    /// A report worked out from this version of the ledger once, by `key`, and kept until
+    /// [`Ledger::extend`] changes it: a ledger kept by the read model answers every request for
+    /// the same report from one computation. `key` names everything besides the ledger that the
+    /// report depends on (a policy, a language); a value kept under `key` with another type is
+    /// recomputed.
+    pub fn derived<T: std::any::Any + Send + Sync>(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> T,
+    ) -> std::sync::Arc<T> {
+        flows::derived(self, key, make)
+    }
+
     /// Whether the fact at `seq` has not been corrected away.
     pub fn is_live(&self, seq: Seq) -> bool {
         self.books.facts.get(&seq).is_some_and(|f| f.live)

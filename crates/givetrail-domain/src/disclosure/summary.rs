@@ -197,6 +197,19 @@ impl Acc {
     }
 }
 
+/// [`summarise`] of the whole log, worked out once per version of the ledger (see
+/// [`Ledger::derived`]). `directory` must be the recipients this ledger names, which a version
+/// fixes.
+pub fn organisation_summary(
+    ledger: &Ledger,
+    directory: &Directory,
+    policy: &Policy,
+) -> Arc<Summary> {
+    ledger.derived(&format!("summary {policy:?}"), || {
+        summarise(ledger, directory, policy, None)
+    })
+}
+
 /// Summarise the whole log (`campaign: None`) or the donations of one campaign and everything
 /// drawn on them.
 pub fn summarise(
@@ -392,14 +405,11 @@ pub fn recipient_view(recipient: &str, ledgers: &[Arc<Ledger>]) -> RecipientView
     let mut received_from = Vec::new();
     let mut disbursements = Vec::new();
     for ledger in ledgers {
-        let shares = flows::shares(ledger);
         let statements = flows::statements(ledger);
         let mut per_asset: BTreeMap<AssetKey, (usize, Totals)> = BTreeMap::new();
-        for d in ledger
-            .books
-            .disbursements
-            .values()
-            .filter(|d| d.live && d.recipient.as_str() == recipient)
+        for d in flows::disbursements_to(ledger, recipient)
+            .iter()
+            .filter_map(|seq| ledger.books.disbursements.get(seq))
         {
             let e = per_asset.entry(d.asset.clone()).or_default();
             e.0 += 1;
@@ -435,9 +445,7 @@ pub fn recipient_view(recipient: &str, ledgers: &[Arc<Ledger>]) -> RecipientView
                 acknowledged: d.acknowledged.map(|a| asset_wire(&d.asset, a)),
                 used: d.asset.format(d.used),
                 usage_reports: said.usages.iter().map(|u| u.0).collect(),
-                from_donations: shares
-                    .iter()
-                    .filter(|s| s.disbursement == d.seq)
+                from_donations: flows::shares_of_disbursement(ledger, d.seq)
                     .map(|s| {
                         let (receipt_number, donor) = donor_display(ledger, s.lot);
                         FromDonation {

@@ -36,6 +36,13 @@ pub struct EntryTimeliness {
     pub missed: bool,
 }
 
+/// [`entries`], worked out once per version of the ledger (see [`Ledger::derived`]).
+pub fn entries_of(ledger: &Ledger, policy: &Policy) -> std::sync::Arc<Vec<EntryTimeliness>> {
+    ledger.derived(&format!("timeliness {policy:?}"), || {
+        entries(ledger, policy)
+    })
+}
+
 /// Every entry of the log with its disclosure delay, in seq order.
 pub fn entries(ledger: &Ledger, policy: &Policy) -> Vec<EntryTimeliness> {
     ledger

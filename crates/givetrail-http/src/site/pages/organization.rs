@@ -318,7 +318,7 @@ fn view(req: &HttpRequest, lang: Lang, data: OrgData, policy: &Policy) -> OrgPag
         match_names,
         complaints,
     } = data;
-    let summary = summary::summarise(&ledger, &directory, policy, None);
+    let summary = summary::organisation_summary(&ledger, &directory, policy);
     let changes = summary
         .designation_changes
         .iter()
@@ -350,7 +350,9 @@ fn view(req: &HttpRequest, lang: Lang, data: OrgData, policy: &Policy) -> OrgPag
         .collect();
     OrgPage {
         layout: Layout::new(req, lang, o.name.clone()),
-        charts: flow::charts(&ledger, &directory, lang),
+        charts: Vec::clone(&ledger.derived(&format!("charts {lang:?}"), || {
+            flow::charts(&ledger, &directory, lang)
+        })),
         asset_names: summary
             .assets
             .iter()
