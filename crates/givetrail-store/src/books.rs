@@ -353,6 +353,8 @@ impl Books for SqlBooks<'_> {
                 units,
                 ..
             } => {
+                // Set, not added: what the recipient states arrived (acknowledged once, never
+                // corrected), as `MemoryBooks` records it.
                 diesel::update(
                     disbursements::table
                         .filter(disbursements::organization.eq(org))

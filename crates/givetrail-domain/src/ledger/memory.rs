@@ -185,8 +185,12 @@ impl Books for MemoryBooks {
                 units,
                 ..
             } => {
+                // The recipient's statement of everything that arrived, not an increment: a
+                // disbursement is acknowledged at most once (a second is a conflict), and an
+                // acknowledgement is never corrected, so it is recorded as stated (as `SqlBooks`
+                // does).
                 if let Some(d) = self.disbursements.get_mut(&disbursement) {
-                    d.acknowledged = Some(d.acknowledged.unwrap_or(0) + units);
+                    d.acknowledged = Some(units);
                 }
             }
             Change::Use {

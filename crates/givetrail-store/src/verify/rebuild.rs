@@ -161,20 +161,27 @@ pub fn stored(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreE
     Ok(normalised(b))
 }
 
-/// Differences between the derived tables and a replay of the log, in words (empty = consistent).
+/// Differences between the derived tables and a replay of the log, and between the stored Merkle
+/// subtrees and the log, in words (empty = consistent).
 pub fn check(conn: &mut AnyConnection, org: &str) -> Result<Vec<String>, StoreError> {
     let want = replayed(conn, org)?;
-    check_against(conn, org, &want)
+    let mut diffs = differences(conn, org, &want)?;
+    diffs.extend(check_tree(conn, org, false)?);
+    Ok(diffs)
 }
 
-/// [`check`] against a replay the caller already holds (the books of a `Ledger` of the whole
-/// log, for one).
-fn check_against(
+/// Differences between an organisation's derived tables and `books`, derived state held in
+/// memory (a replay of the log, or books the rules ran on in step with the tables), in words
+/// (empty = the same). Compared: facts, campaigns, lots, draws (in any order), allocations,
+/// disbursements and expenses. Not compared: what is registered rather than derived from this
+/// log (recipients, needs, other organisations' disbursements), the index of source
+/// disbursements, and the Merkle subtrees ([`check`] covers those).
+pub fn differences(
     conn: &mut AnyConnection,
     org: &str,
-    replay: &MemoryBooks,
+    books: &MemoryBooks,
 ) -> Result<Vec<String>, StoreError> {
-    let want = replay;
+    let want = books;
     let have = stored(conn, org)?;
     let mut diffs = Vec::new();
     diff_maps(&mut diffs, org, "lot", &want.lots, &have.lots);
@@ -201,7 +208,6 @@ fn check_against(
         &want.campaigns,
         &have.campaigns,
     );
-    diffs.extend(check_tree(conn, org, false)?);
     let mut want_draws = want.draws.clone();
     want_draws.sort_by_key(|d| (d.by, d.donation));
     if want_draws != have.draws {
