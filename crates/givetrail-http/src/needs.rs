@@ -176,7 +176,8 @@ pub fn matches(
     if registry::organization(c, org)?.is_none() {
         return Ok(None);
     }
-    let stock = store::unallocated_goods(c, org)?;
+    let wanted = store::open_need_assets(c)?;
+    let stock = store::unallocated_goods(c, org, &wanted)?;
     let mut keys: Vec<AssetKey> = stock.iter().map(|l| l.asset.clone()).collect();
     keys.sort();
     keys.dedup();

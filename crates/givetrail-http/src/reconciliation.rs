@@ -102,17 +102,20 @@ pub async fn get_reconciliation(
         _ => store::Depth::Incremental,
     };
     let model = state.read_model.clone();
-    let gathered = read(&state, move |c| {
-        store::gather(c, &model, &lookup, Some(&key), as_at, depth)
-    })
-    .await?
-    .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))?;
     let period = Period {
         from: q.from,
         to: q.to,
     };
-    let r =
-        report::reconcile(&gathered.inputs(&state.policy, AgeingLimits::default(), period, now));
+    let policy = state.policy.clone();
+    // Computed on the blocking pool beside the reads: a report over a large log takes longer
+    // than a request handler may hold its worker.
+    let r = read(&state, move |c| {
+        let gathered = store::gather(c, &model, &lookup, Some(&key), as_at, depth)?;
+        Ok(gathered
+            .map(|g| report::reconcile(&g.inputs(&policy, AgeingLimits::default(), period, now))))
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))?;
     if csv {
         return Ok(csv_response(
             &req,

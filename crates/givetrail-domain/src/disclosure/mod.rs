@@ -192,6 +192,10 @@ pub struct Ledger {
     pub books: MemoryBooks,
     /// Donations (lots) by receipt number, in seq order, live or not.
     by_receipt: HashMap<String, Vec<Seq>>,
+    /// Receipt numbers that more than one donation has carried (live or not).
+    receipts_reused: std::collections::BTreeSet<String>,
+    /// Disbursements by reference, in seq order, live or not.
+    by_reference: HashMap<String, Vec<Seq>>,
     /// Positions in `books.draws` of the draws on each lot, in log order.
     draws_by_lot: HashMap<Seq, Vec<usize>>,
     /// How many of `books.draws` are in `draws_by_lot` (draws are only ever appended).
@@ -210,6 +214,8 @@ impl Ledger {
             records: Vec::with_capacity(records.len()),
             books: MemoryBooks::default(),
             by_receipt: HashMap::new(),
+            receipts_reused: std::collections::BTreeSet::new(),
+            by_reference: HashMap::new(),
             draws_by_lot: HashMap::new(),
             draws_indexed: 0,
             memo: flows::Memo::default(),
@@ -242,8 +248,18 @@ impl Ledger {
                 format!("{}#{} does not replay: {e:?}", self.organization.id, r.seq)
             })?;
             if let Some(lot) = self.books.lots.get(&r.seq) {
-                self.by_receipt
+                let seqs = self
+                    .by_receipt
                     .entry(lot.receipt_number.clone())
+                    .or_default();
+                seqs.push(r.seq);
+                if seqs.len() == 2 {
+                    self.receipts_reused.insert(lot.receipt_number.clone());
+                }
+            }
+            if let Fact::Disbursement(d) = Self::unwrapped(&r).fact {
+                self.by_reference
+                    .entry(d.reference.clone())
                     .or_default()
                     .push(r.seq);
             }
@@ -305,6 +321,31 @@ impl Ledger {
             .iter()
             .filter(|r| self.is_live(r.seq))
             .map(Self::unwrapped)
+    }
+
+    /// Donations (live or not, seq order) by receipt number, for the numbers more than one
+    /// donation has carried.
+    pub fn reused_receipts(&self) -> impl Iterator<Item = (&str, &[Seq])> {
+        self.receipts_reused.iter().map(|r| {
+            (
+                r.as_str(),
+                self.by_receipt.get(r).map_or(&[][..], Vec::as_slice),
+            )
+        })
+    }
+
+    /// Seqs of the donations (live or not, seq order) that carried this receipt number.
+    pub fn donations_with_receipt(&self, receipt_number: &str) -> &[Seq] {
+        self.by_receipt
+            .get(receipt_number)
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// Seqs of the disbursements (live or not, seq order) that carried this reference.
+    pub fn disbursements_with_reference(&self, reference: &str) -> &[Seq] {
+        self.by_reference
+            .get(reference)
+            .map_or(&[][..], Vec::as_slice)
     }
 
     /// The live donation with this receipt number.

@@ -53,7 +53,7 @@ use sections::Findings;
 
 /// Compute the report.
 pub fn reconcile(inp: &Inputs<'_>) -> Report {
-    let summary = summary::summarise(inp.ledger, inp.directory, inp.policy, None);
+    let summary = summary::organisation_summary(inp.ledger, inp.directory, inp.policy);
     let mut f = Findings::default();
     sections::integrity::findings(inp, &mut f);
     let per_asset = sections::balances::asset_books(inp.ledger);
@@ -87,7 +87,7 @@ pub fn reconcile(inp: &Inputs<'_>) -> Report {
         generated_at: inp.generated_at,
         as_at: inp.as_at,
         period: inp.period,
-        totals: summary.assets,
+        totals: summary.assets.clone(),
         counts,
         findings,
         bank,

@@ -179,11 +179,33 @@ pub fn list(
     })
 }
 
-/// An organisation's live lots of goods with something left to allocate, oldest first.
-pub fn unallocated_goods(conn: &mut AnyConnection, org: &str) -> Result<Vec<Lot>, StoreError> {
+/// Balance keys of the goods that open needs ask for (at most [`MAX_NEEDS_SCANNED`] needs).
+pub fn open_need_assets(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
+    let mut keys: Vec<String> = needs::table
+        .filter(sql::<Bool>(&status_sql(NeedStatus::Open)))
+        .order(needs::number.asc())
+        .limit(MAX_NEEDS_SCANNED)
+        .select(needs::asset_key)
+        .load(conn)?;
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}
+
+/// An organisation's live lots of these goods (balance keys) with something left to allocate,
+/// oldest first. Only the lots of the keys asked for are read (index `lots_pool`), so an
+/// organisation whose goods nobody needs costs nothing however large its log.
+pub fn unallocated_goods(
+    conn: &mut AnyConnection,
+    org: &str,
+    asset_keys: &[String],
+) -> Result<Vec<Lot>, StoreError> {
+    if asset_keys.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows: Vec<LotRow> = lots::table
         .filter(lots::organization.eq(org))
-        .filter(lots::asset_key.like("goods:%"))
+        .filter(lots::asset_key.eq_any(asset_keys))
         .filter(lots::voided_by.is_null())
         .filter((lots::allocated + lots::expensed).lt(lots::received))
         .order((lots::occurred_at.asc(), lots::seq.asc()))

@@ -24,7 +24,8 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
             .is_some_and(|c| ledger.is_emergency(c.as_str()));
         let age = inp.as_at - lot.occurred_at;
         if age > inp.limits.limit(emergency) {
-            let message = format!(
+            let message = || {
+                format!(
                 "{} of donation #{} (receipt {}) is still on hand, unallocated, {} after it was received on {} — beyond {}.",
                 describe(&lot.asset, lot.remaining()),
                 lot.seq,
@@ -32,12 +33,11 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
                 span(age),
                 day(lot.occurred_at),
                 limit_words(&inp.limits, emergency),
-            );
-            if let Some(x) = f.add(
-                FindingKind::UnallocatedTooLong,
-                vec![at(inp, lot.seq)],
-                message,
-            ) {
+            )
+            };
+            if let Some(x) = f.add_with(FindingKind::UnallocatedTooLong, || {
+                (vec![at(inp, lot.seq)], message())
+            }) {
                 x.asset = Some(AssetLabel::from(&lot.asset));
             }
         }
@@ -54,19 +54,19 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
         let emergency = emergency_of(ledger, a.seq);
         let age = inp.as_at - fact.occurred_at;
         if age > inp.limits.limit(emergency) {
-            let message = format!(
+            let message = || {
+                format!(
                 "{} allocated to {} by allocation #{} has not been sent, {} after the allocation — beyond {}.",
                 describe(&a.asset, a.units - a.disbursed),
                 a.recipient,
                 a.seq,
                 span(age),
                 limit_words(&inp.limits, emergency),
-            );
-            if let Some(x) = f.add(
-                FindingKind::UndisbursedTooLong,
-                vec![at(inp, a.seq)],
-                message,
-            ) {
+            )
+            };
+            if let Some(x) = f.add_with(FindingKind::UndisbursedTooLong, || {
+                (vec![at(inp, a.seq)], message())
+            }) {
                 x.asset = Some(AssetLabel::from(&a.asset));
             }
         }

@@ -2,11 +2,10 @@
 //! numbers, references on other organisations' books.
 
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::{at, day, listed, Findings};
-use crate::disclosure::Ledger;
-use crate::entry::{DonationBody, DonationChannel, Fact, Seq};
+use crate::entry::{DonationChannel, Fact, Seq};
 use crate::reconciliation::inputs::{Inputs, ReferenceKind};
 use crate::reconciliation::kind::FindingKind;
 use crate::reconciliation::model::{EntryAt, Section, Severity};
@@ -115,41 +114,18 @@ pub(crate) fn findings(inp: &Inputs<'_>, f: &mut Findings) {
     }
 }
 
-/// Every donation body in the log (voided ones and replacements included), with its seq.
-fn all_donations(ledger: &Ledger) -> impl Iterator<Item = (Seq, &DonationBody)> {
-    ledger.records.iter().filter_map(|r| match &r.fact {
-        Fact::Donation(d) => Some((r.seq, d)),
-        Fact::Correction(c) => match c.replacement.as_deref() {
-            Some(Fact::Donation(d)) => Some((r.seq, d)),
-            Some(
-                Fact::Campaign(_)
-                | Fact::Allocation(_)
-                | Fact::Disbursement(_)
-                | Fact::Acknowledgement(_)
-                | Fact::Usage(_)
-                | Fact::Expense(_)
-                | Fact::Correction(_),
-            )
-            | None => None,
-        },
-        Fact::Campaign(_)
-        | Fact::Allocation(_)
-        | Fact::Disbursement(_)
-        | Fact::Acknowledgement(_)
-        | Fact::Usage(_)
-        | Fact::Expense(_) => None,
-    })
-}
-
 fn receipt_reuse(inp: &Inputs<'_>, f: &mut Findings) {
-    let mut by_receipt: BTreeMap<&str, Vec<(Seq, DonationChannel)>> = BTreeMap::new();
-    for (seq, d) in all_donations(inp.ledger) {
-        by_receipt
-            .entry(&d.receipt_number)
-            .or_default()
-            .push((seq, d.channel));
-    }
-    for (receipt, uses) in by_receipt {
+    // Only the receipt numbers more than one donation carried: the ledger keeps them as it
+    // advances, so this is linear in what it finds, not in the log.
+    let ledger = inp.ledger;
+    for (receipt, seqs) in ledger.reused_receipts() {
+        let uses: Vec<(Seq, DonationChannel)> = seqs
+            .iter()
+            .filter_map(|&q| match ledger.fact(q).map(|x| x.fact) {
+                Some(Fact::Donation(d)) => Some((q, d.channel)),
+                _ => None,
+            })
+            .collect();
         let channels: BTreeSet<String> = uses.iter().map(|(_, c)| channel_name(*c)).collect();
         if channels.len() < 2 {
             continue;
@@ -181,35 +157,38 @@ type OurReference = (Seq, ReferenceKind, Option<(String, Seq)>);
 fn foreign_references(inp: &Inputs<'_>, f: &mut Findings) {
     let ledger = inp.ledger;
     let org = ledger.organization.id.as_str();
-    let mut ours: BTreeMap<&str, Vec<OurReference>> = BTreeMap::new();
-    for fact in ledger.live_facts() {
-        match &fact.fact {
-            Fact::Donation(d) => ours.entry(&d.receipt_number).or_default().push((
-                fact.seq,
-                ReferenceKind::ReceiptNumber,
-                d.source_disbursement
-                    .as_ref()
-                    .map(|s| (s.organization.to_string(), s.disbursement)),
-            )),
-            Fact::Disbursement(d) => ours.entry(&d.reference).or_default().push((
-                fact.seq,
-                ReferenceKind::DisbursementReference,
-                None,
-            )),
-            Fact::Campaign(_)
-            | Fact::Allocation(_)
-            | Fact::Acknowledgement(_)
-            | Fact::Usage(_)
-            | Fact::Expense(_)
-            | Fact::Correction(_) => {}
-        }
-    }
+    // This log's live entries carrying a reference, found through the ledger's indexes: linear
+    // in the references found on other books, not in the log.
+    let ours = |reference: &str| -> Vec<OurReference> {
+        let donations =
+            ledger
+                .donations_with_receipt(reference)
+                .iter()
+                .filter_map(|&q| match ledger.fact(q).map(|x| x.fact) {
+                    Some(Fact::Donation(d)) if ledger.is_live(q) => Some((
+                        q,
+                        ReferenceKind::ReceiptNumber,
+                        d.source_disbursement
+                            .as_ref()
+                            .map(|s| (s.organization.to_string(), s.disbursement)),
+                    )),
+                    _ => None,
+                });
+        let disbursements = ledger
+            .disbursements_with_reference(reference)
+            .iter()
+            .filter(|&&q| ledger.is_live(q))
+            .map(|&q| (q, ReferenceKind::DisbursementReference, None));
+        let mut all: Vec<OurReference> = donations.chain(disbursements).collect();
+        all.sort_by_key(|x| x.0);
+        all
+    };
     let what = |k: ReferenceKind| match k {
         ReferenceKind::ReceiptNumber => "receipt number",
         ReferenceKind::DisbursementReference => "disbursement reference",
     };
     for theirs in inp.foreign.iter().filter(|x| x.organization != org) {
-        for (seq, kind, source) in ours.get(theirs.reference.as_str()).into_iter().flatten() {
+        for (seq, kind, source) in &ours(theirs.reference.as_str()) {
             // A gift passed on between charities legitimately shows the same reference twice.
             let passed_on = match (kind, theirs.kind) {
                 (ReferenceKind::ReceiptNumber, ReferenceKind::DisbursementReference) => {

@@ -55,6 +55,26 @@ impl Findings {
         entries: Vec<EntryAt>,
         message: String,
     ) -> Option<&mut Finding> {
+        self.add_made(kind, severity, || (entries, message))
+    }
+
+    /// Add a finding of `kind` with its usual severity, making its entries and message only if
+    /// it will be listed: a kind past its limit is only counted. For the checks that can find
+    /// one per lot or per entry of a large log.
+    pub(crate) fn add_with(
+        &mut self,
+        kind: FindingKind,
+        make: impl FnOnce() -> (Vec<EntryAt>, String),
+    ) -> Option<&mut Finding> {
+        self.add_made(kind, kind.severity(), make)
+    }
+
+    fn add_made(
+        &mut self,
+        kind: FindingKind,
+        severity: Severity,
+        make: impl FnOnce() -> (Vec<EntryAt>, String),
+    ) -> Option<&mut Finding> {
         let section = kind.section();
         let key = (section, kind.as_str());
         let n = self.per_kind.entry(key).or_default();
@@ -65,6 +85,7 @@ impl Findings {
             e.2 += 1;
             return None;
         }
+        let (entries, message) = make();
         self.list.push(Finding {
             section,
             kind,
