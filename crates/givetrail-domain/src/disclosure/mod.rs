@@ -196,6 +196,8 @@ pub struct Ledger {
     receipts_reused: std::collections::BTreeSet<String>,
     /// Disbursements by reference, in seq order, live or not.
     by_reference: HashMap<String, Vec<Seq>>,
+    /// Recipients any allocation or disbursement named (live or not).
+    recipients: std::collections::BTreeSet<String>,
     /// Positions in `books.draws` of the draws on each lot, in log order.
     draws_by_lot: HashMap<Seq, Vec<usize>>,
     /// How many of `books.draws` are in `draws_by_lot` (draws are only ever appended).
@@ -216,6 +218,7 @@ impl Ledger {
             by_receipt: HashMap::new(),
             receipts_reused: std::collections::BTreeSet::new(),
             by_reference: HashMap::new(),
+            recipients: std::collections::BTreeSet::new(),
             draws_by_lot: HashMap::new(),
             draws_indexed: 0,
             memo: flows::Memo::default(),
@@ -255,6 +258,19 @@ impl Ledger {
                 seqs.push(r.seq);
                 if seqs.len() == 2 {
                     self.receipts_reused.insert(lot.receipt_number.clone());
+                }
+            }
+            let named = match (
+                self.books.allocations.get(&r.seq),
+                self.books.disbursements.get(&r.seq),
+            ) {
+                (Some(a), _) => Some(&a.recipient),
+                (None, Some(d)) => Some(&d.recipient),
+                (None, None) => None,
+            };
+            if let Some(id) = named {
+                if !self.recipients.contains(id.as_str()) {
+                    self.recipients.insert(id.to_string());
                 }
             }
             if let Fact::Disbursement(d) = Self::unwrapped(&r).fact {
@@ -416,21 +432,9 @@ impl Ledger {
 
     /// Slugs of every recipient the log names (for loading a [`Directory`]).
     pub fn recipient_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .books
-            .allocations
-            .values()
-            .map(|a| a.recipient.to_string())
-            .chain(
-                self.books
-                    .disbursements
-                    .values()
-                    .map(|d| d.recipient.to_string()),
-            )
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
+        // Kept by `extend`: allocations and disbursements stay in the books once added (voided
+        // ones too), so the set only grows.
+        self.recipients.iter().cloned().collect()
     }
 }
 
