@@ -135,33 +135,36 @@ pub fn shares(ledger: &Ledger) -> &[Share] {
 
 /// The shares of [`shares`] that came from the lot at `lot`, in the same order.
 pub fn shares_of(ledger: &Ledger, lot: Seq) -> impl Iterator<Item = &Share> {
-    let all = shares(ledger);
-    let index = ledger.memo.shares_by_lot.get_or_init(|| {
-        let mut by_lot: HashMap<Seq, Vec<usize>> = HashMap::new();
-        for (i, s) in all.iter().enumerate() {
-            by_lot.entry(s.lot).or_default().push(i);
-        }
-        by_lot
-    });
-    index
-        .get(&lot)
-        .into_iter()
-        .flatten()
-        .filter_map(move |&i| all.get(i))
+    shares_by(ledger, &ledger.memo.shares_by_lot, |s| s.lot, lot)
 }
 
 /// The shares of [`shares`] of the disbursement at `disbursement`, in the same order.
 pub fn shares_of_disbursement(ledger: &Ledger, disbursement: Seq) -> impl Iterator<Item = &Share> {
+    shares_by(
+        ledger,
+        &ledger.memo.shares_by_disbursement,
+        |s| s.disbursement,
+        disbursement,
+    )
+}
+
+/// The shares whose `key` is `value`, through an index of [`shares`] built once in `index`.
+fn shares_by<'a>(
+    ledger: &'a Ledger,
+    index: &'a OnceLock<HashMap<Seq, Vec<usize>>>,
+    key: impl Fn(&Share) -> Seq,
+    value: Seq,
+) -> impl Iterator<Item = &'a Share> {
     let all = shares(ledger);
-    let index = ledger.memo.shares_by_disbursement.get_or_init(|| {
+    let index = index.get_or_init(|| {
         let mut by: HashMap<Seq, Vec<usize>> = HashMap::new();
         for (i, s) in all.iter().enumerate() {
-            by.entry(s.disbursement).or_default().push(i);
+            by.entry(key(s)).or_default().push(i);
         }
         by
     });
     index
-        .get(&disbursement)
+        .get(&value)
         .into_iter()
         .flatten()
         .filter_map(move |&i| all.get(i))
