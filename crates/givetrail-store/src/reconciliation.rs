@@ -22,7 +22,7 @@ use crate::models::{ReceiptRow, ReferenceRow};
 use crate::read::disclosure;
 use crate::read::model::ReadModel;
 use crate::schema::*;
-use crate::verify::rebuild;
+use crate::verify::{chain, rebuild};
 use crate::{bank, complaints, registry, StoreError};
 
 /// Everything the report is computed from, read from the store.
@@ -142,7 +142,8 @@ fn integrity(
     public_key: Option<&str>,
     depth: Depth,
 ) -> Result<Integrity, StoreError> {
-    let (log, verified_before) = model.check_log(conn, org, depth == Depth::Full)?;
+    let (log, verified_before) =
+        chain::check_log_remembered(conn, model, org, depth == Depth::Full)?;
     let derived_differences = match depth {
         // A fresh replay of the stored log, not the read model's: a full report trusts nothing
         // an earlier read worked out.

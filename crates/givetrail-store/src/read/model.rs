@@ -16,6 +16,7 @@
 //! database, so a crash loses only the cache, which the next read rebuilds from the log.
 //! At most [`MAX_CACHED_LOGS`] logs are kept; the least recently read is dropped first.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,7 +26,6 @@ use givetrail_domain::disclosure::{Ledger, Party};
 use crate::db::AnyConnection;
 use crate::read::log::{self, records_after};
 use crate::registry;
-use crate::verify::chain::{self, LogCheck, VerifiedPrefix};
 use crate::StoreError;
 
 /// Most organisations' ledgers kept in memory at once.
@@ -36,8 +36,9 @@ pub const MAX_CACHED_LOGS: usize = 256;
 #[derive(Default)]
 struct Slot {
     ledger: Mutex<Option<Arc<Ledger>>>,
-    /// What the last clean integrity check of this log verified.
-    verified: Mutex<Option<VerifiedPrefix>>,
+    /// What the last clean integrity check of this log verified (`verify::chain::VerifiedPrefix`,
+    /// kept here without this module knowing the verifier: see [`ReadModel::with_verified`]).
+    verified: Mutex<Option<Box<dyn Any + Send>>>,
     last_read: AtomicU64,
 }
 
@@ -101,28 +102,21 @@ impl ReadModel {
         }
     }
 
-    /// Recompute the hash chain, leaf hashes and checkpoint root of `org`'s log in the
-    /// connection's snapshot: every entry when `full`, else only the entries after the prefix an
-    /// earlier clean check verified (kept here; a check that finds a break keeps nothing, so the
-    /// next one starts over). Returns the check and how many entries were taken as verified.
-    pub fn check_log(
+    /// Run `f` on what the integrity checker remembers of `org`'s log (`None` at first, or when
+    /// what is kept is not a `T`), under the log's lock for it, so two checks of one log take
+    /// turns. The verifier (`verify::chain::check_log_remembered`) keeps its verified prefix
+    /// here, beside the ledger, so both are dropped together.
+    pub fn with_verified<T: Send + 'static, R>(
         &self,
-        conn: &mut AnyConnection,
         org: &str,
-        full: bool,
-    ) -> Result<(LogCheck, i64), StoreError> {
-        let head = log::head(conn, org)?.seq;
+        f: impl FnOnce(&mut Option<T>) -> R,
+    ) -> R {
         let slot = self.slot(org);
-        let mut verified = lock(&slot.verified);
-        let from = verified.clone().filter(|p| !full && p.entries <= head);
-        let before = from.as_ref().map_or(0, |p| p.entries);
-        let (check, prefix) = chain::check_log_from(conn, org, from)?;
-        match (&*verified, &prefix) {
-            // Keep the longest clean prefix (a reader on an older snapshot may finish last).
-            (Some(kept), Some(new)) if kept.entries > new.entries => {}
-            _ => *verified = prefix,
-        }
-        Ok((check, before))
+        let mut kept = lock(&slot.verified);
+        let mut value: Option<T> = kept.take().and_then(|b| b.downcast::<T>().ok()).map(|b| *b);
+        let out = f(&mut value);
+        *kept = value.map(|v| Box::new(v) as Box<dyn Any + Send>);
+        out
     }
 
     /// The slot of `org`, made (and the least recently read one dropped, when full) if new.

@@ -7,7 +7,8 @@ use givetrail_domain::merkle;
 
 use crate::db::AnyConnection;
 use crate::models::EntryRow;
-use crate::read::log::entry_rows;
+use crate::read::log::{self, entry_rows};
+use crate::read::model::ReadModel;
 use crate::verify::checkpoints::latest_checkpoint;
 use crate::StoreError;
 
@@ -35,6 +36,30 @@ pub struct VerifiedPrefix {
     tree: merkle::CompactTree,
     /// The latest checkpoint's size when this prefix was verified, and the root those leaves give.
     checkpoint_root: Option<(i64, String)>,
+}
+
+/// Recompute the hash chain, leaf hashes and checkpoint root of `org`'s log in the connection's
+/// snapshot: every entry when `full`, else only the entries after the prefix an earlier clean
+/// check verified (remembered in `model`; a check that finds a break keeps nothing, so the next
+/// one starts over). Returns the check and how many entries were taken as verified.
+pub fn check_log_remembered(
+    conn: &mut AnyConnection,
+    model: &ReadModel,
+    org: &str,
+    full: bool,
+) -> Result<(LogCheck, i64), StoreError> {
+    let head = log::head(conn, org)?.seq;
+    model.with_verified(org, |verified: &mut Option<VerifiedPrefix>| {
+        let from = verified.clone().filter(|p| !full && p.entries <= head);
+        let before = from.as_ref().map_or(0, |p| p.entries);
+        let (check, prefix) = check_log_from(conn, org, from)?;
+        match (&*verified, &prefix) {
+            // Keep the longest clean prefix (a reader on an older snapshot may finish last).
+            (Some(kept), Some(new)) if kept.entries > new.entries => {}
+            _ => *verified = prefix,
+        }
+        Ok((check, before))
+    })
 }
 
 /// Recompute every entry of `org`'s log from its canonical form — the form's own JCS, the
