@@ -1,6 +1,6 @@
 //! What the reconciliation report reads, in one consistent snapshot: the log (from the read
 //! model, cut at the report's moment), the integrity checks of
-//! [`crate::verify::chain::check_log_from`] (incremental unless a full report is asked for) and,
+//! [`crate::verify::chain::check_log_remembered`] (incremental unless a full report is asked for) and,
 //! in a full report, [`crate::verify::rebuild::check`], bank lines, references on other organisations' books, complaints.
 //! The report itself is `givetrail_domain::reconciliation::reconcile`.
 
@@ -167,7 +167,7 @@ fn integrity(
 }
 
 /// Live donations and disbursements of other organisations whose receipt number or reference
-/// equals a receipt number or disbursement reference of this log: four set queries, so the
+/// equals a receipt number or disbursement reference of this log: two set queries, so the
 /// database matches the references rather than this process sending them in chunks. Every
 /// donation and disbursement this log ever recorded counts (a superset of what the ledger as at
 /// the report's moment holds; the report only flags references it finds in that ledger).
@@ -183,40 +183,26 @@ fn foreign_references(
     let our_references = our_disbursements
         .filter(our_disbursements.field(disbursements::organization).eq(org))
         .select(our_disbursements.field(disbursements::reference));
-    let theirs = || {
-        lots::table
-            .filter(lots::organization.ne(org))
-            .filter(lots::voided_by.is_null())
-    };
-    let mut receipts: Vec<ReceiptRow> = theirs()
-        .filter(lots::receipt_number.eq_any(our_receipts))
+    let receipts: Vec<ReceiptRow> = lots::table
+        .filter(lots::organization.ne(org))
+        .filter(lots::voided_by.is_null())
+        .filter(
+            lots::receipt_number
+                .eq_any(our_receipts)
+                .or(lots::receipt_number.eq_any(our_references)),
+        )
         .select(ReceiptRow::as_select())
         .load(conn)?;
-    receipts.extend(
-        theirs()
-            .filter(lots::receipt_number.eq_any(our_references))
-            .select(ReceiptRow::as_select())
-            .load(conn)?,
-    );
-    let theirs = || {
-        disbursements::table
-            .filter(disbursements::organization.ne(org))
-            .filter(disbursements::voided_by.is_null())
-    };
-    let mut references: Vec<ReferenceRow> = theirs()
-        .filter(disbursements::reference.eq_any(our_receipts))
+    let references: Vec<ReferenceRow> = disbursements::table
+        .filter(disbursements::organization.ne(org))
+        .filter(disbursements::voided_by.is_null())
+        .filter(
+            disbursements::reference
+                .eq_any(our_receipts)
+                .or(disbursements::reference.eq_any(our_references)),
+        )
         .select(ReferenceRow::as_select())
         .load(conn)?;
-    references.extend(
-        theirs()
-            .filter(disbursements::reference.eq_any(our_references))
-            .select(ReferenceRow::as_select())
-            .load(conn)?,
-    );
-    receipts.sort_by(|a, b| (&a.organization, a.seq).cmp(&(&b.organization, b.seq)));
-    receipts.dedup_by(|a, b| (&a.organization, a.seq) == (&b.organization, b.seq));
-    references.sort_by(|a, b| (&a.organization, a.seq).cmp(&(&b.organization, b.seq)));
-    references.dedup_by(|a, b| (&a.organization, a.seq) == (&b.organization, b.seq));
     let mut out: Vec<ForeignReference> = receipts
         .into_iter()
         .map(|r| ForeignReference {

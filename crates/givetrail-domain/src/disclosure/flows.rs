@@ -60,7 +60,7 @@ pub(crate) struct Memo {
     shares_by_lot: OnceLock<HashMap<Seq, Vec<usize>>>,
     shares_by_disbursement: OnceLock<HashMap<Seq, Vec<usize>>>,
     disbursements_by_recipient: OnceLock<HashMap<String, Vec<Seq>>>,
-    derived: Derived,
+    pub(crate) derived: Derived,
 }
 
 /// Reports worked out from one version of a ledger, by name (see [`Ledger::derived`]).
@@ -109,15 +109,6 @@ impl std::fmt::Debug for Derived {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_set().entries(self.map().keys()).finish()
     }
-}
-
-/// A report worked out once per version of `ledger` and kept until the ledger is extended.
-pub(crate) fn derived<T: Any + Send + Sync>(
-    ledger: &Ledger,
-    key: &str,
-    make: impl FnOnce() -> T,
-) -> Arc<T> {
-    ledger.memo.derived.get_or(key, make)
 }
 
 /// Acknowledgement and usage reports per disbursement seq.

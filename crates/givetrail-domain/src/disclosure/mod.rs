@@ -323,7 +323,7 @@ impl Ledger {
         key: &str,
         make: impl FnOnce() -> T,
     ) -> std::sync::Arc<T> {
-        flows::derived(self, key, make)
+        self.memo.derived.get_or(key, make)
     }
 
     /// Whether the fact at `seq` has not been corrected away.
