@@ -85,14 +85,30 @@ impl<'de> Deserialize<'de> for Currency {
 
 /// Parse a positive decimal string with at most `scale` decimals into units (`"12.5"`, scale 2 → 1250).
 pub fn parse_units(text: &str, scale: u32) -> Result<i64, String> {
+    parse_units_from(text, scale, false)
+}
+
+/// As [`parse_units`], but `"0"` is accepted (an acknowledgement that nothing arrived).
+pub fn parse_units_or_zero(text: &str, scale: u32) -> Result<i64, String> {
+    parse_units_from(text, scale, true)
+}
+
+fn parse_units_from(text: &str, scale: u32, zero: bool) -> Result<i64, String> {
     let d: Decimal = text
         .parse()
         .map_err(|_| format!("'{text}' is not a decimal number"))?;
     if text.contains(['e', 'E']) || text.starts_with('+') || text.trim() != text {
         return Err(format!("'{text}' must be a plain decimal such as 1234.50"));
     }
-    if d.is_sign_negative() || d.is_zero() {
+    if d.is_sign_negative() && !d.is_zero() {
         return Err("must be greater than zero".into());
+    }
+    if d.is_zero() && (!zero || text.starts_with('-')) {
+        return Err(if zero {
+            "must not be negative".into()
+        } else {
+            "must be greater than zero".into()
+        });
     }
     if d.normalize().scale() > scale {
         return Err(format!("must have at most {scale} decimal places"));
@@ -148,6 +164,22 @@ pub struct GoodsKind {
     pub spec: String,
     /// Counting unit, e.g. `piece`, `box`, `set`.
     pub unit: String,
+}
+
+impl GoodsKind {
+    /// The form goods are compared and balanced in: item, spec and unit trimmed with inner
+    /// whitespace collapsed to one space, and the unit in lower case (`Piece` = `piece`). Stored
+    /// bodies keep what was sent; only balance keys use this form.
+    pub fn normalized(&self) -> GoodsKind {
+        fn collapse(s: &str) -> String {
+            s.split_whitespace().collect::<Vec<_>>().join(" ")
+        }
+        GoodsKind {
+            item: collapse(&self.item),
+            spec: collapse(&self.spec),
+            unit: collapse(&self.unit).to_lowercase(),
+        }
+    }
 }
 
 /// An asset: money, or a quantity of goods.
@@ -243,7 +275,7 @@ impl Asset {
     pub fn key(&self) -> AssetKey {
         match self {
             Asset::Money(m) => AssetKey::Money(m.currency),
-            Asset::Goods { kind, .. } => AssetKey::Goods(kind.clone()),
+            Asset::Goods { kind, .. } => AssetKey::Goods(kind.normalized()),
         }
     }
 
@@ -363,14 +395,23 @@ fn goods_text(field: &str, value: &str, required: bool) -> Result<String, FieldE
 impl AssetWire {
     /// Parse into an [`Asset`] (field names in errors are relative to the asset).
     pub fn parse(&self) -> Result<Asset, ValidationError> {
+        self.parse_from(false)
+    }
+
+    /// As [`AssetWire::parse`], but an amount or quantity of `"0"` is accepted.
+    pub fn parse_or_zero(&self) -> Result<Asset, ValidationError> {
+        self.parse_from(true)
+    }
+
+    fn parse_from(&self, zero: bool) -> Result<Asset, ValidationError> {
         match self {
-            AssetWire::Money { amount, currency } => MoneyWire {
-                kind: MoneyTag::Money,
-                amount: amount.clone(),
-                currency: currency.clone(),
+            AssetWire::Money { amount, currency } => {
+                let currency = Currency::parse(currency)
+                    .map_err(|m| ValidationError::field("currency", m))?;
+                let units = parse_units_from(amount, currency.exponent(), zero)
+                    .map_err(|m| ValidationError::field("amount", m))?;
+                Ok(Asset::Money(Money { currency, units }))
             }
-            .parse()
-            .map(Asset::Money),
             AssetWire::Goods {
                 item,
                 spec,
@@ -388,7 +429,7 @@ impl AssetWire {
                 let unit = goods_text("unit", unit, true)
                     .map_err(|e| errors.push(e))
                     .ok();
-                let units = parse_units(quantity, GOODS_SCALE)
+                let units = parse_units_from(quantity, GOODS_SCALE, zero)
                     .map_err(|m| errors.push(FieldError::new("quantity", m)))
                     .ok();
                 let declared_value = match declared_value {
@@ -456,6 +497,10 @@ mod tests {
         assert!(parse_units("1e3", 2).is_err());
         assert!(parse_units("abc", 2).is_err());
         assert!(parse_units("99999999999999999999999", 2).is_err());
+        assert_eq!(parse_units_or_zero("0", 3), Ok(0));
+        assert_eq!(parse_units_or_zero("0.000", 3), Ok(0));
+        assert!(parse_units_or_zero("-0", 3).is_err());
+        assert!(parse_units_or_zero("-1", 3).is_err());
         assert_eq!(format_units(123450, 2), "1234.50");
         assert_eq!(format_units(36_000_000, 3), "36000.000");
     }
@@ -474,6 +519,26 @@ mod tests {
             currency: "XXX".into(),
         };
         assert_eq!(xxx.parse().unwrap_err().0[0].field, "currency");
+    }
+
+    #[test]
+    fn goods_keys_compare_after_normalising() {
+        let wire = |item: &str, unit: &str| AssetWire::Goods {
+            item: item.into(),
+            spec: "GB  19083-2010".into(),
+            unit: unit.into(),
+            quantity: "1".into(),
+            declared_value: None,
+        };
+        let a = wire(" N95   respirator ", "Piece").parse().unwrap();
+        let b = wire("N95 respirator", "piece").parse().unwrap();
+        assert_eq!(a.key(), b.key());
+        assert_ne!(a.key(), wire("n95 respirator", "piece").parse().unwrap().key());
+        // The body keeps what was sent (trimmed).
+        let AssetWire::Goods { item, unit, .. } = AssetWire::from(&a) else {
+            panic!("goods")
+        };
+        assert_eq!((item.as_str(), unit.as_str()), ("N95   respirator", "Piece"));
     }
 
     #[test]

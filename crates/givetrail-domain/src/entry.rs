@@ -16,7 +16,9 @@ pub const MAX_TEXT: usize = 2_000;
 pub const MAX_SHORT_TEXT: usize = 200;
 
 /// The kinds of entry a log holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub enum EntryKind {
     /// A campaign (appeal) was opened.
     #[serde(rename = "campaign.opened")]
@@ -214,6 +216,9 @@ pub enum RestrictionWire {
         /// The donor's stated purpose.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         purpose: Option<String>,
+        /// Whether the donor allows the charity's own costs to be charged to it (expenses).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        costs_allowed: bool,
     },
 }
 
@@ -334,6 +339,10 @@ pub struct DonationRequest {
     /// The other charity's disbursement this came from.
     #[serde(default)]
     pub source_disbursement: Option<SourceDisbursement>,
+    /// For a gift passed on by another charity: a documented departure from the designations of
+    /// the source disbursement, with the donor's consent.
+    #[serde(default)]
+    pub designation_change: Option<DesignationChange>,
 }
 
 /// `POST /organizations/{org}/allocations`.
@@ -429,6 +438,9 @@ pub struct ExpenseRequest {
     pub asset: AssetWire,
     /// What the cost was.
     pub description: String,
+    /// Consent to charge a designated donation that does not allow costs.
+    #[serde(default)]
+    pub designation_change: Option<DesignationChange>,
     /// When it was incurred.
     pub occurred_at: DateTime<Utc>,
 }
@@ -446,6 +458,35 @@ pub struct CorrectionRequest {
     pub replacement: Option<serde_json::Value>,
     /// When the correction was made.
     pub occurred_at: DateTime<Utc>,
+}
+
+/// `POST /recipients/{recipient}/corrections`: a recipient corrects its own acknowledgement or
+/// usage report, which lives in the organisation's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientCorrectionRequest {
+    /// The entry corrected: `{"organization", "seq"}`.
+    pub corrects: EntryRef,
+    /// Why.
+    pub reason: String,
+    /// Optional replacement: an acknowledgement or usage report body; `disbursement` may be left
+    /// out (it defaults to the corrected entry's).
+    #[serde(default)]
+    pub replacement: Option<serde_json::Value>,
+    /// When the correction was made.
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl RecipientCorrectionRequest {
+    /// The correction as the organisation's log records it.
+    pub fn into_correction(self) -> CorrectionRequest {
+        CorrectionRequest {
+            corrects: self.corrects.seq,
+            reason: self.reason,
+            replacement: self.replacement,
+            occurred_at: self.occurred_at,
+        }
+    }
 }
 
 /// A write to a log, parsed.
@@ -568,6 +609,9 @@ pub struct DonationBody {
     /// Where it came from on Givetrail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_disbursement: Option<SourceDisbursement>,
+    /// A documented departure from the source disbursement's designations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub designation_change: Option<DesignationChange>,
 }
 
 /// One donation (lot) an allocation or expense draws on.
@@ -667,6 +711,9 @@ pub struct ExpenseBody {
     pub asset: AssetWire,
     /// What it was.
     pub description: String,
+    /// Documented consent to charge a designated donation that does not allow costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub designation_change: Option<DesignationChange>,
     /// The donations it draws on.
     pub drawn_from: Vec<Draw>,
 }

@@ -81,6 +81,14 @@ pub enum RuleError {
         /// Explanation.
         message: String,
     },
+    /// The caller may not make this statement (HTTP 403): another party's entry.
+    #[error("{message}")]
+    Forbidden {
+        /// The field naming what the caller may not touch.
+        field: String,
+        /// Explanation.
+        message: String,
+    },
 }
 
 impl RuleError {
@@ -105,7 +113,26 @@ impl RuleError {
         match self {
             Self::NotFound { field, .. }
             | Self::Conflict { field, .. }
-            | Self::Refused { field, .. } => field,
+            | Self::Refused { field, .. }
+            | Self::Forbidden { field, .. } => field,
         }
+    }
+
+    /// The same error with its field nested under `parent` (`replacement` + `asset`).
+    pub fn under(mut self, parent: &str) -> Self {
+        let field = match &mut self {
+            Self::NotFound { field, .. }
+            | Self::Conflict { field, .. }
+            | Self::Refused { field, .. }
+            | Self::Forbidden { field, .. } => field,
+        };
+        if !field.starts_with(&format!("{parent}.")) && field != parent {
+            *field = if field.is_empty() {
+                parent.to_owned()
+            } else {
+                format!("{parent}.{field}")
+            };
+        }
+        self
     }
 }

@@ -157,6 +157,10 @@ pub fn name_row<E>(row: u64, rejection: Rejection<E>) -> Rejection<E> {
                 message: format!("{}: {message}", rename(&field)),
                 field: rename(&field),
             },
+            RuleError::Forbidden { field, message } => RuleError::Forbidden {
+                message: format!("{}: {message}", rename(&field)),
+                field: rename(&field),
+            },
         }),
         Rejection::Store(e) => Rejection::Store(e),
     }
@@ -376,12 +380,14 @@ pub fn donation_from_row(
                     region_code,
                     recipient,
                     purpose,
+                    costs_allowed: false,
                 }
             } else {
                 RestrictionWire::None
             },
             asset,
             source_disbursement: None,
+            designation_change: None,
         }),
         _ => Err(ValidationError(errors)),
     }

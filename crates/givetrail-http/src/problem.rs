@@ -159,6 +159,12 @@ impl From<RuleError> for ApiError {
                 "Refused by a ledger rule",
                 field.message.clone(),
             ),
+            RuleError::Forbidden { .. } => Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                field.message.clone(),
+            ),
         }
         .with_errors(vec![field])
     }

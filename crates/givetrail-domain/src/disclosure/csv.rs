@@ -161,6 +161,7 @@ pub fn donations(organization: &str, records: &[Record]) -> String {
                     region_code,
                     recipient,
                     purpose,
+                    ..
                 } => (
                     "designated",
                     region_code.as_ref().map(|x| x.to_string()),

@@ -179,12 +179,16 @@ fn compute_statements(ledger: &Ledger) -> BTreeMap<Seq, Statements> {
     let mut out: BTreeMap<Seq, Statements> = BTreeMap::new();
     for f in ledger.live_facts() {
         match &f.fact {
+            // A statement names the disbursement as it was when made; a correction of the
+            // disbursement may since have replaced it (and taken the statement over).
             Fact::Acknowledgement(a) => {
-                out.entry(a.disbursement).or_default().acknowledgement = Some(f.seq);
+                out.entry(ledger.current(a.disbursement))
+                    .or_default()
+                    .acknowledgement = Some(f.seq);
             }
             Fact::Usage(u) => {
                 let units = u.asset.parse().map(|a| a.units()).unwrap_or(0);
-                out.entry(u.disbursement)
+                out.entry(ledger.current(u.disbursement))
                     .or_default()
                     .usages
                     .push((f.seq, units));

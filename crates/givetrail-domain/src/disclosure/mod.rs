@@ -105,6 +105,9 @@ pub struct Record {
     pub fact: Fact,
     /// `entry_hash`, lowercase hex.
     pub entry_hash: String,
+    /// Who wrote it, kept for corrections only (a correction notice names its author; other
+    /// entries' authors follow from their kind).
+    pub author: Option<Box<crate::entry::Author>>,
 }
 
 impl Record {
@@ -124,6 +127,13 @@ impl Record {
         };
         let fact = Fact::from_body(kind, entry["body"].clone())
             .map_err(|e| format!("entry {seq}: body: {e}"))?;
+        let author = match kind {
+            EntryKind::EntryCorrected => Some(Box::new(
+                serde_json::from_value(entry["author"].clone())
+                    .map_err(|e| format!("entry {seq}: author: {e}"))?,
+            )),
+            _ => None,
+        };
         Ok(Record {
             seq,
             kind,
@@ -131,6 +141,7 @@ impl Record {
             recorded_at: time("recorded_at")?,
             fact,
             entry_hash: entry["entry_hash"].as_str().unwrap_or_default().to_owned(),
+            author,
         })
     }
 }
@@ -202,6 +213,12 @@ pub struct Ledger {
     draws_by_lot: HashMap<Seq, Vec<usize>>,
     /// How many of `books.draws` are in `draws_by_lot` (draws are only ever appended).
     draws_indexed: usize,
+    /// Disbursements (live or not, seq order) by the allocation they now belong to.
+    disbursements_by_allocation: HashMap<Seq, Vec<Seq>>,
+    /// Corrected entries: seq → seq of the correction.
+    corrected_by: HashMap<Seq, Seq>,
+    /// Replaced entries whose replacement took over their dependants: replacement → replaced.
+    replaced: HashMap<Seq, Seq>,
     /// Flows worked out from this version (see [`flows::statements`], [`flows::shares`]).
     memo: flows::Memo,
 }
@@ -221,6 +238,9 @@ impl Ledger {
             recipients: std::collections::BTreeSet::new(),
             draws_by_lot: HashMap::new(),
             draws_indexed: 0,
+            disbursements_by_allocation: HashMap::new(),
+            corrected_by: HashMap::new(),
+            replaced: HashMap::new(),
             memo: flows::Memo::default(),
         };
         ledger.extend(records)?;
@@ -279,6 +299,19 @@ impl Ledger {
                     .or_default()
                     .push(r.seq);
             }
+            if let Some(d) = self.books.disbursements.get(&r.seq) {
+                self.disbursements_by_allocation
+                    .entry(d.allocation)
+                    .or_default()
+                    .push(r.seq);
+            }
+            if let Fact::Correction(c) = &r.fact {
+                self.corrected_by.insert(c.corrects, r.seq);
+                if c.replacement.is_some() {
+                    self.replaced.insert(r.seq, c.corrects);
+                    self.carry_indexes(c.corrects, r.seq);
+                }
+            }
             self.records.push(r);
         }
         for (i, d) in self.books.draws.iter().enumerate().skip(self.draws_indexed) {
@@ -286,6 +319,72 @@ impl Ledger {
         }
         self.draws_indexed = self.books.draws.len();
         Ok(())
+    }
+
+    /// A replacement took over what depended on the fact at `from`: move the indexes kept by
+    /// dependant (draws on a lot, disbursements of an allocation) to `to`, as `Change::Carry`
+    /// moved the books.
+    fn carry_indexes(&mut self, from: Seq, to: Seq) {
+        if let Some(moved) = self.draws_by_lot.remove(&from) {
+            let all = self.draws_by_lot.entry(to).or_default();
+            all.extend(moved);
+            all.sort_unstable();
+        }
+        if let Some(moved) = self.disbursements_by_allocation.remove(&from) {
+            let all = self.disbursements_by_allocation.entry(to).or_default();
+            all.extend(moved);
+            all.sort_unstable();
+        }
+    }
+
+    /// The seq of the correction that corrected the entry at `seq`, if any.
+    pub fn correction_of(&self, seq: Seq) -> Option<Seq> {
+        self.corrected_by.get(&seq).copied()
+    }
+
+    /// `seq` and every earlier version it replaced (newest first): the entries that were, in
+    /// turn, this fact.
+    pub fn versions(&self, seq: Seq) -> Vec<Seq> {
+        let mut out = vec![seq];
+        let mut at = seq;
+        while let Some(&earlier) = self.replaced.get(&at) {
+            if out.len() > 64 {
+                break;
+            }
+            out.push(earlier);
+            at = earlier;
+        }
+        out
+    }
+
+    /// The live version of the fact first written at `seq` (following replacements that took
+    /// over its dependants), or `seq` itself.
+    pub fn current(&self, seq: Seq) -> Seq {
+        let mut at = seq;
+        for _ in 0..64 {
+            match self.books.successors.get(&at) {
+                Some(&next) => at = next,
+                None => break,
+            }
+        }
+        at
+    }
+
+    /// Disbursements (live or not, in seq order) of the allocation at `seq`.
+    pub fn disbursements_of(&self, allocation: Seq) -> &[Seq] {
+        self.disbursements_by_allocation
+            .get(&allocation)
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// Draws of every allocation, expense or procurement on the lot at `lot`, live or not, in
+    /// log order.
+    pub fn all_draws_on(&self, lot: Seq) -> impl Iterator<Item = &crate::ledger::DrawState> {
+        self.draws_by_lot
+            .get(&lot)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.books.draws.get(i))
     }
 
     /// The fact at `seq` (a replacement unwrapped), whether or not it is still live.
@@ -373,14 +472,20 @@ impl Ledger {
             .find(|seq| self.books.lots.get(seq).is_some_and(|l| l.live))
     }
 
-    /// The live donation recorded from another organisation's disbursement, if any.
-    pub fn donation_from(&self, organization: &str, disbursement: Seq) -> Option<Seq> {
-        let organization = crate::ids::Slug::parse(organization).ok()?;
+    /// The live donations recording another organisation's disbursement (level by level: the
+    /// receiver may record it in parts), in seq order.
+    pub fn donations_from(&self, organization: &str, disbursement: Seq) -> Vec<Seq> {
+        let Ok(organization) = crate::ids::Slug::parse(organization) else {
+            return Vec::new();
+        };
         self.books
             .sources
             .get(&(organization, disbursement))
+            .into_iter()
+            .flatten()
             .copied()
             .filter(|seq| self.is_live(*seq))
+            .collect()
     }
 
     /// Draws of live allocations and expenses on the lot at `lot`, in log order.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::asset::AssetWire;
 use crate::entry::{
-    DesignationChange, DisbursementChannel, Fact, PublicDonor, RestrictionWire, Seq,
+    Author, DesignationChange, DisbursementChannel, Fact, PublicDonor, RestrictionWire, Seq,
     SourceDisbursement,
 };
 
@@ -134,6 +134,29 @@ pub struct TrailExpense {
     pub description: String,
 }
 
+/// A correction that touched this donation or a step of its trail (a correction notice).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TrailCorrection {
+    /// Seq of the correction.
+    pub seq: Seq,
+    /// Seq of the entry it corrected.
+    pub corrects: Seq,
+    /// Kind of the corrected entry.
+    pub corrected_kind: crate::entry::EntryKind,
+    /// Why.
+    pub reason: String,
+    /// Who corrected it (the charity, or the recipient for its own statements).
+    pub author: Option<Author>,
+    /// When the correction was published.
+    pub recorded_at: DateTime<Utc>,
+    /// The corrected entry's body.
+    #[schema(value_type = Object)]
+    pub before: Fact,
+    /// The replacement's body; `null` for a void.
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Fact>,
+}
+
 /// The trail of one donation.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Trail {
@@ -166,6 +189,22 @@ pub struct Trail {
     pub allocations: Vec<TrailAllocation>,
     /// Expenses charged to it.
     pub expenses: Vec<TrailExpense>,
+    /// Every correction that touched it or any step of it, in log order.
+    pub corrections: Vec<TrailCorrection>,
+}
+
+/// What a receipt number leads to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Traced {
+    /// The live donation's trail.
+    Found(Box<Trail>),
+    /// The donation was voided by the correction at this seq (and not replaced).
+    Voided {
+        /// Seq of the correcting entry.
+        correction: Seq,
+    },
+    /// No donation ever carried this receipt number (or the organisation is unknown).
+    NotFound,
 }
 
 type Cache = BTreeMap<String, Arc<Ledger>>;
@@ -191,15 +230,87 @@ pub fn trace<S: Source>(
     organization: &str,
     receipt_number: &str,
 ) -> Result<Option<Trail>, S::Error> {
+    Ok(match trace_receipt(source, organization, receipt_number)? {
+        Traced::Found(t) => Some(*t),
+        Traced::Voided { .. } | Traced::NotFound => None,
+    })
+}
+
+/// What `receipt_number` in `organization`'s log leads to: the live donation's trail, or the
+/// correction that voided it.
+pub fn trace_receipt<S: Source>(
+    source: &mut S,
+    organization: &str,
+    receipt_number: &str,
+) -> Result<Traced, S::Error> {
     let mut cache = Cache::new();
     let Some(l) = ledger(source, &mut cache, organization)? else {
-        return Ok(None);
+        return Ok(Traced::NotFound);
     };
     let Some(seq) = l.donation_by_receipt(receipt_number) else {
-        return Ok(None);
+        let voided_by = l
+            .donations_with_receipt(receipt_number)
+            .last()
+            .and_then(|&seq| l.correction_of(seq));
+        return Ok(match voided_by {
+            Some(correction) => Traced::Voided { correction },
+            None => Traced::NotFound,
+        });
     };
     let mut seen = BTreeSet::new();
-    build(source, &mut cache, &mut seen, l, seq, 0)
+    Ok(match build(source, &mut cache, &mut seen, l, seq, 0)? {
+        Some(t) => Traced::Found(Box::new(t)),
+        None => Traced::NotFound,
+    })
+}
+
+/// Every correction that touched the lot at `lot_seq` or a step drawing on it: its earlier
+/// versions, the allocations and expenses that draw (or drew) on it, their disbursements, and the
+/// recipients' statements about those, in log order.
+fn corrections(l: &Ledger, lot_seq: Seq) -> Vec<TrailCorrection> {
+    let mut touched: BTreeSet<Seq> = l.versions(lot_seq).into_iter().collect();
+    let mut steps: Vec<Seq> = Vec::new();
+    for d in l.all_draws_on(lot_seq) {
+        steps.extend(l.versions(d.by));
+    }
+    steps.sort_unstable();
+    steps.dedup();
+    for by in steps {
+        touched.insert(by);
+        for &dseq in l.disbursements_of(by) {
+            for v in l.versions(dseq) {
+                touched.insert(v);
+                for &st in l.books.statements.get(&v).into_iter().flatten() {
+                    touched.extend(l.versions(st));
+                }
+            }
+        }
+    }
+    let mut seqs: Vec<Seq> = touched
+        .iter()
+        .filter_map(|&s| l.correction_of(s))
+        .collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    seqs.into_iter()
+        .filter_map(|cseq| {
+            let r = l.records.get(usize::try_from(cseq - 1).ok()?)?;
+            let Fact::Correction(c) = &r.fact else {
+                return None;
+            };
+            let before = l.fact(c.corrects)?.fact.clone();
+            Some(TrailCorrection {
+                seq: cseq,
+                corrects: c.corrects,
+                corrected_kind: c.corrected_kind,
+                reason: c.reason.clone(),
+                author: r.author.as_deref().cloned(),
+                recorded_at: r.recorded_at,
+                before,
+                after: c.replacement.as_deref().cloned(),
+            })
+        })
+        .collect()
 }
 
 fn build<S: Source>(
@@ -294,12 +405,21 @@ fn build<S: Source>(
                 .collect();
             let onward = match recipient.as_ref().and_then(|r| r.organization.clone()) {
                 Some(next) if depth < MAX_TRAIL_DEPTH => match ledger(source, cache, &next)? {
-                    Some(nl) => match nl.donation_from(&org, s.disbursement) {
-                        Some(nseq) if !seen.contains(&(next.clone(), nseq)) => {
-                            build(source, cache, seen, nl, nseq, depth + 1)?.map(Box::new)
+                    // The receiver recorded the disbursement as it was when it did (an earlier
+                    // version, if the disbursement was corrected since).
+                    Some(nl) => {
+                        let recorded = l
+                            .versions(s.disbursement)
+                            .into_iter()
+                            .flat_map(|v| nl.donations_from(&org, v))
+                            .find(|nseq| !seen.contains(&(next.clone(), *nseq)));
+                        match recorded {
+                            Some(nseq) => {
+                                build(source, cache, seen, nl, nseq, depth + 1)?.map(Box::new)
+                            }
+                            None => None,
                         }
-                        _ => None,
-                    },
+                    }
                     None => None,
                 },
                 _ => None,
@@ -349,5 +469,6 @@ fn build<S: Source>(
         totals: TotalsWire::new(&key, &totals),
         allocations,
         expenses,
+        corrections: corrections(&l, lot_seq),
     }))
 }

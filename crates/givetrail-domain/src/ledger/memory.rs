@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::state::{
-    AllocationState, CampaignState, DisbursementState, DrawState, FactInfo, ForeignDisbursement,
-    Lot, NeedState, RecipientInfo,
+    AllocationState, CampaignState, Dependant, DisbursementState, DrawState, FactInfo,
+    ForeignDisbursement, Lot, NeedState, RecipientInfo,
 };
 use super::{Books, Change};
 use crate::asset::AssetKey;
@@ -29,8 +29,13 @@ pub struct MemoryBooks {
     pub draws: Vec<DrawState>,
     /// Facts by seq.
     pub facts: BTreeMap<Seq, FactInfo>,
-    /// Source disbursements recorded by live donations: (organisation, seq) → donation seq.
-    pub sources: BTreeMap<(Slug, Seq), Seq>,
+    /// Source disbursements recorded by live donations: (organisation, seq) → donation seqs.
+    pub sources: BTreeMap<(Slug, Seq), Vec<Seq>>,
+    /// Recipients' statements (acknowledgements, usage reports) by the disbursement they are
+    /// about, in seq order, live or not.
+    pub statements: BTreeMap<Seq, Vec<Seq>>,
+    /// Corrected facts whose replacement took over their dependants: voided seq → replacement.
+    pub successors: BTreeMap<Seq, Seq>,
     /// Recipients known (shared across organisations).
     pub recipients: BTreeMap<Slug, RecipientInfo>,
     /// Disbursements of other organisations.
@@ -49,10 +54,7 @@ impl Books for MemoryBooks {
         Ok(self.lots.get(&seq).cloned())
     }
     fn receipt_in_use(&mut self, receipt_number: &str) -> Result<bool, Self::Error> {
-        Ok(self
-            .lots
-            .values()
-            .any(|l| l.live && l.receipt_number == receipt_number))
+        Ok(self.lots.values().any(|l| l.receipt_number == receipt_number))
     }
     fn pool_lots(&mut self, asset: &AssetKey, _units: i64) -> Result<Vec<Lot>, Self::Error> {
         let mut lots: Vec<Lot> = self
@@ -79,24 +81,39 @@ impl Books for MemoryBooks {
     fn draws_by(&mut self, seq: Seq) -> Result<Vec<DrawState>, Self::Error> {
         Ok(self.draws.iter().filter(|d| d.by == seq).copied().collect())
     }
-    fn live_dependants(&mut self, seq: Seq) -> Result<i64, Self::Error> {
+    fn dependants(&mut self, seq: Seq, limit: usize) -> Result<Vec<Dependant>, Self::Error> {
         let Some(info) = self.facts.get(&seq).copied() else {
-            return Ok(0);
+            return Ok(Vec::new());
         };
-        let n = match info.kind {
+        let live = |s: &Seq| self.facts.get(s).filter(|f| f.live).map(|f| (*s, f.kind));
+        let mut found: Vec<(Seq, EntryKind)> = match info.kind {
             EntryKind::DonationReceived => self
                 .draws
                 .iter()
-                .filter(|d| d.donation == seq && self.facts.get(&d.by).is_some_and(|f| f.live))
-                .count(),
+                .filter(|d| d.donation == seq)
+                .filter_map(|d| live(&d.by))
+                .collect(),
             EntryKind::AllocationMade => self
                 .disbursements
                 .values()
                 .filter(|d| d.live && d.allocation == seq)
-                .count(),
-            EntryKind::DisbursementMade => self.disbursements.get(&seq).map_or(0, |d| {
-                usize::from(d.acknowledged.is_some()) + usize::from(d.used > 0)
-            }),
+                .map(|d| (d.seq, EntryKind::DisbursementMade))
+                .collect(),
+            EntryKind::DisbursementMade => self
+                .statements
+                .get(&seq)
+                .into_iter()
+                .flatten()
+                .filter_map(live)
+                .collect(),
+            EntryKind::AcknowledgementRecorded => info
+                .about
+                .and_then(|d| self.statements.get(&d))
+                .into_iter()
+                .flatten()
+                .filter_map(live)
+                .filter(|(_, k)| *k == EntryKind::UsageReported)
+                .collect(),
             EntryKind::CampaignOpened => {
                 let id = self
                     .campaigns
@@ -106,15 +123,25 @@ impl Books for MemoryBooks {
                 self.lots
                     .values()
                     .filter(|l| l.live && l.campaign.is_some() && l.campaign == id)
-                    .count()
+                    .map(|l| (l.seq, EntryKind::DonationReceived))
+                    .collect()
             }
             // Nothing refers to these; an expense's draws are returned when it is voided.
-            EntryKind::AcknowledgementRecorded
-            | EntryKind::UsageReported
-            | EntryKind::ExpenseRecorded
-            | EntryKind::EntryCorrected => 0,
+            EntryKind::UsageReported | EntryKind::ExpenseRecorded | EntryKind::EntryCorrected => {
+                Vec::new()
+            }
         };
-        Ok(n as i64)
+        found.sort_unstable();
+        found.dedup();
+        found.truncate(limit);
+        Ok(found
+            .into_iter()
+            .map(|(seq, kind)| Dependant {
+                organization: None,
+                seq,
+                kind,
+            })
+            .collect())
     }
     fn foreign_disbursement(
         &mut self,
@@ -125,25 +152,42 @@ impl Books for MemoryBooks {
             .get(&(source.organization.clone(), source.disbursement))
             .cloned())
     }
-    fn source_recorded(&mut self, source: &SourceDisbursement) -> Result<bool, Self::Error> {
+    fn source_recorded_units(&mut self, source: &SourceDisbursement) -> Result<i64, Self::Error> {
         Ok(self
             .sources
-            .contains_key(&(source.organization.clone(), source.disbursement)))
+            .get(&(source.organization.clone(), source.disbursement))
+            .into_iter()
+            .flatten()
+            .filter_map(|seq| self.lots.get(seq))
+            .filter(|l| l.live)
+            .map(|l| l.received)
+            .sum())
     }
     fn need(&mut self, id: &Slug) -> Result<Option<NeedState>, Self::Error> {
         Ok(self.needs.get(id).cloned())
     }
     fn apply(&mut self, change: Change) -> Result<(), Self::Error> {
         match change {
-            Change::Fact { seq, kind, at } => {
+            Change::Fact {
+                seq,
+                kind,
+                at,
+                about,
+                units,
+            } => {
                 self.facts.insert(
                     seq,
                     FactInfo {
                         kind,
                         live: true,
                         occurred_at: at,
+                        about,
+                        units,
                     },
                 );
+                if let Some(d) = about {
+                    self.statements.entry(d).or_default().push(seq);
+                }
             }
             Change::OpenCampaign(c, _) => {
                 self.campaigns.insert(c.id.clone(), c);
@@ -151,7 +195,9 @@ impl Books for MemoryBooks {
             Change::AddLot(lot, body) => {
                 if let Some(src) = &body.source_disbursement {
                     self.sources
-                        .insert((src.organization.clone(), src.disbursement), lot.seq);
+                        .entry((src.organization.clone(), src.disbursement))
+                        .or_default()
+                        .push(lot.seq);
                 }
                 self.lots.insert(lot.seq, lot);
             }
@@ -211,9 +257,10 @@ impl Books for MemoryBooks {
                 self.expenses.insert(seq, (asset, units, true));
             }
             Change::Void { seq, kind, .. } => {
-                if let Some(f) = self.facts.get_mut(&seq) {
+                let info = self.facts.get_mut(&seq).map(|f| {
                     f.live = false;
-                }
+                    *f
+                });
                 match kind {
                     EntryKind::CampaignOpened => {
                         if let Some(c) = self.campaigns.values_mut().find(|c| c.seq == seq) {
@@ -224,7 +271,10 @@ impl Books for MemoryBooks {
                         if let Some(l) = self.lots.get_mut(&seq) {
                             l.live = false;
                         }
-                        self.sources.retain(|_, v| *v != seq);
+                        for v in self.sources.values_mut() {
+                            v.retain(|s| *s != seq);
+                        }
+                        self.sources.retain(|_, v| !v.is_empty());
                     }
                     EntryKind::AllocationMade | EntryKind::ExpenseRecorded => {
                         for d in self.draws.iter().filter(|d| d.by == seq) {
@@ -252,10 +302,85 @@ impl Books for MemoryBooks {
                             }
                         }
                     }
-                    // The recipient's statements and correction notices are never voided.
-                    EntryKind::AcknowledgementRecorded
-                    | EntryKind::UsageReported
-                    | EntryKind::EntryCorrected => {}
+                    // A recipient's statement, voided by the recipient: what it stated is withdrawn.
+                    EntryKind::AcknowledgementRecorded => {
+                        let about = info.and_then(|f| f.about);
+                        if let Some(d) = about.and_then(|d| self.disbursements.get_mut(&d)) {
+                            d.acknowledged = None;
+                        }
+                    }
+                    EntryKind::UsageReported => {
+                        if let Some(f) = info {
+                            if let Some(d) = f.about.and_then(|d| self.disbursements.get_mut(&d)) {
+                                d.used -= f.units;
+                            }
+                        }
+                    }
+                    // Correction notices are never voided.
+                    EntryKind::EntryCorrected => {}
+                }
+            }
+            Change::Carry { from, to, kind } => {
+                self.successors.insert(from, to);
+                match kind {
+                    EntryKind::DonationReceived => {
+                        let (allocated, expensed) = self
+                            .lots
+                            .get_mut(&from)
+                            .map(|l| {
+                                let moved = (l.allocated, l.expensed);
+                                l.allocated = 0;
+                                l.expensed = 0;
+                                moved
+                            })
+                            .unwrap_or_default();
+                        if let Some(l) = self.lots.get_mut(&to) {
+                            l.allocated += allocated;
+                            l.expensed += expensed;
+                        }
+                        for d in self.draws.iter_mut().filter(|d| d.donation == from) {
+                            d.donation = to;
+                        }
+                    }
+                    EntryKind::AllocationMade => {
+                        let moved = self
+                            .allocations
+                            .get_mut(&from)
+                            .map(|a| std::mem::take(&mut a.disbursed))
+                            .unwrap_or_default();
+                        if let Some(a) = self.allocations.get_mut(&to) {
+                            a.disbursed += moved;
+                        }
+                        for d in self.disbursements.values_mut() {
+                            if d.allocation == from {
+                                d.allocation = to;
+                            }
+                        }
+                    }
+                    EntryKind::DisbursementMade => {
+                        let moved = self
+                            .disbursements
+                            .get_mut(&from)
+                            .map(|d| (d.acknowledged.take(), std::mem::take(&mut d.used)));
+                        if let (Some((acknowledged, used)), Some(d)) =
+                            (moved, self.disbursements.get_mut(&to))
+                        {
+                            d.acknowledged = acknowledged;
+                            d.used = used;
+                        }
+                        if let Some(statements) = self.statements.remove(&from) {
+                            for s in &statements {
+                                if let Some(f) = self.facts.get_mut(s) {
+                                    f.about = Some(to);
+                                }
+                            }
+                            let mut all = statements;
+                            all.extend(self.statements.remove(&to).unwrap_or_default());
+                            all.sort_unstable();
+                            self.statements.insert(to, all);
+                        }
+                    }
+                    _ => {}
                 }
             }
         }

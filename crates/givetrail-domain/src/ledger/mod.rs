@@ -29,7 +29,7 @@ pub use rules::allocation::designation_breach;
 pub use rules::draws::attribute_oldest_first;
 pub use rules::{execute, Context, Decision, PrivateValue, PrivateValues};
 pub use state::{
-    AllocationState, CampaignState, Designation, DisbursementState, DrawState, FactInfo,
+    AllocationState, CampaignState, Dependant, Designation, DisbursementState, DrawState, FactInfo,
     ForeignDisbursement, Lot, NeedState, OrgContext, RecipientInfo,
 };
 pub(crate) use validate::text;
@@ -55,6 +55,10 @@ pub enum Change {
         kind: EntryKind,
         /// When it happened.
         at: DateTime<Utc>,
+        /// For a recipient's statement: the disbursement it is about.
+        about: Option<Seq>,
+        /// For a recipient's statement: the units it states.
+        units: i64,
     },
     /// A campaign opened.
     OpenCampaign(CampaignState, CampaignBody),
@@ -102,6 +106,18 @@ pub enum Change {
         /// Seq of the correction.
         by: Seq,
     },
+    /// The replacement at `to` (of a fact of `kind` voided at `from`) takes over what depended on
+    /// the fact at `from`: draws on a lot, disbursements of an allocation, what the recipient
+    /// acknowledged and used of a disbursement. Applied after every replacement (with nothing
+    /// depending on `from`, it changes nothing a live fact sees).
+    Carry {
+        /// Seq of the voided fact.
+        from: Seq,
+        /// Seq of its replacement (the correction).
+        to: Seq,
+        /// Kind of both.
+        kind: EntryKind,
+    },
 }
 
 /// Read and change access to one organisation's books, inside one transaction.
@@ -112,7 +128,8 @@ pub trait Books {
     fn campaign(&mut self, id: &Slug) -> Result<Option<CampaignState>, Self::Error>;
     /// A lot by the seq of its donation.
     fn lot(&mut self, seq: Seq) -> Result<Option<Lot>, Self::Error>;
-    /// Whether a live donation already uses this receipt number.
+    /// Whether any donation, live or voided, has carried this receipt number (numbers are never
+    /// used again).
     fn receipt_in_use(&mut self, receipt_number: &str) -> Result<bool, Self::Error>;
     /// Live undesignated lots of `asset` with something remaining, oldest first (by `occurred_at`,
     /// then seq), at least enough to cover `units` when the pool holds that much.
@@ -127,16 +144,19 @@ pub trait Books {
     fn fact(&mut self, seq: Seq) -> Result<Option<FactInfo>, Self::Error>;
     /// Draws made by an allocation or expense.
     fn draws_by(&mut self, seq: Seq) -> Result<Vec<DrawState>, Self::Error>;
-    /// How many live facts depend on the fact at `seq` (draws on a lot, disbursements of an
-    /// allocation, acknowledgements or usage of a disbursement, donations of a campaign).
-    fn live_dependants(&mut self, seq: Seq) -> Result<i64, Self::Error>;
+    /// The live facts that depend on the fact at `seq`, in seq order, at most `limit` of them:
+    /// allocations, expenses and procurements drawing on a lot; disbursements of an allocation;
+    /// the acknowledgement and usage reports of a disbursement, and donations recording it in
+    /// other organisations' logs; usage reports of an acknowledged disbursement (for an
+    /// acknowledgement); donations of a campaign.
+    fn dependants(&mut self, seq: Seq, limit: usize) -> Result<Vec<Dependant>, Self::Error>;
     /// A disbursement in another organisation's log.
     fn foreign_disbursement(
         &mut self,
         source: &SourceDisbursement,
     ) -> Result<Option<ForeignDisbursement>, Self::Error>;
-    /// Whether a live donation already names this source disbursement.
-    fn source_recorded(&mut self, source: &SourceDisbursement) -> Result<bool, Self::Error>;
+    /// Units of this source disbursement that live donations (of any organisation) already record.
+    fn source_recorded_units(&mut self, source: &SourceDisbursement) -> Result<i64, Self::Error>;
     /// A recipient's need (any recipient's), with what has been delivered against it.
     fn need(&mut self, id: &Slug) -> Result<Option<NeedState>, Self::Error>;
     /// Apply a change.

@@ -16,35 +16,49 @@ pub fn replay<B: Books>(
     at: DateTime<Utc>,
     fact: &Fact,
 ) -> Res<(), B::Error> {
-    let (fact, at) = match fact {
+    let (fact, at, carry) = match fact {
         Fact::Correction(c) => {
-            void(books, c.corrects, seq)?;
+            let kind = void(books, c.corrects, seq)?;
             match &c.replacement {
-                Some(r) => (r.as_ref(), c.replacement_occurred_at.unwrap_or(at)),
+                Some(r) => (
+                    r.as_ref(),
+                    c.replacement_occurred_at.unwrap_or(at),
+                    Some(Change::Carry {
+                        from: c.corrects,
+                        to: seq,
+                        kind,
+                    }),
+                ),
                 None => {
                     let notice = Change::Fact {
                         seq,
                         kind: EntryKind::EntryCorrected,
                         at,
+                        about: None,
+                        units: 0,
                     };
                     return store(books.apply(notice));
                 }
             }
         }
-        other => (other, at),
+        other => (other, at, None),
     };
     for change in fact_changes(seq, at, fact)? {
         store(books.apply(change))?;
     }
+    if let Some(carry) = carry {
+        store(books.apply(carry))?;
+    }
     Ok(())
 }
 
-fn void<B: Books>(books: &mut B, target: Seq, by: Seq) -> Res<(), B::Error> {
+fn void<B: Books>(books: &mut B, target: Seq, by: Seq) -> Res<EntryKind, B::Error> {
     let info = store(books.fact(target))?
         .ok_or_else(|| RuleError::not_found("corrects", format!("entry {target}")))?;
     store(books.apply(Change::Void {
         seq: target,
         kind: info.kind,
         by,
-    }))
+    }))?;
+    Ok(info.kind)
 }

@@ -45,6 +45,25 @@ pub struct Designation {
     pub region_code: Option<RegionCode>,
     /// Recipient, if designated by recipient.
     pub recipient: Option<Slug>,
+    /// The donor allows the charity's own costs to be charged to it.
+    pub costs_allowed: bool,
+}
+
+impl Designation {
+    /// Whether `other` is at least as strict as this designation: its region lies inside this
+    /// one's and it names the same recipient, where this one names them.
+    pub fn is_kept_by(&self, other: Option<&Designation>) -> bool {
+        let Some(other) = other else {
+            return false;
+        };
+        let region_kept = match (&self.region_code, &other.region_code) {
+            (None, _) => true,
+            (Some(_), None) => other.recipient.is_some() && self.recipient == other.recipient,
+            (Some(mine), Some(theirs)) => mine.contains(theirs),
+        };
+        let recipient_kept = self.recipient.is_none() || self.recipient == other.recipient;
+        region_kept && recipient_kept
+    }
 }
 
 /// A donation (lot) and what has been taken from it.
@@ -139,6 +158,32 @@ pub struct ForeignDisbursement {
     pub asset: AssetKey,
     /// Units sent.
     pub units: i64,
+    /// When it was sent.
+    pub occurred_at: DateTime<Utc>,
+    /// The donors' designations of the lots its allocation drew on (those the allocation kept,
+    /// not those it departed from with consent).
+    pub designations: Vec<Designation>,
+}
+
+/// An entry that depends on another (draws on it, disburses it, states what arrived of it, or,
+/// in another organisation's log, records it as a gift received).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dependant {
+    /// The organisation whose log holds it, when not this one.
+    pub organization: Option<Slug>,
+    /// Its seq.
+    pub seq: Seq,
+    /// Its kind.
+    pub kind: EntryKind,
+}
+
+impl std::fmt::Display for Dependant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.organization {
+            None => write!(f, "{} {}", self.kind.as_str(), self.seq),
+            Some(o) => write!(f, "{} {} of {o}", self.kind.as_str(), self.seq),
+        }
+    }
 }
 
 /// What lives at a seq.
@@ -150,6 +195,10 @@ pub struct FactInfo {
     pub live: bool,
     /// When the fact happened (a replacement's own date).
     pub occurred_at: DateTime<Utc>,
+    /// For a recipient's statement (acknowledgement, usage report): the disbursement it is about.
+    pub about: Option<Seq>,
+    /// For a recipient's statement: the units it states.
+    pub units: i64,
 }
 
 /// A draw of units from a lot by an allocation or expense.

@@ -83,6 +83,58 @@ pub(super) fn check_occurred_at(
     Ok(())
 }
 
+/// A documented departure from a designation, its fields checked (errors collected).
+pub(super) fn designation_change(
+    errors: &mut Vec<FieldError>,
+    change: Option<&crate::entry::DesignationChange>,
+) -> Option<crate::entry::DesignationChange> {
+    let c = change?;
+    let reason = collect(
+        errors,
+        text(
+            "designation_change.reason",
+            &c.reason,
+            crate::entry::MAX_TEXT,
+            true,
+        ),
+    );
+    let consent = collect(
+        errors,
+        text(
+            "designation_change.donor_consent_reference",
+            &c.donor_consent_reference,
+            crate::entry::MAX_SHORT_TEXT,
+            true,
+        ),
+    );
+    reason
+        .zip(consent)
+        .map(|(reason, donor_consent_reference)| crate::entry::DesignationChange {
+            reason,
+            donor_consent_reference,
+        })
+}
+
+/// Nothing may occur before what it draws on: `at` (the request's `occurred_at`) is not earlier
+/// than `earlier`, when the `what` it refers to happened.
+pub(super) fn not_before(
+    at: DateTime<Utc>,
+    earlier: DateTime<Utc>,
+    what: impl std::fmt::Display,
+) -> Result<(), RuleError> {
+    if at < earlier {
+        return Err(RuleError::refused(
+            "occurred_at",
+            format!(
+                "{} is before {what}, which happened at {}",
+                at.to_rfc3339(),
+                earlier.to_rfc3339()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn same_asset(field: &str, expected: &AssetKey, got: &Asset) -> Result<(), RuleError> {
     if &got.key() != expected {
         return Err(RuleError::refused(

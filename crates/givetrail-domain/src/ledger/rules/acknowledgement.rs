@@ -1,6 +1,8 @@
 //! `acknowledgement.recorded`: the recipient's statement of what actually arrived.
 
-use super::super::validate::{asset, check_occurred_at, collect, finish, same_asset, text, Res};
+use super::super::validate::{
+    check_occurred_at, collect, finish, not_before, same_asset, store, text, Res,
+};
 use super::super::Books;
 use super::{public, recipient_disbursement, Context, Decision};
 use crate::asset::AssetWire;
@@ -14,8 +16,11 @@ pub(super) fn decide_acknowledgement<B: Books>(
 ) -> Res<Decision, B::Error> {
     let mut errors = Vec::new();
     let note = collect(&mut errors, text("note", &r.note, MAX_TEXT, false));
-    let parsed = asset("asset", &r.asset)
-        .map_err(|e| errors.extend(e.0))
+    // "0" is a statement too: nothing arrived, and the whole disbursement is a shortfall.
+    let parsed = r
+        .asset
+        .parse_or_zero()
+        .map_err(|e| errors.extend(e.under("asset").0))
         .ok();
     finish(errors)?;
     let Some(parsed) = parsed else {
@@ -31,6 +36,9 @@ pub(super) fn decide_acknowledgement<B: Books>(
         .into());
     }
     same_asset("asset", &d.asset, &parsed)?;
+    if let Some(info) = store(books.fact(d.seq))? {
+        not_before(r.occurred_at, info.occurred_at, format_args!("disbursement {}", d.seq))?;
+    }
     Ok(public(Fact::Acknowledgement(AcknowledgementBody {
         disbursement: d.seq,
         recipient: d.recipient.clone(),

@@ -2,14 +2,14 @@
 //! honouring the donor's designation and, when named, the recipient's need.
 
 use super::super::state::{Lot, RecipientInfo};
-use super::super::validate::{asset, collect, finish, store, text, Res};
+use super::super::validate::{
+    asset, collect, designation_change, finish, not_before, store, text, Res,
+};
 use super::super::Books;
 use super::draws::{draw, source};
 use super::{public, Decision};
 use crate::asset::AssetWire;
-use crate::entry::{
-    AllocationBody, AllocationRequest, DesignationChange, Fact, MAX_SHORT_TEXT, MAX_TEXT,
-};
+use crate::entry::{AllocationBody, AllocationRequest, Fact, MAX_TEXT};
 use crate::error::{RuleError, ValidationError};
 
 pub(super) fn decide_allocation<B: Books>(
@@ -21,30 +21,7 @@ pub(super) fn decide_allocation<B: Books>(
     let parsed = asset("asset", &r.asset)
         .map_err(|e| errors.extend(e.0))
         .ok();
-    let change = match &r.designation_change {
-        Some(c) => {
-            let reason = collect(
-                &mut errors,
-                text("designation_change.reason", &c.reason, MAX_TEXT, true),
-            );
-            let consent = collect(
-                &mut errors,
-                text(
-                    "designation_change.donor_consent_reference",
-                    &c.donor_consent_reference,
-                    MAX_SHORT_TEXT,
-                    true,
-                ),
-            );
-            reason
-                .zip(consent)
-                .map(|(reason, donor_consent_reference)| DesignationChange {
-                    reason,
-                    donor_consent_reference,
-                })
-        }
-        None => None,
-    };
+    let change = designation_change(&mut errors, r.designation_change.as_ref());
     let src = source(r.donation, r.pool)
         .map_err(|e| errors.extend(e.0))
         .ok();
@@ -60,6 +37,7 @@ pub(super) fn decide_allocation<B: Books>(
         need.check_allocation(&r.recipient, &parsed.key())?;
     }
     let (drawn_from, lot) = draw(books, &src, &parsed)?;
+    drawn_not_after(books, r.occurred_at, &drawn_from)?;
     let breach = lot.as_ref().and_then(|l| designation_breach(l, &recipient));
     match (&breach, &change) {
         (Some(why), None) => {
@@ -88,6 +66,20 @@ pub(super) fn decide_allocation<B: Books>(
         designation_change: change,
         drawn_from,
     })))
+}
+
+/// Nothing is allocated, spent or bought before the donations (or purchases) it draws on arrived.
+pub(super) fn drawn_not_after<B: Books>(
+    books: &mut B,
+    at: chrono::DateTime<chrono::Utc>,
+    drawn_from: &[crate::entry::Draw],
+) -> Res<(), B::Error> {
+    for d in drawn_from {
+        if let Some(info) = store(books.fact(d.donation))? {
+            not_before(at, info.occurred_at, format_args!("entry {}", d.donation))?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether allocating `lot` to `recipient` honours the donor's designation; the reason when not.

@@ -1,6 +1,9 @@
 //! `donation.received`: recording a gift, with the donor's private details kept as commitments.
 
-use super::super::validate::{asset, collect, finish, same_asset, store, text, Res};
+use super::super::state::Designation;
+use super::super::validate::{
+    asset, collect, designation_change, finish, not_before, same_asset, store, text, Res,
+};
 use super::super::Books;
 use super::{Context, Decision, PrivateValue, PrivateValues};
 use crate::asset::{Asset, AssetWire};
@@ -16,6 +19,7 @@ struct Fields {
     contact: Option<String>,
     parsed: Asset,
     purpose: Option<String>,
+    change: Option<DesignationChange>,
 }
 
 pub(super) fn decide_donation<B: Books>(
@@ -30,11 +34,12 @@ pub(super) fn decide_donation<B: Books>(
         contact,
         parsed,
         purpose,
+        change,
     } = fields(r)?;
     check_receipt_and_campaign(books, ctx, r, &receipt)?;
     let restriction = designation(books, r, purpose)?;
     check_related_recipients(books, r)?;
-    check_source(books, ctx, r, &parsed)?;
+    check_source(books, ctx, r, &parsed, &restriction, change.as_ref())?;
     let (donor, private) = public_donor(ctx, r, &name, public_name, contact);
     let body = DonationBody {
         receipt_number: receipt,
@@ -44,6 +49,7 @@ pub(super) fn decide_donation<B: Books>(
         restriction,
         asset: AssetWire::from(&parsed),
         source_disbursement: r.source_disbursement.clone(),
+        designation_change: change,
     };
     Ok(Decision {
         fact: Fact::Donation(body),
@@ -87,6 +93,13 @@ fn fields(r: &DonationRequest) -> Result<Fields, ValidationError> {
             "a designation names a region_code, a recipient, or both",
         ));
     }
+    let change = designation_change(&mut errors, r.designation_change.as_ref());
+    if change.is_some() && r.source_disbursement.is_none() {
+        errors.push(FieldError::new(
+            "designation_change",
+            "only a gift passed on by another charity (source_disbursement) departs from a designation",
+        ));
+    }
     let purpose = match &r.restriction {
         RestrictionWire::Designated {
             purpose: Some(p), ..
@@ -104,6 +117,7 @@ fn fields(r: &DonationRequest) -> Result<Fields, ValidationError> {
         contact,
         parsed,
         purpose,
+        change,
     })
 }
 
@@ -114,7 +128,13 @@ fn check_receipt_and_campaign<B: Books>(
     r: &DonationRequest,
     receipt: &str,
 ) -> Res<(), B::Error> {
-    if store(books.receipt_in_use(receipt))? {
+    // A number once used is never used again, even after its donation was voided; only the
+    // replacement of a donation may keep that donation's number.
+    let kept = match ctx.replacing {
+        Some(seq) => store(books.lot(seq))?.is_some_and(|l| l.receipt_number == receipt),
+        None => false,
+    };
+    if !kept && store(books.receipt_in_use(receipt))? {
         return Err(RuleError::Conflict {
             field: "receipt_number".into(),
             message: format!(
@@ -145,6 +165,7 @@ fn designation<B: Books>(
         RestrictionWire::Designated {
             region_code,
             recipient,
+            costs_allowed,
             ..
         } => {
             if let Some(rid) = recipient {
@@ -175,6 +196,7 @@ fn designation<B: Books>(
                 region_code: region_code.clone(),
                 recipient: recipient.clone(),
                 purpose,
+                costs_allowed: *costs_allowed,
             }
         }
     })
@@ -194,17 +216,28 @@ fn check_related_recipients<B: Books>(books: &mut B, r: &DonationRequest) -> Res
     Ok(())
 }
 
-/// A gift passed on by another charity names a disbursement of it that went to a recipient linked
-/// to this organisation, in the same asset, not recorded before.
+/// A gift passed on by another charity (level by level) names a disbursement of it that went to a
+/// recipient linked to this organisation: in the same asset, for no more than what of it is not
+/// yet recorded, not before it was sent, and keeping the designations it drew on unless the
+/// donor consented to a change.
 fn check_source<B: Books>(
     books: &mut B,
     ctx: &Context<'_>,
     r: &DonationRequest,
     parsed: &Asset,
+    restriction: &RestrictionWire,
+    change: Option<&DesignationChange>,
 ) -> Res<(), B::Error> {
     let Some(src) = &r.source_disbursement else {
         return Ok(());
     };
+    if r.channel != DonationChannel::TransferFromCharity {
+        return Err(RuleError::refused(
+            "channel",
+            "a gift passed on by another charity has channel transfer_from_charity",
+        )
+        .into());
+    }
     let d = store(books.foreign_disbursement(src))?.ok_or_else(|| {
         RuleError::not_found(
             "source_disbursement",
@@ -223,14 +256,68 @@ fn check_source<B: Books>(
         .into());
     }
     same_asset("asset", &d.asset, parsed)?;
-    if store(books.source_recorded(src))? {
-        return Err(RuleError::Conflict {
-            field: "source_disbursement".into(),
-            message: "that disbursement is already recorded as a donation".into(),
-        }
+    not_before(
+        r.occurred_at,
+        d.occurred_at,
+        format_args!("disbursement {} of {}", src.disbursement, src.organization),
+    )?;
+    let recorded = store(books.source_recorded_units(src))?;
+    let left = d.units - recorded;
+    if parsed.units() > left {
+        return Err(RuleError::refused(
+            "asset",
+            format!(
+                "disbursement {} of {} sent {}, of which {} is not yet recorded; {} recorded here",
+                src.disbursement,
+                src.organization,
+                d.asset.format(d.units),
+                d.asset.format(left.max(0)),
+                d.asset.format(parsed.units())
+            ),
+        )
         .into());
     }
-    Ok(())
+    let mine = match restriction {
+        RestrictionWire::None => None,
+        RestrictionWire::Designated {
+            region_code,
+            recipient,
+            costs_allowed,
+            ..
+        } => Some(Designation {
+            region_code: region_code.clone(),
+            recipient: recipient.clone(),
+            costs_allowed: *costs_allowed,
+        }),
+    };
+    let dropped = d.designations.iter().find(|s| !s.is_kept_by(mine.as_ref()));
+    match (dropped, change) {
+        (Some(s), None) => {
+            let mut what = Vec::new();
+            if let Some(region) = &s.region_code {
+                what.push(format!("region {region}"));
+            }
+            if let Some(rid) = &s.recipient {
+                what.push(format!("recipient {rid}"));
+            }
+            Err(RuleError::refused(
+                "restriction",
+                format!(
+                    "disbursement {} of {} drew on a donation designated for {}; the gift passed on keeps that designation unless designation_change gives the donor's consent reference",
+                    src.disbursement,
+                    src.organization,
+                    what.join(" and ")
+                ),
+            )
+            .into())
+        }
+        (None, Some(_)) => Err(RuleError::refused(
+            "designation_change",
+            "this gift keeps every designation of its source disbursement; no designation change applies",
+        )
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// The donor as the public sees it, and the private values behind its commitments.

@@ -33,6 +33,9 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
     /// Source of fresh random salts (hex), one per commitment.
     pub salt: &'a mut dyn FnMut() -> String,
+    /// While a correction decides its replacement: the seq of the fact being replaced (a
+    /// replacement donation may keep the receipt number of the donation it replaces).
+    pub replacing: Option<Seq>,
 }
 
 /// Private values of an entry, kept apart from the public log (for regulators).
@@ -151,6 +154,11 @@ fn units_of<E>(field: &str, wire: &AssetWire) -> Res<(AssetKey, i64), E> {
     Ok((a.key(), a.units()))
 }
 
+fn units_of_or_zero<E>(field: &str, wire: &AssetWire) -> Res<i64, E> {
+    let a = wire.parse_or_zero().map_err(|e| e.under(field))?;
+    Ok(a.units())
+}
+
 fn draw_units<E>(key: &AssetKey, d: &Draw) -> Res<i64, E> {
     crate::asset::parse_units(&d.amount, key.scale())
         .map_err(|m| Rejection::Invalid(ValidationError::field("drawn_from.amount", m)))
@@ -158,10 +166,17 @@ fn draw_units<E>(key: &AssetKey, d: &Draw) -> Res<i64, E> {
 
 /// The changes a fact makes (without voids), from its public body alone.
 pub(super) fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<Vec<Change>, E> {
+    let (about, stated) = match fact {
+        Fact::Acknowledgement(b) => (Some(b.disbursement), units_of_or_zero("asset", &b.asset)?),
+        Fact::Usage(b) => (Some(b.disbursement), units_of("asset", &b.asset)?.1),
+        _ => (None, 0),
+    };
     let mut out = vec![Change::Fact {
         seq,
         kind: fact.kind(),
         at,
+        about,
+        units: stated,
     }];
     match fact {
         Fact::Campaign(b) => out.push(Change::OpenCampaign(
@@ -183,10 +198,12 @@ pub(super) fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<V
                 RestrictionWire::Designated {
                     region_code,
                     recipient,
+                    costs_allowed,
                     ..
                 } => Some(Designation {
                     region_code: region_code.clone(),
                     recipient: recipient.clone(),
+                    costs_allowed: *costs_allowed,
                 }),
             };
             out.push(Change::AddLot(
@@ -245,7 +262,7 @@ pub(super) fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<V
             ));
         }
         Fact::Acknowledgement(b) => {
-            let (_, units) = units_of("asset", &b.asset)?;
+            let units = units_of_or_zero("asset", &b.asset)?;
             out.push(Change::Acknowledge {
                 seq,
                 disbursement: b.disbursement,

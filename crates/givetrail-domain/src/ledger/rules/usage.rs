@@ -1,6 +1,6 @@
 //! `usage.reported`: the recipient's statement of how it used what arrived.
 
-use super::super::validate::{asset, collect, finish, same_asset, text, Res};
+use super::super::validate::{asset, collect, finish, not_before, same_asset, store, text, Res};
 use super::super::Books;
 use super::{public, recipient_disbursement, Context, Decision};
 use crate::asset::AssetWire;
@@ -38,6 +38,16 @@ pub(super) fn decide_usage<B: Books>(
     };
     let d = recipient_disbursement(books, ctx, &r.disbursement)?;
     same_asset("asset", &d.asset, &parsed)?;
+    if let Some(info) = store(books.fact(d.seq))? {
+        not_before(r.occurred_at, info.occurred_at, format_args!("disbursement {}", d.seq))?;
+    }
+    for dep in store(books.dependants(d.seq, 64))? {
+        if dep.organization.is_none() && dep.kind == crate::entry::EntryKind::AcknowledgementRecorded {
+            if let Some(info) = store(books.fact(dep.seq))? {
+                not_before(r.occurred_at, info.occurred_at, format_args!("acknowledgement {}", dep.seq))?;
+            }
+        }
+    }
     let acknowledged = d.acknowledged.unwrap_or(0);
     if parsed.units() > acknowledged - d.used {
         return Err(RuleError::refused(
