@@ -16,7 +16,7 @@ use ed25519_dalek::SigningKey;
 use givetrail_domain::entry::Role;
 use givetrail_domain::ids::{parse_region_prefix, Slug};
 use givetrail_http::AppState;
-use givetrail_store::db::{establish, migrate, pool, Backend};
+use givetrail_store::db::{establish, pool, Backend};
 use givetrail_store::registry::{self, NewKey};
 use givetrail_store::verify::rebuild;
 use givetrail_store::write::Writer;
@@ -174,7 +174,7 @@ enum KeysCommand {
 fn open(db: &Db) -> anyhow::Result<(Backend, AnyConnection)> {
     let backend = Backend::from_url(&db.database_url);
     let mut conn = establish(&backend)?;
-    migrate(&mut conn)?;
+    rebuild::migrate_and_rebuild(&mut conn)?;
     Ok((backend, conn))
 }
 
@@ -323,7 +323,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
             let mut conn = establish(&Backend::Sqlite(to.to_string_lossy().into_owned()))?;
             givetrail_store::db::integrity_check(&mut conn)?;
-            migrate(&mut conn)?;
+            rebuild::migrate_and_rebuild(&mut conn)?;
             println!(
                 "restored {} to {}; serve it and run `givetrail audit` to verify every log",
                 from.display(),

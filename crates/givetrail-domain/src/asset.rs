@@ -406,8 +406,8 @@ impl AssetWire {
     fn parse_from(&self, zero: bool) -> Result<Asset, ValidationError> {
         match self {
             AssetWire::Money { amount, currency } => {
-                let currency = Currency::parse(currency)
-                    .map_err(|m| ValidationError::field("currency", m))?;
+                let currency =
+                    Currency::parse(currency).map_err(|m| ValidationError::field("currency", m))?;
                 let units = parse_units_from(amount, currency.exponent(), zero)
                     .map_err(|m| ValidationError::field("amount", m))?;
                 Ok(Asset::Money(Money { currency, units }))
@@ -533,12 +533,18 @@ mod tests {
         let a = wire(" N95   respirator ", "Piece").parse().unwrap();
         let b = wire("N95 respirator", "piece").parse().unwrap();
         assert_eq!(a.key(), b.key());
-        assert_ne!(a.key(), wire("n95 respirator", "piece").parse().unwrap().key());
+        assert_ne!(
+            a.key(),
+            wire("n95 respirator", "piece").parse().unwrap().key()
+        );
         // The body keeps what was sent (trimmed).
         let AssetWire::Goods { item, unit, .. } = AssetWire::from(&a) else {
             panic!("goods")
         };
-        assert_eq!((item.as_str(), unit.as_str()), ("N95   respirator", "Piece"));
+        assert_eq!(
+            (item.as_str(), unit.as_str()),
+            ("N95   respirator", "Piece")
+        );
     }
 
     #[test]

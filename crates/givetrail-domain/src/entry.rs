@@ -17,7 +17,17 @@ pub const MAX_SHORT_TEXT: usize = 200;
 
 /// The kinds of entry a log holds.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 pub enum EntryKind {
     /// A campaign (appeal) was opened.

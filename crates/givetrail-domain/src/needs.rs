@@ -527,6 +527,7 @@ mod tests {
         let only_union = crate::ledger::Designation {
             region_code: None,
             recipient: Some(slug("union")),
+            costs_allowed: false,
         };
         let needs = vec![
             (

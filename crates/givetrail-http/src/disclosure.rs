@@ -147,8 +147,9 @@ pub async fn campaign_summary(
 /// drawing on the donation with this receipt number, following gifts into other charities'
 /// logs, with what remains unallocated, undisbursed and unacknowledged. Pool allocations and
 /// their disbursements are attributed to donations oldest-first.
+/// A donation that was voided answers 410 with the correcting entry's seq in `correction`.
 #[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug"), ("receipt_number" = String, Path, description = "receipt number")),
-    responses((status = 200, body = Trail), (status = 404, body = Problem)))]
+    responses((status = 200, body = Trail), (status = 404, body = Problem), (status = 410, description = "the donation was voided; `correction` is the correcting entry's seq", body = Problem)))]
 #[get("/organizations/{org}/donations/{receipt_number}/trail")]
 pub async fn donation_trail(
     state: web::Data<AppState>,
@@ -158,7 +159,7 @@ pub async fn donation_trail(
     let (o, r) = (org.clone(), receipt.clone());
     let model = state.read_model.clone();
     let t = read_snapshot(&state, move |c| {
-        trail::trace(
+        trail::trace_receipt(
             &mut store::Logs {
                 conn: c,
                 model: &model,
@@ -167,9 +168,17 @@ pub async fn donation_trail(
             &r,
         )
     })
-    .await?
-    .ok_or_else(|| ApiError::not_found(format!("no live donation {receipt} recorded by {org}")))?;
-    Ok(HttpResponse::Ok().json(t))
+    .await?;
+    match t {
+        trail::Traced::Found(t) => Ok(HttpResponse::Ok().json(t)),
+        trail::Traced::Voided { correction } => Err(ApiError::gone(
+            format!("donation {receipt} of {org} was voided by entry {correction}"),
+            correction,
+        )),
+        trail::Traced::NotFound => Err(ApiError::not_found(format!(
+            "no donation {receipt} recorded by {org}"
+        ))),
+    }
 }
 
 /// Parameters of the timeliness feed.

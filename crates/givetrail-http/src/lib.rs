@@ -75,6 +75,7 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(writes::post_correction)
         .service(writes::post_acknowledgement)
         .service(writes::post_usage)
+        .service(writes::post_recipient_correction)
         .service(reads::list_organizations)
         .service(reads::get_organization)
         .service(reads::list_recipients)

@@ -59,6 +59,7 @@ fn as_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
         status: status.as_u16(),
         detail,
         errors: Vec::new(),
+        correction: None,
     };
     let (req, old) = res.into_parts();
     let mut new = HttpResponse::build(status);
@@ -212,6 +213,7 @@ pub async fn limit_complaints(
                     status: 429,
                     detail: format!("at most {COMPLAINTS_PER_WINDOW} complaints per {} seconds from one address; retry in {wait} s", COMPLAINT_WINDOW.as_secs()),
                     errors: Vec::new(),
+                    correction: None,
                 };
                 let res = HttpResponse::TooManyRequests()
                     .insert_header(("Retry-After", wait.to_string()))
@@ -238,6 +240,7 @@ pub async fn refuse_nul(
             status: 400,
             detail: "the URL must not contain a NUL character (%00)".into(),
             errors: Vec::new(),
+            correction: None,
         };
         let res = HttpResponse::BadRequest()
             .content_type("application/problem+json")

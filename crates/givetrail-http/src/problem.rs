@@ -27,6 +27,9 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
     pub errors: Vec<FieldError>,
+    /// For a voided entry (410): the seq of the correction that voided it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correction: Option<i64>,
 }
 
 /// An error returned by a handler.
@@ -44,6 +47,7 @@ impl ApiError {
                 status: status.as_u16(),
                 detail: detail.into(),
                 errors: Vec::new(),
+                correction: None,
             }),
             None,
         )
@@ -105,6 +109,13 @@ impl ApiError {
     /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    /// 410: the thing asked for existed and was voided by the correction at `correction`.
+    pub fn gone(detail: impl Into<String>, correction: i64) -> Self {
+        let mut e = Self::new(StatusCode::GONE, "voided", "Voided by a correction", detail);
+        e.0.correction = Some(correction);
+        e
     }
 
     /// 500/503 without leaking internals.

@@ -252,6 +252,30 @@ pub async fn post_acknowledgement(
     .await
 }
 
+/// Correct the recipient's own acknowledgement or usage report (recipient key): a void, or a
+/// replacement (an acknowledgement of `"0"` says nothing arrived). The `entry.corrected` entry
+/// goes into the organisation's log; nobody else may correct these statements.
+#[utoipa::path(tag = "recipient writes", request_body = RecipientCorrectionRequest, params(("recipient" = String, Path, description = "recipient slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the `entry.corrected` entry, in the organisation's log", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/recipients/{recipient}/corrections")]
+pub async fn post_recipient_correction(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    recipient: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    recipient_entry(
+        req,
+        state,
+        recipient.into_inner(),
+        body,
+        |r: RecipientCorrectionRequest| Command::Correction(r.into_correction()),
+        |r: &RecipientCorrectionRequest| r.corrects.organization.to_string(),
+    )
+    .await
+}
+
 /// Report how what arrived was used (recipient key).
 #[utoipa::path(tag = "recipient writes", request_body = UsageRequest, params(("recipient" = String, Path, description = "recipient slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
     responses((status = 201, description = "the `usage.reported` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),

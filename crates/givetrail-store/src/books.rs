@@ -56,7 +56,6 @@ impl Books for SqlBooks<'_> {
         let n: i64 = lots::table
             .filter(lots::organization.eq(self.org))
             .filter(lots::receipt_number.eq(receipt_number))
-            .filter(lots::voided_by.is_null())
             .count()
             .get_result(self.conn)?;
         Ok(n > 0)
@@ -147,32 +146,99 @@ impl Books for SqlBooks<'_> {
         Ok(rows.into_iter().map(DrawState::from).collect())
     }
 
-    fn live_dependants(&mut self, seq: Seq) -> Result<i64, StoreError> {
+    fn dependants(&mut self, seq: Seq, limit: usize) -> Result<Vec<Dependant>, StoreError> {
         let Some(info) = self.fact(seq)? else {
-            return Ok(0);
+            return Ok(Vec::new());
         };
         let org = self.org;
-        Ok(match info.kind {
-            EntryKind::DonationReceived => draws::table
-                .inner_join(
-                    facts::table.on(facts::organization
-                        .eq(draws::organization)
-                        .and(facts::seq.eq(draws::by_seq))),
-                )
-                .filter(draws::organization.eq(org))
-                .filter(draws::donation_seq.eq(seq))
-                .filter(facts::voided_by.is_null())
-                .count()
-                .get_result(self.conn)?,
+        let n = i64::try_from(limit).unwrap_or(i64::MAX);
+        let here = |rows: Vec<(i64, String)>| -> Result<Vec<Dependant>, StoreError> {
+            rows.into_iter()
+                .map(|(seq, kind)| {
+                    let kind = EntryKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("fact kind {kind}")))?;
+                    Ok(Dependant {
+                        organization: None,
+                        seq,
+                        kind,
+                    })
+                })
+                .collect()
+        };
+        let mut out = match info.kind {
+            EntryKind::DonationReceived => here(
+                draws::table
+                    .inner_join(
+                        facts::table.on(facts::organization
+                            .eq(draws::organization)
+                            .and(facts::seq.eq(draws::by_seq))),
+                    )
+                    .filter(draws::organization.eq(org))
+                    .filter(draws::donation_seq.eq(seq))
+                    .filter(facts::voided_by.is_null())
+                    .order(draws::by_seq.asc())
+                    .limit(n)
+                    .select((draws::by_seq, facts::kind))
+                    .load(self.conn)?,
+            )?,
             EntryKind::AllocationMade => disbursements::table
                 .filter(disbursements::organization.eq(org))
                 .filter(disbursements::allocation_seq.eq(seq))
                 .filter(disbursements::voided_by.is_null())
-                .count()
-                .get_result(self.conn)?,
-            EntryKind::DisbursementMade => self.disbursement(seq)?.map_or(0, |d| {
-                i64::from(d.acknowledged.is_some()) + i64::from(d.used > 0)
-            }),
+                .order(disbursements::seq.asc())
+                .limit(n)
+                .select(disbursements::seq)
+                .load::<i64>(self.conn)?
+                .into_iter()
+                .map(|seq| Dependant {
+                    organization: None,
+                    seq,
+                    kind: EntryKind::DisbursementMade,
+                })
+                .collect(),
+            EntryKind::DisbursementMade => {
+                let mut out = here(
+                    facts::table
+                        .filter(facts::organization.eq(org))
+                        .filter(facts::about_seq.eq(seq))
+                        .filter(facts::voided_by.is_null())
+                        .order(facts::seq.asc())
+                        .limit(n)
+                        .select((facts::seq, facts::kind))
+                        .load(self.conn)?,
+                )?;
+                // Level by level: a donation recording it in the receiving charity's log.
+                let received: Vec<(String, i64)> = lots::table
+                    .filter(lots::source_organization.eq(org))
+                    .filter(lots::source_seq.eq(seq))
+                    .filter(lots::voided_by.is_null())
+                    .order((lots::organization.asc(), lots::seq.asc()))
+                    .limit(n)
+                    .select((lots::organization, lots::seq))
+                    .load(self.conn)?;
+                for (o, s) in received {
+                    out.push(Dependant {
+                        organization: Some(crate::models::slug(o)?),
+                        seq: s,
+                        kind: EntryKind::DonationReceived,
+                    });
+                }
+                out
+            }
+            EntryKind::AcknowledgementRecorded => match info.about {
+                None => Vec::new(),
+                Some(d) => here(
+                    facts::table
+                        .filter(facts::organization.eq(org))
+                        .filter(facts::about_seq.eq(d))
+                        .filter(facts::kind.eq(EntryKind::UsageReported.as_str()))
+                        .filter(facts::voided_by.is_null())
+                        .order(facts::seq.asc())
+                        .limit(n)
+                        .select((facts::seq, facts::kind))
+                        .load(self.conn)?,
+                )?,
+            },
             EntryKind::CampaignOpened => {
                 let id: Option<String> = campaigns::table
                     .filter(campaigns::organization.eq(org))
@@ -181,41 +247,87 @@ impl Books for SqlBooks<'_> {
                     .first(self.conn)
                     .optional()?;
                 match id {
-                    None => 0,
+                    None => Vec::new(),
                     Some(id) => lots::table
                         .filter(lots::organization.eq(org))
                         .filter(lots::campaign.eq(id))
                         .filter(lots::voided_by.is_null())
-                        .count()
-                        .get_result(self.conn)?,
+                        .order(lots::seq.asc())
+                        .limit(n)
+                        .select(lots::seq)
+                        .load::<i64>(self.conn)?
+                        .into_iter()
+                        .map(|seq| Dependant {
+                            organization: None,
+                            seq,
+                            kind: EntryKind::DonationReceived,
+                        })
+                        .collect(),
                 }
             }
-            _ => 0,
-        })
+            _ => Vec::new(),
+        };
+        out.truncate(limit);
+        Ok(out)
     }
 
     fn foreign_disbursement(
         &mut self,
         source: &SourceDisbursement,
     ) -> Result<Option<ForeignDisbursement>, StoreError> {
+        let from = source.organization.as_str();
         let row: Option<ForeignDisbursementRow> = disbursements::table
-            .filter(disbursements::organization.eq(source.organization.as_str()))
+            .filter(disbursements::organization.eq(from))
             .filter(disbursements::seq.eq(source.disbursement))
             .filter(disbursements::voided_by.is_null())
             .select(ForeignDisbursementRow::as_select())
             .first(self.conn)
             .optional()?;
-        row.map(ForeignDisbursementRow::into_foreign).transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let at: i64 = facts::table
+            .filter(facts::organization.eq(from))
+            .filter(facts::seq.eq(source.disbursement))
+            .select(facts::occurred_at)
+            .first(self.conn)?;
+        // The designations of the lots its allocation drew on, except those the allocation
+        // departed from (with the donor's consent) to send to this recipient.
+        let drawn: Vec<LotRow> = lots::table
+            .inner_join(
+                draws::table.on(draws::organization
+                    .eq(lots::organization)
+                    .and(draws::donation_seq.eq(lots::seq))),
+            )
+            .filter(draws::organization.eq(from))
+            .filter(draws::by_seq.eq(row.allocation_seq))
+            .filter(lots::designated.eq(true))
+            .select(LotRow::as_select())
+            .load(self.conn)?;
+        let recipient = self.recipient(&crate::models::slug(row.recipient.clone())?)?;
+        let mut designations = Vec::new();
+        for lot in drawn {
+            let lot = lot.into_lot()?;
+            let kept = recipient
+                .as_ref()
+                .is_some_and(|r| designation_breach(&lot, r).is_none());
+            if let (true, Some(d)) = (kept, lot.designation) {
+                if !designations.contains(&d) {
+                    designations.push(d);
+                }
+            }
+        }
+        row.into_foreign(at, designations).map(Some)
     }
 
-    fn source_recorded(&mut self, source: &SourceDisbursement) -> Result<bool, StoreError> {
-        let n: i64 = lots::table
+    fn source_recorded_units(&mut self, source: &SourceDisbursement) -> Result<i64, StoreError> {
+        let received: Vec<i64> = lots::table
             .filter(lots::source_organization.eq(source.organization.as_str()))
             .filter(lots::source_seq.eq(source.disbursement))
             .filter(lots::voided_by.is_null())
-            .count()
-            .get_result(self.conn)?;
-        Ok(n > 0)
+            .select(lots::received)
+            .load(self.conn)?;
+        Ok(received.iter().sum())
     }
 
     fn need(&mut self, id: &Slug) -> Result<Option<NeedState>, StoreError> {
@@ -226,7 +338,13 @@ impl Books for SqlBooks<'_> {
         let org = self.org;
         let conn = &mut *self.conn;
         match change {
-            Change::Fact { seq, kind, at } => {
+            Change::Fact {
+                seq,
+                kind,
+                at,
+                about,
+                units,
+            } => {
                 diesel::insert_into(facts::table)
                     .values((
                         facts::organization.eq(org),
@@ -234,6 +352,8 @@ impl Books for SqlBooks<'_> {
                         facts::kind.eq(kind.as_str()),
                         facts::occurred_at.eq(micros(at)),
                         facts::voided_by.eq(None::<i64>),
+                        facts::about_seq.eq(about),
+                        facts::units.eq(units),
                     ))
                     .execute(conn)?;
             }
@@ -283,6 +403,8 @@ impl Books for SqlBooks<'_> {
                             .eq(body.source_disbursement.as_ref().map(|s| s.disbursement)),
                         lots::occurred_at.eq(micros(lot.occurred_at)),
                         lots::voided_by.eq(None::<i64>),
+                        lots::costs_allowed
+                            .eq(lot.designation.as_ref().is_some_and(|d| d.costs_allowed)),
                     ))
                     .execute(conn)?;
             }
@@ -388,6 +510,8 @@ impl Books for SqlBooks<'_> {
                     .execute(conn)?;
             }
             Change::Void { seq, kind, by } => {
+                let info = self.fact(seq)?;
+                let conn = &mut *self.conn;
                 diesel::update(
                     facts::table
                         .filter(facts::organization.eq(org))
@@ -462,9 +586,166 @@ impl Books for SqlBooks<'_> {
                         .set(disbursements::voided_by.eq(Some(by)))
                         .execute(self.conn)?;
                     }
+                    // A recipient's statement withdrawn: an acknowledgement takes what was
+                    // reported used with it (a replacement's `Carry` sums the live reports again).
+                    EntryKind::AcknowledgementRecorded => {
+                        if let Some(d) = info.and_then(|f| f.about) {
+                            diesel::update(disbursement_row(org, d))
+                                .set((
+                                    disbursements::acknowledged.eq(None::<i64>),
+                                    disbursements::used.eq(0i64),
+                                ))
+                                .execute(self.conn)?;
+                        }
+                    }
+                    EntryKind::UsageReported => {
+                        if let Some(f) = info {
+                            if let Some(d) = f.about {
+                                diesel::update(disbursement_row(org, d))
+                                    .set(disbursements::used.eq(disbursements::used - f.units))
+                                    .execute(self.conn)?;
+                            }
+                        }
+                    }
                     _ => {}
                 }
             }
+            Change::Carry { from, to, kind } => self.carry(from, to, kind)?,
+        }
+        Ok(())
+    }
+}
+
+fn disbursement_row(
+    org: &str,
+    seq: Seq,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Filter<disbursements::table, diesel::dsl::Eq<disbursements::organization, &str>>,
+    diesel::dsl::Eq<disbursements::seq, Seq>,
+> {
+    disbursements::table
+        .filter(disbursements::organization.eq(org))
+        .filter(disbursements::seq.eq(seq))
+}
+
+impl SqlBooks<'_> {
+    /// `Change::Carry`: the replacement at `to` takes over what depended on `from`.
+    fn carry(&mut self, from: Seq, to: Seq, kind: EntryKind) -> Result<(), StoreError> {
+        let org = self.org;
+        let conn = &mut *self.conn;
+        match kind {
+            EntryKind::DonationReceived => {
+                let moved: Option<(i64, i64)> = lots::table
+                    .filter(lots::organization.eq(org))
+                    .filter(lots::seq.eq(from))
+                    .select((lots::allocated, lots::expensed))
+                    .first(conn)
+                    .optional()?;
+                let (allocated, expensed) = moved.unwrap_or_default();
+                diesel::update(
+                    lots::table
+                        .filter(lots::organization.eq(org))
+                        .filter(lots::seq.eq(from)),
+                )
+                .set((lots::allocated.eq(0i64), lots::expensed.eq(0i64)))
+                .execute(conn)?;
+                diesel::update(
+                    lots::table
+                        .filter(lots::organization.eq(org))
+                        .filter(lots::seq.eq(to)),
+                )
+                .set((
+                    lots::allocated.eq(lots::allocated + allocated),
+                    lots::expensed.eq(lots::expensed + expensed),
+                ))
+                .execute(conn)?;
+                diesel::update(
+                    draws::table
+                        .filter(draws::organization.eq(org))
+                        .filter(draws::donation_seq.eq(from)),
+                )
+                .set(draws::donation_seq.eq(to))
+                .execute(conn)?;
+            }
+            EntryKind::AllocationMade => {
+                let moved: Option<i64> = allocations::table
+                    .filter(allocations::organization.eq(org))
+                    .filter(allocations::seq.eq(from))
+                    .select(allocations::disbursed)
+                    .first(conn)
+                    .optional()?;
+                diesel::update(
+                    allocations::table
+                        .filter(allocations::organization.eq(org))
+                        .filter(allocations::seq.eq(from)),
+                )
+                .set(allocations::disbursed.eq(0i64))
+                .execute(conn)?;
+                diesel::update(
+                    allocations::table
+                        .filter(allocations::organization.eq(org))
+                        .filter(allocations::seq.eq(to)),
+                )
+                .set(allocations::disbursed.eq(allocations::disbursed + moved.unwrap_or(0)))
+                .execute(conn)?;
+                diesel::update(
+                    disbursements::table
+                        .filter(disbursements::organization.eq(org))
+                        .filter(disbursements::allocation_seq.eq(from)),
+                )
+                .set(disbursements::allocation_seq.eq(to))
+                .execute(conn)?;
+            }
+            EntryKind::DisbursementMade => {
+                let moved: Option<(Option<i64>, i64)> = disbursements::table
+                    .filter(disbursements::organization.eq(org))
+                    .filter(disbursements::seq.eq(from))
+                    .select((disbursements::acknowledged, disbursements::used))
+                    .first(conn)
+                    .optional()?;
+                let (acknowledged, used) = moved.unwrap_or((None, 0));
+                diesel::update(disbursement_row(org, from))
+                    .set((
+                        disbursements::acknowledged.eq(None::<i64>),
+                        disbursements::used.eq(0i64),
+                    ))
+                    .execute(conn)?;
+                diesel::update(disbursement_row(org, to))
+                    .set((
+                        disbursements::acknowledged.eq(acknowledged),
+                        disbursements::used.eq(used),
+                    ))
+                    .execute(conn)?;
+                diesel::update(
+                    facts::table
+                        .filter(facts::organization.eq(org))
+                        .filter(facts::about_seq.eq(from)),
+                )
+                .set(facts::about_seq.eq(Some(to)))
+                .execute(conn)?;
+            }
+            EntryKind::AcknowledgementRecorded => {
+                // The live usage reports of the disbursement count again against the replacement.
+                let about: Option<Option<i64>> = facts::table
+                    .filter(facts::organization.eq(org))
+                    .filter(facts::seq.eq(to))
+                    .select(facts::about_seq)
+                    .first(conn)
+                    .optional()?;
+                if let Some(d) = about.flatten() {
+                    let used: Vec<i64> = facts::table
+                        .filter(facts::organization.eq(org))
+                        .filter(facts::about_seq.eq(d))
+                        .filter(facts::kind.eq(EntryKind::UsageReported.as_str()))
+                        .filter(facts::voided_by.is_null())
+                        .select(facts::units)
+                        .load(conn)?;
+                    diesel::update(disbursement_row(org, d))
+                        .set(disbursements::used.eq(used.iter().sum::<i64>()))
+                        .execute(conn)?;
+                }
+            }
+            _ => {}
         }
         Ok(())
     }

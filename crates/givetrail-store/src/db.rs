@@ -85,13 +85,21 @@ pub fn establish(backend: &Backend) -> Result<AnyConnection, StoreError> {
     }
 }
 
-/// Run the embedded migrations of the backend.
-pub fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {
+/// Run the embedded migrations of the backend; the versions applied (digits only,
+/// `20261129000001`), oldest first.
+pub fn migrate(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
     let result = match conn {
-        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
-        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
     };
-    result.map_err(|e| StoreError::Migration(e.to_string()))
+    result
+        .map(|applied| {
+            applied
+                .iter()
+                .map(|v| v.to_string().chars().filter(char::is_ascii_digit).collect())
+                .collect()
+        })
+        .map_err(|e| StoreError::Migration(e.to_string()))
 }
 
 #[derive(Debug)]

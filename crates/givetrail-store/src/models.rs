@@ -113,6 +113,7 @@ pub(crate) struct LotRow {
     pub designated_recipient: Option<String>,
     pub occurred_at: i64,
     pub voided_by: Option<i64>,
+    pub costs_allowed: bool,
 }
 
 impl LotRow {
@@ -121,6 +122,7 @@ impl LotRow {
             Some(Designation {
                 region_code: self.designated_region.as_deref().map(region).transpose()?,
                 recipient: self.designated_recipient.map(slug).transpose()?,
+                costs_allowed: self.costs_allowed,
             })
         } else {
             None
@@ -227,17 +229,25 @@ impl DisbursementRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = disbursements)]
 pub(crate) struct ForeignDisbursementRow {
+    pub allocation_seq: i64,
     pub recipient: String,
     pub asset_key: String,
     pub units: i64,
 }
 
 impl ForeignDisbursementRow {
-    pub(crate) fn into_foreign(self) -> Result<ForeignDisbursement, StoreError> {
+    /// The disbursement, with when it was sent and the designations it kept (filled by the caller).
+    pub(crate) fn into_foreign(
+        self,
+        occurred_at: i64,
+        designations: Vec<givetrail_domain::ledger::Designation>,
+    ) -> Result<ForeignDisbursement, StoreError> {
         Ok(ForeignDisbursement {
             recipient: slug(self.recipient)?,
             asset: asset(&self.asset_key)?,
             units: self.units,
+            occurred_at: from_micros(occurred_at),
+            designations,
         })
     }
 }
@@ -249,6 +259,8 @@ pub(crate) struct FactRow {
     pub kind: String,
     pub voided_by: Option<i64>,
     pub occurred_at: i64,
+    pub about_seq: Option<i64>,
+    pub units: i64,
 }
 
 /// A fact row with its seq, for reading the whole table.
@@ -268,6 +280,8 @@ impl FactRow {
             kind,
             live: self.voided_by.is_none(),
             occurred_at: from_micros(self.occurred_at),
+            about: self.about_seq,
+            units: self.units,
         })
     }
 }

@@ -78,6 +78,8 @@ diesel::table! {
         kind -> Text,
         occurred_at -> BigInt,
         voided_by -> Nullable<BigInt>,
+        about_seq -> Nullable<BigInt>,
+        units -> BigInt,
     }
 }
 
@@ -114,6 +116,7 @@ diesel::table! {
         source_seq -> Nullable<BigInt>,
         occurred_at -> BigInt,
         voided_by -> Nullable<BigInt>,
+        costs_allowed -> Bool,
     }
 }
 

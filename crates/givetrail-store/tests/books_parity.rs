@@ -42,8 +42,8 @@ use givetrail_domain::entry::{
 use givetrail_domain::ids::{RegionCode, Slug};
 use givetrail_domain::ledger::{
     designation_breach, execute, replay, AllocationState, Books, CampaignState, Change, Context,
-    Decision, DisbursementState, DrawState, FactInfo, ForeignDisbursement, Lot, MemoryBooks,
-    NeedState, OrgContext, RecipientInfo, Rejection,
+    Decision, Dependant, DisbursementState, DrawState, FactInfo, ForeignDisbursement, Lot,
+    MemoryBooks, NeedState, OrgContext, RecipientInfo, Rejection,
 };
 use givetrail_store::books::SqlBooks;
 use givetrail_store::db::{establish, migrate};
@@ -171,11 +171,11 @@ impl Books for Tee<'_, '_> {
         self.same(&what, sorted(m.clone()), sorted(s));
         Ok(m)
     }
-    fn live_dependants(&mut self, seq: Seq) -> Result<i64, Infallible> {
+    fn dependants(&mut self, seq: Seq, limit: usize) -> Result<Vec<Dependant>, Infallible> {
         both!(
             self,
-            live_dependants(seq),
-            format!("live_dependants({seq})")
+            dependants(seq, limit),
+            format!("dependants({seq}, {limit})")
         )
     }
     fn foreign_disbursement(
@@ -188,11 +188,11 @@ impl Books for Tee<'_, '_> {
             format!("foreign_disbursement({source:?})")
         )
     }
-    fn source_recorded(&mut self, source: &SourceDisbursement) -> Result<bool, Infallible> {
+    fn source_recorded_units(&mut self, source: &SourceDisbursement) -> Result<i64, Infallible> {
         both!(
             self,
-            source_recorded(source),
-            format!("source_recorded({source:?})")
+            source_recorded_units(source),
+            format!("source_recorded_units({source:?})")
         )
     }
     fn need(&mut self, id: &Slug) -> Result<Option<NeedState>, Infallible> {
@@ -222,7 +222,8 @@ fn probe(tee: &mut Tee<'_, '_>, next_seq: Seq) {
         // MemoryBooks keeps one campaign per slug and finds none at the old seq (0), SqlBooks
         // counts the live donations naming the slug.
         if tee.memory.facts.get(&seq).is_some_and(|f| f.live) {
-            let _ = tee.live_dependants(seq);
+            let _ = tee.dependants(seq, usize::MAX);
+            let _ = tee.dependants(seq, 1);
         }
     }
     for id in CAMPAIGNS.iter().chain(&["no-such-campaign"]) {
@@ -255,7 +256,7 @@ fn probe(tee: &mut Tee<'_, '_>, next_seq: Seq) {
             disbursement: seq,
         };
         let _ = tee.foreign_disbursement(&source);
-        let _ = tee.source_recorded(&source);
+        let _ = tee.source_recorded_units(&source);
     }
 }
 
@@ -429,6 +430,7 @@ fn run_case(db: &Db, ops: &[Op]) {
                 author: &step.author,
                 now: w.now,
                 salt: &mut salt,
+                replacing: None,
             };
             execute(&mut tee, &mut ctx, seq, &step.cmd).map_err(Abort::Refused)
         });

@@ -286,10 +286,7 @@ fn corrections(l: &Ledger, lot_seq: Seq) -> Vec<TrailCorrection> {
             }
         }
     }
-    let mut seqs: Vec<Seq> = touched
-        .iter()
-        .filter_map(|&s| l.correction_of(s))
-        .collect();
+    let mut seqs: Vec<Seq> = touched.iter().filter_map(|&s| l.correction_of(s)).collect();
     seqs.sort_unstable();
     seqs.dedup();
     seqs.into_iter()

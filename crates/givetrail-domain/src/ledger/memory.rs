@@ -54,7 +54,10 @@ impl Books for MemoryBooks {
         Ok(self.lots.get(&seq).cloned())
     }
     fn receipt_in_use(&mut self, receipt_number: &str) -> Result<bool, Self::Error> {
-        Ok(self.lots.values().any(|l| l.receipt_number == receipt_number))
+        Ok(self
+            .lots
+            .values()
+            .any(|l| l.receipt_number == receipt_number))
     }
     fn pool_lots(&mut self, asset: &AssetKey, _units: i64) -> Result<Vec<Lot>, Self::Error> {
         let mut lots: Vec<Lot> = self
@@ -302,11 +305,14 @@ impl Books for MemoryBooks {
                             }
                         }
                     }
-                    // A recipient's statement, voided by the recipient: what it stated is withdrawn.
+                    // A recipient's statement, voided by the recipient: what it stated is withdrawn
+                    // (an acknowledgement takes what was reported used with it; a replacement's
+                    // `Carry` sums the live reports again).
                     EntryKind::AcknowledgementRecorded => {
                         let about = info.and_then(|f| f.about);
                         if let Some(d) = about.and_then(|d| self.disbursements.get_mut(&d)) {
                             d.acknowledged = None;
+                            d.used = 0;
                         }
                     }
                     EntryKind::UsageReported => {
@@ -378,6 +384,23 @@ impl Books for MemoryBooks {
                             all.extend(self.statements.remove(&to).unwrap_or_default());
                             all.sort_unstable();
                             self.statements.insert(to, all);
+                        }
+                    }
+                    EntryKind::AcknowledgementRecorded => {
+                        let about = self.facts.get(&to).and_then(|f| f.about);
+                        if let Some(d) = about {
+                            let used: i64 = self
+                                .statements
+                                .get(&d)
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|s| self.facts.get(s))
+                                .filter(|f| f.live && f.kind == EntryKind::UsageReported)
+                                .map(|f| f.units)
+                                .sum();
+                            if let Some(state) = self.disbursements.get_mut(&d) {
+                                state.used = used;
+                            }
                         }
                     }
                     _ => {}

@@ -107,12 +107,12 @@ pub(super) fn designation_change(
             true,
         ),
     );
-    reason
-        .zip(consent)
-        .map(|(reason, donor_consent_reference)| crate::entry::DesignationChange {
+    reason.zip(consent).map(
+        |(reason, donor_consent_reference)| crate::entry::DesignationChange {
             reason,
             donor_consent_reference,
-        })
+        },
+    )
 }
 
 /// Nothing may occur before what it draws on: `at` (the request's `occurred_at`) is not earlier

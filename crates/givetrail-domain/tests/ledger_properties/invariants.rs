@@ -484,6 +484,7 @@ fn check_ledger_advances(w: &World) {
             recorded_at: *when,
             fact: fact.clone(),
             entry_hash: String::new(),
+            author: None,
         })
         .collect();
     let whole = Ledger::new(party(), records.clone()).expect("the log replays");

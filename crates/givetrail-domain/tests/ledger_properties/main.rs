@@ -615,12 +615,13 @@ fn refused_replacement_leaves_only_the_void_for_the_caller_to_roll_back() {
             author: &author,
             now: now(),
             salt: &mut salt,
+            replacing: None,
         },
         3,
         &cmd,
     )
     .unwrap_err();
-    assert_eq!(refused_field(&e), "asset");
+    assert_eq!(refused_field(&e), "replacement.asset");
     assert_eq!(Some(raw), after_void(&before, alloc, 3));
     // Through the harness (which rolls back) the books are as they were.
     w.refuse(&charity(), &cmd);

@@ -192,6 +192,7 @@ pub(crate) fn donation(
         restriction,
         asset: wire(key, units),
         source_disbursement: None,
+        designation_change: None,
     })
 }
 
@@ -200,6 +201,7 @@ pub(crate) fn designated(region_code: Option<&str>, to: Option<&str>) -> Restric
         region_code: region_code.map(region),
         recipient: to.map(slug),
         purpose: Some("front-line protection".into()),
+        costs_allowed: false,
     }
 }
 
@@ -292,6 +294,7 @@ pub(crate) fn expense(
         pool: donation.is_none(),
         asset: wire(key, units),
         description: "warehouse and trucking".into(),
+        designation_change: None,
         occurred_at: when,
     })
 }
@@ -429,6 +432,7 @@ impl World {
             author,
             now: self.now,
             salt: &mut salt,
+            replacing: None,
         };
         let result = execute(&mut self.books, &mut ctx, seq, cmd);
         match &result {

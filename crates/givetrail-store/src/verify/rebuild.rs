@@ -251,6 +251,28 @@ fn diff_maps<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
     }
 }
 
+/// Migrations after which derived tables written before them must be rebuilt from the logs (a
+/// new derived column is filled by replaying).
+const REBUILD_AFTER: &[&str] = &["20261129000001"];
+
+/// Run the pending migrations; when one of them adds derived state that older rows lack, rebuild
+/// every organisation's derived tables from its log. Returns how many organisations were rebuilt.
+pub fn migrate_and_rebuild(conn: &mut AnyConnection) -> Result<usize, StoreError> {
+    let applied = crate::db::migrate(conn)?;
+    if !applied.iter().any(|v| REBUILD_AFTER.contains(&v.as_str())) {
+        return Ok(0);
+    }
+    let orgs: Vec<String> = organizations::table
+        .select(organizations::id)
+        .order(organizations::id.asc())
+        .load(conn)?;
+    for org in &orgs {
+        tracing::info!(organization = %org, "rebuilding derived tables after a migration");
+        rebuild(conn, org)?;
+    }
+    Ok(orgs.len())
+}
+
 /// Replace an organisation's derived tables with a replay of its log, in one transaction.
 pub fn rebuild(conn: &mut AnyConnection, org: &str) -> Result<(), StoreError> {
     conn.transaction::<_, StoreError, _>(|c| {

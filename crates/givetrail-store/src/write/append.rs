@@ -76,6 +76,7 @@ pub fn append(
             author,
             now,
             salt: &mut salt,
+            replacing: None,
         };
         execute(&mut books, &mut ctx, seq, command)?
     };

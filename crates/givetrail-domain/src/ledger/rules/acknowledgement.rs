@@ -37,7 +37,11 @@ pub(super) fn decide_acknowledgement<B: Books>(
     }
     same_asset("asset", &d.asset, &parsed)?;
     if let Some(info) = store(books.fact(d.seq))? {
-        not_before(r.occurred_at, info.occurred_at, format_args!("disbursement {}", d.seq))?;
+        not_before(
+            r.occurred_at,
+            info.occurred_at,
+            format_args!("disbursement {}", d.seq),
+        )?;
     }
     Ok(public(Fact::Acknowledgement(AcknowledgementBody {
         disbursement: d.seq,

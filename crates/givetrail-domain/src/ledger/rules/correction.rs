@@ -33,7 +33,11 @@ fn corrected_by(kind: EntryKind) -> Option<Role> {
 }
 
 fn names(dependants: &[Dependant]) -> String {
-    let shown: Vec<String> = dependants.iter().take(NAMED).map(|d| d.to_string()).collect();
+    let shown: Vec<String> = dependants
+        .iter()
+        .take(NAMED)
+        .map(|d| d.to_string())
+        .collect();
     let more = dependants.len().saturating_sub(NAMED);
     if more > 0 {
         format!("{} and {more} more", shown.join(", "))
@@ -302,9 +306,8 @@ impl Snapshot {
                             }
                         }
                         EntryKind::ExpenseRecorded => {
-                            let barred = |l: &Lot| {
-                                l.designation.as_ref().is_some_and(|d| !d.costs_allowed)
-                            };
+                            let barred =
+                                |l: &Lot| l.designation.as_ref().is_some_and(|d| !d.costs_allowed);
                             if barred(&lot) && !barred(old_lot) {
                                 return Err(refuse(
                                     "restriction",
@@ -425,7 +428,9 @@ impl Snapshot {
                 let live = store(books.lot(dependants[0].seq))?;
                 if let Some(lot) = live {
                     let kept = match &lot.campaign {
-                        Some(id) => store(books.campaign(id))?.is_some_and(|c| c.live && c.seq == new),
+                        Some(id) => {
+                            store(books.campaign(id))?.is_some_and(|c| c.live && c.seq == new)
+                        }
                         None => true,
                     };
                     if !kept {

@@ -1,8 +1,6 @@
 //! `disbursement.made`: sending part of an allocation to its recipient.
 
-use super::super::validate::{
-    asset, collect, finish, not_before, same_asset, store, text, Res,
-};
+use super::super::validate::{asset, collect, finish, not_before, same_asset, store, text, Res};
 use super::super::Books;
 use super::{public, Decision};
 use crate::asset::AssetWire;
@@ -35,7 +33,11 @@ pub(super) fn decide_disbursement<B: Books>(
     };
     same_asset("asset", &alloc.asset, &parsed)?;
     if let Some(info) = store(books.fact(alloc.seq))? {
-        not_before(r.occurred_at, info.occurred_at, format_args!("allocation {}", alloc.seq))?;
+        not_before(
+            r.occurred_at,
+            info.occurred_at,
+            format_args!("allocation {}", alloc.seq),
+        )?;
     }
     let left = alloc.units - alloc.disbursed;
     if parsed.units() > left {

@@ -39,12 +39,22 @@ pub(super) fn decide_usage<B: Books>(
     let d = recipient_disbursement(books, ctx, &r.disbursement)?;
     same_asset("asset", &d.asset, &parsed)?;
     if let Some(info) = store(books.fact(d.seq))? {
-        not_before(r.occurred_at, info.occurred_at, format_args!("disbursement {}", d.seq))?;
+        not_before(
+            r.occurred_at,
+            info.occurred_at,
+            format_args!("disbursement {}", d.seq),
+        )?;
     }
     for dep in store(books.dependants(d.seq, 64))? {
-        if dep.organization.is_none() && dep.kind == crate::entry::EntryKind::AcknowledgementRecorded {
+        if dep.organization.is_none()
+            && dep.kind == crate::entry::EntryKind::AcknowledgementRecorded
+        {
             if let Some(info) = store(books.fact(dep.seq))? {
-                not_before(r.occurred_at, info.occurred_at, format_args!("acknowledgement {}", dep.seq))?;
+                not_before(
+                    r.occurred_at,
+                    info.occurred_at,
+                    format_args!("acknowledgement {}", dep.seq),
+                )?;
             }
         }
     }

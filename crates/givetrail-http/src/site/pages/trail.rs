@@ -246,6 +246,7 @@ fn restriction_text(r: &RestrictionWire, t: &Text) -> String {
             region_code,
             recipient,
             purpose,
+            ..
         } => {
             let mut parts = Vec::new();
             if let Some(code) = region_code {
@@ -396,6 +397,7 @@ mod tests {
             region_code: Some(givetrail_domain::ids::RegionCode::parse("420100").expect("r")),
             recipient: None,
             purpose: None,
+            costs_allowed: false,
         };
         assert_eq!(restriction_text(&d, t), "Only within region 420100");
     }

@@ -1,0 +1,4 @@
+DROP INDEX facts_about;
+ALTER TABLE facts DROP COLUMN about_seq;
+ALTER TABLE facts DROP COLUMN units;
+ALTER TABLE lots DROP COLUMN costs_allowed;
