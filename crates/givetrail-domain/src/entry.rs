@@ -51,6 +51,9 @@ pub enum EntryKind {
     /// The charity's own cost, charged to a donation or the pool.
     #[serde(rename = "expense.recorded")]
     ExpenseRecorded,
+    /// Donated money bought goods, which became a new lot.
+    #[serde(rename = "procurement.made")]
+    ProcurementMade,
     /// An earlier entry was corrected (voided, optionally replaced).
     #[serde(rename = "entry.corrected")]
     EntryCorrected,
@@ -58,7 +61,7 @@ pub enum EntryKind {
 
 impl EntryKind {
     /// Every kind, in a stable order.
-    pub const ALL: [EntryKind; 8] = [
+    pub const ALL: [EntryKind; 9] = [
         EntryKind::CampaignOpened,
         EntryKind::DonationReceived,
         EntryKind::AllocationMade,
@@ -66,6 +69,7 @@ impl EntryKind {
         EntryKind::AcknowledgementRecorded,
         EntryKind::UsageReported,
         EntryKind::ExpenseRecorded,
+        EntryKind::ProcurementMade,
         EntryKind::EntryCorrected,
     ];
 
@@ -79,6 +83,7 @@ impl EntryKind {
             EntryKind::AcknowledgementRecorded => "acknowledgement.recorded",
             EntryKind::UsageReported => "usage.reported",
             EntryKind::ExpenseRecorded => "expense.recorded",
+            EntryKind::ProcurementMade => "procurement.made",
             EntryKind::EntryCorrected => "entry.corrected",
         }
     }
@@ -455,6 +460,40 @@ pub struct ExpenseRequest {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// The seller of goods bought with donated money.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Supplier {
+    /// Registered name.
+    pub name: String,
+    /// Unified social credit code, if it has one (check character verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub credit_code: Option<crate::ids::CreditCode>,
+}
+
+/// `POST /organizations/{org}/procurements`: donated money buys goods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcurementRequest {
+    /// Seq of the money donation (lot) paid from; or use `pool`.
+    #[serde(default)]
+    pub donation: Option<Seq>,
+    /// Pay from the undesignated pool of the currency (oldest lots first).
+    #[serde(default)]
+    pub pool: bool,
+    /// What was paid: `{"kind": "money", "amount", "currency"}`.
+    pub paid: AssetWire,
+    /// Who sold the goods.
+    pub supplier: Supplier,
+    /// The supplier's invoice (fapiao) number.
+    pub invoice_reference: String,
+    /// What was bought: a goods asset, which becomes a new lot.
+    pub goods: AssetWire,
+    /// When it was bought.
+    pub occurred_at: DateTime<Utc>,
+}
+
 /// `POST /organizations/{org}/corrections`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -516,6 +555,8 @@ pub enum Command {
     Usage(UsageRequest),
     /// Record an expense.
     Expense(ExpenseRequest),
+    /// Buy goods with donated money.
+    Procurement(ProcurementRequest),
     /// Correct an entry.
     Correction(CorrectionRequest),
 }
@@ -531,6 +572,7 @@ impl Command {
             Command::Acknowledgement(r) => r.occurred_at,
             Command::Usage(r) => r.occurred_at,
             Command::Expense(r) => r.occurred_at,
+            Command::Procurement(r) => r.occurred_at,
             Command::Correction(r) => r.occurred_at,
         }
     }
@@ -545,6 +587,7 @@ impl Command {
             Command::Acknowledgement(_) => EntryKind::AcknowledgementRecorded,
             Command::Usage(_) => EntryKind::UsageReported,
             Command::Expense(_) => EntryKind::ExpenseRecorded,
+            Command::Procurement(_) => EntryKind::ProcurementMade,
             Command::Correction(_) => EntryKind::EntryCorrected,
         }
     }
@@ -728,6 +771,37 @@ pub struct ExpenseBody {
     pub drawn_from: Vec<Draw>,
 }
 
+/// A procurement as published: what was paid, to whom, for which goods, at what unit price. The
+/// goods are a new lot at this entry's seq, carrying the restriction of the money.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProcurementBody {
+    /// Money donation paid from (absent for the pool).
+    pub donation: Option<Seq>,
+    /// Paid from the undesignated pool.
+    pub pool: bool,
+    /// The campaign of the money donation paid from, if any (the goods serve it too).
+    #[schema(value_type = Option<String>)]
+    pub campaign: Option<Slug>,
+    /// What was paid.
+    pub paid: AssetWire,
+    /// Who sold the goods.
+    pub supplier: Supplier,
+    /// The supplier's invoice number.
+    pub invoice_reference: String,
+    /// What was bought.
+    pub goods: AssetWire,
+    /// `paid` ÷ quantity, per unit of the goods, as a decimal string: exact when the division
+    /// ends within 10 decimal places, else rounded there (half to even) and `unit_price_rounded`.
+    pub unit_price: String,
+    /// Whether `unit_price` had to be rounded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unit_price_rounded: bool,
+    /// The restriction the goods carry: the designation of the money paid (none from the pool).
+    pub restriction: RestrictionWire,
+    /// The money donations paid from (oldest first for the pool).
+    pub drawn_from: Vec<Draw>,
+}
+
 /// A correction as published (a correction notice).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CorrectionBody {
@@ -765,6 +839,8 @@ pub enum Fact {
     Usage(UsageBody),
     /// `expense.recorded`.
     Expense(ExpenseBody),
+    /// `procurement.made`.
+    Procurement(ProcurementBody),
     /// `entry.corrected`.
     Correction(CorrectionBody),
 }
@@ -780,6 +856,7 @@ impl Fact {
             Fact::Acknowledgement(_) => EntryKind::AcknowledgementRecorded,
             Fact::Usage(_) => EntryKind::UsageReported,
             Fact::Expense(_) => EntryKind::ExpenseRecorded,
+            Fact::Procurement(_) => EntryKind::ProcurementMade,
             Fact::Correction(_) => EntryKind::EntryCorrected,
         }
     }
@@ -796,6 +873,7 @@ impl Fact {
             }
             EntryKind::UsageReported => Fact::Usage(serde_json::from_value(body)?),
             EntryKind::ExpenseRecorded => Fact::Expense(serde_json::from_value(body)?),
+            EntryKind::ProcurementMade => Fact::Procurement(serde_json::from_value(body)?),
             EntryKind::EntryCorrected => {
                 let mut body = body;
                 let replacement = body.as_object_mut().and_then(|o| o.remove("replacement"));

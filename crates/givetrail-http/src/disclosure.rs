@@ -87,6 +87,7 @@ pub fn feed_csv(
         Feed::Donations => csv::donations(org, &records),
         Feed::Allocations => csv::allocations(org, &records, directory),
         Feed::Disbursements => csv::disbursements(org, &records, directory),
+        Feed::Procurements => csv::procurements(org, &records),
     })
 }
 

@@ -390,6 +390,28 @@ pub async fn list_allocations(
     .await
 }
 
+/// Goods bought with donated money: supplier, invoice, what was paid from which donations, the
+/// goods (a new lot at the entry's seq) and the unit price. Filters apply to the goods lot
+/// (campaign, designated recipient or region, goods asset key, dates).
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"procurements\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/procurements")]
+pub async fn list_procurements(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    p: web::Query<FeedParams>,
+) -> Result<HttpResponse, ApiError> {
+    feed(
+        &req,
+        state,
+        org.into_inner(),
+        Feed::Procurements,
+        "procurements",
+        p.into_inner(),
+    )
+    .await
+}
+
 /// Disbursements made: each names its receiving unit and amount (level-by-level publication).
 #[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"disbursements\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/disbursements")]

@@ -216,6 +216,22 @@ pub async fn post_expense(
     charity_entry(req, state, org.into_inner(), body, Command::Expense).await
 }
 
+/// Buy goods with donated money: the money is drawn from one donation or the undesignated pool
+/// (oldest first), and the goods become a new lot at this entry's seq, carrying the money's
+/// restriction; allocations, expenses and further procurements draw on it by that seq.
+#[utoipa::path(tag = "charity writes", request_body = ProcurementRequest, params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the `procurement.made` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations/{org}/procurements")]
+pub async fn post_procurement(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    charity_entry(req, state, org.into_inner(), body, Command::Procurement).await
+}
+
 /// Correct an entry (a public correction notice; the original stays in the log).
 #[utoipa::path(tag = "charity writes", request_body = CorrectionRequest, params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
     responses((status = 201, description = "the `entry.corrected` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),

@@ -166,7 +166,7 @@ impl Books for SqlBooks<'_> {
                 .collect()
         };
         let mut out = match info.kind {
-            EntryKind::DonationReceived => here(
+            EntryKind::DonationReceived | EntryKind::ProcurementMade => here(
                 draws::table
                     .inner_join(
                         facts::table.on(facts::organization
@@ -374,7 +374,7 @@ impl Books for SqlBooks<'_> {
                     ))
                     .execute(conn)?;
             }
-            Change::AddLot(lot, body) => {
+            Change::AddLot(lot, source) => {
                 let (region, recipient) = match &lot.designation {
                     Some(d) => (
                         d.region_code.as_ref().map(|r| r.as_str().to_owned()),
@@ -395,12 +395,9 @@ impl Books for SqlBooks<'_> {
                         lots::designated.eq(lot.designation.is_some()),
                         lots::designated_region.eq(region),
                         lots::designated_recipient.eq(recipient),
-                        lots::source_organization.eq(body
-                            .source_disbursement
-                            .as_ref()
-                            .map(|s| s.organization.as_str())),
-                        lots::source_seq
-                            .eq(body.source_disbursement.as_ref().map(|s| s.disbursement)),
+                        lots::source_organization
+                            .eq(source.as_ref().map(|s| s.organization.as_str())),
+                        lots::source_seq.eq(source.as_ref().map(|s| s.disbursement)),
                         lots::occurred_at.eq(micros(lot.occurred_at)),
                         lots::voided_by.eq(None::<i64>),
                         lots::costs_allowed
@@ -538,7 +535,9 @@ impl Books for SqlBooks<'_> {
                         .set(lots::voided_by.eq(Some(by)))
                         .execute(conn)?;
                     }
-                    EntryKind::AllocationMade | EntryKind::ExpenseRecorded => {
+                    EntryKind::AllocationMade
+                    | EntryKind::ExpenseRecorded
+                    | EntryKind::ProcurementMade => {
                         for d in self.draws_by(seq)? {
                             let target = lots::table
                                 .filter(lots::organization.eq(org))
@@ -566,6 +565,14 @@ impl Books for SqlBooks<'_> {
                                 .filter(expenses::seq.eq(seq)),
                         )
                         .set(expenses::voided_by.eq(Some(by)))
+                        .execute(self.conn)?;
+                        // Goods bought: their lot goes with the purchase.
+                        diesel::update(
+                            lots::table
+                                .filter(lots::organization.eq(org))
+                                .filter(lots::seq.eq(seq)),
+                        )
+                        .set(lots::voided_by.eq(Some(by)))
                         .execute(self.conn)?;
                     }
                     EntryKind::DisbursementMade => {
@@ -634,7 +641,7 @@ impl SqlBooks<'_> {
         let org = self.org;
         let conn = &mut *self.conn;
         match kind {
-            EntryKind::DonationReceived => {
+            EntryKind::DonationReceived | EntryKind::ProcurementMade => {
                 let moved: Option<(i64, i64)> = lots::table
                     .filter(lots::organization.eq(org))
                     .filter(lots::seq.eq(from))

@@ -325,6 +325,94 @@ pub fn disbursements(organization: &str, records: &[Record], directory: &Directo
     document(&header, &rows)
 }
 
+/// The procurements CSV: what donated money bought, from whom, at what unit price. Money
+/// columns say what was paid; goods columns what was bought.
+pub fn procurements(organization: &str, records: &[Record]) -> String {
+    let header = vec![
+        "organization",
+        "seq",
+        "occurred_at",
+        "recorded_at",
+        "donation",
+        "pool",
+        "campaign",
+        "supplier_name",
+        "supplier_credit_code",
+        "invoice_reference",
+        "currency",
+        "paid",
+        "item",
+        "spec",
+        "unit",
+        "quantity",
+        "unit_price",
+        "unit_price_rounded",
+        "restriction",
+        "designated_region_code",
+        "designated_recipient",
+        "drawn_from",
+        "entry_hash",
+    ];
+    let rows: Vec<Vec<Cell>> = records
+        .iter()
+        .filter_map(|r| match fact_of(r) {
+            Fact::Procurement(p) => Some((r, p)),
+            _ => None,
+        })
+        .map(|(r, p)| {
+            let (currency, paid) = match &p.paid {
+                AssetWire::Money { amount, currency } => (value(currency), value(amount)),
+                AssetWire::Goods { .. } => (empty(), empty()),
+            };
+            let goods = asset_cells(&p.goods);
+            let (restriction, region, recipient) = match &p.restriction {
+                RestrictionWire::None => ("none", None, None),
+                RestrictionWire::Designated {
+                    region_code,
+                    recipient,
+                    ..
+                } => (
+                    "designated",
+                    region_code.as_ref().map(|x| x.to_string()),
+                    recipient.as_ref().map(|x| x.to_string()),
+                ),
+            };
+            let drawn: Vec<String> = p
+                .drawn_from
+                .iter()
+                .map(|d| format!("{}:{}", d.donation, d.amount))
+                .collect();
+            let [_, _, _, item, spec, unit, quantity] = goods;
+            vec![
+                value(organization),
+                value(r.seq),
+                time(r.occurred_at),
+                time(r.recorded_at),
+                opt(p.donation),
+                value(p.pool),
+                opt(p.campaign.as_ref()),
+                text(&p.supplier.name),
+                opt(p.supplier.credit_code.clone().map(String::from)),
+                text(&p.invoice_reference),
+                currency,
+                paid,
+                item,
+                spec,
+                unit,
+                quantity,
+                value(&p.unit_price),
+                value(p.unit_price_rounded),
+                value(restriction),
+                opt(region),
+                opt(recipient),
+                value(drawn.join(";")),
+                value(&r.entry_hash),
+            ]
+        })
+        .collect();
+    document(&header, &rows)
+}
+
 /// The campaigns CSV.
 pub fn campaigns(organization: &str, records: &[Record]) -> String {
     let header = [

@@ -270,7 +270,13 @@ impl Ledger {
             replay(&mut self.books, r.seq, r.occurred_at, &r.fact).map_err(|e| {
                 format!("{}#{} does not replay: {e:?}", self.organization.id, r.seq)
             })?;
-            if let Some(lot) = self.books.lots.get(&r.seq) {
+            // Goods bought are lots too, but carry no receipt number.
+            if let Some(lot) = self
+                .books
+                .lots
+                .get(&r.seq)
+                .filter(|l| !l.receipt_number.is_empty())
+            {
                 let seqs = self
                     .by_receipt
                     .entry(lot.receipt_number.clone())
@@ -520,6 +526,7 @@ impl Ledger {
             Fact::Donation(d) => out.extend(d.campaign.iter().map(|c| c.to_string())),
             Fact::Allocation(a) => a.drawn_from.iter().for_each(|d| back(d.donation)),
             Fact::Expense(e) => e.drawn_from.iter().for_each(|d| back(d.donation)),
+            Fact::Procurement(p) => p.drawn_from.iter().for_each(|d| back(d.donation)),
             Fact::Disbursement(d) => back(d.allocation),
             Fact::Acknowledgement(a) => back(a.disbursement),
             Fact::Usage(u) => back(u.disbursement),

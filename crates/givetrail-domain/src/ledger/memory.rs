@@ -90,7 +90,7 @@ impl Books for MemoryBooks {
         };
         let live = |s: &Seq| self.facts.get(s).filter(|f| f.live).map(|f| (*s, f.kind));
         let mut found: Vec<(Seq, EntryKind)> = match info.kind {
-            EntryKind::DonationReceived => self
+            EntryKind::DonationReceived | EntryKind::ProcurementMade => self
                 .draws
                 .iter()
                 .filter(|d| d.donation == seq)
@@ -195,8 +195,8 @@ impl Books for MemoryBooks {
             Change::OpenCampaign(c, _) => {
                 self.campaigns.insert(c.id.clone(), c);
             }
-            Change::AddLot(lot, body) => {
-                if let Some(src) = &body.source_disbursement {
+            Change::AddLot(lot, source) => {
+                if let Some(src) = &source {
                     self.sources
                         .entry((src.organization.clone(), src.disbursement))
                         .or_default()
@@ -279,7 +279,9 @@ impl Books for MemoryBooks {
                         }
                         self.sources.retain(|_, v| !v.is_empty());
                     }
-                    EntryKind::AllocationMade | EntryKind::ExpenseRecorded => {
+                    EntryKind::AllocationMade
+                    | EntryKind::ExpenseRecorded
+                    | EntryKind::ProcurementMade => {
                         for d in self.draws.iter().filter(|d| d.by == seq) {
                             if let Some(lot) = self.lots.get_mut(&d.donation) {
                                 if d.expense {
@@ -294,6 +296,11 @@ impl Books for MemoryBooks {
                         }
                         if let Some(e) = self.expenses.get_mut(&seq) {
                             e.2 = false;
+                        }
+                        if kind == EntryKind::ProcurementMade {
+                            if let Some(l) = self.lots.get_mut(&seq) {
+                                l.live = false;
+                            }
                         }
                     }
                     EntryKind::DisbursementMade => {
@@ -329,7 +336,7 @@ impl Books for MemoryBooks {
             Change::Carry { from, to, kind } => {
                 self.successors.insert(from, to);
                 match kind {
-                    EntryKind::DonationReceived => {
+                    EntryKind::DonationReceived | EntryKind::ProcurementMade => {
                         let (allocated, expensed) = self
                             .lots
                             .get_mut(&from)

@@ -39,7 +39,7 @@ use chrono::{DateTime, Utc};
 
 use crate::asset::AssetKey;
 use crate::entry::{
-    AllocationBody, CampaignBody, DisbursementBody, DonationBody, EntryKind, Seq,
+    AllocationBody, CampaignBody, DisbursementBody, EntryKind, Seq,
     SourceDisbursement,
 };
 use crate::ids::Slug;
@@ -62,8 +62,9 @@ pub enum Change {
     },
     /// A campaign opened.
     OpenCampaign(CampaignState, CampaignBody),
-    /// A new lot.
-    AddLot(Lot, DonationBody),
+    /// A new lot (a donation, or goods bought), with the other charity's disbursement a gift
+    /// passed on came from.
+    AddLot(Lot, Option<SourceDisbursement>),
     /// Units taken from a lot.
     Draw(DrawState),
     /// A new allocation.

@@ -346,6 +346,8 @@ pub fn ledger_money(ledger: &Ledger, period: &Period) -> Vec<LedgerMoney> {
                 Fact::Disbursement(d) if d.channel != DisbursementChannel::HandDelivery => {
                     (Direction::Debit, &d.asset, &d.reference)
                 }
+                // Goods bought with donated money: paid to the supplier against its invoice.
+                Fact::Procurement(p) => (Direction::Debit, &p.paid, &p.invoice_reference),
                 Fact::Campaign(_)
                 | Fact::Donation(_)
                 | Fact::Allocation(_)

@@ -80,6 +80,8 @@ pub enum Feed {
     Allocations,
     /// Disbursements made.
     Disbursements,
+    /// Goods bought with donated money.
+    Procurements,
 }
 
 /// A page of a feed: the public entries, oldest first, after seq `after`.
@@ -92,7 +94,7 @@ pub fn feed(
     limit: i64,
 ) -> Result<Page<Value>, StoreError> {
     let seqs: Vec<i64> = match feed {
-        Feed::Donations => {
+        Feed::Donations | Feed::Procurements => {
             let mut q = lots::table
                 .inner_join(
                     entries::table.on(entries::organization
@@ -105,6 +107,11 @@ pub fn feed(
                 .order(lots::seq.asc())
                 .limit(limit)
                 .into_boxed();
+            // Goods bought are lots too, without a receipt number: donations have one.
+            q = match feed {
+                Feed::Procurements => q.filter(lots::receipt_number.eq("")),
+                _ => q.filter(lots::receipt_number.ne("")),
+            };
             if let Some(c) = &f.campaign {
                 q = q.filter(lots::campaign.eq(c.clone()));
             }

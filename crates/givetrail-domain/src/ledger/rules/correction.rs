@@ -26,7 +26,8 @@ fn corrected_by(kind: EntryKind) -> Option<Role> {
         | EntryKind::DonationReceived
         | EntryKind::AllocationMade
         | EntryKind::DisbursementMade
-        | EntryKind::ExpenseRecorded => Some(Role::Charity),
+        | EntryKind::ExpenseRecorded
+        | EntryKind::ProcurementMade => Some(Role::Charity),
         EntryKind::AcknowledgementRecorded | EntryKind::UsageReported => Some(Role::Recipient),
         EntryKind::EntryCorrected => None,
     }
@@ -201,7 +202,7 @@ enum Snapshot {
 impl Snapshot {
     fn take<B: Books>(books: &mut B, seq: Seq, kind: EntryKind) -> Res<Snapshot, B::Error> {
         Ok(match kind {
-            EntryKind::DonationReceived => match store(books.lot(seq))? {
+            EntryKind::DonationReceived | EntryKind::ProcurementMade => match store(books.lot(seq))? {
                 Some(l) => Snapshot::Lot(l),
                 None => Snapshot::Nothing,
             },
@@ -493,6 +494,9 @@ fn parse_replacement(
             Command::Disbursement(serde_json::from_value(body).map_err(bad)?)
         }
         EntryKind::ExpenseRecorded => Command::Expense(serde_json::from_value(body).map_err(bad)?),
+        EntryKind::ProcurementMade => {
+            Command::Procurement(serde_json::from_value(body).map_err(bad)?)
+        }
         EntryKind::AcknowledgementRecorded => {
             Command::Acknowledgement(serde_json::from_value(body).map_err(bad)?)
         }

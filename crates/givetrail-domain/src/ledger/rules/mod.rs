@@ -9,6 +9,7 @@ pub(super) mod disbursement;
 pub(super) mod donation;
 pub(super) mod draws;
 pub(super) mod expense;
+pub(super) mod procurement;
 pub(super) mod usage;
 
 use chrono::{DateTime, Utc};
@@ -99,6 +100,7 @@ fn decide<B: Books>(
         Command::Acknowledgement(r) => acknowledgement::decide_acknowledgement(books, ctx, r),
         Command::Usage(r) => usage::decide_usage(books, ctx, r),
         Command::Expense(r) => expense::decide_expense(books, r),
+        Command::Procurement(r) => procurement::decide_procurement(books, r),
         Command::Correction(_) => Err(ValidationError::field(
             "replacement",
             "a correction cannot replace with a correction",
@@ -164,6 +166,23 @@ fn draw_units<E>(key: &AssetKey, d: &Draw) -> Res<i64, E> {
         .map_err(|m| Rejection::Invalid(ValidationError::field("drawn_from.amount", m)))
 }
 
+/// A restriction as the rules keep it.
+pub(super) fn designation_of(r: &RestrictionWire) -> Option<Designation> {
+    match r {
+        RestrictionWire::None => None,
+        RestrictionWire::Designated {
+            region_code,
+            recipient,
+            costs_allowed,
+            ..
+        } => Some(Designation {
+            region_code: region_code.clone(),
+            recipient: recipient.clone(),
+            costs_allowed: *costs_allowed,
+        }),
+    }
+}
+
 /// The changes a fact makes (without voids), from its public body alone.
 pub(super) fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<Vec<Change>, E> {
     let (about, stated) = match fact {
@@ -193,19 +212,7 @@ pub(super) fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<V
         )),
         Fact::Donation(b) => {
             let (key, units) = units_of("asset", &b.asset)?;
-            let designation = match &b.restriction {
-                RestrictionWire::None => None,
-                RestrictionWire::Designated {
-                    region_code,
-                    recipient,
-                    costs_allowed,
-                    ..
-                } => Some(Designation {
-                    region_code: region_code.clone(),
-                    recipient: recipient.clone(),
-                    costs_allowed: *costs_allowed,
-                }),
-            };
+            let designation = designation_of(&b.restriction);
             out.push(Change::AddLot(
                 Lot {
                     seq,
@@ -219,7 +226,7 @@ pub(super) fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<V
                     occurred_at: at,
                     live: true,
                 },
-                b.clone(),
+                b.source_disbursement.clone(),
             ));
         }
         Fact::Allocation(b) => {
@@ -292,6 +299,35 @@ pub(super) fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<V
                 asset: key,
                 units,
             });
+        }
+        Fact::Procurement(b) => {
+            let (money, paid) = units_of("paid", &b.paid)?;
+            let _ = paid;
+            for d in &b.drawn_from {
+                out.push(Change::Draw(DrawState {
+                    by: seq,
+                    donation: d.donation,
+                    units: draw_units(&money, d)?,
+                    expense: true,
+                }));
+            }
+            let (key, units) = units_of("goods", &b.goods)?;
+            out.push(Change::AddLot(
+                Lot {
+                    seq,
+                    // A purchase has no receipt number; its lot is found by seq.
+                    receipt_number: String::new(),
+                    campaign: b.campaign.clone(),
+                    asset: key,
+                    received: units,
+                    allocated: 0,
+                    expensed: 0,
+                    designation: designation_of(&b.restriction),
+                    occurred_at: at,
+                    live: true,
+                },
+                None,
+            ));
         }
         Fact::Correction(_) => {}
     }

@@ -35,6 +35,12 @@ fn date_problems(ledger: &Ledger, seq: Seq, fact: &Fact, when: DateTime<Utc>) ->
                 books.lots.get(&d.donation).map(|l| l.occurred_at),
             )
         }),
+        Fact::Procurement(p) => p.drawn_from.iter().for_each(|d| {
+            before(
+                format!("donation #{} was received", d.donation),
+                books.lots.get(&d.donation).map(|l| l.occurred_at),
+            )
+        }),
         Fact::Disbursement(d) => before(
             format!("allocation #{} was made", d.allocation),
             occurred(d.allocation),
@@ -61,6 +67,7 @@ fn date_problems(ledger: &Ledger, seq: Seq, fact: &Fact, when: DateTime<Utc>) ->
                         | Fact::Disbursement(_)
                         | Fact::Usage(_)
                         | Fact::Expense(_)
+                        | Fact::Procurement(_)
                         | Fact::Correction(_),
                     )
                     | None => None,

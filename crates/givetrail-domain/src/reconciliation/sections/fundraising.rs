@@ -52,6 +52,7 @@ pub(crate) fn findings(inp: &Inputs<'_>, f: &mut Findings) {
                                 | Fact::Acknowledgement(_)
                                 | Fact::Usage(_)
                                 | Fact::Expense(_)
+                                | Fact::Procurement(_)
                                 | Fact::Correction(_) => None,
                             });
                     if let Some(b) = body {
@@ -103,6 +104,7 @@ pub(crate) fn findings(inp: &Inputs<'_>, f: &mut Findings) {
             | Fact::Acknowledgement(_)
             | Fact::Usage(_)
             | Fact::Expense(_)
+            | Fact::Procurement(_)
             | Fact::Correction(_) => {}
         }
     }

@@ -134,6 +134,8 @@ pub const TEXT: Text = Text {
     kind_acknowledgement_recorded: "Arrival confirmed",
     kind_usage_reported: "Usage reported",
     kind_expense_recorded: "Expense",
+    kind_procurement_made: "Purchase",
+    unit_price: "unit price",
     kind_entry_corrected: "Correction",
     verification_heading: "Checkpoint and verification",
     tree_size: "Entries covered",

@@ -231,6 +231,8 @@ pub struct Text {
     pub kind_acknowledgement_recorded: &'static str,
     pub kind_usage_reported: &'static str,
     pub kind_expense_recorded: &'static str,
+    pub kind_procurement_made: &'static str,
+    pub unit_price: &'static str,
     pub kind_entry_corrected: &'static str,
     pub verification_heading: &'static str,
     pub tree_size: &'static str,
@@ -348,6 +350,7 @@ impl Text {
             EntryKind::AcknowledgementRecorded => self.kind_acknowledgement_recorded,
             EntryKind::UsageReported => self.kind_usage_reported,
             EntryKind::ExpenseRecorded => self.kind_expense_recorded,
+            EntryKind::ProcurementMade => self.kind_procurement_made,
             EntryKind::EntryCorrected => self.kind_entry_corrected,
         }
     }

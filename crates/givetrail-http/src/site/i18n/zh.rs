@@ -134,6 +134,8 @@ pub const TEXT: Text = Text {
     kind_acknowledgement_recorded: "确认收到",
     kind_usage_reported: "报告使用",
     kind_expense_recorded: "费用",
+    kind_procurement_made: "采购",
+    unit_price: "单价",
     kind_entry_corrected: "更正",
     verification_heading: "检查点与验证",
     tree_size: "覆盖记录数",

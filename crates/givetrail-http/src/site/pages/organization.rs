@@ -176,6 +176,14 @@ fn describe(r: &Record, directory: &Directory, lang: Lang) -> String {
             format::asset(&u.asset, lang)
         ),
         Fact::Expense(e) => format!("{} · {}", e.description, format::asset(&e.asset, lang)),
+        Fact::Procurement(p) => format!(
+            "{} · {} → {} · {} {}",
+            p.supplier.name,
+            format::asset(&p.paid, lang),
+            format::asset(&p.goods, lang),
+            t.unit_price,
+            p.unit_price
+        ),
         Fact::Correction(c) => format!("#{} · {}", c.corrects, c.reason),
     };
     format!("{kind}: {detail}")
