@@ -343,6 +343,15 @@ impl Ledger {
         }
     }
 
+    /// Whether the fact at `seq` is a purchase (`procurement.made`, or a correction replacing one):
+    /// its draws spend money on goods, and its lot holds the goods bought.
+    pub fn is_purchase(&self, seq: Seq) -> bool {
+        self.books
+            .facts
+            .get(&seq)
+            .is_some_and(|f| f.kind == EntryKind::ProcurementMade)
+    }
+
     /// The seq of the correction that corrected the entry at `seq`, if any.
     pub fn correction_of(&self, seq: Seq) -> Option<Seq> {
         self.corrected_by.get(&seq).copied()

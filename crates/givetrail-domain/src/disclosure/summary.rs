@@ -21,6 +21,10 @@ pub struct Totals {
     pub allocated: i64,
     /// Spent on the charity's own costs.
     pub expenses: i64,
+    /// Money spent buying goods (procurements).
+    pub procured: i64,
+    /// Goods received by buying them with donated money (part of `received`).
+    pub purchased: i64,
     /// Sent to recipients.
     pub disbursed: i64,
     /// Acknowledged by recipients as arrived.
@@ -34,9 +38,9 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// Received and neither allocated nor spent on expenses.
+    /// Received and neither allocated nor spent (on expenses or on buying goods).
     pub fn unallocated(&self) -> i64 {
-        self.received - self.allocated - self.expenses
+        self.received - self.allocated - self.expenses - self.procured
     }
 
     /// Allocated and not yet disbursed.
@@ -73,7 +77,11 @@ pub struct TotalsWire {
     pub used: String,
     /// The charity's own expenses.
     pub expenses: String,
-    /// Received − allocated − expenses.
+    /// Money spent buying goods (procurements).
+    pub procured: String,
+    /// Goods bought with donated money (included in `received`).
+    pub purchased: String,
+    /// Received − allocated − expenses − procured.
     pub unallocated: String,
     /// Allocated − disbursed.
     pub undisbursed: String,
@@ -93,6 +101,8 @@ impl TotalsWire {
             acknowledged: key.format(t.acknowledged),
             used: key.format(t.used),
             expenses: key.format(t.expenses),
+            procured: key.format(t.procured),
+            purchased: key.format(t.purchased),
             unallocated: key.format(t.unallocated()),
             undisbursed: key.format(t.undisbursed()),
             unacknowledged: key.format(t.unacknowledged),
@@ -126,6 +136,8 @@ pub struct AssetSummary {
     pub undesignated: TotalsWire,
     /// Where undesignated assets went.
     pub priority_regions: PriorityShare,
+    /// How many corrections (correction notices) concern entries of this asset.
+    pub corrections: u64,
 }
 
 /// A departure from a donor's designation, with the donor's consent reference.
@@ -227,9 +239,13 @@ pub fn summarise(
     let mut acc: BTreeMap<AssetKey, Acc> = BTreeMap::new();
     for lot in books.lots.values().filter(|l| in_scope(l.seq)) {
         let designated = lot.designation.is_some();
-        acc.entry(lot.asset.clone())
-            .or_default()
-            .add(designated, |t| t.received += lot.received);
+        let bought = ledger.is_purchase(lot.seq);
+        acc.entry(lot.asset.clone()).or_default().add(designated, |t| {
+            t.received += lot.received;
+            if bought {
+                t.purchased += lot.received;
+            }
+        });
     }
     for d in flows::live_draws(ledger).filter(|d| in_scope(d.donation)) {
         let Some(lot) = books.lots.get(&d.donation) else {
@@ -238,10 +254,12 @@ pub fn summarise(
         acc.entry(lot.asset.clone())
             .or_default()
             .add(lot.designation.is_some(), |t| {
-                if d.expense {
-                    t.expenses += d.units;
-                } else {
+                if !d.expense {
                     t.allocated += d.units;
+                } else if ledger.is_purchase(d.by) {
+                    t.procured += d.units;
+                } else {
+                    t.expenses += d.units;
                 }
             });
     }
@@ -262,6 +280,18 @@ pub fn summarise(
             a.to_priority += s.units;
         }
     }
+    let mut corrections_of: BTreeMap<AssetKey, u64> = BTreeMap::new();
+    for r in &ledger.records {
+        let Fact::Correction(c) = &r.fact else {
+            continue;
+        };
+        if !in_campaign_scope(ledger, campaign, r.seq) {
+            continue;
+        }
+        for key in ledger.fact(c.corrects).map(|f| assets_of(f.fact)).unwrap_or_default() {
+            *corrections_of.entry(key).or_default() += 1;
+        }
+    }
     let assets = acc
         .iter()
         .map(|(key, a)| AssetSummary {
@@ -274,6 +304,7 @@ pub fn summarise(
                 to_priority_regions: key.format(a.to_priority),
                 share_percent: percent(a.to_priority, a.undesignated.disbursed),
             },
+            corrections: corrections_of.get(key).copied().unwrap_or(0),
         })
         .collect();
     let in_campaign =
@@ -319,6 +350,25 @@ pub fn summarise(
         designation_changes,
         corrections,
         timeliness: timeliness::summarise(ledger, policy, campaign, shares),
+    }
+}
+
+fn in_campaign_scope(ledger: &Ledger, campaign: Option<&str>, seq: Seq) -> bool {
+    campaign.is_none_or(|c| ledger.campaigns_of(seq).iter().any(|x| x == c))
+}
+
+/// The balance keys a fact moves (a purchase moves money and goods; a campaign none).
+fn assets_of(fact: &Fact) -> Vec<AssetKey> {
+    let key = |w: &crate::asset::AssetWire| w.parse_or_zero().ok().map(|a| a.key());
+    match fact {
+        Fact::Donation(d) => key(&d.asset).into_iter().collect(),
+        Fact::Allocation(a) => key(&a.asset).into_iter().collect(),
+        Fact::Disbursement(d) => key(&d.asset).into_iter().collect(),
+        Fact::Acknowledgement(a) => key(&a.asset).into_iter().collect(),
+        Fact::Usage(u) => key(&u.asset).into_iter().collect(),
+        Fact::Expense(e) => key(&e.asset).into_iter().collect(),
+        Fact::Procurement(p) => key(&p.paid).into_iter().chain(key(&p.goods)).collect(),
+        Fact::Campaign(_) | Fact::Correction(_) => Vec::new(),
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::asset::AssetWire;
 use crate::entry::{
     Author, DesignationChange, DisbursementChannel, Fact, PublicDonor, RestrictionWire, Seq,
-    SourceDisbursement,
+    SourceDisbursement, Supplier,
 };
 
 use super::flows::{self, Share};
@@ -134,6 +134,36 @@ pub struct TrailExpense {
     pub description: String,
 }
 
+/// Goods bought with money from this donation, and where those goods went.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TrailPurchase {
+    /// Seq of the procurement (also the seq of the goods lot).
+    pub seq: Seq,
+    /// When it was bought.
+    pub occurred_at: DateTime<Utc>,
+    /// Who sold the goods.
+    pub supplier: Supplier,
+    /// The supplier's invoice number.
+    pub invoice_reference: String,
+    /// What the whole purchase paid.
+    pub paid_total: AssetWire,
+    /// What the whole purchase bought.
+    pub goods_total: AssetWire,
+    /// The part of the payment that came from this donation.
+    pub paid_from_this_donation: String,
+    /// The goods that part bought, in proportion (rounded down to the goods' thousandths).
+    pub goods_from_this_donation: String,
+    /// Price per unit of the goods.
+    pub unit_price: String,
+    /// Where the goods stand (received = bought).
+    pub goods_totals: TotalsWire,
+    /// Allocations of the goods bought (the whole purchase; several donations may share it),
+    /// with their disbursements, acknowledgements and usage reports.
+    pub allocations: Vec<TrailAllocation>,
+    /// Expenses charged to the goods bought.
+    pub expenses: Vec<TrailExpense>,
+}
+
 /// A correction that touched this donation or a step of its trail (a correction notice).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TrailCorrection {
@@ -189,6 +219,8 @@ pub struct Trail {
     pub allocations: Vec<TrailAllocation>,
     /// Expenses charged to it.
     pub expenses: Vec<TrailExpense>,
+    /// Goods bought with it (money donations), followed into their allocations.
+    pub purchases: Vec<TrailPurchase>,
     /// Every correction that touched it or any step of it, in log order.
     pub corrections: Vec<TrailCorrection>,
 }
@@ -324,8 +356,30 @@ fn build<S: Source>(
         return Ok(None);
     };
     let key = lot.asset.clone();
+    // A lot is a donation, or goods bought (whose steps a money donation's trail shows under
+    // `purchases`; the donor fields of such an inner trail are never served).
     let Some((f, body)) = l.fact(lot_seq).and_then(|f| match &f.fact {
         Fact::Donation(b) => Some((f, b.clone())),
+        Fact::Procurement(p) => Some((
+            f,
+            crate::entry::DonationBody {
+                receipt_number: String::new(),
+                donor: PublicDonor {
+                    kind: crate::entry::DonorKind::Organization,
+                    anonymous: false,
+                    display_name: Some(p.supplier.name.clone()),
+                    name_commitment: None,
+                    contact_commitment: None,
+                    related_recipients_commitment: None,
+                },
+                campaign: p.campaign.clone(),
+                channel: crate::entry::DonationChannel::BankTransfer,
+                restriction: p.restriction.clone(),
+                asset: p.goods.clone(),
+                source_disbursement: None,
+                designation_change: None,
+            },
+        )),
         _ => None,
     }) else {
         return Ok(None);
@@ -338,8 +392,51 @@ fn build<S: Source>(
     };
     let mut allocations = Vec::new();
     let mut expenses = Vec::new();
+    let mut purchases = Vec::new();
     for d in l.live_draws_on(lot_seq) {
         let Some(by) = l.fact(d.by) else { continue };
+        if let (true, Fact::Procurement(p)) = (d.expense, &by.fact) {
+            totals.procured += d.units;
+            let goods_lot = l.books.lots.get(&d.by).cloned();
+            let paid_units = p.paid.parse().map(|a| a.units()).unwrap_or(0);
+            let (goods_key, goods_units) = match &goods_lot {
+                Some(g) => (g.asset.clone(), g.received),
+                None => continue,
+            };
+            let share = if paid_units > 0 {
+                i64::try_from(i128::from(goods_units) * i128::from(d.units) / i128::from(paid_units))
+                    .unwrap_or(goods_units)
+            } else {
+                0
+            };
+            // The goods' own trail: the purchase is a lot of this log.
+            let goods = if seen.contains(&(org.clone(), d.by)) {
+                None
+            } else {
+                build(source, cache, seen, l.clone(), d.by, depth + 1)?
+            };
+            purchases.push(TrailPurchase {
+                seq: d.by,
+                occurred_at: by.occurred_at,
+                supplier: p.supplier.clone(),
+                invoice_reference: p.invoice_reference.clone(),
+                paid_total: p.paid.clone(),
+                goods_total: p.goods.clone(),
+                paid_from_this_donation: key.format(d.units),
+                goods_from_this_donation: goods_key.format(share),
+                unit_price: p.unit_price.clone(),
+                goods_totals: goods
+                    .as_ref()
+                    .map(|g| g.totals.clone())
+                    .unwrap_or_else(|| TotalsWire::new(&goods_key, &Totals::default())),
+                allocations: goods
+                    .as_ref()
+                    .map(|g| g.allocations.clone())
+                    .unwrap_or_default(),
+                expenses: goods.map(|g| g.expenses).unwrap_or_default(),
+            });
+            continue;
+        }
         if d.expense {
             totals.expenses += d.units;
             if let Fact::Expense(e) = &by.fact {
@@ -466,6 +563,7 @@ fn build<S: Source>(
         totals: TotalsWire::new(&key, &totals),
         allocations,
         expenses,
+        purchases,
         corrections: corrections(&l, lot_seq),
     }))
 }
