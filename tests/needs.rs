@@ -40,7 +40,7 @@ impl World {
             &format!("/organizations/{ORG}/disbursements"),
             Some(&self.charity),
             &json!({"allocation": allocation, "asset": masks(sent), "channel": "logistics",
-                    "reference": format!("SF-{allocation}"), "occurred_at": "2020-02-01T10:00:00Z"}),
+                    "reference": format!("SF-{allocation}"), "occurred_at": "2020-02-05T10:00:00Z"}),
         );
         assert_eq!(d.status, 201, "{:?}", d.body);
         let seq = d.body["seq"].as_i64().expect("seq");
@@ -48,7 +48,7 @@ impl World {
             "/recipients/wuhan-union-hospital/acknowledgements",
             Some(&self.union_hospital),
             &json!({"disbursement": {"organization": ORG, "seq": seq}, "asset": masks(arrived),
-                    "received_at": "2020-02-02T10:00:00Z", "occurred_at": "2020-02-02T11:00:00Z"}),
+                    "received_at": "2020-02-06T10:00:00Z", "occurred_at": "2020-02-06T11:00:00Z"}),
         );
         assert_eq!(a.status, 201, "{:?}", a.body);
     }

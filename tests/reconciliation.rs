@@ -110,7 +110,8 @@ fn disburse(w: &World, allocation: i64, quantity: &str, waybill: &str) -> i64 {
 
 /// The 2020 Hubei failure, replayed: 36,000 N95 masks designated for Wuhan; a usage table of
 /// 16,000 + 16,000 + 3,000 (1,000 missing), 16,000 of them to a hospital outside the
-/// designation; a correction with an impossible date; a hospital acknowledging fewer than sent.
+/// designation; a correction with an impossible date (refused at write time since the second
+/// edition: nothing may occur before what it draws on); a hospital acknowledging fewer than sent.
 #[test]
 fn hubei_2020_replay_is_flagged_exactly() {
     let w = world();
@@ -154,11 +155,20 @@ fn hubei_2020_replay_is_flagged_exactly() {
         ),
     ));
     let jinyintan = seq(allocation("wuhan-jinyintan-hospital", "3000", None));
-    // The "usage table" is corrected, and the replacement is dated a day before the appeal began.
-    let correction = seq(w.s.post(&org("/corrections"), Some(&w.charity), &json!({
+    // The "usage table" is corrected with a replacement dated before the gift it draws on (and
+    // before the appeal began): refused, naming the date. The correction is then made as it
+    // should have been.
+    let impossible = w.s.post(&org("/corrections"), Some(&w.charity), &json!({
         "corrects": jinyintan, "reason": "purpose misstated in the usage table",
         "replacement": {"donation": d, "recipient": "wuhan-jinyintan-hospital", "purpose": "ICU protection",
                         "asset": masks("3000"), "occurred_at": at(-30)},
+        "occurred_at": at(-3)}));
+    assert_eq!(impossible.status, 422, "{:?}", impossible.body);
+    assert_eq!(impossible.body["errors"][0]["field"], "replacement.occurred_at");
+    let correction = seq(w.s.post(&org("/corrections"), Some(&w.charity), &json!({
+        "corrects": jinyintan, "reason": "purpose misstated in the usage table",
+        "replacement": {"donation": d, "recipient": "wuhan-jinyintan-hospital", "purpose": "ICU protection",
+                        "asset": masks("3000")},
         "occurred_at": at(-3)})));
     let to_union = disburse(&w, union, "16000", "SF-2020-0001");
     let to_zhejiang = disburse(&w, zhejiang, "16000", "SF-2020-0002");
@@ -187,7 +197,7 @@ fn hubei_2020_replay_is_flagged_exactly() {
         flags(&today.body),
         [
             "acknowledgement_discrepancy",
-            "correction_with_impossible_date",
+            "correction",
             "designation_change"
         ],
         "{:#}",
@@ -211,7 +221,7 @@ fn hubei_2020_replay_is_flagged_exactly() {
         flags(r),
         [
             "acknowledgement_discrepancy",
-            "correction_with_impossible_date",
+            "correction",
             "designation_change",
             "unallocated_too_long"
         ],
@@ -230,16 +240,6 @@ fn hubei_2020_replay_is_flagged_exactly() {
     assert_eq!(change["section"], "designations");
     assert_eq!(entries_of(change), [zhejiang, d]);
     assert!(change["message"].as_str().unwrap().contains(consent));
-    let fix = finding(r, "correction_with_impossible_date");
-    assert_eq!(fix["severity"], "violation");
-    assert_eq!(entries_of(fix), [jinyintan, correction]);
-    assert!(
-        fix["message"]
-            .as_str()
-            .unwrap()
-            .contains("before campaign wuhan-2020 started"),
-        "{fix}"
-    );
     let gap = finding(r, "acknowledgement_discrepancy");
     assert_eq!(gap["section"], "receipt");
     assert_eq!(entries_of(gap), [to_jinyintan, short]);
@@ -250,8 +250,8 @@ fn hubei_2020_replay_is_flagged_exactly() {
             .contains("acknowledged 2000 of the 3000 piece N95 respirator"),
         "{gap}"
     );
-    assert_eq!(r["counts"]["warning"], 3);
-    assert_eq!(r["counts"]["violation"], 1);
+    assert_eq!(r["counts"]["warning"], 4, "three flags and the correction notice");
+    assert_eq!(r["counts"]["violation"], 0);
     // Totals per asset at the top; integrity verified; every section present.
     assert_eq!(r["totals"][0]["received"], "36000.000");
     assert_eq!(r["totals"][0]["unallocated"], "1000.000");
