@@ -624,8 +624,8 @@ fn the_read_model_after_a_sigkill_mid_write_equals_a_full_replay() {
             voided.receipt
         ))
         .body["allocations"]
-        .to_string()
-        .contains(&voided.reference)
+            .to_string()
+            .contains(&voided.reference)
     };
     assert!(
         shown(&s),

@@ -164,7 +164,10 @@ fn hubei_2020_replay_is_flagged_exactly() {
                         "asset": masks("3000"), "occurred_at": at(-30)},
         "occurred_at": at(-3)}));
     assert_eq!(impossible.status, 422, "{:?}", impossible.body);
-    assert_eq!(impossible.body["errors"][0]["field"], "replacement.occurred_at");
+    assert_eq!(
+        impossible.body["errors"][0]["field"],
+        "replacement.occurred_at"
+    );
     let correction = seq(w.s.post(&org("/corrections"), Some(&w.charity), &json!({
         "corrects": jinyintan, "reason": "purpose misstated in the usage table",
         "replacement": {"donation": d, "recipient": "wuhan-jinyintan-hospital", "purpose": "ICU protection",
@@ -250,7 +253,10 @@ fn hubei_2020_replay_is_flagged_exactly() {
             .contains("acknowledged 2000 of the 3000 piece N95 respirator"),
         "{gap}"
     );
-    assert_eq!(r["counts"]["warning"], 4, "three flags and the correction notice");
+    assert_eq!(
+        r["counts"]["warning"], 4,
+        "three flags and the correction notice"
+    );
     assert_eq!(r["counts"]["violation"], 0);
     // Totals per asset at the top; integrity verified; every section present.
     assert_eq!(r["totals"][0]["received"], "36000.000");

@@ -330,6 +330,66 @@ fn a_receipt_number_leads_from_the_home_page_to_the_receiving_hospital_in_both_l
 }
 
 #[test]
+fn a_trail_shows_its_correction_notice_and_follows_money_into_the_goods_it_bought() {
+    let s = Server::demo();
+    let driver = Driver::start();
+    runtime().block_on(async {
+        let b = Browser::open(&driver, &s.base).await;
+        for (lang, notice, was, now) in [
+            ("zh", "更正公告 #34", "36,000", "35,000"),
+            ("en", "Correction notice #34", "36,000", "35,000"),
+        ] {
+            b.goto(&format!(
+                "/trail/hubei-red-cross/HBRC-2020-00017?lang={lang}"
+            ))
+            .await;
+            let notices = b.text("section.corrections").await;
+            assert!(notices.contains(notice), "{lang}: {notices}");
+            assert!(
+                notices.contains(was) && notices.contains(now),
+                "before and after are shown: {notices}"
+            );
+            let steps = b.text("ol.steps").await;
+            assert!(
+                steps.contains("#34"),
+                "the replacement is the step shown: {steps}"
+            );
+            b.assert_console_clean("trail with a correction").await;
+            b.screenshot(&format!("trail-correction-{lang}")).await;
+        }
+        for (lang, bought, price) in [
+            ("zh", "向 仙桃市安康防护用品有限公司 采购", "单价"),
+            ("en", "from 仙桃市安康防护用品有限公司", "Unit price"),
+        ] {
+            b.goto(&format!(
+                "/trail/hubei-red-cross/HBRC-2020-00090?lang={lang}"
+            ))
+            .await;
+            assert_eq!(b.count("li.step.bought").await, 1, "{lang}");
+            let purchase = b.text("li.step.bought").await;
+            assert!(purchase.contains(bought), "{lang}: {purchase}");
+            assert!(
+                purchase.contains(price) && purchase.contains("50.00"),
+                "{purchase}"
+            );
+            let goods_steps = b.count("li.step.depth-1").await;
+            assert!(
+                goods_steps >= 3,
+                "the suits' allocation, dispatch and arrival: {goods_steps}"
+            );
+            let steps = b.text("ol.steps").await;
+            assert!(
+                steps.contains("WCF-2020-01512"),
+                "the transfer is followed: {steps}"
+            );
+            b.assert_console_clean("trail through a purchase").await;
+            b.screenshot(&format!("trail-purchase-{lang}")).await;
+        }
+        b.close().await;
+    });
+}
+
+#[test]
 fn an_organisation_page_draws_its_flow_chart_and_the_site_fits_a_phone() {
     let s = Server::demo();
     let driver = Driver::start();

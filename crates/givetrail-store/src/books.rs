@@ -623,13 +623,17 @@ impl Books for SqlBooks<'_> {
     }
 }
 
+/// One organisation's disbursements table, filtered.
+type OrgDisbursements<'a> = diesel::dsl::Filter<
+    disbursements::table,
+    diesel::dsl::Eq<disbursements::organization, &'a str>,
+>;
+
+/// The row of one disbursement, for an update.
 fn disbursement_row(
     org: &str,
     seq: Seq,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Filter<disbursements::table, diesel::dsl::Eq<disbursements::organization, &str>>,
-    diesel::dsl::Eq<disbursements::seq, Seq>,
-> {
+) -> diesel::dsl::Filter<OrgDisbursements<'_>, diesel::dsl::Eq<disbursements::seq, Seq>> {
     disbursements::table
         .filter(disbursements::organization.eq(org))
         .filter(disbursements::seq.eq(seq))

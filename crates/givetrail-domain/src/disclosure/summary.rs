@@ -240,12 +240,14 @@ pub fn summarise(
     for lot in books.lots.values().filter(|l| in_scope(l.seq)) {
         let designated = lot.designation.is_some();
         let bought = ledger.is_purchase(lot.seq);
-        acc.entry(lot.asset.clone()).or_default().add(designated, |t| {
-            t.received += lot.received;
-            if bought {
-                t.purchased += lot.received;
-            }
-        });
+        acc.entry(lot.asset.clone())
+            .or_default()
+            .add(designated, |t| {
+                t.received += lot.received;
+                if bought {
+                    t.purchased += lot.received;
+                }
+            });
     }
     for d in flows::live_draws(ledger).filter(|d| in_scope(d.donation)) {
         let Some(lot) = books.lots.get(&d.donation) else {
@@ -288,7 +290,11 @@ pub fn summarise(
         if !in_campaign_scope(ledger, campaign, r.seq) {
             continue;
         }
-        for key in ledger.fact(c.corrects).map(|f| assets_of(f.fact)).unwrap_or_default() {
+        for key in ledger
+            .fact(c.corrects)
+            .map(|f| assets_of(f.fact))
+            .unwrap_or_default()
+        {
             *corrections_of.entry(key).or_default() += 1;
         }
     }

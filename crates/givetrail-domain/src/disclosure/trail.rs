@@ -404,8 +404,10 @@ fn build<S: Source>(
                 None => continue,
             };
             let share = if paid_units > 0 {
-                i64::try_from(i128::from(goods_units) * i128::from(d.units) / i128::from(paid_units))
-                    .unwrap_or(goods_units)
+                i64::try_from(
+                    i128::from(goods_units) * i128::from(d.units) / i128::from(paid_units),
+                )
+                .unwrap_or(goods_units)
             } else {
                 0
             };

@@ -39,8 +39,7 @@ use chrono::{DateTime, Utc};
 
 use crate::asset::AssetKey;
 use crate::entry::{
-    AllocationBody, CampaignBody, DisbursementBody, EntryKind, Seq,
-    SourceDisbursement,
+    AllocationBody, CampaignBody, DisbursementBody, EntryKind, Seq, SourceDisbursement,
 };
 use crate::ids::Slug;
 

@@ -191,7 +191,7 @@ fn authorise<B: Books>(
 
 /// What the dependants of the corrected fact relied on, taken before it is voided.
 enum Snapshot {
-    Lot(Lot),
+    Lot(Box<Lot>),
     Allocation { disbursed: i64 },
     Disbursement { acknowledged: Option<i64> },
     Acknowledgement { used: i64 },
@@ -202,10 +202,12 @@ enum Snapshot {
 impl Snapshot {
     fn take<B: Books>(books: &mut B, seq: Seq, kind: EntryKind) -> Res<Snapshot, B::Error> {
         Ok(match kind {
-            EntryKind::DonationReceived | EntryKind::ProcurementMade => match store(books.lot(seq))? {
-                Some(l) => Snapshot::Lot(l),
-                None => Snapshot::Nothing,
-            },
+            EntryKind::DonationReceived | EntryKind::ProcurementMade => {
+                match store(books.lot(seq))? {
+                    Some(l) => Snapshot::Lot(Box::new(l)),
+                    None => Snapshot::Nothing,
+                }
+            }
             EntryKind::AllocationMade => match store(books.allocation(seq))? {
                 Some(a) => Snapshot::Allocation {
                     disbursed: a.disbursed,

@@ -30,7 +30,12 @@ pub(super) fn decide_procurement<B: Books>(
     );
     let invoice = collect(
         &mut errors,
-        text("invoice_reference", &r.invoice_reference, MAX_SHORT_TEXT, true),
+        text(
+            "invoice_reference",
+            &r.invoice_reference,
+            MAX_SHORT_TEXT,
+            true,
+        ),
     );
     let paid = match asset("paid", &r.paid) {
         Ok(a @ Asset::Money(_)) => Some(a),
@@ -65,9 +70,7 @@ pub(super) fn decide_procurement<B: Books>(
     };
     // The draw rules speak of `asset`; here the money drawn is `paid`.
     let (drawn_from, lot) = draw(books, &src, &paid).map_err(|e| match e {
-        Rejection::Rule(r) if r.field() == "asset" => {
-            Rejection::Rule(rename(r, "paid"))
-        }
+        Rejection::Rule(r) if r.field() == "asset" => Rejection::Rule(rename(r, "paid")),
         other => other,
     })?;
     drawn_not_after(books, r.occurred_at, &drawn_from)?;
@@ -134,7 +137,8 @@ pub fn unit_price(paid: &Asset, goods: &Asset) -> (String, bool) {
     let Some(exact) = amount.checked_div(quantity) else {
         return (String::new(), false);
     };
-    let rounded = exact.round_dp_with_strategy(UNIT_PRICE_DECIMALS, RoundingStrategy::MidpointNearestEven);
+    let rounded =
+        exact.round_dp_with_strategy(UNIT_PRICE_DECIMALS, RoundingStrategy::MidpointNearestEven);
     // rust_decimal keeps 28 significant digits: a quotient that needs more than
     // UNIT_PRICE_DECIMALS places did not end there.
     let was_rounded = rounded != exact;
@@ -173,9 +177,18 @@ mod tests {
 
     #[test]
     fn unit_prices_are_exact_or_say_they_are_rounded() {
-        assert_eq!(unit_price(&money("50000"), &goods("1000")), ("50.00".into(), false));
-        assert_eq!(unit_price(&money("3.5"), &goods("2")), ("1.75".into(), false));
-        assert_eq!(unit_price(&money("1"), &goods("8")), ("0.125".into(), false));
+        assert_eq!(
+            unit_price(&money("50000"), &goods("1000")),
+            ("50.00".into(), false)
+        );
+        assert_eq!(
+            unit_price(&money("3.5"), &goods("2")),
+            ("1.75".into(), false)
+        );
+        assert_eq!(
+            unit_price(&money("1"), &goods("8")),
+            ("0.125".into(), false)
+        );
         assert_eq!(
             unit_price(&money("100"), &goods("3")),
             ("33.3333333333".into(), true)

@@ -344,7 +344,24 @@ fn view(req: &HttpRequest, lang: Lang, data: OrgData, policy: &Policy) -> OrgPag
     let corrections = summary
         .corrections
         .iter()
-        .map(|c| format!("#{} → #{}: {}", c.seq, c.corrects, c.reason))
+        .map(|c| {
+            let kind = givetrail_domain::entry::EntryKind::parse(&c.corrected_kind)
+                .map(|k| t.entry_kind(k))
+                .unwrap_or_default();
+            let mut line = crate::site::i18n::fill(
+                t.correction_notice,
+                &[
+                    ("seq", c.seq.to_string().as_str()),
+                    ("corrects", c.corrects.to_string().as_str()),
+                    ("kind", kind),
+                    ("reason", c.reason.as_str()),
+                ],
+            );
+            if !c.replaced {
+                line.push_str(&format!(" ({})", t.correction_void));
+            }
+            line
+        })
         .collect();
     let latest = latest
         .iter()

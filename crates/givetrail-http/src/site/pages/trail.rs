@@ -30,17 +30,59 @@ struct TrailPage {
     totals: Vec<(String, String, bool)>,
     unaccounted: Vec<String>,
     steps: Vec<Step>,
+    corrections: Vec<String>,
 }
 
 /// Read the trail of the donation with receipt number `receipt` in `org`'s log (inside one
-/// snapshot: the trail reads every log it follows); `None` if there is no live such donation.
+/// snapshot: the trail reads every log it follows), or the correction that voided it.
 pub fn load_trail(
     c: &mut AnyConnection,
     model: &ReadModel,
     org: &str,
     receipt: &str,
-) -> Result<Option<Trail>, StoreError> {
-    trail::trace(&mut disclosure_store::Logs { conn: c, model }, org, receipt)
+) -> Result<trail::Traced, StoreError> {
+    trail::trace_receipt(&mut disclosure_store::Logs { conn: c, model }, org, receipt)
+}
+
+/// A correction notice in words: what it corrected, why, and what changed.
+fn correction_text(c: &trail::TrailCorrection, lang: Lang) -> String {
+    let t = lang.text();
+    let mut out = fill(
+        t.correction_notice,
+        &[
+            ("seq", &c.seq.to_string()),
+            ("corrects", &c.corrects.to_string()),
+            ("kind", t.entry_kind(c.corrected_kind)),
+            ("reason", &c.reason),
+        ],
+    );
+    let asset_of = |f: &givetrail_domain::entry::Fact| {
+        serde_json::to_value(f)
+            .ok()
+            .and_then(|v| {
+                v.get("asset")
+                    .or_else(|| v.get("paid"))
+                    .cloned()
+                    .and_then(|a| serde_json::from_value(a).ok())
+            })
+            .map(|a| format::asset(&a, lang))
+    };
+    match (&c.after, asset_of(&c.before)) {
+        (None, _) => out.push_str(&format!(" ({})", t.correction_void)),
+        (Some(after), Some(before)) => {
+            if let Some(after) = asset_of(after).filter(|a| *a != before) {
+                out.push_str(&format!(" ({before} → {after})"));
+            }
+        }
+        (Some(_), None) => {}
+    }
+    if c.author
+        .as_ref()
+        .is_some_and(|a| a.role == givetrail_domain::entry::Role::Recipient)
+    {
+        out.push_str(&format!(" · {}", t.corrected_by_recipient));
+    }
+    out
 }
 
 fn recipient_href(id: &str, lang: Lang) -> String {
@@ -52,7 +94,82 @@ fn trail_steps(tr: &Trail, depth: usize, lang: Lang, out: &mut Vec<Step>) {
     let t = lang.text();
     let label = format::asset_label(&tr.asset);
     let amount = |s: &str| format::amount_of(&label, s, lang);
-    for a in &tr.allocations {
+    allocation_steps(&tr.allocations, &label, depth, lang, out);
+    for p in &tr.purchases {
+        let goods = format::asset_label(&p.goods_total);
+        let (when, when_iso) = at(&p.occurred_at, lang);
+        out.push(Step {
+            depth,
+            class: "bought",
+            heading: fill(
+                t.step_bought,
+                &[
+                    ("goods", &format::asset(&p.goods_total, lang)),
+                    ("supplier", &p.supplier.name),
+                ],
+            ),
+            href: None,
+            when,
+            when_iso,
+            entry: entry_no(t, p.seq),
+            lines: vec![
+                (
+                    t.paid_from_this_donation.to_owned(),
+                    amount(&p.paid_from_this_donation),
+                ),
+                (
+                    t.goods_from_this_donation.to_owned(),
+                    format::amount_of(&goods, &p.goods_from_this_donation, lang),
+                ),
+                (
+                    t.unit_price.to_owned(),
+                    format::amount_of(&label, &p.unit_price, lang),
+                ),
+                (t.invoice.to_owned(), p.invoice_reference.clone()),
+            ],
+            warn: positive(&p.goods_totals.unallocated).then(|| {
+                format!(
+                    "{}: {}",
+                    t.unallocated,
+                    format::amount_of(&goods, &p.goods_totals.unallocated, lang)
+                )
+            }),
+        });
+        allocation_steps(&p.allocations, &goods, depth + 1, lang, out);
+    }
+    for e in &tr.expenses {
+        let (when, when_iso) = at(&e.occurred_at, lang);
+        out.push(Step {
+            depth,
+            class: "expense",
+            heading: t.expenses_heading.to_owned(),
+            href: None,
+            when,
+            when_iso,
+            entry: entry_no(t, e.seq),
+            lines: vec![
+                (
+                    t.from_this_donation.to_owned(),
+                    amount(&e.from_this_donation),
+                ),
+                (t.purpose.to_owned(), e.description.clone()),
+            ],
+            warn: None,
+        });
+    }
+}
+
+/// The steps of allocations drawing on a lot (`label`: the lot's asset, for amounts).
+fn allocation_steps(
+    allocations: &[trail::TrailAllocation],
+    label: &givetrail_domain::disclosure::AssetLabel,
+    depth: usize,
+    lang: Lang,
+    out: &mut Vec<Step>,
+) {
+    let t = lang.text();
+    let amount = |s: &str| format::amount_of(label, s, lang);
+    for a in allocations {
         let name = a
             .recipient_name
             .clone()
@@ -210,26 +327,6 @@ fn trail_steps(tr: &Trail, depth: usize, lang: Lang, out: &mut Vec<Step>) {
             }
         }
     }
-    for e in &tr.expenses {
-        let (when, when_iso) = at(&e.occurred_at, lang);
-        out.push(Step {
-            depth,
-            class: "expense",
-            heading: t.expenses_heading.to_owned(),
-            href: None,
-            when,
-            when_iso,
-            entry: entry_no(t, e.seq),
-            lines: vec![
-                (
-                    t.from_this_donation.to_owned(),
-                    amount(&e.from_this_donation),
-                ),
-                (t.purpose.to_owned(), e.description.clone()),
-            ],
-            warn: None,
-        });
-    }
 }
 
 fn channel_name(d: &trail::TrailDisbursement) -> String {
@@ -341,6 +438,11 @@ fn view(req: &HttpRequest, lang: Lang, tr: &Trail) -> TrailPage {
         .collect();
     let mut steps = Vec::new();
     trail_steps(tr, 0, lang, &mut steps);
+    let corrections = tr
+        .corrections
+        .iter()
+        .map(|c| correction_text(c, lang))
+        .collect();
     TrailPage {
         layout: Layout::new(
             req,
@@ -354,6 +456,7 @@ fn view(req: &HttpRequest, lang: Lang, tr: &Trail) -> TrailPage {
         totals,
         unaccounted,
         steps,
+        corrections,
     }
 }
 
@@ -370,13 +473,24 @@ pub async fn trail(
         let (o, rc) = (org.clone(), receipt.clone());
         let model = state.read_model.clone();
         let found = read_snapshot(&state, move |c| load_trail(c, &model, &o, &rc)).await?;
-        let Some(tr) = found else {
-            return Err(ApiError::not_found(fill(
+        match found {
+            trail::Traced::Found(tr) => html(StatusCode::OK, &view(&req, lang, &tr)),
+            trail::Traced::Voided { correction } => Err(ApiError::gone(
+                fill(
+                    t.receipt_voided,
+                    &[
+                        ("receipt", &receipt),
+                        ("org", &org),
+                        ("seq", &correction.to_string()),
+                    ],
+                ),
+                correction,
+            )),
+            trail::Traced::NotFound => Err(ApiError::not_found(fill(
                 t.receipt_not_found,
                 &[("receipt", &receipt), ("org", &org)],
-            )));
-        };
-        html(StatusCode::OK, &view(&req, lang, &tr))
+            ))),
+        }
     }
     .await;
     page(&req, &state, r).await
