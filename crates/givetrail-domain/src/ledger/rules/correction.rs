@@ -257,6 +257,28 @@ impl Snapshot {
             )
             .into()
         };
+        // Dates in order (§9.4): no dependant may have happened before the replacement it now
+        // draws on, is sent from or states of (a donation names a campaign whatever their dates).
+        if !matches!(self, Snapshot::Campaign) {
+            if let Some(at) = store(books.fact(new))?.map(|f| f.occurred_at) {
+                let mut earlier = Vec::new();
+                for dep in dependants.iter().filter(|d| d.organization.is_none()) {
+                    if store(books.fact(dep.seq))?.is_some_and(|f| f.occurred_at < at) {
+                        earlier.push(dep.clone());
+                    }
+                }
+                if !earlier.is_empty() {
+                    return Err(refuse(
+                        "occurred_at",
+                        &earlier,
+                        format!(
+                            "they happened before {}, the replacement's date",
+                            at.to_rfc3339()
+                        ),
+                    ));
+                }
+            }
+        }
         match self {
             Snapshot::Lot(old_lot) => {
                 let Some(lot) = store(books.lot(new))? else {
