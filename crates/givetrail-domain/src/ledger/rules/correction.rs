@@ -10,6 +10,7 @@ use super::super::state::{Dependant, FactInfo, Lot};
 use super::super::validate::{check_occurred_at, store, text, Res};
 use super::super::{Books, Change};
 use super::{decide, fact_changes, Context, Decision, PrivateValues, Rejection};
+use crate::asset::AssetKey;
 use crate::entry::{
     Command, CorrectionBody, CorrectionRequest, EntryKind, Fact, Role, Seq, SourceDisbursement,
     MAX_TEXT,
@@ -191,9 +192,16 @@ fn authorise<B: Books>(
 /// What the dependants of the corrected fact relied on, taken before it is voided.
 enum Snapshot {
     Lot(Lot),
-    Allocation { disbursed: i64 },
-    Disbursement { acknowledged: Option<i64> },
-    Acknowledgement { used: i64 },
+    Allocation {
+        disbursed: i64,
+    },
+    Disbursement {
+        acknowledged: Option<i64>,
+        asset: AssetKey,
+    },
+    Acknowledgement {
+        used: i64,
+    },
     Campaign,
     Nothing,
 }
@@ -214,6 +222,7 @@ impl Snapshot {
             EntryKind::DisbursementMade => match store(books.disbursement(seq))? {
                 Some(d) => Snapshot::Disbursement {
                     acknowledged: d.acknowledged,
+                    asset: d.asset,
                 },
                 None => Snapshot::Nothing,
             },
@@ -376,7 +385,10 @@ impl Snapshot {
                     ));
                 }
             }
-            Snapshot::Disbursement { acknowledged } => {
+            Snapshot::Disbursement {
+                acknowledged,
+                asset,
+            } => {
                 let Some(d) = store(books.disbursement(new))? else {
                     return Ok(());
                 };
@@ -402,6 +414,18 @@ impl Snapshot {
                             ),
                         ));
                     }
+                }
+                // What the recipient stated arrived (and what a receiving charity recorded) is
+                // in the asset that was sent.
+                if &d.asset != asset {
+                    return Err(refuse(
+                        "asset",
+                        dependants,
+                        format!(
+                            "they speak of {asset}, and the replacement sends {}",
+                            d.asset
+                        ),
+                    ));
                 }
                 if let Some(k) = acknowledged {
                     if d.units < *k {
