@@ -201,6 +201,7 @@ enum Snapshot {
     },
     Acknowledgement {
         used: i64,
+        disbursement: Seq,
     },
     Campaign,
     Nothing,
@@ -231,6 +232,7 @@ impl Snapshot {
                 match about {
                     Some(d) => Snapshot::Acknowledgement {
                         used: store(books.disbursement(d))?.map_or(0, |d| d.used),
+                        disbursement: d,
                     },
                     None => Snapshot::Nothing,
                 }
@@ -459,8 +461,17 @@ impl Snapshot {
                     }
                 }
             }
-            Snapshot::Acknowledgement { used } => {
-                let about = store(books.fact(new))?.map_or(0, |f| f.units);
+            Snapshot::Acknowledgement { used, disbursement } => {
+                let fact = store(books.fact(new))?;
+                // The usage reports stay with the disbursement they are about.
+                if let Some(other) = fact.and_then(|f| f.about).filter(|d| d != disbursement) {
+                    return Err(refuse(
+                        "disbursement",
+                        dependants,
+                        format!("they report use of disbursement {disbursement}, and the replacement acknowledges disbursement {other}"),
+                    ));
+                }
+                let about = fact.map_or(0, |f| f.units);
                 if about < *used {
                     return Err(refuse(
                         "asset",
