@@ -616,13 +616,16 @@ impl Books for SqlBooks<'_> {
     }
 }
 
-fn disbursement_row(
-    org: &str,
-    seq: Seq,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Filter<disbursements::table, diesel::dsl::Eq<disbursements::organization, &str>>,
+/// The row of one disbursement of one organisation, as a query.
+type OneDisbursement<'a> = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        disbursements::table,
+        diesel::dsl::Eq<disbursements::organization, &'a str>,
+    >,
     diesel::dsl::Eq<disbursements::seq, Seq>,
-> {
+>;
+
+fn disbursement_row(org: &str, seq: Seq) -> OneDisbursement<'_> {
     disbursements::table
         .filter(disbursements::organization.eq(org))
         .filter(disbursements::seq.eq(seq))
