@@ -623,17 +623,16 @@ impl Books for SqlBooks<'_> {
     }
 }
 
-/// One organisation's disbursements table, filtered.
-type OrgDisbursements<'a> = diesel::dsl::Filter<
-    disbursements::table,
-    diesel::dsl::Eq<disbursements::organization, &'a str>,
+/// The row of one disbursement of one organisation, as a query.
+type OneDisbursement<'a> = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        disbursements::table,
+        diesel::dsl::Eq<disbursements::organization, &'a str>,
+    >,
+    diesel::dsl::Eq<disbursements::seq, Seq>,
 >;
 
-/// The row of one disbursement, for an update.
-fn disbursement_row(
-    org: &str,
-    seq: Seq,
-) -> diesel::dsl::Filter<OrgDisbursements<'_>, diesel::dsl::Eq<disbursements::seq, Seq>> {
+fn disbursement_row(org: &str, seq: Seq) -> OneDisbursement<'_> {
     disbursements::table
         .filter(disbursements::organization.eq(org))
         .filter(disbursements::seq.eq(seq))

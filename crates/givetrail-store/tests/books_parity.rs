@@ -39,6 +39,7 @@ use givetrail_domain::entry::{
     DonationChannel, DonationRequest, DonorKind, DonorRequest, Draw, EntryKind, EntryRef,
     ExpenseRequest, Fact, RestrictionWire, Role, Seq, SourceDisbursement, UsageRequest,
 };
+use givetrail_domain::error::RuleError;
 use givetrail_domain::ids::{RegionCode, Slug};
 use givetrail_domain::ledger::{
     designation_breach, execute, replay, AllocationState, Books, CampaignState, Change, Context,
@@ -71,6 +72,7 @@ mod world;
 
 use history::*;
 use invariants::*;
+use oracle::*;
 use strategies::*;
 use world::*;
 

@@ -66,6 +66,9 @@ pub(crate) enum Who {
 pub(crate) enum Target {
     Pick(Pick),
     Raw(i64),
+    /// A fact of one kind (0 donation, 1 allocation, 2 disbursement, 3 acknowledgement,
+    /// 4 usage report, 5 expense, 6 campaign), mostly one with live dependants.
+    Kind(u8, Pick),
 }
 
 #[derive(Debug, Clone)]
@@ -73,7 +76,23 @@ pub(crate) enum Repl {
     None,
     Same,
     Units(Amt),
+    /// Exactly what the live dependants need (allocated and spent of a donation, disbursed of an
+    /// allocation, acknowledged of a disbursement, used of an acknowledgement), minus this.
+    Need(i64),
     Recipient(To),
+    /// A donation's designation, and whether it allows costs.
+    Restriction(Desig, bool),
+    /// Refer to another entry: a lot for an allocation or expense, an allocation for a
+    /// disbursement, a disbursement for a recipient's statement.
+    Refer(Pick),
+    /// A donation's receipt number: another lot's (live or voided), or a fresh one.
+    Receipt(Option<Pick>),
+    /// A campaign's id changed.
+    Rename,
+    /// The replacement gives its own date.
+    Redate(When),
+    /// The same goods spelt another way.
+    Respell(u8),
     Garbage,
 }
 
@@ -82,6 +101,8 @@ pub(crate) struct When {
     pub(crate) day: u8,
     pub(crate) half: bool,
     pub(crate) future: bool,
+    /// Hours after what the step refers to (negative: before it), when it refers to something.
+    pub(crate) after: Option<i8>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,9 +115,12 @@ pub(crate) enum Op {
     },
     Donation {
         receipt: u8,
+        /// The receipt number of an existing lot (mostly a voided one) instead.
+        reuse: Option<Pick>,
         asset: u8,
         units: i64,
         desig: Desig,
+        costs: bool,
         related: u8,
         campaign: Option<u8>,
         when: When,
@@ -138,13 +162,28 @@ pub(crate) enum Op {
         asset: u8,
         mismatch: bool,
         amt: Amt,
+        consent: bool,
         when: When,
     },
     Correction {
         target: Target,
+        who: Who,
         repl: Repl,
         when: When,
     },
+    /// The step of `op` with its goods spelt another way (see [`respell`]).
+    Respelled(u8, Box<Op>),
+}
+
+/// Where an allocation or expense would draw from: the donation's seq or the pool, the lot (if
+/// one), its key, what is available to draw, and the latest date among what it would draw on.
+pub(crate) struct Source {
+    pub(crate) donation: Option<Seq>,
+    pub(crate) pool: bool,
+    pub(crate) lot: Option<Lot>,
+    pub(crate) key: AssetKey,
+    pub(crate) available: i64,
+    pub(crate) reference: Option<DateTime<Utc>>,
 }
 
 /// A resolved command, with the typed form of a correction's replacement.
@@ -153,23 +192,6 @@ pub(crate) struct Step {
     pub(crate) author: Author,
     pub(crate) cmd: Command,
     pub(crate) replacement: Option<Command>,
-}
-
-/// What a generated step exercises, for the coverage tally.
-pub(crate) fn label(cmd: &Command) -> &'static str {
-    match cmd {
-        Command::Allocation(r) if r.pool => "allocation from the pool",
-        Command::Allocation(r) if r.designation_change.is_some() => {
-            "allocation with designation change"
-        }
-        Command::Allocation(_) => "allocation from a donation",
-        Command::Expense(r) if r.pool => "expense on the pool",
-        Command::Expense(_) => "expense on a donation",
-        Command::Donation(r) if r.restriction != RestrictionWire::None => "designated donation",
-        Command::Correction(c) if c.replacement.is_some() => "correction with replacement",
-        Command::Correction(_) => "correction without replacement",
-        other => other.kind().as_str(),
-    }
 }
 
 /// Which existing item a step refers to: mostly one where the step can succeed, sometimes any.
@@ -196,11 +218,24 @@ pub(crate) fn choose<'a, T>(
 
 impl World {
     pub(crate) fn when(&self, w: When) -> DateTime<Utc> {
+        self.when_after(w, None)
+    }
+
+    /// The date of a step: mostly a few hours after what it refers to (sometimes just before
+    /// it), else a day of the appeal, rarely in the future.
+    pub(crate) fn when_after(&self, w: When, reference: Option<DateTime<Utc>>) -> DateTime<Utc> {
         if w.future {
-            self.now + Duration::hours(2)
-        } else {
-            at(i64::from(w.day), if w.half { 12 } else { 0 })
+            return self.now + Duration::hours(2);
         }
+        match (w.after, reference) {
+            (Some(h), Some(r)) => (r + Duration::hours(i64::from(h))).min(self.now),
+            _ => at(i64::from(w.day), if w.half { 12 } else { 0 }),
+        }
+    }
+
+    /// When the fact at `seq` happened, as the books record it.
+    fn fact_date(&self, seq: Seq) -> Option<DateTime<Utc>> {
+        self.books.facts.get(&seq).map(|f| f.occurred_at)
     }
 
     pub(crate) fn recipient_for(&self, to: &To, lot: Option<&Lot>) -> Slug {
@@ -225,13 +260,8 @@ impl World {
         }
     }
 
-    /// Source seq, pool flag, the lot (if any), its key and what is available to draw.
-    pub(crate) fn source(
-        &self,
-        src: &Src,
-        asset: u8,
-        mismatch: bool,
-    ) -> (Option<Seq>, bool, Option<Lot>, AssetKey, i64) {
+    /// Where an allocation or expense would draw from.
+    pub(crate) fn source(&self, src: &Src, asset: u8, mismatch: bool) -> Source {
         let (donation, pool, lot) = match src {
             Src::Lot(p) => match choose(self.books.lots.values(), *p, |l| {
                 l.live && l.remaining() > 0
@@ -270,7 +300,22 @@ impl World {
             (None, true) => pool_total(&self.books, &key),
             _ => 100,
         };
-        (donation, pool, lot, key, available)
+        let reference = match (&lot, pool) {
+            (Some(l), _) => Some(l.occurred_at),
+            (None, true) => pool_queue(&self.books, &key)
+                .iter()
+                .map(|l| l.occurred_at)
+                .max(),
+            _ => None,
+        };
+        Source {
+            donation,
+            pool,
+            lot,
+            key,
+            available,
+            reference,
+        }
     }
 
     pub(crate) fn resolve(&self, op: &Op) -> Step {
@@ -280,6 +325,13 @@ impl World {
             replacement: None,
         };
         match op {
+            Op::Respelled(spell, inner) => {
+                let mut step = self.resolve(inner);
+                if let Some(w) = asset_of(&mut step.cmd) {
+                    *w = respell(w, *spell);
+                }
+                step
+            }
             Op::Campaign {
                 id,
                 public,
@@ -293,33 +345,27 @@ impl World {
             )),
             Op::Donation {
                 receipt,
+                reuse,
                 asset,
                 units,
                 desig,
+                costs,
                 related,
                 campaign,
                 when,
             } => {
                 let key = asset_key(*asset);
-                let restriction = match desig {
-                    Desig::None => RestrictionWire::None,
-                    Desig::Region(r) => {
-                        designated(Some(REGIONS[usize::from(*r) % REGIONS.len()]), None)
-                    }
-                    Desig::Recipient(i) => designated(None, Some(recipient_slug(*i).as_str())),
-                    Desig::Both(r, i) => designated(
-                        Some(REGIONS[usize::from(*r) % REGIONS.len()]),
-                        Some(recipient_slug(*i).as_str()),
-                    ),
-                    Desig::Empty => designated(None, None),
-                };
-                let mut cmd = donation(
-                    &format!("HBRC-2020-{receipt:03}"),
-                    &key,
-                    *units,
-                    restriction,
-                    self.when(*when),
-                );
+                let mut restriction = self.restriction(desig);
+                if *costs {
+                    restriction = with_costs_allowed(restriction);
+                }
+                let receipt = reuse
+                    .and_then(|p| choose(self.books.lots.values(), p, |l| !l.live))
+                    .map_or_else(
+                        || format!("HBRC-2020-{receipt:03}"),
+                        |l| l.receipt_number.clone(),
+                    );
+                let mut cmd = donation(&receipt, &key, *units, restriction, self.when(*when));
                 if let Command::Donation(r) = &mut cmd {
                     r.donor.related_recipients = (0..5u8)
                         .filter(|i| related & (1 << i) != 0)
@@ -339,7 +385,14 @@ impl World {
                 consent: with_consent,
                 when,
             } => {
-                let (donation, pool, lot, key, available) = self.source(src, *asset, *mismatch);
+                let Source {
+                    donation,
+                    pool,
+                    lot,
+                    key,
+                    available,
+                    reference,
+                } = self.source(src, *asset, *mismatch);
                 let recipient = self.recipient_for(to, lot.as_ref());
                 plain(Command::Allocation(AllocationRequest {
                     donation,
@@ -349,7 +402,7 @@ impl World {
                     asset: wire(&key, amt.of(available)),
                     need: None,
                     designation_change: with_consent.then(consent),
-                    occurred_at: self.when(*when),
+                    occurred_at: self.when_after(*when, reference),
                 }))
             }
             Op::Disbursement {
@@ -373,7 +426,8 @@ impl World {
                     ),
                     None => (1000, asset_key(*asset), 100),
                 };
-                plain(disbursement(seq, &key, amt.of(available), self.when(*when)))
+                let when = self.when_after(*when, self.fact_date(seq));
+                plain(disbursement(seq, &key, amt.of(available), when))
             }
             Op::Acknowledgement {
                 pick: i,
@@ -400,7 +454,8 @@ impl World {
                         ),
                         None => (1000, asset_key(*asset), 100, recipient_slug(0)),
                     };
-                let mut cmd = acknowledgement(seq, &key, amt.of(sent), self.when(*when));
+                let when = self.when_after(*when, self.fact_date(seq));
+                let mut cmd = acknowledgement(seq, &key, amt.of(sent), when);
                 if let (Command::Acknowledgement(r), true) = (&mut cmd, *foreign) {
                     r.disbursement.organization = slug("another-charity");
                 }
@@ -434,7 +489,23 @@ impl World {
                     3 | 4 => Some("ab".repeat(32)),
                     _ => Some("AB".repeat(32)),
                 };
-                let cmd = usage(seq, &key, amt.of(left), evidence, self.when(*when));
+                // After the disbursement and its acknowledgement (the latest statement about it).
+                let reference = self
+                    .books
+                    .statements
+                    .get(&seq)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| self.fact_date(*s))
+                    .chain(self.fact_date(seq))
+                    .max();
+                let cmd = usage(
+                    seq,
+                    &key,
+                    amt.of(left),
+                    evidence,
+                    self.when_after(*when, reference),
+                );
                 Step {
                     author: self.author(who, &to),
                     cmd,
@@ -446,61 +517,281 @@ impl World {
                 asset,
                 mismatch,
                 amt,
+                consent: with_consent,
                 when,
             } => {
-                let (donation, pool, _, key, available) = self.source(src, *asset, *mismatch);
-                let mut cmd = expense(donation, &key, amt.of(available), self.when(*when));
+                let Source {
+                    donation,
+                    pool,
+                    key,
+                    available,
+                    reference,
+                    ..
+                } = self.source(src, *asset, *mismatch);
+                let mut cmd = expense(
+                    donation,
+                    &key,
+                    amt.of(available),
+                    self.when_after(*when, reference),
+                );
                 if let Command::Expense(r) = &mut cmd {
                     r.pool = pool;
+                    r.designation_change = with_consent.then(consent);
                 }
                 plain(cmd)
             }
-            Op::Correction { target, repl, when } => {
-                let seqs: Vec<Seq> = (1..self.next_seq).collect();
-                let corrects = match target {
-                    Target::Pick(p) => {
-                        choose(seqs.iter(), *p, |s| self.model.get(s).is_some_and(|f| f.1))
-                            .copied()
-                            .unwrap_or(1)
-                    }
-                    Target::Raw(n) => *n,
+            Op::Correction {
+                target,
+                who,
+                repl,
+                when,
+            } => self.resolve_correction(target, who, repl, *when),
+        }
+    }
+
+    fn restriction(&self, desig: &Desig) -> RestrictionWire {
+        match desig {
+            Desig::None => RestrictionWire::None,
+            Desig::Region(r) => designated(Some(REGIONS[usize::from(*r) % REGIONS.len()]), None),
+            Desig::Recipient(i) => designated(None, Some(recipient_slug(*i).as_str())),
+            Desig::Both(r, i) => designated(
+                Some(REGIONS[usize::from(*r) % REGIONS.len()]),
+                Some(recipient_slug(*i).as_str()),
+            ),
+            Desig::Empty => designated(None, None),
+        }
+    }
+
+    fn live_dependants(&self, seq: Seq) -> bool {
+        self.model.get(&seq).is_some_and(|(kind, live)| {
+            *live
+                && !self
+                    .dependants_in(
+                        Scope {
+                            b: &self.books,
+                            voided: None,
+                            replacing: None,
+                        },
+                        seq,
+                        *kind,
+                    )
+                    .is_empty()
+        })
+    }
+
+    /// What the live dependants of the fact at `seq` need of a replacement (see [`Repl::Need`]).
+    fn needed(&self, seq: Seq) -> i64 {
+        let b = &self.books;
+        if let Some(l) = b.lots.get(&seq) {
+            return l.allocated + l.expensed;
+        }
+        if let Some(a) = b.allocations.get(&seq) {
+            return a.disbursed;
+        }
+        if let Some(d) = b.disbursements.get(&seq) {
+            return d.acknowledged.unwrap_or(d.used);
+        }
+        match b.facts.get(&seq) {
+            Some(f) if f.kind == EntryKind::AcknowledgementRecorded => f
+                .about
+                .and_then(|d| b.disbursements.get(&d))
+                .map_or(0, |d| d.used),
+            _ => 0,
+        }
+    }
+
+    fn resolve_correction(&self, target: &Target, who: &Who, repl: &Repl, when: When) -> Step {
+        let seqs: Vec<Seq> = (1..self.next_seq).collect();
+        let live = |s: &Seq| self.model.get(s).is_some_and(|f| f.1);
+        let corrects = match target {
+            Target::Pick(p) => choose(seqs.iter(), *p, live).copied().unwrap_or(1),
+            Target::Raw(n) => *n,
+            Target::Kind(k, p) => {
+                let kind = match k % 7 {
+                    0 => EntryKind::DonationReceived,
+                    1 => EntryKind::AllocationMade,
+                    2 => EntryKind::DisbursementMade,
+                    3 => EntryKind::AcknowledgementRecorded,
+                    4 => EntryKind::UsageReported,
+                    5 => EntryKind::ExpenseRecorded,
+                    _ => EntryKind::CampaignOpened,
                 };
-                let when = self.when(*when);
-                let typed = match (repl, self.commands.get(&corrects)) {
-                    (Repl::None | Repl::Garbage, _) | (_, None) => None,
-                    (repl, Some(orig)) => {
-                        let mut cmd = orig.clone();
-                        set_occurred_at(&mut cmd, when);
-                        match repl {
-                            Repl::Units(amt) => {
-                                if let Some(w) = asset_of(&mut cmd) {
-                                    if let Some((key, units)) = parsed(w) {
-                                        *w = wire(&key, amt.of(units));
-                                    }
-                                }
-                            }
-                            Repl::Recipient(to) => {
-                                if let Command::Allocation(r) = &mut cmd {
-                                    let lot = r.donation.and_then(|s| self.books.lots.get(&s));
-                                    r.recipient = self.recipient_for(to, lot);
-                                }
-                            }
-                            _ => {}
-                        }
-                        Some(cmd)
+                let of_kind: Vec<Seq> = seqs
+                    .iter()
+                    .copied()
+                    .filter(|s| self.model.get(s).is_some_and(|f| f.0 == kind))
+                    .collect();
+                choose(of_kind.iter(), *p, |s| live(s) && self.live_dependants(*s))
+                    .or_else(|| choose(of_kind.iter(), *p, live))
+                    .copied()
+                    .unwrap_or(1)
+            }
+        };
+        let statement_by = match self.living.get(&corrects).map(|(_, f)| f) {
+            Some(Fact::Acknowledgement(a)) => Some(a.recipient.clone()),
+            Some(Fact::Usage(u)) => Some(u.recipient.clone()),
+            _ => None,
+        };
+        let author = match (who, &statement_by) {
+            (Who::Right, Some(r)) => recipient(r.as_str()),
+            (Who::Right | Who::Charity, _) => charity(),
+            (Who::Other(i), _) => recipient(recipient_slug(*i).as_str()),
+        };
+        let original_date = self.living.get(&corrects).map(|(d, _)| *d);
+        let correction_date = self.when_after(when, original_date);
+        let typed = match (repl, self.commands.get(&corrects)) {
+            (Repl::None | Repl::Garbage, _) | (_, None) => None,
+            (repl, Some(orig)) => Some(self.replacement(corrects, orig, repl)),
+        };
+        let mut cmd = match (&typed, repl) {
+            (Some(t), Repl::Redate(_)) => dated_correction(corrects, t, correction_date),
+            (t, _) => correction(corrects, t.as_ref(), correction_date),
+        };
+        if let (Command::Correction(c), Repl::Garbage) = (&mut cmd, repl) {
+            c.replacement = Some(serde_json::json!({"not": "a body of any kind"}));
+        }
+        Step {
+            author,
+            cmd,
+            replacement: typed,
+        }
+    }
+
+    /// The typed replacement of `orig` (the command living at `corrects`), dated as the
+    /// correction will date it, referring to the current successors of what it referred to.
+    fn replacement(&self, corrects: Seq, orig: &Command, repl: &Repl) -> Command {
+        let mut cmd = orig.clone();
+        set_occurred_at(&mut cmd, self.living[&corrects].0);
+        match &mut cmd {
+            Command::Allocation(r) => r.donation = r.donation.map(|s| self.follow(s)),
+            Command::Expense(r) => r.donation = r.donation.map(|s| self.follow(s)),
+            Command::Disbursement(r) => r.allocation = self.follow(r.allocation),
+            Command::Acknowledgement(r) => r.disbursement.seq = self.follow(r.disbursement.seq),
+            Command::Usage(r) => r.disbursement.seq = self.follow(r.disbursement.seq),
+            _ => {}
+        }
+        match repl {
+            Repl::Units(amt) => {
+                if let Some(w) = asset_of(&mut cmd) {
+                    if let Some((key, units)) = parsed_or_zero(w) {
+                        *w = wire(&key, amt.of(units));
                     }
-                };
-                let mut cmd = correction(corrects, typed.as_ref(), when);
-                if let (Command::Correction(c), Repl::Garbage) = (&mut cmd, repl) {
-                    c.replacement = Some(serde_json::json!({"not": "a body of any kind"}));
-                }
-                Step {
-                    author: charity(),
-                    cmd,
-                    replacement: typed,
                 }
             }
+            Repl::Need(k) => {
+                let need = self.needed(corrects);
+                if let Some(w) = asset_of(&mut cmd) {
+                    if let Some((key, units)) = parsed_or_zero(w) {
+                        let base = if need > 0 { need } else { units };
+                        *w = wire(&key, base - k);
+                    }
+                }
+            }
+            Repl::Recipient(to) => {
+                if let Command::Allocation(r) = &mut cmd {
+                    let lot = r.donation.and_then(|s| self.books.lots.get(&s));
+                    r.recipient = self.recipient_for(to, lot);
+                }
+            }
+            Repl::Restriction(desig, costs) => {
+                if let Command::Donation(r) = &mut cmd {
+                    r.restriction = self.restriction(desig);
+                    if *costs {
+                        r.restriction = with_costs_allowed(r.restriction.clone());
+                    }
+                }
+            }
+            // Mostly another entry of the same recipient, where the replacement can be valid by
+            // itself and only what depended on the corrected fact can tell.
+            Repl::Refer(p) => match &mut cmd {
+                Command::Allocation(AllocationRequest {
+                    donation: donation @ Some(_),
+                    ..
+                })
+                | Command::Expense(ExpenseRequest {
+                    donation: donation @ Some(_),
+                    ..
+                }) => {
+                    let current = *donation;
+                    *donation = choose(self.books.lots.values(), *p, |l| {
+                        l.live && Some(l.seq) != current && l.remaining() > 0
+                    })
+                    .map(|l| l.seq);
+                }
+                Command::Disbursement(r) => {
+                    let to = self
+                        .books
+                        .allocations
+                        .get(&r.allocation)
+                        .map(|a| a.recipient.clone());
+                    let current = r.allocation;
+                    r.allocation = choose(self.books.allocations.values(), *p, |a| {
+                        a.live && a.seq != current && Some(&a.recipient) == to.as_ref()
+                    })
+                    .map_or(1000, |a| a.seq);
+                    if let Some(a) = self.books.allocations.get(&r.allocation) {
+                        if let Some((_, units)) = parsed(&r.asset) {
+                            r.asset = wire(&a.asset, units.min(a.units - a.disbursed).max(1));
+                        }
+                    }
+                }
+                Command::Acknowledgement(AcknowledgementRequest {
+                    disbursement,
+                    asset,
+                    ..
+                })
+                | Command::Usage(UsageRequest {
+                    disbursement,
+                    asset,
+                    ..
+                }) => {
+                    let current = disbursement.seq;
+                    let to = self
+                        .books
+                        .disbursements
+                        .get(&current)
+                        .map(|d| d.recipient.clone());
+                    disbursement.seq = choose(self.books.disbursements.values(), *p, |d| {
+                        d.live && d.seq != current && Some(&d.recipient) == to.as_ref()
+                    })
+                    .map_or(1000, |d| d.seq);
+                    if let (Some(d), Some((_, units))) = (
+                        self.books.disbursements.get(&disbursement.seq),
+                        parsed_or_zero(asset),
+                    ) {
+                        *asset = wire(&d.asset, units);
+                    }
+                }
+                _ => {}
+            },
+            Repl::Receipt(p) => {
+                if let Command::Donation(r) = &mut cmd {
+                    r.receipt_number = match p
+                        .and_then(|p| choose(self.books.lots.values(), p, |l| l.seq != corrects))
+                    {
+                        Some(l) => l.receipt_number.clone(),
+                        None => format!("HBRC-R-{}", self.next_seq),
+                    };
+                }
+            }
+            Repl::Rename => {
+                if let Command::Campaign(r) = &mut cmd {
+                    let other = CAMPAIGNS.iter().find(|c| **c != r.id.as_str()).unwrap();
+                    r.id = slug(other);
+                }
+            }
+            Repl::Redate(w) => {
+                let date = self.when_after(*w, self.living.get(&corrects).map(|(d, _)| *d));
+                set_occurred_at(&mut cmd, date);
+            }
+            Repl::Respell(spell) => {
+                if let Some(w) = asset_of(&mut cmd) {
+                    *w = respell(w, *spell);
+                }
+            }
+            Repl::None | Repl::Same | Repl::Garbage => {}
         }
+        cmd
     }
 
     pub(crate) fn author(&self, who: &Who, right: &Slug) -> Author {

@@ -203,9 +203,10 @@ pub(crate) fn check_disbursements(b: &MemoryBooks) {
     }
 }
 
-/// 4. Every live allocation that departs from a designation carries a designation change, and a
-///    designation change is only ever recorded for a real departure. Pool allocations draw only on
-///    undesignated lots.
+/// 4. Every live allocation that departs from a designation carries a designation change (one
+///    that carries it departed when it was decided: checked by the oracle; a corrected donation
+///    may since have made the departure moot). Pool allocations draw only on undesignated lots,
+///    or on lots whose designation (given later, by a correction) they honour.
 pub(crate) fn check_designations(b: &MemoryBooks, bodies: &BTreeMap<Seq, AllocationBody>) {
     for a in b.allocations.values().filter(|a| a.live) {
         let body = &bodies[&a.seq];
@@ -213,22 +214,21 @@ pub(crate) fn check_designations(b: &MemoryBooks, bodies: &BTreeMap<Seq, Allocat
         let mut departs = false;
         for d in b.draws.iter().filter(|d| d.by == a.seq) {
             let lot = &b.lots[&d.donation];
+            let breach = designation_breach(lot, to);
             if body.pool {
                 assert!(
-                    lot.designation.is_none(),
-                    "pool allocation {} drew on designated lot {}",
+                    lot.designation.is_none() || breach.is_none(),
+                    "pool allocation {} drew on designated lot {} and departs from it",
                     a.seq,
                     lot.seq
                 );
             }
-            departs |= designation_breach(lot, to).is_some();
+            departs |= breach.is_some();
         }
-        assert_eq!(
-            departs,
-            body.designation_change.is_some(),
-            "allocation {}: departure vs designation_change {:?}",
+        assert!(
+            !departs || body.designation_change.is_some(),
+            "allocation {} departs from a designation without designation_change",
             a.seq,
-            body.designation_change
         );
     }
 }
@@ -295,7 +295,9 @@ pub(crate) fn check_model(w: &World) {
         };
         assert!(present, "{} at {seq} missing from the books", kind.as_str());
     }
-    // What recipients said, tallied from the log, is what the disbursements record.
+    // What recipients said, tallied from their live statements in the log (following each
+    // corrected disbursement to the replacement that took them over), is what the disbursements
+    // record; what allocations and expenses drew, likewise, is what the draws record.
     let mut acknowledged: BTreeMap<Seq, i64> = BTreeMap::new();
     let mut used: BTreeMap<Seq, i64> = BTreeMap::new();
     let mut occurred: BTreeMap<Seq, DateTime<Utc>> = BTreeMap::new();
@@ -307,29 +309,76 @@ pub(crate) fn check_model(w: &World) {
             _ => *when,
         };
         occurred.insert(*seq, when);
-        match fact {
-            Fact::Acknowledgement(a) => {
-                *acknowledged.entry(a.disbursement).or_default() += parsed(&a.asset).unwrap().1
+        if !w.model.get(seq).is_some_and(|f| f.1) {
+            continue;
+        }
+        match living(fact) {
+            Some(Fact::Acknowledgement(a)) => {
+                let d = w.follow(a.disbursement);
+                let units = parsed_or_zero(&a.asset).unwrap().1;
+                assert!(
+                    acknowledged.insert(d, units).is_none(),
+                    "disbursement {d} has two live acknowledgements"
+                );
             }
-            Fact::Usage(u) => {
-                *used.entry(u.disbursement).or_default() += parsed(&u.asset).unwrap().1
+            Some(Fact::Usage(u)) => {
+                *used.entry(w.follow(u.disbursement)).or_default() += parsed(&u.asset).unwrap().1
             }
             _ => {}
         }
     }
+    for (seq, (_, fact)) in &w.living {
+        let (asset, drawn_from) = match fact {
+            Fact::Allocation(a) => (&a.asset, &a.drawn_from),
+            Fact::Expense(e) => (&e.asset, &e.drawn_from),
+            _ => continue,
+        };
+        if !w.model[seq].1 {
+            continue;
+        }
+        let key = parsed(asset).unwrap().0;
+        let mut logged: Vec<(Seq, i64)> = drawn_from
+            .iter()
+            .map(|d| {
+                (
+                    w.follow(d.donation),
+                    parse_units(&d.amount, key.scale()).unwrap(),
+                )
+            })
+            .collect();
+        let mut held: Vec<(Seq, i64)> = w
+            .books
+            .draws
+            .iter()
+            .filter(|d| d.by == *seq)
+            .map(|d| (d.donation, d.units))
+            .collect();
+        logged.sort_unstable();
+        held.sort_unstable();
+        assert_eq!(held, logged, "draws of {seq} vs its logged drawn_from");
+        // No live expense is charged to a designation that bars costs without consent.
+        if let Fact::Expense(e) = fact {
+            for (lot, _) in &logged {
+                if let Some(Command::Donation(r)) = w.commands.get(lot) {
+                    assert!(
+                        !costs_barred(&r.restriction) || e.designation_change.is_some(),
+                        "expense {seq} charged to lot {lot}, whose designation bars costs"
+                    );
+                }
+            }
+        }
+    }
     for d in w.books.disbursements.values() {
-        assert_eq!(
-            d.acknowledged,
-            acknowledged.get(&d.seq).copied(),
-            "disbursement {} acknowledged",
-            d.seq
-        );
-        assert_eq!(
-            d.used,
-            used.get(&d.seq).copied().unwrap_or(0),
-            "disbursement {} used",
-            d.seq
-        );
+        let (ack, use_) = if d.live {
+            (
+                acknowledged.get(&d.seq).copied(),
+                used.get(&d.seq).copied().unwrap_or(0),
+            )
+        } else {
+            (None, 0)
+        };
+        assert_eq!(d.acknowledged, ack, "disbursement {} acknowledged", d.seq);
+        assert_eq!(d.used, use_, "disbursement {} used", d.seq);
     }
     for lot in w.books.lots.values() {
         assert_eq!(

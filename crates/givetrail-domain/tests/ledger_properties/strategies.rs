@@ -55,11 +55,19 @@ pub(crate) fn who() -> impl Strategy<Value = Who> {
 }
 
 pub(crate) fn when() -> impl Strategy<Value = When> {
-    (0u8..30, any::<bool>(), prop::bool::weighted(0.03)).prop_map(|(day, half, future)| When {
-        day,
-        half,
-        future,
-    })
+    let after = prop_oneof![
+        1 => Just(None),
+        2 => (0i8..48).prop_map(Some),
+        1 => (-2i8..=1).prop_map(Some),
+    ];
+    (0u8..30, any::<bool>(), prop::bool::weighted(0.03), after).prop_map(
+        |(day, half, future, after)| When {
+            day,
+            half,
+            future,
+            after,
+        },
+    )
 }
 
 pub(crate) fn repl() -> impl Strategy<Value = Repl> {
@@ -67,7 +75,14 @@ pub(crate) fn repl() -> impl Strategy<Value = Repl> {
         4 => Just(Repl::None),
         2 => Just(Repl::Same),
         3 => amt().prop_map(Repl::Units),
+        3 => (-1i64..=2).prop_map(Repl::Need),
         2 => to().prop_map(Repl::Recipient),
+        2 => (desig(), any::<bool>()).prop_map(|(d, c)| Repl::Restriction(d, c)),
+        2 => pick_strategy().prop_map(Repl::Refer),
+        1 => prop::option::of(pick_strategy()).prop_map(Repl::Receipt),
+        1 => Just(Repl::Rename),
+        2 => when().prop_map(Repl::Redate),
+        1 => (1u8..6).prop_map(Repl::Respell),
         1 => Just(Repl::Garbage),
     ]
 }
@@ -77,15 +92,20 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
     let units = prop_oneof![20 => 1i64..=1000, 1 => Just(0i64)];
     let related = prop_oneof![8 => Just(0u8), 2 => 1u8..16, 1 => 16u8..32];
     let target = prop_oneof![
-        6 => pick_strategy().prop_map(Target::Pick),
+        4 => pick_strategy().prop_map(Target::Pick),
         1 => (-1i64..80).prop_map(Target::Raw),
+        6 => (0u8..7, pick_strategy()).prop_map(|(k, p)| Target::Kind(k, p)),
     ];
+    let reuse = prop::option::weighted(0.08, pick_strategy());
     prop_oneof![
         1 => (0u8..2, any::<bool>(), prop::bool::weighted(0.8), when())
             .prop_map(|(id, public, record, when)| Op::Campaign { id, public, record, when }),
-        8 => (0u8..60, any::<u8>(), units, desig(), related, prop::option::weighted(0.15, 0u8..2), when())
-            .prop_map(|(receipt, asset, units, desig, related, campaign, when)| {
-                Op::Donation { receipt, asset, units, desig, related, campaign, when }
+        8 => (
+            (0u8..60, reuse, any::<u8>(), units),
+            (desig(), prop::bool::weighted(0.3), related, prop::option::weighted(0.15, 0u8..2), when()),
+        )
+            .prop_map(|((receipt, reuse, asset, units), (desig, costs, related, campaign, when))| {
+                Op::Donation { receipt, reuse, asset, units, desig, costs, related, campaign, when }
             }),
         8 => (src(), any::<u8>(), mismatch(), to(), amt(), prop::bool::weighted(0.25), when())
             .prop_map(|(src, asset, mismatch, to, amt, consent, when)| {
@@ -95,24 +115,44 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(pick, asset, mismatch, amt, when)| {
                 Op::Disbursement { pick, asset, mismatch, amt, when }
             }),
-        4 => (pick_strategy(), who(), any::<u8>(), mismatch(), prop::bool::weighted(0.05), amt(), when())
+        5 => (pick_strategy(), who(), any::<u8>(), mismatch(), prop::bool::weighted(0.05), amt(), when())
             .prop_map(|(pick, who, asset, mismatch, foreign, amt, when)| {
                 Op::Acknowledgement { pick, who, asset, mismatch, foreign, amt, when }
             }),
-        4 => (pick_strategy(), who(), amt(), 0u8..6, when())
+        5 => (pick_strategy(), who(), amt(), 0u8..6, when())
             .prop_map(|(pick, who, amt, evidence, when)| Op::Usage { pick, who, amt, evidence, when }),
-        2 => (src(), any::<u8>(), mismatch(), amt(), when())
-            .prop_map(|(src, asset, mismatch, amt, when)| Op::Expense { src, asset, mismatch, amt, when }),
-        3 => (target, repl(), when()).prop_map(|(target, repl, when)| Op::Correction { target, repl, when }),
+        3 => (src(), any::<u8>(), mismatch(), amt(), prop::bool::weighted(0.3), when())
+            .prop_map(|(src, asset, mismatch, amt, consent, when)| {
+                Op::Expense { src, asset, mismatch, amt, consent, when }
+            }),
+        7 => (target, who(), repl(), when())
+            .prop_map(|(target, who, repl, when)| Op::Correction { target, who, repl, when }),
     ]
+}
+
+/// Mostly the op as it is; sometimes its goods spelt another way.
+pub(crate) fn spelled_op() -> impl Strategy<Value = Op> {
+    (op(), prop_oneof![9 => Just(0u8), 1 => 1u8..6]).prop_map(|(op, spell)| {
+        if spell == 0 {
+            op
+        } else {
+            Op::Respelled(spell, Box::new(op))
+        }
+    })
 }
 
 /// How far down the chain donation → allocation → disbursement → acknowledgement → usage an
 /// operation sits.
 pub(crate) fn stage(op: &Op) -> u8 {
     match op {
+        Op::Respelled(_, op) => stage(op),
         Op::Campaign { .. } | Op::Donation { .. } => 0,
         Op::Allocation { .. } | Op::Expense { .. } => 12,
+        // A correction comes after what it is likely to find depending on its target.
+        Op::Correction {
+            target: Target::Kind(k, _),
+            ..
+        } => [10, 22, 40, 48, 56, 22, 10][usize::from(k % 7)],
         Op::Correction { .. } => 20,
         Op::Disbursement { .. } => 24,
         Op::Acknowledgement { .. } => 36,
@@ -120,10 +160,10 @@ pub(crate) fn stage(op: &Op) -> u8 {
     }
 }
 
-/// A history of up to 60 operations, loosely ordered down the chain (each is shifted by a random
+/// A history of up to 90 operations, loosely ordered down the chain (each is shifted by a random
 /// amount, so every kind still interleaves with every other) so that deep states are reached.
 pub(crate) fn history() -> impl Strategy<Value = Vec<Op>> {
-    prop::collection::vec((0u8..=50, op()), 1..60).prop_map(|mut ops| {
+    prop::collection::vec((0u8..=50, spelled_op()), 1..90).prop_map(|mut ops| {
         ops.sort_by_key(|(shift, op)| stage(op) + shift);
         ops.into_iter().map(|(_, op)| op).collect()
     })

@@ -71,9 +71,82 @@ pub(crate) fn asset_key(i: u8) -> AssetKey {
     }
 }
 
+/// The same goods spelt another way: `spell` 0 leaves it, 1–4 change only spaces and the case of
+/// the unit (the same goods), 5 changes the case of the item (other goods). Money is left alone.
+pub(crate) fn respell(w: &AssetWire, spell: u8) -> AssetWire {
+    let mut w = w.clone();
+    if let AssetWire::Goods {
+        item, spec, unit, ..
+    } = &mut w
+    {
+        match spell % 6 {
+            0 => {}
+            1 => *unit = unit.to_uppercase(),
+            2 => *unit = format!("  {} ", capitalise(unit)),
+            3 => *item = format!(" {}  ", item.replace(' ', "   ")),
+            4 => {
+                *spec = format!("{}  ", spec.replace(' ', "\t "));
+                *unit = unit.to_uppercase();
+            }
+            _ => *item = item.to_lowercase(),
+        }
+    }
+    w
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The oracle's balance key: money by currency, goods by item, spec and unit with whitespace
+/// trimmed and collapsed and the unit in lower case (written from the contract, §9.4).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum OKey {
+    Money(String),
+    Goods(String, String, String),
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn goods_okey(item: &str, spec: &str, unit: &str) -> OKey {
+    OKey::Goods(
+        collapse(item),
+        collapse(spec),
+        collapse(unit).to_lowercase(),
+    )
+}
+
+/// The oracle's key of a wire asset, from the fields as sent.
+pub(crate) fn okey_wire(w: &AssetWire) -> OKey {
+    match w {
+        AssetWire::Money { currency, .. } => OKey::Money(currency.clone()),
+        AssetWire::Goods {
+            item, spec, unit, ..
+        } => goods_okey(item, spec, unit),
+    }
+}
+
+/// The oracle's key of a balance key the books hold.
+pub(crate) fn okey(k: &AssetKey) -> OKey {
+    match k {
+        AssetKey::Money(c) => OKey::Money(c.code().to_owned()),
+        AssetKey::Goods(g) => goods_okey(&g.item, &g.spec, &g.unit),
+    }
+}
+
 /// The wire form of `units` of `key` (zero or negative units give an invalid amount on purpose).
 pub(crate) fn wire(key: &AssetKey, units: i64) -> AssetWire {
     AssetWire::from(&key.asset(units))
+}
+
+/// Key and units of a wire asset that may state zero (an acknowledgement), if it is valid.
+pub(crate) fn parsed_or_zero(w: &AssetWire) -> Option<(AssetKey, i64)> {
+    w.parse_or_zero().ok().map(|a| (a.key(), a.units()))
 }
 
 /// Key and units of a wire asset, if it is valid.
@@ -126,17 +199,6 @@ pub(crate) fn within(designated: &RegionCode, region: &RegionCode) -> bool {
         prefix = &prefix[..prefix.len() - 2];
     }
     region.as_str().starts_with(prefix)
-}
-
-/// Whether allocating from `lot` to `to` honours the donor's designation (oracle's own reading).
-pub(crate) fn honours(lot: &Lot, to: &RecipientInfo) -> bool {
-    let Some(d) = &lot.designation else {
-        return true;
-    };
-    d.region_code
-        .as_ref()
-        .is_none_or(|r| within(r, &to.region_code))
-        && d.recipient.as_ref().is_none_or(|r| r == &to.id)
 }
 
 /// Live undesignated lots of `key` with something left, oldest first.
@@ -203,6 +265,14 @@ pub(crate) fn designated(region_code: Option<&str>, to: Option<&str>) -> Restric
         purpose: Some("front-line protection".into()),
         costs_allowed: false,
     }
+}
+
+/// A designation whose donor allows the charity's own costs to be charged to it.
+pub(crate) fn with_costs_allowed(mut r: RestrictionWire) -> RestrictionWire {
+    if let RestrictionWire::Designated { costs_allowed, .. } = &mut r {
+        *costs_allowed = true;
+    }
+    r
 }
 
 pub(crate) fn allocation(
@@ -315,9 +385,17 @@ pub(crate) fn campaign(id: &str, public: bool, record: bool, when: DateTime<Utc>
     })
 }
 
-/// The JSON a client sends as a correction's replacement: the request body without `occurred_at`.
+/// The JSON a client sends as a correction's replacement: the request body without `occurred_at`
+/// (the replacement then keeps the date of the fact it replaces).
 pub(crate) fn replacement_body(cmd: &Command) -> serde_json::Value {
-    let mut v = match cmd {
+    let mut v = dated_replacement_body(cmd);
+    v.as_object_mut().unwrap().remove("occurred_at");
+    v
+}
+
+/// The JSON of a replacement that gives its own `occurred_at`.
+pub(crate) fn dated_replacement_body(cmd: &Command) -> serde_json::Value {
+    match cmd {
         Command::Campaign(r) => serde_json::to_value(r),
         Command::Donation(r) => serde_json::to_value(r),
         Command::Allocation(r) => serde_json::to_value(r),
@@ -327,9 +405,7 @@ pub(crate) fn replacement_body(cmd: &Command) -> serde_json::Value {
         Command::Expense(r) => serde_json::to_value(r),
         Command::Correction(r) => serde_json::to_value(r),
     }
-    .unwrap();
-    v.as_object_mut().unwrap().remove("occurred_at");
-    v
+    .unwrap()
 }
 
 pub(crate) fn correction(
@@ -341,6 +417,20 @@ pub(crate) fn correction(
         corrects,
         reason: "wrong amount keyed in".into(),
         replacement: replacement.map(replacement_body),
+        occurred_at: when,
+    })
+}
+
+/// A correction whose replacement gives its own date (re-dating the fact it replaces).
+pub(crate) fn dated_correction(
+    corrects: Seq,
+    replacement: &Command,
+    when: DateTime<Utc>,
+) -> Command {
+    Command::Correction(CorrectionRequest {
+        corrects,
+        reason: "wrong date keyed in".into(),
+        replacement: Some(dated_replacement_body(replacement)),
         occurred_at: when,
     })
 }
@@ -388,6 +478,11 @@ pub(crate) struct World {
     pub(crate) model: BTreeMap<Seq, (EntryKind, bool)>,
     /// The command whose fact lives at each seq (for a correction, its typed replacement).
     pub(crate) commands: BTreeMap<Seq, Command>,
+    /// The oracle's record of the fact living at each seq (for a correction, its replacement;
+    /// for a void, the notice) and when it happened.
+    pub(crate) living: BTreeMap<Seq, (DateTime<Utc>, Fact)>,
+    /// Corrected seq → the seq of the replacement that took over its dependants.
+    pub(crate) successor: BTreeMap<Seq, Seq>,
     /// Generated steps by label: (accepted, refused).
     pub(crate) tally: BTreeMap<&'static str, (usize, usize)>,
     /// Generated refusals by the oracle's reason.
@@ -410,6 +505,8 @@ impl World {
             allocation_bodies: BTreeMap::new(),
             model: BTreeMap::new(),
             commands: BTreeMap::new(),
+            living: BTreeMap::new(),
+            successor: BTreeMap::new(),
             tally: BTreeMap::new(),
             reasons: BTreeMap::new(),
         }
@@ -418,7 +515,8 @@ impl World {
     /// Run a command as a store would: on error, roll back to the books as they were.
     ///
     /// Checks that a refusal does not advance seq and leaves the books unchanged — for a correction
-    /// with a replacement, `execute` is documented to leave the void applied; nothing else may change.
+    /// with a replacement, `execute` is documented to leave the void applied (and, when the
+    /// replacement breaks what depended on the corrected fact, the replacement's own changes).
     pub(crate) fn submit(&mut self, author: &Author, cmd: &Command) -> Result<Decision, Refusal> {
         let before = self.books.clone();
         let seq = self.next_seq;
@@ -446,6 +544,10 @@ impl World {
             }
             Err(e) => {
                 match cmd {
+                    // Refused for breaking the dependants, the replacement's own changes were
+                    // applied too (checked against them): the caller rolls all of it back.
+                    Command::Correction(c)
+                        if c.replacement.is_some() && e.to_string().contains("would break") => {}
                     Command::Correction(c) if c.replacement.is_some() => {
                         let voided = after_void(&before, c.corrects, seq);
                         assert!(

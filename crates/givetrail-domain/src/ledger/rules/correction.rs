@@ -10,6 +10,7 @@ use super::super::state::{Dependant, FactInfo, Lot};
 use super::super::validate::{check_occurred_at, store, text, Res};
 use super::super::{Books, Change};
 use super::{decide, fact_changes, Context, Decision, PrivateValues, Rejection};
+use crate::asset::AssetKey;
 use crate::entry::{
     Command, CorrectionBody, CorrectionRequest, EntryKind, Fact, Role, Seq, SourceDisbursement,
     MAX_TEXT,
@@ -192,9 +193,17 @@ fn authorise<B: Books>(
 /// What the dependants of the corrected fact relied on, taken before it is voided.
 enum Snapshot {
     Lot(Box<Lot>),
-    Allocation { disbursed: i64 },
-    Disbursement { acknowledged: Option<i64> },
-    Acknowledgement { used: i64 },
+    Allocation {
+        disbursed: i64,
+    },
+    Disbursement {
+        acknowledged: Option<i64>,
+        asset: AssetKey,
+    },
+    Acknowledgement {
+        used: i64,
+        disbursement: Seq,
+    },
     Campaign,
     Nothing,
 }
@@ -217,6 +226,7 @@ impl Snapshot {
             EntryKind::DisbursementMade => match store(books.disbursement(seq))? {
                 Some(d) => Snapshot::Disbursement {
                     acknowledged: d.acknowledged,
+                    asset: d.asset,
                 },
                 None => Snapshot::Nothing,
             },
@@ -225,6 +235,7 @@ impl Snapshot {
                 match about {
                     Some(d) => Snapshot::Acknowledgement {
                         used: store(books.disbursement(d))?.map_or(0, |d| d.used),
+                        disbursement: d,
                     },
                     None => Snapshot::Nothing,
                 }
@@ -260,6 +271,28 @@ impl Snapshot {
             )
             .into()
         };
+        // Dates in order (§9.4): no dependant may have happened before the replacement it now
+        // draws on, is sent from or states of (a donation names a campaign whatever their dates).
+        if !matches!(self, Snapshot::Campaign) {
+            if let Some(at) = store(books.fact(new))?.map(|f| f.occurred_at) {
+                let mut earlier = Vec::new();
+                for dep in dependants.iter().filter(|d| d.organization.is_none()) {
+                    if store(books.fact(dep.seq))?.is_some_and(|f| f.occurred_at < at) {
+                        earlier.push(dep.clone());
+                    }
+                }
+                if !earlier.is_empty() {
+                    return Err(refuse(
+                        "occurred_at",
+                        &earlier,
+                        format!(
+                            "they happened before {}, the replacement's date",
+                            at.to_rfc3339()
+                        ),
+                    ));
+                }
+            }
+        }
         match self {
             Snapshot::Lot(old_lot) => {
                 let Some(lot) = store(books.lot(new))? else {
@@ -357,7 +390,10 @@ impl Snapshot {
                     ));
                 }
             }
-            Snapshot::Disbursement { acknowledged } => {
+            Snapshot::Disbursement {
+                acknowledged,
+                asset,
+            } => {
                 let Some(d) = store(books.disbursement(new))? else {
                     return Ok(());
                 };
@@ -383,6 +419,18 @@ impl Snapshot {
                             ),
                         ));
                     }
+                }
+                // What the recipient stated arrived (and what a receiving charity recorded) is
+                // in the asset that was sent.
+                if &d.asset != asset {
+                    return Err(refuse(
+                        "asset",
+                        dependants,
+                        format!(
+                            "they speak of {asset}, and the replacement sends {}",
+                            d.asset
+                        ),
+                    ));
                 }
                 if let Some(k) = acknowledged {
                     if d.units < *k {
@@ -416,8 +464,17 @@ impl Snapshot {
                     }
                 }
             }
-            Snapshot::Acknowledgement { used } => {
-                let about = store(books.fact(new))?.map_or(0, |f| f.units);
+            Snapshot::Acknowledgement { used, disbursement } => {
+                let fact = store(books.fact(new))?;
+                // The usage reports stay with the disbursement they are about.
+                if let Some(other) = fact.and_then(|f| f.about).filter(|d| d != disbursement) {
+                    return Err(refuse(
+                        "disbursement",
+                        dependants,
+                        format!("they report use of disbursement {disbursement}, and the replacement acknowledges disbursement {other}"),
+                    ));
+                }
+                let about = fact.map_or(0, |f| f.units);
                 if about < *used {
                     return Err(refuse(
                         "asset",
