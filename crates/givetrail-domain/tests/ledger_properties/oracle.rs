@@ -313,6 +313,9 @@ impl World {
         }
         let at = cmd.occurred_at();
         match cmd {
+            Command::Procurement(_) => {
+                panic!("the history generator makes no procurements yet; model them here first")
+            }
             Command::Campaign(r) => {
                 if r.public_fundraising && r.record_number.is_none() {
                     return Err(no("public fundraising without a record number"));

@@ -403,6 +403,7 @@ pub(crate) fn dated_replacement_body(cmd: &Command) -> serde_json::Value {
         Command::Acknowledgement(r) => serde_json::to_value(r),
         Command::Usage(r) => serde_json::to_value(r),
         Command::Expense(r) => serde_json::to_value(r),
+        Command::Procurement(r) => serde_json::to_value(r),
         Command::Correction(r) => serde_json::to_value(r),
     }
     .unwrap()
@@ -444,6 +445,7 @@ pub(crate) fn set_occurred_at(cmd: &mut Command, when: DateTime<Utc>) {
         Command::Acknowledgement(r) => r.occurred_at = when,
         Command::Usage(r) => r.occurred_at = when,
         Command::Expense(r) => r.occurred_at = when,
+        Command::Procurement(r) => r.occurred_at = when,
         Command::Correction(r) => r.occurred_at = when,
     }
 }
@@ -456,6 +458,7 @@ pub(crate) fn asset_of(cmd: &mut Command) -> Option<&mut AssetWire> {
         Command::Acknowledgement(r) => Some(&mut r.asset),
         Command::Usage(r) => Some(&mut r.asset),
         Command::Expense(r) => Some(&mut r.asset),
+        Command::Procurement(r) => Some(&mut r.goods),
         Command::Campaign(_) | Command::Correction(_) => None,
     }
 }
