@@ -593,6 +593,28 @@ fn iati_and_360giving_exports_of_the_demo_validate_against_the_official_schemas(
             assert!(
                 xml.contains("<value currency=\"CNY\" value-date=\"2020-02-02\">320000.00</value>")
             );
+            // The protective suits bought with donated money: an expenditure (4) valued at what
+            // was paid, with the supplier as receiver and the invoice named.
+            let purchase = xml
+                .lines()
+                .find(|l| l.contains("FP-42000-2020-00881234"))
+                .expect("the purchase is exported");
+            assert!(
+                purchase.contains("<transaction-type code=\"4\"/>"),
+                "{purchase}"
+            );
+            assert!(
+                purchase.contains(
+                    "<value currency=\"CNY\" value-date=\"2020-02-09\">150000.00</value>"
+                ),
+                "{purchase}"
+            );
+            assert!(
+                purchase.contains(
+                    "<receiver-org><narrative>仙桃市安康防护用品有限公司</narrative></receiver-org>"
+                ),
+                "{purchase}"
+            );
         }
         let package = ok(&s, &format!("/organizations/{org}/exports/360giving.json"));
         let errors: Vec<String> = giving
@@ -632,6 +654,15 @@ fn iati_and_360giving_exports_of_the_demo_validate_against_the_official_schemas(
         .cloned()
         .expect("grant for disbursement 11");
     assert_eq!(grant["amountAwarded"], json!(320000.0));
+    // A purchase (the suits bought, entry 36) pays a supplier: it is not a grant.
+    assert!(
+        !hb["grants"]
+            .as_array()
+            .expect("grants")
+            .iter()
+            .any(|g| g["id"] == "360G-givetrail-hubei-red-cross-36"),
+        "{hb:#}"
+    );
     assert_eq!(
         grant["recipientOrganization"][0]["name"],
         "武汉市金银潭医院"
