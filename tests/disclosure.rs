@@ -593,6 +593,28 @@ fn iati_and_360giving_exports_of_the_demo_validate_against_the_official_schemas(
             assert!(
                 xml.contains("<value currency=\"CNY\" value-date=\"2020-02-02\">320000.00</value>")
             );
+            // The protective suits bought with donated money: an expenditure (4) valued at what
+            // was paid, with the supplier as receiver and the invoice named.
+            let purchase = xml
+                .lines()
+                .find(|l| l.contains("FP-42000-2020-00881234"))
+                .expect("the purchase is exported");
+            assert!(
+                purchase.contains("<transaction-type code=\"4\"/>"),
+                "{purchase}"
+            );
+            assert!(
+                purchase.contains(
+                    "<value currency=\"CNY\" value-date=\"2020-02-09\">150000.00</value>"
+                ),
+                "{purchase}"
+            );
+            assert!(
+                purchase.contains(
+                    "<receiver-org><narrative>仙桃市安康防护用品有限公司</narrative></receiver-org>"
+                ),
+                "{purchase}"
+            );
         }
         let package = ok(&s, &format!("/organizations/{org}/exports/360giving.json"));
         let errors: Vec<String> = giving
@@ -632,6 +654,15 @@ fn iati_and_360giving_exports_of_the_demo_validate_against_the_official_schemas(
         .cloned()
         .expect("grant for disbursement 11");
     assert_eq!(grant["amountAwarded"], json!(320000.0));
+    // A purchase (the suits bought, entry 36) pays a supplier: it is not a grant.
+    assert!(
+        !hb["grants"]
+            .as_array()
+            .expect("grants")
+            .iter()
+            .any(|g| g["id"] == "360G-givetrail-hubei-red-cross-36"),
+        "{hb:#}"
+    );
     assert_eq!(
         grant["recipientOrganization"][0]["name"],
         "武汉市金银潭医院"
@@ -904,5 +935,65 @@ fn metrics_health_and_swagger_ui_are_served_at_the_root() {
         "/healthz",
     ] {
         assert!(spec["paths"][p].is_object(), "{p} is documented");
+    }
+}
+
+/// The organisation page's flow chart shows a purchase as its own flow, money → goods bought →
+/// goods, never among the charity's own costs, in both languages.
+#[test]
+fn the_flow_chart_shows_purchases_apart_from_costs() {
+    let s = Server::demo();
+    for (lang, bought, from_money, costs) in [
+        (
+            "en",
+            "Goods bought",
+            "Bought with donated money",
+            "Charity&#39;s own costs",
+        ),
+        ("zh", "采购物资", "用捐赠资金采购", "机构自身费用"),
+    ] {
+        let (status, _, body) = raw_get(
+            &s,
+            &format!("{}/organizations/hubei-red-cross?lang={lang}", s.base),
+            None,
+        );
+        assert_eq!(status, 200);
+        let html = String::from_utf8(body).expect("UTF-8");
+        // Table rows: their cells' text.
+        let rows: Vec<Vec<String>> = html
+            .split("<tr>")
+            .skip(1)
+            .map(|r| {
+                r.split("</tr>")
+                    .next()
+                    .unwrap_or_default()
+                    .split("<td")
+                    .skip(1)
+                    .map(|c| {
+                        let c = c.split_once('>').map_or(c, |(_, rest)| rest);
+                        c.split("</td>").next().unwrap_or_default().to_owned()
+                    })
+                    .collect()
+            })
+            .collect();
+        let to = |sink: &str| -> Vec<&Vec<String>> {
+            rows.iter()
+                .filter(|r| r.len() == 3 && r[1] == sink)
+                .collect()
+        };
+        // The suits bought for 150,000.00 of a designated gift: money → goods bought …
+        let purchases = to(bought);
+        assert_eq!(purchases.len(), 1, "{lang}: {rows:?}");
+        assert!(purchases[0][2].contains("150,000.00"), "{lang}: {rows:?}");
+        // … → the goods, from their purchase, to the hospital that received them.
+        assert!(
+            rows.iter()
+                .any(|r| r.len() == 3 && r[0] == from_money && r[1] == "武汉市金银潭医院"),
+            "{lang}: the goods bought flow on from their purchase: {rows:?}"
+        );
+        // The charity's own costs are its one expense (3,000.00), not the purchase.
+        let spent = to(costs);
+        assert_eq!(spent.len(), 1, "{lang}: {rows:?}");
+        assert!(spent[0][2].contains("3,000.00"), "{lang}: {rows:?}");
     }
 }

@@ -817,3 +817,38 @@ fn the_finding_kind_catalogue_covers_the_demo_reports() {
     }
     assert!(seen > 0, "the demo reports have findings");
 }
+
+/// The demo's Hubei Red Cross bought protective suits with 150,000.00 of a designated gift:
+/// its money balances count that as procured (not as expenses, not as a mismatch), the suits
+/// count as goods received (beside the donated ones), and the charity's own expense share leaves the purchase out.
+#[test]
+fn a_purchase_is_procured_money_and_received_goods_in_the_balances() {
+    let s = Server::demo();
+    let r = get_as(
+        &s,
+        "/organizations/hubei-red-cross/reconciliation",
+        Some(&s.regulator),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let findings = r.body["findings"].as_array().expect("findings");
+    let of =
+        |kind: &str| -> Vec<&Value> { findings.iter().filter(|f| f["kind"] == kind).collect() };
+    assert!(of("balance_mismatch").is_empty(), "{:#}", r.body);
+    let message_for = |kind: &str, asset: &str| -> String {
+        of(kind)
+            .into_iter()
+            .find(|f| f["message"].as_str().is_some_and(|m| m.starts_with(asset)))
+            .and_then(|f| f["message"].as_str())
+            .unwrap_or_else(|| panic!("{kind} for {asset}: {:#}", r.body))
+            .to_owned()
+    };
+    let money = message_for("balances_hold", "CNY");
+    assert!(money.contains("+ procured 150000.00 +"), "{money}");
+    let suits = message_for("balances_hold", "medical protective suit");
+    assert!(suits.contains("(of which 3000.000 bought)"), "{suits}");
+    let share = message_for("expense_share", "CNY");
+    assert!(
+        share.contains("150000.00 bought goods, which are not counted as its own costs"),
+        "{share}"
+    );
+}

@@ -46,9 +46,32 @@ pub struct Statements {
     pub usages: Vec<(Seq, i64)>,
 }
 
-/// Draws of live allocations and expenses, in log order.
+/// Draws of live allocations, expenses and purchases, in log order.
 pub fn live_draws(ledger: &Ledger) -> impl Iterator<Item = &DrawState> {
     ledger.books.draws.iter().filter(|d| ledger.is_live(d.by))
+}
+
+/// What a draw took units from a lot for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DrawUse {
+    /// An allocation to a recipient.
+    Allocation,
+    /// The charity's own cost (`expense.recorded`).
+    Expense,
+    /// Money paid for goods (`procurement.made`), which became a lot of their own.
+    Purchase,
+}
+
+/// What `draw` took its units for. A purchase draws like an expense (its units count in the
+/// money lot's `expensed`), so it is told apart by the kind of the drawing fact.
+pub fn draw_use(ledger: &Ledger, draw: &DrawState) -> DrawUse {
+    if ledger.is_purchase(draw.by) {
+        DrawUse::Purchase
+    } else if draw.expense {
+        DrawUse::Expense
+    } else {
+        DrawUse::Allocation
+    }
 }
 
 /// The flows of one version of a ledger, worked out on first use and kept until the ledger is
@@ -275,4 +298,36 @@ fn compute_shares(ledger: &Ledger) -> Vec<Share> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod purchase_tests {
+    use super::*;
+    use crate::test_log::{self, seq};
+
+    #[test]
+    fn draws_are_told_apart_by_what_drew_them() {
+        let ledger = test_log::ledger();
+        let uses: BTreeMap<Seq, DrawUse> = live_draws(&ledger)
+            .map(|d| (d.by, draw_use(&ledger, d)))
+            .collect();
+        assert_eq!(
+            uses,
+            BTreeMap::from([
+                (seq::PURCHASE, DrawUse::Purchase),
+                (seq::GOODS_ALLOCATION, DrawUse::Allocation),
+                (seq::EXPENSE, DrawUse::Expense),
+                (seq::MONEY_ALLOCATION, DrawUse::Allocation),
+                (seq::POOL_PURCHASE, DrawUse::Purchase),
+            ])
+        );
+        // The voided purchase still drew, but is no longer live.
+        assert!(ledger
+            .books
+            .draws
+            .iter()
+            .any(|d| d.by == seq::VOIDED_PURCHASE));
+        assert!(ledger.is_purchase(seq::PURCHASE));
+        assert!(!ledger.is_purchase(seq::EXPENSE));
+    }
 }

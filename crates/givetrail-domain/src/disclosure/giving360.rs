@@ -1,5 +1,9 @@
 //! 360Giving Data Standard 1.4 export: every money disbursement as a grant.
 //!
+//! Only disbursements are grants. A purchase (`procurement.made`) pays a supplier for goods, so
+//! it is not a grant, and neither are the charity's own expenses; the goods bought, once
+//! disbursed, are goods, exported as donated goods are (not here: 360Giving amounts are money).
+//!
 //! 360Giving amounts are JSON numbers. They are written as the exact decimal text of the
 //! amount (a raw JSON number token), so no value ever passes through a float.
 
@@ -159,4 +163,42 @@ pub fn export(ledger: &Ledger, directory: &Directory) -> Package {
         })
         .collect();
     Package { grants }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_log::{self, seq};
+
+    #[test]
+    fn purchases_are_not_grants() {
+        let ledger = test_log::ledger();
+        let package = export(&ledger, &test_log::directory());
+        let ids: Vec<&str> = package.grants.iter().map(|g| g.id.as_str()).collect();
+        // The one money disbursement; not the purchases (from a donation, from the pool), not
+        // the expense, not the goods bought and disbursed.
+        assert_eq!(
+            ids,
+            [format!(
+                "{GRANT_PREFIX}-{}-{}",
+                test_log::ORG,
+                seq::MONEY_DISBURSEMENT
+            )],
+            "{package:#?}"
+        );
+        let grant = &package.grants[0];
+        assert_eq!(grant.amount_awarded.get(), "20000.00");
+        assert_eq!(grant.currency, "CNY");
+        let programmes: Vec<&str> = grant
+            .grant_programme
+            .iter()
+            .map(|p| p.code.as_str())
+            .collect();
+        assert_eq!(programmes, [test_log::CAMPAIGN]);
+        let json = serde_json::to_string(&package).expect("JSON");
+        for never in ["某某防护用品有限公司", "某某医疗器械有限公司", "FP-0001"]
+        {
+            assert!(!json.contains(never), "{never} in {json}");
+        }
+    }
 }

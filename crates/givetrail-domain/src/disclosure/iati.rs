@@ -1,7 +1,12 @@
 //! IATI Activity Standard 2.03 export: one activity per campaign (and one for money received
 //! outside any campaign), `humanitarian="1"` for emergency appeals, and transactions of type
 //! 1 (incoming funds: donations), 2 (outgoing commitment: allocations), 3 (disbursement) and
-//! 4 (expenditure: the charity's own expenses and the recipients' reported use).
+//! 4 (expenditure: the charity's own expenses, goods bought with donated money, and the
+//! recipients' reported use).
+//!
+//! A purchase (`procurement.made`) is an expenditure of the activity whose money paid for it,
+//! valued at what was paid, with the supplier as receiver and its invoice in the description.
+//! The goods it bought are goods, so their allocations and disbursements are not exported here.
 //!
 //! IATI values are money, so goods flows are not exported here (they are in the CSV and JSON
 //! feeds). Flows drawing on several campaigns' donations are split between their activities by
@@ -11,8 +16,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::asset::AssetKey;
-use crate::entry::{Fact, Seq};
+use crate::asset::{AssetKey, AssetWire};
+use crate::entry::{Fact, ProcurementBody, Seq};
 
 use super::flows;
 use super::{Directory, Ledger, Party};
@@ -96,6 +101,32 @@ fn org_xml(tag: &str, who: &Option<(Option<String>, String)>, out: &mut String) 
     }
 }
 
+/// The receiver of a purchase: its supplier, with its credit code as an identifier if given.
+fn supplier_ref(p: &ProcurementBody) -> (Option<String>, String) {
+    (
+        p.supplier
+            .credit_code
+            .as_ref()
+            .map(|c| format!("{CREDIT_CODE_PREFIX}{}", c.as_str())),
+        p.supplier.name.clone(),
+    )
+}
+
+/// `采购 (purchase) 1000 set protective suit (GB 19082-2009), 发票 (invoice) FP-0001`.
+fn purchase_description(p: &ProcurementBody) -> String {
+    let goods = match p.goods.parse() {
+        Ok(g) => g.describe(),
+        Err(_) => match &p.goods {
+            AssetWire::Goods { item, .. } => item.clone(),
+            AssetWire::Money { .. } => String::new(),
+        },
+    };
+    format!(
+        "采购 (purchase) {goods}, 发票 (invoice) {}",
+        p.invoice_reference
+    )
+}
+
 fn date(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d").to_string()
 }
@@ -144,7 +175,8 @@ fn transactions(
                 receiver: Some(me_ref.clone()),
             });
     }
-    // Allocations (2) and expenses (4): their draws, summed per campaign.
+    // Allocations (2), expenses and purchases (4): their draws, summed per campaign (a purchase
+    // from the pool may be paid by several campaigns' donations).
     let mut drawn: BTreeMap<(Seq, Option<String>), (AssetKey, i64, bool)> = BTreeMap::new();
     for d in flows::live_draws(ledger) {
         let Some(key) = money(d.donation) else {
@@ -164,6 +196,9 @@ fn transactions(
                 Some(party_ref(directory, a.recipient.as_str())),
             ),
             Fact::Expense(e) if expense => ("4", e.description.clone(), None),
+            Fact::Procurement(p) if expense => {
+                ("4", purchase_description(p), Some(supplier_ref(p)))
+            }
             _ => continue,
         };
         out.entry(campaign).or_default().push(Transaction {
@@ -371,8 +406,102 @@ pub fn export(ledger: &Ledger, directory: &Directory, generated_at: DateTime<Utc
 mod tests {
     use super::*;
 
+    use crate::test_log::{self, seq};
+
     #[test]
     fn xml_text_is_escaped() {
         assert_eq!(xml_escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+
+    /// The transactions of the activity whose identifier ends with `-<suffix>`.
+    fn activity<'a>(xml: &'a str, suffix: &str) -> Vec<&'a str> {
+        let tail = format!("-{suffix}</iati-identifier>");
+        let part = xml
+            .split("<iati-activity ")
+            .find(|a| a.contains(&tail))
+            .unwrap_or_else(|| panic!("an activity {suffix}: {xml}"));
+        part.lines()
+            .filter(|l| l.trim_start().starts_with("<transaction "))
+            .collect()
+    }
+
+    fn transaction<'a>(transactions: &[&'a str], seq: Seq) -> Vec<&'a str> {
+        let tag = format!("<transaction ref=\"{}-{seq}\">", test_log::ORG);
+        transactions
+            .iter()
+            .copied()
+            .filter(|t| t.contains(&tag))
+            .collect()
+    }
+
+    #[test]
+    fn a_purchase_is_an_expenditure_paid_to_its_supplier() {
+        let ledger = test_log::ledger();
+        let at = ledger.records.last().map(|r| r.recorded_at).expect("a log");
+        let xml = export(&ledger, &test_log::directory(), at);
+        let campaign = activity(&xml, test_log::CAMPAIGN);
+        let bought = transaction(&campaign, seq::PURCHASE);
+        assert_eq!(bought.len(), 1, "{xml}");
+        let t = bought[0];
+        assert!(t.contains("<transaction-type code=\"4\"/>"), "{t}");
+        assert!(
+            t.contains("<value currency=\"CNY\" value-date=\"2020-02-03\">50000.00</value>"),
+            "{t}"
+        );
+        assert!(
+            t.contains(&format!(
+                "<receiver-org ref=\"CN-USCC-{}\"><narrative>某某防护用品有限公司</narrative></receiver-org>",
+                test_log::supplier_credit_code()
+            )),
+            "{t}"
+        );
+        assert!(t.contains("FP-0001"), "the invoice: {t}");
+        assert!(t.contains("protective suit"), "{t}");
+        // The charity's own expense is still type 4, the goods' allocation is not exported.
+        assert!(transaction(&campaign, seq::EXPENSE)[0].contains("code=\"4\""));
+        assert!(transaction(&campaign, seq::GOODS_ALLOCATION).is_empty());
+        assert!(transaction(&campaign, seq::GOODS_DISBURSEMENT).is_empty());
+        // From the pool: 29000.00 of the campaign's donation, 6000.00 of the gift outside it;
+        // a supplier without a credit code is named only.
+        let pool = transaction(&campaign, seq::POOL_PURCHASE);
+        assert_eq!(pool.len(), 1, "{xml}");
+        assert!(pool[0].contains(">29000.00</value>"), "{}", pool[0]);
+        assert!(pool[0].contains("<receiver-org><narrative>某某医疗器械有限公司</narrative>"));
+        let general = activity(&xml, "general");
+        let rest = transaction(&general, seq::POOL_PURCHASE);
+        assert_eq!(rest.len(), 1, "{xml}");
+        assert!(rest[0].contains("code=\"4\""), "{}", rest[0]);
+        assert!(rest[0].contains(">6000.00</value>"), "{}", rest[0]);
+        // A voided purchase is not exported.
+        assert!(
+            !xml.contains(&format!("-{}\">", seq::VOIDED_PURCHASE)),
+            "{xml}"
+        );
+        validate(&xml);
+    }
+
+    /// The export is valid against the vendored IATI 2.03 schema (`xmllint`, from Debian's
+    /// libxml2-utils, as the export tests over HTTP use).
+    fn validate(xml: &str) {
+        let schema = std::env::current_dir()
+            .expect("a working directory")
+            .join("../../vendor/standards/iati-2.03/iati-activities-schema.xsd");
+        assert!(schema.exists(), "the schema at {}", schema.display());
+        let dir = std::env::temp_dir().join(format!("givetrail-iati-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        let file = dir.join("iati.xml");
+        std::fs::write(&file, xml).expect("written");
+        let out = std::process::Command::new("xmllint")
+            .args(["--noout", "--schema"])
+            .arg(&schema)
+            .arg(&file)
+            .output()
+            .expect("xmllint is installed (Debian libxml2-utils; .ci/run installs it)");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            out.status.success(),
+            "IATI export is valid: {}\n{xml}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

@@ -363,8 +363,8 @@ impl FindingKind {
             Self::BalanceMismatch => spec(
                 S::Balances,
                 Violation,
-                "For one asset the books do not add up: the received, allocated, expensed, disbursed and acknowledged figures contradict each other.",
-                "某项资产的账目不平：接收、分配、支出、拨付和签收的数字相互矛盾。",
+                "For one asset the books do not add up: the received, allocated, expensed, procured, disbursed and acknowledged figures contradict each other.",
+                "某项资产的账目不平：接收、分配、支出、采购、拨付和签收的数字相互矛盾。",
             ),
             Self::AcknowledgedExceedsDisbursed => spec(
                 S::Balances,
@@ -375,8 +375,8 @@ impl FindingKind {
             Self::BalancesHold => spec(
                 S::Balances,
                 Info,
-                "For one asset, received equals allocated plus expenses plus unallocated, and allocated equals disbursed plus undisbursed.",
-                "某项资产的接收额等于分配加支出加未分配，分配额等于已拨付加未拨付。",
+                "For one asset, received (goods bought with donated money included) equals allocated plus expenses plus money spent on purchases plus unallocated, and allocated equals disbursed plus undisbursed.",
+                "某项资产的接收额（含用捐赠资金采购的物资）等于分配加支出加采购用款加未分配，分配额等于已拨付加未拨付。",
             ),
             Self::DesignationChange => spec(
                 S::Designations,
@@ -447,8 +447,8 @@ impl FindingKind {
             Self::ExpenseShare => spec(
                 S::Spending,
                 Info,
-                "The charity's own expenses as a share of what it received.",
-                "机构自身支出占其接收款物的比例。",
+                "The charity's own expenses as a share of what it received; money spent buying goods is not counted as its own cost.",
+                "机构自身支出占其接收款物的比例；用于采购物资的资金不计为机构自身支出。",
             ),
             Self::ExpenseShareHigh => spec(
                 S::Spending,

@@ -1,6 +1,11 @@
 //! The flow diagram of an organisation page: for one asset, bands from donors (left) to the
-//! recipients that received it (right), plus what the charity spent on its own costs and what
-//! it has not sent yet. Drawn as server-side SVG: no JavaScript, no library.
+//! recipients that received it (right), plus what the charity spent on its own costs, what it
+//! spent buying goods, and what it has not sent yet. Drawn as server-side SVG: no JavaScript,
+//! no library.
+//!
+//! A purchase shows on both sides of its conversion: in the money's chart as its own sink
+//! ("goods bought"), never as a cost, and in the goods' chart as their source ("bought with
+//! donated money"), from where they flow on to recipients like donated goods.
 //!
 //! The flows are the ledger's oldest-first attribution of allocations and disbursements to
 //! donations ([`flows::shares`]); this module only groups and lays them out. Geometry uses floats, amounts never do.
@@ -36,6 +41,7 @@ const PALETTE: [&str; 7] = [
 ];
 const NOT_SENT_COLOUR: &str = "#b0b7bf";
 const EXPENSES_COLOUR: &str = "#e0a800";
+const PURCHASES_COLOUR: &str = "#5d8aa8";
 
 /// A node (a bar) with its label.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +106,7 @@ pub struct Chart {
 enum Sink {
     Recipient(usize),
     OtherRecipients,
+    Purchases,
     Expenses,
     NotSent,
 }
@@ -122,6 +129,9 @@ pub fn charts(ledger: &Ledger, directory: &Directory, lang: Lang) -> Vec<Chart> 
 }
 
 fn donor_name(ledger: &Ledger, lot: Seq, t: &Text) -> String {
+    if ledger.is_purchase(lot) {
+        return t.flow_purchased.to_owned();
+    }
     match ledger.fact(lot).map(|f| f.fact) {
         Some(Fact::Donation(d)) => d
             .donor
@@ -219,11 +229,13 @@ fn chart(
             *sent_or_spent.entry(s.lot).or_default() += s.units;
         }
     }
-    for d in flows::live_draws(ledger).filter(|d| d.expense && lot_group.contains_key(&d.donation))
-    {
-        *flows_map
-            .entry((group_of(d.donation), Sink::Expenses))
-            .or_default() += d.units;
+    for d in flows::live_draws(ledger).filter(|d| lot_group.contains_key(&d.donation)) {
+        let sink = match flows::draw_use(ledger, d) {
+            flows::DrawUse::Allocation => continue,
+            flows::DrawUse::Expense => Sink::Expenses,
+            flows::DrawUse::Purchase => Sink::Purchases,
+        };
+        *flows_map.entry((group_of(d.donation), sink)).or_default() += d.units;
         *sent_or_spent.entry(d.donation).or_default() += d.units;
     }
     for lot in ledger
@@ -252,6 +264,7 @@ fn chart(
                     .unwrap_or_else(|| id.clone())
             }
             Sink::OtherRecipients => t.flow_other_recipients.to_owned(),
+            Sink::Purchases => t.flow_purchases.to_owned(),
             Sink::Expenses => t.flow_expenses.to_owned(),
             Sink::NotSent => t.flow_not_disbursed.to_owned(),
         }
@@ -305,6 +318,7 @@ fn chart(
     let colour_of_sink = |s: Sink| match s {
         Sink::NotSent => NOT_SENT_COLOUR,
         Sink::Expenses => EXPENSES_COLOUR,
+        Sink::Purchases => PURCHASES_COLOUR,
         Sink::Recipient(i) => PALETTE[(i + 3) % PALETTE.len()],
         Sink::OtherRecipients => PALETTE[PALETTE.len() - 1],
     };

@@ -1,4 +1,6 @@
 //! Spending: usage against acknowledgements, the charity's own expenses against receipts.
+//! Goods bought with donated money (`procurement.made`) are not the charity's own costs: the
+//! money they took is named beside the share, never in it.
 
 use std::collections::BTreeMap;
 
@@ -46,12 +48,20 @@ pub(crate) fn findings(per_asset: &BTreeMap<AssetKey, AssetBooks>, f: &mut Findi
             } else {
                 (FindingKind::ExpenseShare, Severity::Info, String::new())
             };
+            let purchases = if b.drawn_procured > 0 {
+                format!(
+                    "; a further {} bought goods, which are not counted as its own costs",
+                    fmt(b.drawn_procured)
+                )
+            } else {
+                String::new()
+            };
             if let Some(x) = f.add_as(
                 kind,
                 severity,
                 Vec::new(),
                 format!(
-                    "{key}: the charity's own expenses are {} of {} received ({share}%){tail}.",
+                    "{key}: the charity's own expenses are {} of {} received ({share}%){tail}{purchases}.",
                     fmt(b.expenses),
                     fmt(b.received)
                 ),

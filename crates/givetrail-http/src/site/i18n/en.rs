@@ -115,6 +115,8 @@ pub const TEXT: Text = Text {
     flow_intro: "Each band is money or goods going from donors (left) to the recipients that received it (right); the width is the amount.",
     flow_not_disbursed: "Not yet sent",
     flow_expenses: "Charity's own costs",
+    flow_purchases: "Goods bought",
+    flow_purchased: "Bought with donated money",
     flow_other_donors: "Other donors",
     flow_other_recipients: "Other recipients",
     flow_anonymous: "Anonymous donors",

@@ -212,6 +212,10 @@ pub struct Text {
     pub flow_intro: &'static str,
     pub flow_not_disbursed: &'static str,
     pub flow_expenses: &'static str,
+    /// The money chart's sink for money spent buying goods.
+    pub flow_purchases: &'static str,
+    /// The goods chart's source for goods bought with donated money.
+    pub flow_purchased: &'static str,
     pub flow_other_donors: &'static str,
     pub flow_other_recipients: &'static str,
     pub flow_anonymous: &'static str,

@@ -115,6 +115,8 @@ pub const TEXT: Text = Text {
     flow_intro: "每条色带表示款物从捐赠人（左）流向实际收到的受赠方（右），宽度代表数量。",
     flow_not_disbursed: "尚未拨付",
     flow_expenses: "机构自身费用",
+    flow_purchases: "采购物资",
+    flow_purchased: "用捐赠资金采购",
     flow_other_donors: "其他捐赠人",
     flow_other_recipients: "其他受赠方",
     flow_anonymous: "匿名捐赠人",
