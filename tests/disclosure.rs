@@ -85,19 +85,29 @@ fn the_designated_wuhan_gift_traces_to_the_hospital_that_acknowledged_it() {
     let a = &allocations[0];
     assert_eq!(a["recipient"], "wuhan-union-hospital");
     assert_eq!(a["from_this_donation"], "36000.000");
+    // The disbursement recorded as 36,000 (entry 5) was corrected after receipt to the 35,000
+    // really sent (entry 34); the hospital's acknowledgement and usage report carried over.
     let d = &a["disbursements"][0];
-    assert_eq!(d["seq"], 5);
+    assert_eq!(d["seq"], 34);
     assert_eq!(d["recipient_name"], "华中科技大学同济医学院附属协和医院");
     assert_eq!(d["reference"], "SF1102345678901");
-    assert_eq!(d["from_this_donation"], "36000.000");
+    assert_eq!(d["from_this_donation"], "35000.000");
+    assert_eq!(d["acknowledgement"]["seq"], 8);
     assert_eq!(d["acknowledgement"]["from_this_donation"], "35000.000");
-    assert_eq!(d["acknowledgement"]["shortfall_total"], "1000.000");
     assert_eq!(d["usage_reports"][0]["from_this_donation"], "30000.000");
+    assert_eq!(a["undisbursed_from_this_donation"], "1000.000");
     assert_eq!(t["totals"]["received"], "36000.000");
     assert_eq!(t["totals"]["unallocated"], "0.000");
-    assert_eq!(t["totals"]["undisbursed"], "0.000");
+    assert_eq!(t["totals"]["undisbursed"], "1000.000");
     assert_eq!(t["totals"]["unacknowledged"], "0.000");
-    assert_eq!(t["totals"]["shortfall"], "1000.000");
+    assert_eq!(t["totals"]["shortfall"], "0.000");
+    let notice = &t["corrections"][0];
+    assert_eq!(
+        (notice["seq"].as_i64(), notice["corrects"].as_i64()),
+        (Some(34), Some(5))
+    );
+    assert_eq!(notice["before"]["asset"]["quantity"], "36000.000");
+    assert_eq!(notice["after"]["asset"]["quantity"], "35000.000");
     let missing = s.get("/organizations/hubei-red-cross/donations/NO-SUCH-RECEIPT/trail");
     assert_eq!(missing.status, 404);
     assert_eq!(missing.headers["content-type"], "application/problem+json");
@@ -210,9 +220,14 @@ fn summaries_show_every_stage_per_asset_and_the_priority_share_of_undesignated_f
     let hb = ok(&s, "/organizations/hubei-red-cross/summary");
     let n95 = asset(&hb, "N95 respirator");
     assert_eq!(n95["received"], "36000.000");
-    assert_eq!(n95["disbursed"], "36000.000");
+    assert_eq!(
+        n95["disbursed"], "35000.000",
+        "after the correction of entry 5"
+    );
+    assert_eq!(n95["undisbursed"], "1000.000");
     assert_eq!(n95["acknowledged"], "35000.000");
-    assert_eq!(n95["shortfall"], "1000.000");
+    assert_eq!(n95["shortfall"], "0.000");
+    assert_eq!(n95["corrections"], 1);
     assert_eq!(n95["used"], "30000.000");
     assert_eq!(n95["designated"]["received"], "36000.000");
     assert_eq!(n95["undesignated"]["received"], "0.000");
@@ -225,7 +240,8 @@ fn summaries_show_every_stage_per_asset_and_the_priority_share_of_undesignated_f
     let change = &hb["designation_changes"][0];
     assert_eq!(change["donor_consent_reference"], "HBRC-CONSENT-2020-0007");
     assert_eq!(hb["corrections"][0]["corrects"], 20);
-    // Received = allocated + expenses + unallocated; allocated = disbursed + undisbursed.
+    // Received = allocated + expenses + procured + unallocated; allocated = disbursed +
+    // undisbursed.
     for a in hb["assets"].as_array().expect("assets") {
         let n = |f: &str| {
             a[f].as_str()
@@ -235,7 +251,7 @@ fn summaries_show_every_stage_per_asset_and_the_priority_share_of_undesignated_f
         };
         assert_eq!(
             n("received"),
-            n("allocated") + n("expenses") + n("unallocated")
+            n("allocated") + n("expenses") + n("procured") + n("unallocated")
         );
         assert_eq!(n("allocated"), n("disbursed") + n("undisbursed"));
     }
@@ -488,7 +504,8 @@ fn feeds_come_as_csv_with_a_bom_a_header_and_chinese_text() {
         .next()
         .unwrap_or_default()
         .contains("recipient_name"));
-    assert!(text.contains("华中科技大学同济医学院附属协和医院"));
+    // The first live disbursement (entry 5 was corrected into entry 34) went to 金银潭.
+    assert!(text.contains("武汉市金银潭医院"), "{text}");
     assert!(headers["link"]
         .to_str()
         .unwrap_or_default()
@@ -897,7 +914,7 @@ fn metrics_health_and_swagger_ui_are_served_at_the_root() {
         "givetrail_http_requests_total{method=\"GET\",route=\"/api/v1/organizations/{org}/summary\",status=\"200\"} 1",
         "# TYPE givetrail_http_request_duration_seconds histogram",
         "givetrail_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/organizations/{org}/summary\",le=\"+Inf\"} 1",
-        "givetrail_entries_written_total{organization=\"hubei-red-cross\"} 33",
+        "givetrail_entries_written_total{organization=\"hubei-red-cross\"} 42",
     ] {
         assert!(text.contains(needle), "{needle} in\n{text}");
     }

@@ -45,10 +45,6 @@ use crate::ids::Slug;
 
 /// A change to the derived state of one organisation's books.
 #[derive(Debug, Clone, PartialEq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "changes are built and applied one at a time, never held in bulk; boxing the bodies would only add allocations"
-)]
 pub enum Change {
     /// Record that a fact of `kind`, which happened at `at`, lives at `seq`.
     Fact {
