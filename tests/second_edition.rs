@@ -526,6 +526,87 @@ fn a_transfer_is_recorded_level_by_level_without_losing_quantity_or_designation(
 }
 
 #[test]
+fn a_corrected_source_disbursement_keeps_what_the_receiver_recorded_of_it() {
+    let w = city_world();
+    let city_key = w.other_charity.clone();
+    let d = w.donate(
+        "HB-T2",
+        "2020-01-30T10:00:00Z",
+        money("1000000.00"),
+        undesignated(),
+    );
+    let a = seq(&w.allocate(json!({"donation": d, "recipient": "wuhan-federation", "asset": money("1000000.00"), "occurred_at": "2020-01-31T10:00:00Z"})));
+    let sent = |amount: &str| json!({"allocation": a, "asset": money(amount), "channel": "bank_transfer", "reference": "BANK-2"});
+    let mut first = sent("900000.00");
+    first["occurred_at"] = json!("2020-02-01T10:00:00Z");
+    let x = seq(&post(&w, "disbursements", first));
+    let record = |amount: &str, source: i64, receipt: &str| {
+        w.s.post(
+            &format!("/organizations/{CITY}/donations"),
+            Some(&city_key),
+            &json!({"receipt_number": receipt, "occurred_at": "2020-02-02T10:00:00Z",
+                "donor": {"name": "湖北省红十字会", "kind": "organization", "anonymous": false},
+                "channel": "transfer_from_charity", "restriction": undesignated(), "asset": money(amount),
+                "source_disbursement": {"organization": ORG, "disbursement": source}}),
+        )
+    };
+    seq(&record("600000.00", x, "WH-1"));
+    // Below what the city recorded: refused, naming the city's donation.
+    let low = post(
+        &w,
+        "corrections",
+        json!({"corrects": x, "reason": "typo", "replacement": sent("500000.00"), "occurred_at": "2020-02-03T10:00:00Z"}),
+    );
+    assert_eq!(
+        (low.status, field(&low)),
+        (422, "replacement.asset".to_owned()),
+        "{:?}",
+        low.body
+    );
+    assert!(
+        low.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(CITY),
+        "{:?}",
+        low.body
+    );
+    // The whole million was sent: the replacement lives at the correction's seq, and what the
+    // city recorded against the old seq still counts against it.
+    let y = seq(&post(
+        &w,
+        "corrections",
+        json!({"corrects": x, "reason": "the whole million was sent", "replacement": sent("1000000.00"), "occurred_at": "2020-02-03T10:00:00Z"}),
+    ));
+    let old = record("1.00", x, "WH-2");
+    assert_eq!(
+        old.status, 422,
+        "the corrected seq is no longer a live disbursement: {:?}",
+        old.body
+    );
+    let over = record("400000.01", y, "WH-3");
+    assert_eq!(
+        (over.status, field(&over)),
+        (422, "asset".to_owned()),
+        "600,000 of it is recorded: {:?}",
+        over.body
+    );
+    seq(&record("400000.00", y, "WH-4"));
+    let void = post(
+        &w,
+        "corrections",
+        json!({"corrects": y, "reason": "x", "occurred_at": "2020-02-04T10:00:00Z"}),
+    );
+    assert_eq!(
+        void.status, 422,
+        "still live-dependent through both records: {:?}",
+        void.body
+    );
+    let (ok, out, _) = w.s.db.cli(&["rebuild", "--check"]);
+    assert!(ok, "{out}");
+}
+
+#[test]
 fn write_time_rules_on_costs_dates_and_goods_keys() {
     let w = world();
     let designated = w.donate(

@@ -211,7 +211,7 @@ mod purchase_tests {
     use std::process::{Command, Output};
 
     use super::*;
-    use crate::test_log;
+    use crate::disclosure::test_log;
 
     const SUITS: &str = "protective suit GB 19082-2009 set";
     const MASKS: &str = "N95 respirator GB 19083-2010 piece";

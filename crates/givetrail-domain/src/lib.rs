@@ -18,6 +18,3 @@ pub mod merkle;
 pub mod needs;
 pub mod privacy;
 pub mod reconciliation;
-
-#[cfg(test)]
-pub(crate) mod test_log;

@@ -207,10 +207,12 @@ impl Books for SqlBooks<'_> {
                         .select((facts::seq, facts::kind))
                         .load(self.conn)?,
                 )?;
-                // Level by level: a donation recording it in the receiving charity's log.
+                // Level by level: a donation recording it (or an earlier version of it, before a
+                // correction replaced it) in the receiving charity's log.
+                let versions = versions(self.conn, org, seq)?;
                 let received: Vec<(String, i64)> = lots::table
                     .filter(lots::source_organization.eq(org))
-                    .filter(lots::source_seq.eq(seq))
+                    .filter(lots::source_seq.eq_any(versions))
                     .filter(lots::voided_by.is_null())
                     .order((lots::organization.asc(), lots::seq.asc()))
                     .limit(n)
@@ -321,9 +323,11 @@ impl Books for SqlBooks<'_> {
     }
 
     fn source_recorded_units(&mut self, source: &SourceDisbursement) -> Result<i64, StoreError> {
+        // What the receivers recorded of this disbursement and of the versions it replaced.
+        let versions = versions(self.conn, source.organization.as_str(), source.disbursement)?;
         let received: Vec<i64> = lots::table
             .filter(lots::source_organization.eq(source.organization.as_str()))
-            .filter(lots::source_seq.eq(source.disbursement))
+            .filter(lots::source_seq.eq_any(versions))
             .filter(lots::voided_by.is_null())
             .select(lots::received)
             .load(self.conn)?;
@@ -636,6 +640,26 @@ fn disbursement_row(org: &str, seq: Seq) -> OneDisbursement<'_> {
     disbursements::table
         .filter(disbursements::organization.eq(org))
         .filter(disbursements::seq.eq(seq))
+}
+
+/// `seq` and the earlier versions of the fact it replaced (a replacement lives at the seq of the
+/// correction that voided the version before it), newest first.
+fn versions(conn: &mut AnyConnection, org: &str, seq: Seq) -> Result<Vec<Seq>, StoreError> {
+    let mut out = vec![seq];
+    while out.len() < 64 {
+        let Some(&at) = out.last() else { break };
+        let earlier: Option<i64> = facts::table
+            .filter(facts::organization.eq(org))
+            .filter(facts::voided_by.eq(Some(at)))
+            .select(facts::seq)
+            .first(conn)
+            .optional()?;
+        match earlier {
+            Some(e) => out.push(e),
+            None => break,
+        }
+    }
+    Ok(out)
 }
 
 impl SqlBooks<'_> {

@@ -303,7 +303,7 @@ fn compute_shares(ledger: &Ledger) -> Vec<Share> {
 #[cfg(test)]
 mod purchase_tests {
     use super::*;
-    use crate::test_log::{self, seq};
+    use crate::disclosure::test_log::{self, seq};
 
     #[test]
     fn draws_are_told_apart_by_what_drew_them() {

@@ -168,7 +168,7 @@ pub fn export(ledger: &Ledger, directory: &Directory) -> Package {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_log::{self, seq};
+    use crate::disclosure::test_log::{self, seq};
 
     #[test]
     fn purchases_are_not_grants() {

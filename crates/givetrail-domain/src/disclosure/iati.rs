@@ -406,7 +406,7 @@ pub fn export(ledger: &Ledger, directory: &Directory, generated_at: DateTime<Utc
 mod tests {
     use super::*;
 
-    use crate::test_log::{self, seq};
+    use crate::disclosure::test_log::{self, seq};
 
     #[test]
     fn xml_text_is_escaped() {

@@ -18,6 +18,8 @@ pub mod flows;
 pub mod giving360;
 pub mod iati;
 pub mod summary;
+#[cfg(test)]
+pub(crate) mod test_log;
 pub mod timeliness;
 pub mod trail;
 

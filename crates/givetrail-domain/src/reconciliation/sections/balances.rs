@@ -234,11 +234,11 @@ mod tests {
 
     use super::*;
     use crate::asset::AssetWire;
+    use crate::disclosure::test_log;
     use crate::disclosure::Policy;
     use crate::reconciliation::inputs::{AgeingLimits, Inputs, Integrity, Period};
     use crate::reconciliation::model::{Finding, Section, Severity};
     use crate::reconciliation::reconcile;
-    use crate::test_log;
 
     fn key(asset: serde_json::Value) -> AssetKey {
         serde_json::from_value::<AssetWire>(asset)

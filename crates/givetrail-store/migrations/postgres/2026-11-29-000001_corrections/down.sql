@@ -1,3 +1,4 @@
+DROP INDEX facts_voided_by;
 DROP INDEX facts_about;
 ALTER TABLE facts DROP COLUMN about_seq;
 ALTER TABLE facts DROP COLUMN units;

@@ -6,4 +6,6 @@
 ALTER TABLE facts ADD COLUMN about_seq BIGINT;
 ALTER TABLE facts ADD COLUMN units BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX facts_about ON facts (organization, about_seq);
+-- The versions of a corrected fact (what a replacement replaced), followed by `voided_by`.
+CREATE INDEX facts_voided_by ON facts (organization, voided_by);
 ALTER TABLE lots ADD COLUMN costs_allowed BOOLEAN NOT NULL DEFAULT FALSE;
