@@ -248,23 +248,25 @@ impl Books for SqlBooks<'_> {
                     .select(campaigns::id)
                     .first(self.conn)
                     .optional()?;
+                // Donations naming it, and goods bought with their money (which name it too):
+                // each by the kind of the fact that lives at the lot's seq.
                 match id {
                     None => Vec::new(),
-                    Some(id) => lots::table
-                        .filter(lots::organization.eq(org))
-                        .filter(lots::campaign.eq(id))
-                        .filter(lots::voided_by.is_null())
-                        .order(lots::seq.asc())
-                        .limit(n)
-                        .select(lots::seq)
-                        .load::<i64>(self.conn)?
-                        .into_iter()
-                        .map(|seq| Dependant {
-                            organization: None,
-                            seq,
-                            kind: EntryKind::DonationReceived,
-                        })
-                        .collect(),
+                    Some(id) => here(
+                        lots::table
+                            .inner_join(
+                                facts::table.on(facts::organization
+                                    .eq(lots::organization)
+                                    .and(facts::seq.eq(lots::seq))),
+                            )
+                            .filter(lots::organization.eq(org))
+                            .filter(lots::campaign.eq(id))
+                            .filter(lots::voided_by.is_null())
+                            .order(lots::seq.asc())
+                            .limit(n)
+                            .select((lots::seq, facts::kind))
+                            .load(self.conn)?,
+                    )?,
                 }
             }
             _ => Vec::new(),

@@ -37,7 +37,8 @@ use givetrail_domain::entry::{
     AcknowledgementRequest, AllocationBody, AllocationRequest, Author, CampaignRequest, Command,
     CorrectionRequest, DesignationChange, DisbursementChannel, DisbursementRequest,
     DonationChannel, DonationRequest, DonorKind, DonorRequest, Draw, EntryKind, EntryRef,
-    ExpenseRequest, Fact, RestrictionWire, Role, Seq, SourceDisbursement, UsageRequest,
+    ExpenseRequest, Fact, ProcurementBody, ProcurementRequest, RestrictionWire, Role, Seq,
+    SourceDisbursement, Supplier, UsageRequest,
 };
 use givetrail_domain::error::RuleError;
 use givetrail_domain::ids::{RegionCode, Slug};

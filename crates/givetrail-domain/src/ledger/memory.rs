@@ -123,10 +123,12 @@ impl Books for MemoryBooks {
                     .values()
                     .find(|c| c.seq == seq)
                     .map(|c| c.id.clone());
+                // Donations naming it, and goods bought with their money (which name it too):
+                // each by the kind of the fact that lives at the lot's seq.
                 self.lots
                     .values()
                     .filter(|l| l.live && l.campaign.is_some() && l.campaign == id)
-                    .map(|l| (l.seq, EntryKind::DonationReceived))
+                    .filter_map(|l| live(&l.seq))
                     .collect()
             }
             // Nothing refers to these; an expense's draws are returned when it is voided.

@@ -67,7 +67,7 @@ pub(crate) enum Target {
     Pick(Pick),
     Raw(i64),
     /// A fact of one kind (0 donation, 1 allocation, 2 disbursement, 3 acknowledgement,
-    /// 4 usage report, 5 expense, 6 campaign), mostly one with live dependants.
+    /// 4 usage report, 5 expense, 6 campaign, 7 procurement), mostly one with live dependants.
     Kind(u8, Pick),
 }
 
@@ -80,7 +80,8 @@ pub(crate) enum Repl {
     /// allocation, acknowledged of a disbursement, used of an acknowledgement), minus this.
     Need(i64),
     Recipient(To),
-    /// A donation's designation, and whether it allows costs.
+    /// A donation's designation, and whether it allows costs; for a procurement, pay from the
+    /// pool instead of the donation (or from a designated money lot instead of the pool).
     Restriction(Desig, bool),
     /// Refer to another entry: a lot for an allocation or expense, an allocation for a
     /// disbursement, a disbursement for a recipient's statement.
@@ -163,6 +164,21 @@ pub(crate) enum Op {
         mismatch: bool,
         amt: Amt,
         consent: bool,
+        when: When,
+    },
+    /// Money (from a lot or the pool) buys goods.
+    Procurement {
+        src: Src,
+        /// Which currency (or, with `mismatch`, any asset) is paid.
+        currency: u8,
+        mismatch: bool,
+        /// How much of what is available is paid.
+        amt: Amt,
+        /// Which goods are bought, and how many.
+        goods: u8,
+        quantity: i64,
+        /// 0: as generated; 1: `paid` in goods; 2: `goods` in money.
+        bad: u8,
         when: When,
     },
     Correction {
@@ -262,9 +278,14 @@ impl World {
 
     /// Where an allocation or expense would draw from.
     pub(crate) fn source(&self, src: &Src, asset: u8, mismatch: bool) -> Source {
+        self.source_of(src, asset, mismatch, false)
+    }
+
+    /// Where an allocation, expense or (`money`) procurement would draw from.
+    pub(crate) fn source_of(&self, src: &Src, asset: u8, mismatch: bool, money: bool) -> Source {
         let (donation, pool, lot) = match src {
             Src::Lot(p) => match choose(self.books.lots.values(), *p, |l| {
-                l.live && l.remaining() > 0
+                l.live && l.remaining() > 0 && (!money || l.asset.is_money())
             }) {
                 Some(l) => (Some(l.seq), false, Some(l.clone())),
                 None => (Some(1000), false, None),
@@ -280,7 +301,7 @@ impl World {
             (None, false) if pool => {
                 let held: Vec<AssetKey> = (0..4)
                     .map(asset_key)
-                    .filter(|k| pool_total(&self.books, k) > 0)
+                    .filter(|k| pool_total(&self.books, k) > 0 && (!money || k.is_money()))
                     .collect();
                 choose(
                     held.iter(),
@@ -291,8 +312,9 @@ impl World {
                     |_| true,
                 )
                 .cloned()
-                .unwrap_or_else(|| asset_key(asset))
+                .unwrap_or_else(|| asset_key(if money { asset % 2 } else { asset }))
             }
+            _ if money && !mismatch => asset_key(asset % 2),
             _ => asset_key(asset),
         };
         let available = match (&lot, pool) {
@@ -360,7 +382,11 @@ impl World {
                     restriction = with_costs_allowed(restriction);
                 }
                 let receipt = reuse
-                    .and_then(|p| choose(self.books.lots.values(), p, |l| !l.live))
+                    .and_then(|p| {
+                        choose(self.books.lots.values(), p, |l| {
+                            !l.live && !l.receipt_number.is_empty()
+                        })
+                    })
                     .map_or_else(
                         || format!("HBRC-2020-{receipt:03}"),
                         |l| l.receipt_number.clone(),
@@ -540,6 +566,39 @@ impl World {
                 }
                 plain(cmd)
             }
+            Op::Procurement {
+                src,
+                currency,
+                mismatch,
+                amt,
+                goods,
+                quantity,
+                bad,
+                when,
+            } => {
+                let Source {
+                    donation,
+                    pool,
+                    key,
+                    available,
+                    reference,
+                    ..
+                } = self.source_of(src, *currency, *mismatch, true);
+                let goods_key = if goods % 2 == 0 { masks() } else { suits() };
+                let mut paid = wire(&key, amt.of(available));
+                let mut bought = wire(&goods_key, *quantity);
+                match bad {
+                    1 => paid = wire(&goods_key, amt.of(available).max(1)),
+                    2 => bought = wire(&cny(), *quantity),
+                    _ => {}
+                }
+                let mut cmd =
+                    procurement(donation, paid, bought, self.when_after(*when, reference));
+                if let Command::Procurement(r) = &mut cmd {
+                    r.pool = pool;
+                }
+                plain(cmd)
+            }
             Op::Correction {
                 target,
                 who,
@@ -607,14 +666,15 @@ impl World {
             Target::Pick(p) => choose(seqs.iter(), *p, live).copied().unwrap_or(1),
             Target::Raw(n) => *n,
             Target::Kind(k, p) => {
-                let kind = match k % 7 {
+                let kind = match k % 8 {
                     0 => EntryKind::DonationReceived,
                     1 => EntryKind::AllocationMade,
                     2 => EntryKind::DisbursementMade,
                     3 => EntryKind::AcknowledgementRecorded,
                     4 => EntryKind::UsageReported,
                     5 => EntryKind::ExpenseRecorded,
-                    _ => EntryKind::CampaignOpened,
+                    6 => EntryKind::CampaignOpened,
+                    _ => EntryKind::ProcurementMade,
                 };
                 let of_kind: Vec<Seq> = seqs
                     .iter()
@@ -665,6 +725,7 @@ impl World {
         match &mut cmd {
             Command::Allocation(r) => r.donation = r.donation.map(|s| self.follow(s)),
             Command::Expense(r) => r.donation = r.donation.map(|s| self.follow(s)),
+            Command::Procurement(r) => r.donation = r.donation.map(|s| self.follow(s)),
             Command::Disbursement(r) => r.allocation = self.follow(r.allocation),
             Command::Acknowledgement(r) => r.disbursement.seq = self.follow(r.disbursement.seq),
             Command::Usage(r) => r.disbursement.seq = self.follow(r.disbursement.seq),
@@ -693,14 +754,39 @@ impl World {
                     r.recipient = self.recipient_for(to, lot);
                 }
             }
-            Repl::Restriction(desig, costs) => {
-                if let Command::Donation(r) = &mut cmd {
+            Repl::Restriction(desig, costs) => match &mut cmd {
+                Command::Donation(r) => {
                     r.restriction = self.restriction(desig);
                     if *costs {
                         r.restriction = with_costs_allowed(r.restriction.clone());
                     }
                 }
-            }
+                // Paid from the pool after all, or from a (mostly designated) lot of the currency.
+                Command::Procurement(r) => {
+                    let key = parsed(&r.paid).map(|(k, _)| k);
+                    if r.pool {
+                        let lot = choose(
+                            self.books.lots.values(),
+                            Pick {
+                                index: usize::from(*costs),
+                                any: false,
+                            },
+                            |l| {
+                                l.live
+                                    && Some(&l.asset) == key.as_ref()
+                                    && l.designation.is_some()
+                                    && l.remaining() > 0
+                            },
+                        );
+                        r.donation = Some(lot.map_or(1000, |l| l.seq));
+                        r.pool = false;
+                    } else {
+                        r.donation = None;
+                        r.pool = true;
+                    }
+                }
+                _ => {}
+            },
             // Mostly another entry of the same recipient, where the replacement can be valid by
             // itself and only what depended on the corrected fact can tell.
             Repl::Refer(p) => match &mut cmd {
@@ -709,6 +795,10 @@ impl World {
                     ..
                 })
                 | Command::Expense(ExpenseRequest {
+                    donation: donation @ Some(_),
+                    ..
+                })
+                | Command::Procurement(ProcurementRequest {
                     donation: donation @ Some(_),
                     ..
                 }) => {
@@ -766,9 +856,11 @@ impl World {
             },
             Repl::Receipt(p) => {
                 if let Command::Donation(r) = &mut cmd {
-                    r.receipt_number = match p
-                        .and_then(|p| choose(self.books.lots.values(), p, |l| l.seq != corrects))
-                    {
+                    r.receipt_number = match p.and_then(|p| {
+                        choose(self.books.lots.values(), p, |l| {
+                            l.seq != corrects && !l.receipt_number.is_empty()
+                        })
+                    }) {
                         Some(l) => l.receipt_number.clone(),
                         None => format!("HBRC-R-{}", self.next_seq),
                     };

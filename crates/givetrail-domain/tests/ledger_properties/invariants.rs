@@ -5,10 +5,25 @@ use super::*;
 
 // Properties checked after every step
 
-/// 1. Per lot: 0 <= allocated + expensed <= received; per asset over live lots:
-///    received = allocated + expensed + unallocated; and what lots record as taken equals the live
-///    draws on them.
-pub(crate) fn check_lot_balances(b: &MemoryBooks) {
+/// Money paid by live procurements, per asset, from the log (the oracle's record of what lives
+/// where, not the books).
+pub(crate) fn procured(w: &World) -> BTreeMap<AssetKey, i64> {
+    let mut out: BTreeMap<AssetKey, i64> = BTreeMap::new();
+    for (seq, (_, fact)) in &w.living {
+        if let (Fact::Procurement(p), true) = (fact, w.model[seq].1) {
+            let (key, units) = parsed(&p.paid).unwrap();
+            *out.entry(key).or_default() += units;
+        }
+    }
+    out
+}
+
+/// 1. Per lot: 0 <= allocated + expensed <= received (`expensed` counts money spent on the
+///    charity's costs and on goods bought); per asset over live lots (goods bought among them):
+///    received = allocated + expensed + unallocated, and received = live allocations plus live
+///    expenses plus money paid by live procurements (`procured`) plus unallocated; and what lots
+///    record as taken equals the live draws on them.
+pub(crate) fn check_lot_balances(b: &MemoryBooks, procured: &BTreeMap<AssetKey, i64>) {
     let mut per_asset: BTreeMap<AssetKey, (i64, i64, i64, i64)> = BTreeMap::new();
     for lot in b.lots.values() {
         assert!(
@@ -34,6 +49,9 @@ pub(crate) fn check_lot_balances(b: &MemoryBooks) {
                 .filter(|d| {
                     if expense {
                         b.expenses.get(&d.by).is_some_and(|e| e.2)
+                            || b.facts
+                                .get(&d.by)
+                                .is_some_and(|f| f.live && f.kind == EntryKind::ProcurementMade)
                     } else {
                         b.allocations.get(&d.by).is_some_and(|a| a.live)
                     }
@@ -74,6 +92,7 @@ pub(crate) fn check_lot_balances(b: &MemoryBooks) {
             allocated + expensed + unallocated,
             "{key}: received != allocated + expensed + unallocated"
         );
+        let bought = procured.get(key).copied().unwrap_or(0);
         let allocations: i64 = b
             .allocations
             .values()
@@ -88,8 +107,14 @@ pub(crate) fn check_lot_balances(b: &MemoryBooks) {
             .sum();
         assert_eq!(
             *received,
-            allocations + expenses + unallocated,
-            "{key}: conservation of units"
+            allocations + expenses + bought + unallocated,
+            "{key}: received = allocated + expenses + procured + unallocated"
+        );
+    }
+    for (key, units) in procured {
+        assert!(
+            per_asset.contains_key(key) && key.is_money(),
+            "{key}: {units} procured from no live lot of money"
         );
     }
 }
@@ -248,7 +273,8 @@ pub(crate) fn check_model(w: &World) {
     for lot in w.books.lots.values() {
         assert_eq!(
             lot.live,
-            live_as(lot.seq, EntryKind::DonationReceived),
+            live_as(lot.seq, EntryKind::DonationReceived)
+                || live_as(lot.seq, EntryKind::ProcurementMade),
             "lot {} liveness",
             lot.seq
         );
@@ -286,7 +312,9 @@ pub(crate) fn check_model(w: &World) {
     }
     for (seq, (kind, live)) in &w.model {
         let present = match kind {
-            EntryKind::DonationReceived => w.books.lots.contains_key(seq),
+            EntryKind::DonationReceived | EntryKind::ProcurementMade => {
+                w.books.lots.contains_key(seq)
+            }
             EntryKind::AllocationMade => w.books.allocations.contains_key(seq),
             EntryKind::DisbursementMade => w.books.disbursements.contains_key(seq),
             EntryKind::ExpenseRecorded => w.books.expenses.contains_key(seq),
@@ -331,6 +359,7 @@ pub(crate) fn check_model(w: &World) {
         let (asset, drawn_from) = match fact {
             Fact::Allocation(a) => (&a.asset, &a.drawn_from),
             Fact::Expense(e) => (&e.asset, &e.drawn_from),
+            Fact::Procurement(p) => (&p.paid, &p.drawn_from),
             _ => continue,
         };
         if !w.model[seq].1 {
@@ -359,12 +388,10 @@ pub(crate) fn check_model(w: &World) {
         // No live expense is charged to a designation that bars costs without consent.
         if let Fact::Expense(e) = fact {
             for (lot, _) in &logged {
-                if let Some(Command::Donation(r)) = w.commands.get(lot) {
-                    assert!(
-                        !costs_barred(&r.restriction) || e.designation_change.is_some(),
-                        "expense {seq} charged to lot {lot}, whose designation bars costs"
-                    );
-                }
+                assert!(
+                    !costs_barred(&w.restriction_at(*lot)) || e.designation_change.is_some(),
+                    "expense {seq} charged to lot {lot}, whose designation bars costs"
+                );
             }
         }
     }
@@ -388,13 +415,41 @@ pub(crate) fn check_model(w: &World) {
         );
     }
     for lot in w.books.lots.values().filter(|l| l.live) {
-        let Some(Command::Donation(r)) = w.commands.get(&lot.seq) else {
-            panic!("lot {} without a donation", lot.seq)
+        let (asset, receipt, campaign, restriction) = match w.commands.get(&lot.seq) {
+            Some(Command::Donation(r)) => (
+                &r.asset,
+                r.receipt_number.trim(),
+                r.campaign.clone(),
+                r.restriction.clone(),
+            ),
+            // Goods bought: no receipt number; the campaign of the money paid (as decided, and
+            // checked against the oracle's prediction when it was).
+            Some(Command::Procurement(r)) => {
+                let Some(Fact::Procurement(p)) = w.living.get(&lot.seq).map(|(_, f)| f) else {
+                    panic!("lot {} without its purchase", lot.seq)
+                };
+                (
+                    &r.goods,
+                    "",
+                    p.campaign.clone(),
+                    w.goods_restriction[&lot.seq].clone(),
+                )
+            }
+            other => panic!("lot {} without a donation or purchase: {other:?}", lot.seq),
         };
-        assert_eq!(Some((lot.asset.clone(), lot.received)), parsed(&r.asset));
-        assert_eq!(lot.receipt_number, r.receipt_number.trim());
-        assert_eq!(lot.campaign, r.campaign);
-        let designation = match &r.restriction {
+        assert_eq!(Some((lot.asset.clone(), lot.received)), parsed(asset));
+        assert_eq!(lot.receipt_number, receipt);
+        assert_eq!(lot.campaign, campaign);
+        assert_eq!(
+            lot.designation.as_ref().map(|d| d.costs_allowed),
+            match &restriction {
+                RestrictionWire::None => None,
+                RestrictionWire::Designated { costs_allowed, .. } => Some(*costs_allowed),
+            },
+            "lot {} costs_allowed",
+            lot.seq
+        );
+        let designation = match &restriction {
             RestrictionWire::None => None,
             RestrictionWire::Designated {
                 region_code,
@@ -411,8 +466,62 @@ pub(crate) fn check_model(w: &World) {
     }
 }
 
+/// 6. Per live procurement: it pays, in money, from live lots of that money only, as much as it
+///    paid; its goods are a live lot at its seq holding what it bought, received like a gift; and
+///    they keep the designation of every lot of money paid for them (§9.2), as a replacement of
+///    that money must leave them.
+pub(crate) fn check_procurements(w: &World) {
+    let b = &w.books;
+    for (seq, (_, fact)) in &w.living {
+        let Fact::Procurement(p) = fact else { continue };
+        if !w.model[seq].1 {
+            continue;
+        }
+        let (money, paid) = parsed(&p.paid).unwrap();
+        assert!(money.is_money(), "procurement {seq} paid {money}");
+        let draws: Vec<_> = b.draws.iter().filter(|d| d.by == *seq).collect();
+        assert!(!draws.is_empty(), "procurement {seq} draws on nothing");
+        for d in &draws {
+            let lot = &b.lots[&d.donation];
+            assert!(d.expense && d.units > 0, "procurement {seq}: {d:?}");
+            assert!(
+                lot.live,
+                "procurement {seq} paid from voided lot {}",
+                lot.seq
+            );
+            assert_eq!(
+                lot.asset, money,
+                "procurement {seq} paid from lot {}",
+                lot.seq
+            );
+            assert!(
+                keeps(&w.goods_restriction[seq], &w.restriction_at(lot.seq)),
+                "goods bought by {seq} do not keep the designation of lot {}, which paid for them",
+                lot.seq
+            );
+        }
+        assert_eq!(
+            draws.iter().map(|d| d.units).sum::<i64>(),
+            paid,
+            "procurement {seq} draws vs paid"
+        );
+        let goods = &b.lots[seq];
+        assert!(
+            goods.live,
+            "goods bought by live procurement {seq} are voided"
+        );
+        assert_eq!(
+            Some((goods.asset.clone(), goods.received)),
+            parsed(&p.goods),
+            "goods bought by {seq}"
+        );
+        assert!(!goods.asset.is_money(), "procurement {seq} bought money");
+    }
+}
+
 pub(crate) fn check_invariants(w: &World) {
-    check_lot_balances(&w.books);
+    check_lot_balances(&w.books, &procured(w));
+    check_procurements(w);
     check_allocation_balances(&w.books);
     check_disbursements(&w.books);
     check_designations(&w.books, &w.allocation_bodies);
@@ -457,7 +566,8 @@ pub(crate) fn check_pool_oldest_first(
     assert_eq!(total, units, "pool draws add up to the units allocated");
 }
 
-/// Check the drawn_from of an accepted allocation or expense against the books just before.
+/// Check the drawn_from of an accepted allocation, expense or procurement against the books just
+/// before.
 pub(crate) fn check_draws(
     pre: &MemoryBooks,
     donation: Option<Seq>,
@@ -549,7 +659,19 @@ fn check_ledger_advances(w: &World) {
         for seq in 1..=whole.head() {
             assert_eq!(advanced.fact(seq), whole.fact(seq), "fact {seq}");
         }
-        for lot in whole.books.lots.values() {
+        // Goods bought have no receipt number, and no gift is found by an empty one.
+        assert_eq!(whole.donation_by_receipt(""), None, "receipt \"\"");
+        assert_eq!(
+            advanced.donation_by_receipt(""),
+            None,
+            "receipt \"\", advanced"
+        );
+        for lot in whole
+            .books
+            .lots
+            .values()
+            .filter(|l| !l.receipt_number.is_empty())
+        {
             let scanned = whole
                 .books
                 .lots

@@ -85,6 +85,38 @@ pub(crate) fn honours_restriction(r: &RestrictionWire, to: &RecipientInfo) -> bo
     }
 }
 
+/// Whether goods carrying `goods` keep the designation `money` of the money they were bought with
+/// (oracle's own reading of §9.2): a region inside the money's, or the recipient the money names;
+/// that recipient, where it names one; no costs where the money allows none.
+pub(crate) fn keeps(goods: &RestrictionWire, money: &RestrictionWire) -> bool {
+    let RestrictionWire::Designated {
+        region_code: m_region,
+        recipient: m_recipient,
+        costs_allowed: m_costs,
+        ..
+    } = money
+    else {
+        return true;
+    };
+    let RestrictionWire::Designated {
+        region_code: g_region,
+        recipient: g_recipient,
+        costs_allowed: g_costs,
+        ..
+    } = goods
+    else {
+        return false;
+    };
+    let region = match (m_region, g_region) {
+        (None, _) => true,
+        (Some(_), None) => g_recipient.is_some() && g_recipient == m_recipient,
+        (Some(m), Some(g)) => within(m, g),
+    };
+    let recipient = m_recipient.is_none() || m_recipient == g_recipient;
+    let costs = *m_costs || !*g_costs;
+    region && recipient && costs
+}
+
 /// Designated, and its donor did not allow costs to be charged to it.
 pub(crate) fn costs_barred(r: &RestrictionWire) -> bool {
     matches!(
@@ -113,6 +145,55 @@ impl World {
     /// When the fact living at `seq` happened (the oracle's record).
     pub(crate) fn date(&self, seq: Seq) -> DateTime<Utc> {
         self.living[&seq].0
+    }
+
+    /// The restriction of the lot living at `seq`: the donor's, or the one goods bought carry.
+    pub(crate) fn restriction_at(&self, seq: Seq) -> RestrictionWire {
+        match self.commands.get(&seq) {
+            Some(Command::Donation(r)) => r.restriction.clone(),
+            Some(Command::Procurement(_)) => self.goods_restriction[&seq].clone(),
+            other => panic!("no lot at {seq}: {other:?}"),
+        }
+    }
+
+    /// What goods bought by `r` carry: the designation of the money lot paid from (without its
+    /// purpose), none from the pool.
+    pub(crate) fn bought_restriction(&self, r: &ProcurementRequest) -> RestrictionWire {
+        match (r.donation, r.pool) {
+            (Some(s), false)
+                if matches!(
+                    self.commands.get(&s),
+                    Some(Command::Donation(_) | Command::Procurement(_))
+                ) =>
+            {
+                match self.restriction_at(s) {
+                    RestrictionWire::Designated {
+                        region_code,
+                        recipient,
+                        costs_allowed,
+                        ..
+                    } => RestrictionWire::Designated {
+                        region_code,
+                        recipient,
+                        purpose: None,
+                        costs_allowed,
+                    },
+                    RestrictionWire::None => RestrictionWire::None,
+                }
+            }
+            _ => RestrictionWire::None,
+        }
+    }
+
+    /// The campaign goods bought by `r` serve: the money donation's, none from the pool.
+    pub(crate) fn bought_campaign(&self, r: &ProcurementRequest) -> Option<Slug> {
+        match (r.donation, r.pool) {
+            (Some(s), false) => match self.commands.get(&s) {
+                Some(Command::Donation(d)) => d.campaign.clone(),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     fn donation_at(&self, seq: Seq) -> &DonationRequest {
@@ -146,12 +227,16 @@ impl World {
                 continue;
             }
             let depends = match (kind, fact) {
-                (EntryKind::DonationReceived, Fact::Allocation(a)) => {
+                (EntryKind::DonationReceived | EntryKind::ProcurementMade, Fact::Allocation(a)) => {
                     a.drawn_from.iter().any(|d| about_target(d.donation))
                 }
-                (EntryKind::DonationReceived, Fact::Expense(e)) => {
+                (EntryKind::DonationReceived | EntryKind::ProcurementMade, Fact::Expense(e)) => {
                     e.drawn_from.iter().any(|d| about_target(d.donation))
                 }
+                (
+                    EntryKind::DonationReceived | EntryKind::ProcurementMade,
+                    Fact::Procurement(p),
+                ) => p.drawn_from.iter().any(|d| about_target(d.donation)),
                 (EntryKind::AllocationMade, Fact::Disbursement(d)) => about_target(d.allocation),
                 (EntryKind::DisbursementMade, Fact::Acknowledgement(a)) => {
                     about_target(a.disbursement)
@@ -162,6 +247,10 @@ impl World {
                 }
                 (EntryKind::CampaignOpened, Fact::Donation(d)) => {
                     campaign_id.is_some() && d.campaign == campaign_id
+                }
+                // Goods bought serve the campaign of the money that paid for them.
+                (EntryKind::CampaignOpened, Fact::Procurement(p)) => {
+                    campaign_id.is_some() && p.campaign == campaign_id
                 }
                 _ => false,
             };
@@ -204,6 +293,7 @@ impl World {
         let draws = match &self.living[&by].1 {
             Fact::Allocation(a) => (&a.asset, &a.drawn_from),
             Fact::Expense(e) => (&e.asset, &e.drawn_from),
+            Fact::Procurement(p) => (&p.paid, &p.drawn_from),
             other => panic!("{by} draws nothing: {other:?}"),
         };
         let scale = draws.0.parse().unwrap().key().scale();
@@ -252,10 +342,7 @@ impl World {
                     .filter(|l| {
                         l.live
                             && self.live_in(scope, l.seq)
-                            && self
-                                .commands
-                                .get(&l.seq)
-                                .is_some_and(|c| matches!(c, Command::Donation(r) if r.restriction == RestrictionWire::None))
+                            && self.restriction_at(l.seq) == RestrictionWire::None
                             && okey(&l.asset) == key
                             && l.remaining() > 0
                     })
@@ -313,8 +400,20 @@ impl World {
         }
         let at = cmd.occurred_at();
         match cmd {
-            Command::Procurement(_) => {
-                panic!("the history generator makes no procurements yet; model them here first")
+            Command::Procurement(r) => {
+                let paid = parsed(&r.paid).ok_or("invalid asset")?;
+                let goods = parsed(&r.goods).ok_or("invalid asset")?;
+                if !matches!(okey(&paid.0), OKey::Money(_)) {
+                    return Err(no("paid is not money"));
+                }
+                if !matches!(okey(&goods.0), OKey::Goods(..)) {
+                    return Err(no("goods are not goods"));
+                }
+                if r.donation.is_some() == r.pool {
+                    return Err(no("donation xor pool"));
+                }
+                // Money only: a goods lot cannot pay (its asset is not the money paid).
+                self.draws(scope, r.donation, r.pool, &r.paid, at)?;
             }
             Command::Campaign(r) => {
                 if r.public_fundraising && r.record_number.is_none() {
@@ -343,6 +442,10 @@ impl World {
                 );
                 // A number once used is never used again; a replacement may keep its own.
                 let receipt = r.receipt_number.trim();
+                if receipt.is_empty() {
+                    // (Goods bought have none: sometimes picked as a voided lot's number.)
+                    return Err(no("no receipt number"));
+                }
                 let used = self.commands.values().any(
                     |c| matches!(c, Command::Donation(d) if d.receipt_number.trim() == receipt),
                 );
@@ -394,7 +497,7 @@ impl World {
                 let taken = self.draws(scope, r.donation, r.pool, &r.asset, at)?;
                 let departs = taken
                     .iter()
-                    .any(|(s, _)| !honours_restriction(&self.donation_at(*s).restriction, to));
+                    .any(|(s, _)| !honours_restriction(&self.restriction_at(*s), to));
                 if departs != r.designation_change.is_some() {
                     return Err(no("designation change iff departure"));
                 }
@@ -486,7 +589,7 @@ impl World {
                 let barred = !r.pool
                     && taken
                         .iter()
-                        .any(|(s, _)| costs_barred(&self.donation_at(*s).restriction));
+                        .any(|(s, _)| costs_barred(&self.restriction_at(*s)));
                 if barred && r.designation_change.is_none() {
                     return Err(no("costs charged to a designated donation without consent"));
                 }
@@ -615,6 +718,41 @@ impl World {
                                 return Err("an expense would be charged without consent".into());
                             }
                         }
+                        Fact::Procurement(_) => {
+                            if !keeps(&self.goods_restriction[s], &new.restriction) {
+                                return Err("goods bought would not keep the designation".into());
+                            }
+                        }
+                        other => panic!("{other:?}"),
+                    }
+                }
+            }
+            (Fact::Procurement(old), Command::Procurement(new)) => {
+                if okey_wire(&new.goods) != okey_wire(&old.goods) {
+                    return Err("another asset".into());
+                }
+                let drawn: i64 = dependants
+                    .iter()
+                    .map(|(s, _)| self.drawn_on(*s, target))
+                    .sum();
+                if units_of(&new.goods, false).unwrap() < drawn {
+                    return Err("less than is drawn".into());
+                }
+                let was = &self.goods_restriction[&target];
+                let will = self.bought_restriction(new);
+                for (s, _) in dependants {
+                    match &self.living[s].1 {
+                        Fact::Allocation(a) => {
+                            let to = &scope.b.recipients[&a.recipient];
+                            if honours_restriction(was, to) && !honours_restriction(&will, to) {
+                                return Err("an allocation leaves the designation".into());
+                            }
+                        }
+                        Fact::Expense(e) => {
+                            if costs_barred(&will) && e.designation_change.is_none() {
+                                return Err("an expense would be charged without consent".into());
+                            }
+                        }
                         other => panic!("{other:?}"),
                     }
                 }
@@ -682,6 +820,15 @@ impl World {
             _ => self.books.clone(),
         };
         let label = self.label(step);
+        // What goods bought would carry, predicted on the books before (a replacement's money
+        // is never the purchase it replaces).
+        let bought = match (&step.cmd, &step.replacement) {
+            (Command::Procurement(r), _)
+            | (Command::Correction(_), Some(Command::Procurement(r))) => {
+                Some((self.bought_restriction(r), self.bought_campaign(r)))
+            }
+            _ => None,
+        };
         let result = self.submit(&step.author, &step.cmd);
         let tally = self.tally.entry(label).or_default();
         match &expected {
@@ -740,7 +887,20 @@ impl World {
             }
         }
         // Check the decided body against the books it was decided on.
+        if let Some(Fact::Procurement(p)) = living(&decision.fact) {
+            let (restriction, campaign) = bought.expect("a procurement was predicted");
+            assert_eq!(
+                p.restriction, restriction,
+                "the restriction goods bought carry"
+            );
+            assert_eq!(p.campaign, campaign, "the campaign goods bought serve");
+            self.goods_restriction.insert(seq, restriction);
+            check_unit_price(p);
+        }
         match living(&decision.fact) {
+            Some(Fact::Procurement(p)) => {
+                check_draws(&pre, p.donation, p.pool, &p.paid, &p.drawn_from)
+            }
             Some(Fact::Allocation(a)) => {
                 check_draws(&pre, a.donation, a.pool, &a.asset, &a.drawn_from)
             }
@@ -792,13 +952,29 @@ impl World {
                         .is_empty()
             })
         };
+        let bought = |s: &Option<Seq>| {
+            s.is_some_and(|s| matches!(self.commands.get(&s), Some(Command::Procurement(_))))
+        };
+        let procurement =
+            |seq: Seq| matches!(self.model.get(&seq), Some((EntryKind::ProcurementMade, _)));
         match &step.cmd {
+            Command::Procurement(r) if r.pool => "procurement from the pool",
+            Command::Procurement(r)
+                if r.donation.is_some_and(|s| {
+                    matches!(self.commands.get(&s), Some(Command::Donation(d)) if d.restriction != RestrictionWire::None)
+                }) =>
+            {
+                "procurement from a designated donation"
+            }
+            Command::Procurement(_) => "procurement from a donation",
             Command::Allocation(r) if r.pool => "allocation from the pool",
+            Command::Allocation(r) if bought(&r.donation) => "allocation of goods bought",
+            Command::Expense(r) if r.pool => "expense on the pool",
+            Command::Expense(r) if bought(&r.donation) => "expense on goods bought",
             Command::Allocation(r) if r.designation_change.is_some() => {
                 "allocation with designation change"
             }
             Command::Allocation(_) => "allocation from a donation",
-            Command::Expense(r) if r.pool => "expense on the pool",
             Command::Expense(r)
                 if r.donation.is_some_and(|s| {
                     matches!(self.commands.get(&s), Some(Command::Donation(d)) if d.restriction != RestrictionWire::None)
@@ -818,6 +994,13 @@ impl World {
                     "recipient's correction with replacement"
                 } else {
                     "recipient's correction without replacement"
+                }
+            }
+            Command::Correction(c) if procurement(c.corrects) => {
+                match (c.replacement.is_some(), with_dependants(c.corrects)) {
+                    (true, true) => "procurement corrected with replacement, with live dependants",
+                    (true, false) => "procurement corrected with replacement",
+                    (false, _) => "procurement corrected without replacement",
                 }
             }
             Command::Correction(c) if c.replacement.is_some() && with_dependants(c.corrects) => {
@@ -867,4 +1050,41 @@ pub(crate) fn check_refusal(e: &Refusal, why: &Why, cmd: &Command) {
         "refused as {e:?}, but the contract refuses it as {:?} ({}):\n{cmd:?}",
         why.class, why.text
     );
+}
+
+/// An exact unit price times the quantity bought is what was paid; a rounded one is within half a
+/// unit of its last place of it (checked in integers, written from §9.2).
+pub(crate) fn check_unit_price(p: &ProcurementBody) {
+    fn decimal(s: &str) -> (i128, u32) {
+        let s = s.trim();
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        let digits = format!("{int}{frac}");
+        (digits.parse().unwrap(), frac.len() as u32)
+    }
+    let AssetWire::Money { amount, .. } = &p.paid else {
+        panic!("paid in goods: {p:?}")
+    };
+    let AssetWire::Goods { quantity, .. } = &p.goods else {
+        panic!("goods in money: {p:?}")
+    };
+    let (price, ps) = decimal(&p.unit_price);
+    let (qty, qs) = decimal(quantity);
+    let (paid, pas) = decimal(amount);
+    // price × qty at scale ps + qs against paid at scale pas, both at scale ps + qs + pas.
+    let lhs = price * qty * 10i128.pow(pas);
+    let rhs = paid * 10i128.pow(ps + qs);
+    if p.unit_price_rounded {
+        // |price - paid/qty| <= 10^-ps / 2  ⇔  |lhs - rhs| * 2 <= qty * 10^(qs + pas)
+        assert!(
+            (lhs - rhs).abs() * 2 <= qty * 10i128.pow(pas),
+            "rounded unit price {} of {amount} for {quantity}",
+            p.unit_price
+        );
+    } else {
+        assert_eq!(
+            lhs, rhs,
+            "unit price {} of {amount} for {quantity}",
+            p.unit_price
+        );
+    }
 }

@@ -94,7 +94,7 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
     let target = prop_oneof![
         4 => pick_strategy().prop_map(Target::Pick),
         1 => (-1i64..80).prop_map(Target::Raw),
-        6 => (0u8..7, pick_strategy()).prop_map(|(k, p)| Target::Kind(k, p)),
+        6 => (0u8..8, pick_strategy()).prop_map(|(k, p)| Target::Kind(k, p)),
     ];
     let reuse = prop::option::weighted(0.08, pick_strategy());
     prop_oneof![
@@ -125,6 +125,13 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(src, asset, mismatch, amt, consent, when)| {
                 Op::Expense { src, asset, mismatch, amt, consent, when }
             }),
+        5 => (
+            (src(), any::<u8>(), mismatch(), amt()),
+            (any::<u8>(), prop_oneof![20 => 1i64..=1000, 1 => Just(0i64)], prop_oneof![12 => Just(0u8), 1 => 1u8..3], when()),
+        )
+            .prop_map(|((src, currency, mismatch, amt), (goods, quantity, bad, when))| {
+                Op::Procurement { src, currency, mismatch, amt, goods, quantity, bad, when }
+            }),
         7 => (target, who(), repl(), when())
             .prop_map(|(target, who, repl, when)| Op::Correction { target, who, repl, when }),
     ]
@@ -147,12 +154,14 @@ pub(crate) fn stage(op: &Op) -> u8 {
     match op {
         Op::Respelled(_, op) => stage(op),
         Op::Campaign { .. } | Op::Donation { .. } => 0,
+        // After the money it pays with, before what draws on the goods.
+        Op::Procurement { .. } => 6,
         Op::Allocation { .. } | Op::Expense { .. } => 12,
         // A correction comes after what it is likely to find depending on its target.
         Op::Correction {
             target: Target::Kind(k, _),
             ..
-        } => [10, 22, 40, 48, 56, 22, 10][usize::from(k % 7)],
+        } => [10, 22, 40, 48, 56, 22, 10, 20][usize::from(k % 8)],
         Op::Correction { .. } => 20,
         Op::Disbursement { .. } => 24,
         Op::Acknowledgement { .. } => 36,

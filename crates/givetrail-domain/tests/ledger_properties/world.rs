@@ -369,6 +369,27 @@ pub(crate) fn expense(
     })
 }
 
+/// Goods bought with money from a donation (or, with `donation` None, from the pool).
+pub(crate) fn procurement(
+    donation: Option<Seq>,
+    paid: AssetWire,
+    goods: AssetWire,
+    when: DateTime<Utc>,
+) -> Command {
+    Command::Procurement(ProcurementRequest {
+        donation,
+        pool: donation.is_none(),
+        paid,
+        supplier: Supplier {
+            name: "Wuhan Medical Supplies Co.".into(),
+            credit_code: None,
+        },
+        invoice_reference: "FP-2020-0042".into(),
+        goods,
+        occurred_at: when,
+    })
+}
+
 pub(crate) fn campaign(id: &str, public: bool, record: bool, when: DateTime<Utc>) -> Command {
     Command::Campaign(CampaignRequest {
         id: slug(id),
@@ -486,6 +507,10 @@ pub(crate) struct World {
     pub(crate) living: BTreeMap<Seq, (DateTime<Utc>, Fact)>,
     /// Corrected seq → the seq of the replacement that took over its dependants.
     pub(crate) successor: BTreeMap<Seq, Seq>,
+    /// The oracle's record of the restriction goods bought carry (by the seq the purchase
+    /// lives at): the designation of the money lot paid from when it was bought, none from the
+    /// pool.
+    pub(crate) goods_restriction: BTreeMap<Seq, RestrictionWire>,
     /// Generated steps by label: (accepted, refused).
     pub(crate) tally: BTreeMap<&'static str, (usize, usize)>,
     /// Generated refusals by the oracle's reason.
@@ -510,6 +535,7 @@ impl World {
             commands: BTreeMap::new(),
             living: BTreeMap::new(),
             successor: BTreeMap::new(),
+            goods_restriction: BTreeMap::new(),
             tally: BTreeMap::new(),
             reasons: BTreeMap::new(),
         }

@@ -341,6 +341,25 @@ impl Snapshot {
                                 }
                             }
                         }
+                        // Goods bought with this money carry the designation it had (§9.2):
+                        // they must keep the replacement's, no looser in region, recipient or
+                        // costs, or the donor's designation would not reach the goods.
+                        EntryKind::ProcurementMade => {
+                            let Some(d) = &lot.designation else {
+                                continue;
+                            };
+                            let goods = store(books.lot(dep.seq))?.and_then(|g| g.designation);
+                            let kept = d.is_kept_by(goods.as_ref())
+                                && (d.costs_allowed
+                                    || goods.as_ref().is_some_and(|g| !g.costs_allowed));
+                            if !kept {
+                                return Err(refuse(
+                                    "restriction",
+                                    std::slice::from_ref(dep),
+                                    "the goods bought with this money would not carry the replacement's designation".into(),
+                                ));
+                            }
+                        }
                         EntryKind::ExpenseRecorded => {
                             let barred =
                                 |l: &Lot| l.designation.as_ref().is_some_and(|d| !d.costs_allowed);
