@@ -69,18 +69,35 @@ pub fn ledger_with_directory(
     Ok(Some((l, d)))
 }
 
-/// Organisations that made a live disbursement to a recipient.
+/// Organisations with a live allocation or disbursement to a recipient, in slug order.
+///
+/// One indexed lookup per organisation found (the least slug after the last, on the
+/// `(recipient, organization, seq)` indexes of both tables), so the cost follows how many
+/// organisations gave, not how many times they did.
 pub fn organizations_giving_to(
     conn: &mut AnyConnection,
     recipient: &str,
 ) -> Result<Vec<String>, StoreError> {
-    Ok(disbursements::table
-        .filter(disbursements::recipient.eq(recipient))
-        .filter(disbursements::voided_by.is_null())
-        .select(disbursements::organization)
-        .distinct()
-        .order(disbursements::organization.asc())
-        .load(conn)?)
+    let mut out: Vec<String> = Vec::new();
+    loop {
+        let last = out.last().cloned().unwrap_or_default();
+        let allocated: Option<String> = allocations::table
+            .filter(allocations::recipient.eq(recipient))
+            .filter(allocations::organization.gt(&last))
+            .filter(allocations::voided_by.is_null())
+            .select(diesel::dsl::min(allocations::organization))
+            .first(conn)?;
+        let disbursed: Option<String> = disbursements::table
+            .filter(disbursements::recipient.eq(recipient))
+            .filter(disbursements::organization.gt(&last))
+            .filter(disbursements::voided_by.is_null())
+            .select(diesel::dsl::min(disbursements::organization))
+            .first(conn)?;
+        match allocated.into_iter().chain(disbursed).min() {
+            Some(org) => out.push(org),
+            None => return Ok(out),
+        }
+    }
 }
 
 /// Entries written per organisation (the last seq of each log; logs are gapless).
