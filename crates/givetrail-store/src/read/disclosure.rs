@@ -71,33 +71,29 @@ pub fn ledger_with_directory(
 
 /// Organisations with a live allocation or disbursement to a recipient, in slug order.
 ///
-/// One indexed lookup per organisation found (the least slug after the last, on the
-/// `(recipient, organization, seq)` indexes of both tables), so the cost follows how many
-/// organisations gave, not how many times they did.
+/// Each registered organisation is one probe of the `(recipient, organization, seq)` indexes
+/// that stops at the first live row, so the cost follows how many organisations are registered,
+/// never how many times they gave to the recipient. (Asking the recipient's rows for their
+/// distinct organisations reads every one of them; a database without statistics, as right after
+/// a bulk load, even reads them all to find the least.)
 pub fn organizations_giving_to(
     conn: &mut AnyConnection,
     recipient: &str,
 ) -> Result<Vec<String>, StoreError> {
-    let mut out: Vec<String> = Vec::new();
-    loop {
-        let last = out.last().cloned().unwrap_or_default();
-        let allocated: Option<String> = allocations::table
-            .filter(allocations::recipient.eq(recipient))
-            .filter(allocations::organization.gt(&last))
-            .filter(allocations::voided_by.is_null())
-            .select(diesel::dsl::min(allocations::organization))
-            .first(conn)?;
-        let disbursed: Option<String> = disbursements::table
-            .filter(disbursements::recipient.eq(recipient))
-            .filter(disbursements::organization.gt(&last))
-            .filter(disbursements::voided_by.is_null())
-            .select(diesel::dsl::min(disbursements::organization))
-            .first(conn)?;
-        match allocated.into_iter().chain(disbursed).min() {
-            Some(org) => out.push(org),
-            None => return Ok(out),
-        }
-    }
+    use diesel::dsl::exists;
+    let allocated = allocations::table
+        .filter(allocations::recipient.eq(recipient.to_owned()))
+        .filter(allocations::organization.eq(organizations::id))
+        .filter(allocations::voided_by.is_null());
+    let disbursed = disbursements::table
+        .filter(disbursements::recipient.eq(recipient.to_owned()))
+        .filter(disbursements::organization.eq(organizations::id))
+        .filter(disbursements::voided_by.is_null());
+    Ok(organizations::table
+        .filter(exists(disbursed).or(exists(allocated)))
+        .select(organizations::id)
+        .order(organizations::id.asc())
+        .load(conn)?)
 }
 
 /// Entries written per organisation (the last seq of each log; logs are gapless).
