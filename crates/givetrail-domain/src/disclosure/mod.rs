@@ -272,7 +272,7 @@ impl Ledger {
                     self.organization.id, r.seq
                 ));
             }
-            let touched = received::touched(r.seq, &r.fact);
+            let touched = received::touched(&self.books, r.seq, &r.fact);
             let gave: Vec<Option<received::Gift>> = touched
                 .iter()
                 .map(|&s| {

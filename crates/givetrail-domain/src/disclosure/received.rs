@@ -3,8 +3,8 @@
 //! view costs the same at a million entries as at a hundred.
 //!
 //! Each record can change only a few allocations and disbursements: the one it adds (at its own
-//! seq, a correction's replacement included), the one a correction voids, and the disbursement an
-//! acknowledgement or usage report is about ([`touched`]). `extend` takes what each of those gave
+//! seq, a correction's replacement included), the one a correction voids, the disbursement a
+//! recipient's statement is about, and what a voided disbursement was carried to ([`touched`]). `extend` takes what each of those gave
 //! before the record is replayed ([`Gift::of`]), takes it again after, and moves the totals and
 //! the ordered index by the difference: the same state machine (`ledger::replay`) decides, this
 //! only watches. [`Received::recount`] works the same totals out from the books alone, for tests.
@@ -95,8 +95,11 @@ impl Gift {
     }
 }
 
-/// Seqs of the allocations and disbursements that replaying `fact` at `seq` may change.
-pub(crate) fn touched(seq: Seq, fact: &Fact) -> Vec<Seq> {
+/// Seqs of the allocations and disbursements that replaying `fact` at `seq` into `books` may
+/// change: the fact's own seq (a correction's replacement lives there), the fact a correction
+/// voids, the disbursement a recipient's statement is about (as the body names it, and as the
+/// books know it for a statement being corrected), and what a voided fact was carried to.
+pub(crate) fn touched(books: &MemoryBooks, seq: Seq, fact: &Fact) -> Vec<Seq> {
     fn about(f: &Fact) -> Option<Seq> {
         match f {
             Fact::Acknowledgement(a) => Some(a.disbursement),
@@ -108,9 +111,20 @@ pub(crate) fn touched(seq: Seq, fact: &Fact) -> Vec<Seq> {
     match fact {
         Fact::Correction(c) => {
             out.push(c.corrects);
+            out.extend(books.facts.get(&c.corrects).and_then(|f| f.about));
             out.extend(c.replacement.as_deref().and_then(about));
         }
         other => out.extend(about(other)),
+    }
+    // A statement about a disbursement that was replaced is the replacement's now.
+    let mut i = 0;
+    while i < out.len() {
+        if let Some(&next) = books.successors.get(&out[i]) {
+            if !out.contains(&next) {
+                out.push(next);
+            }
+        }
+        i += 1;
     }
     out.sort_unstable();
     out.dedup();

@@ -27,6 +27,7 @@ fn ledger_of(w: &World, upto: usize) -> Ledger {
             recorded_at: *when,
             fact: fact.clone(),
             entry_hash: String::new(),
+            author: None,
         })
         .collect();
     Ledger::new(party, records).expect("the log replays")
