@@ -1014,3 +1014,273 @@ fn the_flow_chart_shows_purchases_apart_from_costs() {
         assert!(spent[0][2].contains("3,000.00"), "{lang}: {rows:?}");
     }
 }
+
+/// Amounts as integer cents (`"150.00"` → 15000).
+fn cents(v: &Value) -> i64 {
+    let s = v.as_str().unwrap_or_else(|| panic!("an amount: {v}"));
+    let (whole, frac) = s.split_once('.').unwrap_or((s, "0"));
+    whole.parse::<i64>().expect("whole") * 100
+        + format!("{frac:0<2}")[..2].parse::<i64>().expect("cents")
+}
+
+#[test]
+fn the_recipient_view_pages_its_disbursements_and_its_totals_are_the_sum_over_the_pages() {
+    let w = world();
+    let union = "wuhan-union-hospital";
+    let other_key = &w.other_charity;
+    let mut sent: Vec<(String, i64)> = Vec::new();
+    // Each charity gives to the union hospital: one pool allocation, many small disbursements,
+    // the two logs' dates interleaved (and some at the very same moment).
+    for (org, key, n) in [(ORG, &w.charity, 105), (OTHER_ORG, other_key, 6)] {
+        let r = w.s.post(
+            &format!("/organizations/{org}/donations"),
+            Some(key),
+            &donation(
+                &format!("{org}-D"),
+                "2020-02-01T08:00:00Z",
+                money("5000.00"),
+                undesignated(),
+            ),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let a = w.s.post(
+            &format!("/organizations/{org}/allocations"),
+            Some(key),
+            &json!({"pool": true, "recipient": union, "purpose": "ICU", "asset": money("3000.00"), "occurred_at": "2020-02-01T09:00:00Z"}),
+        );
+        assert_eq!(a.status, 201, "{:?}", a.body);
+        for i in 0..n {
+            let minute = if org == ORG { i } else { i * 17 };
+            let amount = format!("{}.{:02}", 10 + i % 7, i % 100);
+            let d = w.s.post(
+                &format!("/organizations/{org}/disbursements"),
+                Some(key),
+                &json!({"allocation": a.body["seq"], "asset": money(&amount), "channel": "bank_transfer",
+                        "reference": format!("T-{org}-{i}"),
+                        "occurred_at": format!("2020-02-02T{:02}:{:02}:00Z", 10 + minute / 60, minute % 60)}),
+            );
+            assert_eq!(d.status, 201, "{:?}", d.body);
+            let seq = d.body["seq"].as_i64().expect("seq");
+            sent.push((org.to_owned(), seq));
+            // Every third is acknowledged (one cent short), and of those every other is used.
+            if i % 3 == 0 {
+                let short = format!("{}.{:02}", 10 + i % 7, (i % 100).max(1) - 1);
+                let ack = w.s.post(
+                    &format!("/recipients/{union}/acknowledgements"),
+                    Some(&w.union_hospital),
+                    &json!({"disbursement": {"organization": org, "seq": seq}, "asset": money(&short),
+                            "received_at": "2020-02-03T10:00:00Z", "note": "", "occurred_at": "2020-02-03T10:00:00Z"}),
+                );
+                assert_eq!(ack.status, 201, "{:?}", ack.body);
+                if i % 2 == 0 {
+                    let used = w.s.post(
+                        &format!("/recipients/{union}/usage_reports"),
+                        Some(&w.union_hospital),
+                        &json!({"disbursement": {"organization": org, "seq": seq}, "asset": money("5.00"),
+                                "description": "ICU staff", "occurred_at": "2020-02-04T10:00:00Z"}),
+                    );
+                    assert_eq!(used.status, 201, "{:?}", used.body);
+                }
+            }
+        }
+    }
+
+    // Page through, 40 at a time.
+    let mut pages = Vec::new();
+    let mut path = format!("/recipients/{union}?limit=40");
+    loop {
+        let page = ok(&w.s, &path);
+        pages.push(page.clone());
+        match page["meta"]["next"].as_str() {
+            Some(n) => path = format!("/recipients/{union}?limit=40&after={n}"),
+            None => break,
+        }
+    }
+    let listed: Vec<Value> = pages
+        .iter()
+        .flat_map(|p| p["disbursements"].as_array().cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(pages.len(), 3, "111 disbursements in pages of 40");
+    assert_eq!(
+        pages
+            .iter()
+            .map(|p| p["disbursements"].as_array().map_or(0, Vec::len))
+            .collect::<Vec<_>>(),
+        vec![40, 40, 31]
+    );
+    // Every disbursement once, oldest first (then organisation, then seq).
+    let keys: Vec<(String, String, i64)> = listed
+        .iter()
+        .map(|d| {
+            (
+                d["occurred_at"].as_str().expect("occurred_at").to_owned(),
+                d["organization"].as_str().expect("organization").to_owned(),
+                d["seq"].as_i64().expect("seq"),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "in order, none twice");
+    let mut seen: Vec<(String, i64)> = keys.iter().map(|(_, o, s)| (o.clone(), *s)).collect();
+    seen.sort();
+    sent.sort();
+    assert_eq!(seen, sent, "every disbursement listed");
+
+    // The totals are the same on every page and are the sums over all the pages.
+    let totals = &pages[0]["received_from"];
+    for p in &pages {
+        assert_eq!(&p["received_from"], totals);
+        assert_eq!(p["id"], union);
+    }
+    for (org, n) in [(ORG, 105), (OTHER_ORG, 6)] {
+        let row = totals
+            .as_array()
+            .expect("received_from")
+            .iter()
+            .find(|r| r["organization"] == org)
+            .unwrap_or_else(|| panic!("{org} in {totals}"));
+        let mine: Vec<&Value> = listed.iter().filter(|d| d["organization"] == org).collect();
+        assert_eq!(row["disbursements"], n);
+        assert_eq!(mine.len(), n);
+        let sum = |f: &dyn Fn(&Value) -> i64| mine.iter().map(|d| f(d)).sum::<i64>();
+        assert_eq!(
+            cents(&row["disbursed"]),
+            sum(&|d| cents(&d["asset"]["amount"]))
+        );
+        assert_eq!(
+            cents(&row["acknowledged"]),
+            sum(&|d| d["acknowledged"].get("amount").map_or(0, cents))
+        );
+        assert_eq!(
+            cents(&row["unacknowledged"]),
+            sum(&|d| if d["acknowledged"].is_null() {
+                cents(&d["asset"]["amount"])
+            } else {
+                0
+            })
+        );
+        assert_eq!(cents(&row["used"]), sum(&|d| cents(&d["used"])));
+        assert_eq!(row["allocated"], "3000.00");
+        assert!(cents(&row["disbursed"]) > 0 && cents(&row["used"]) > 0);
+    }
+
+    // Cursors and sizes are checked.
+    for bad in [
+        "?after=12",
+        "?after=x.hubei-red-cross.1",
+        "?limit=0",
+        "?limit=1001",
+    ] {
+        let r = w.s.get(&format!("/recipients/{union}{bad}"));
+        assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
+    }
+    let last = ok(&w.s, &format!("/recipients/{union}?limit=1000"));
+    assert_eq!(last["disbursements"].as_array().map(Vec::len), Some(111));
+    assert!(last["meta"]["next"].is_null());
+
+    // The web page shows the first 100 and links to the rest, in both languages.
+    for (lang, more, back) in [
+        ("en", "More disbursements", "Back to the oldest"),
+        ("zh", "更多拨付", "回到最早的拨付"),
+    ] {
+        let get = |path: &str| {
+            let r = reqwest::blocking::get(format!("{}{path}", w.s.base)).expect("GET the page");
+            assert_eq!(r.status().as_u16(), 200, "{path}");
+            r.text().expect("page text")
+        };
+        let first = get(&format!("/recipients/{union}?lang={lang}"));
+        assert_eq!(first.matches("<li class=\"step").count(), 100, "{lang}");
+        assert!(first.contains(more) && !first.contains(back), "{lang}");
+        let href = first
+            .split("rel=\"next\"")
+            .next()
+            .and_then(|h| h.rsplit("href=\"").next())
+            .and_then(|h| h.split('"').next())
+            .expect("a link to the next page")
+            .replace("&amp;", "&")
+            .replace("&#38;", "&");
+        let second = get(&href);
+        assert_eq!(
+            second.matches("<li class=\"step").count(),
+            11,
+            "{lang}: {href}"
+        );
+        assert!(
+            !second.contains(more) && second.contains(back),
+            "{lang}: {second}"
+        );
+    }
+}
+
+#[test]
+fn region_feeds_page_alike_whether_the_region_has_few_recipients_or_many() {
+    let w = world();
+    // 34 recipients in 4202xx (more than are read one by one), besides the world's three.
+    let mut regions: Vec<(String, String)> = vec![
+        ("wuhan-union-hospital".into(), "420103".into()),
+        ("wuhan-jinyintan-hospital".into(), "420105".into()),
+        ("hangzhou-hospital".into(), "330100".into()),
+    ];
+    for i in 1..=34 {
+        let (id, region) = (format!("huangshi-clinic-{i}"), format!("4202{i:02}"));
+        recipient(&w.s, &id, &region);
+        regions.push((id, region));
+    }
+    w.donate(
+        "RG-1",
+        "2020-02-01T08:00:00Z",
+        money("100000.00"),
+        undesignated(),
+    );
+    let (mut allocated, mut disbursed) = (Vec::new(), Vec::new());
+    for i in 0..60 {
+        let (to, region) = regions[(i * 7) % regions.len()].clone();
+        let a = w.allocate(json!({"pool": true, "recipient": to, "asset": money("10.00"), "occurred_at": "2020-02-01T09:00:00Z"}));
+        assert_eq!(a.status, 201, "{:?}", a.body);
+        let aseq = a.body["seq"].as_i64().expect("seq");
+        allocated.push((aseq, region.clone()));
+        if i % 2 == 0 {
+            let d = w.s.post(
+                &format!("/organizations/{ORG}/disbursements"),
+                Some(&w.charity),
+                &json!({"allocation": aseq, "asset": money("10.00"), "channel": "bank_transfer", "reference": format!("RG-{i}"), "occurred_at": "2020-02-02T09:00:00Z"}),
+            );
+            assert_eq!(d.status, 201, "{:?}", d.body);
+            disbursed.push((d.body["seq"].as_i64().expect("seq"), region));
+        }
+    }
+    let paged = |feed: &str, region: &str| -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = ok(
+                &w.s,
+                &format!("/organizations/{ORG}/{feed}?region={region}&limit=4{after}"),
+            );
+            out.extend(
+                page[feed]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .filter_map(|e| e["seq"].as_i64()),
+            );
+            match page["meta"]["next"].as_str() {
+                Some(n) => after = format!("&after={n}"),
+                None => return out,
+            }
+        }
+    };
+    // 1 recipient, 2, 34, 36: read one by one below 33, as one query above.
+    for region in ["420203", "4201", "4202", "42", "33", "4203"] {
+        for (feed, made) in [("allocations", &allocated), ("disbursements", &disbursed)] {
+            let expected: Vec<i64> = made
+                .iter()
+                .filter(|(_, r)| r.starts_with(region))
+                .map(|(s, _)| *s)
+                .collect();
+            assert_eq!(paged(feed, region), expected, "{feed}?region={region}");
+        }
+    }
+}

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
-use givetrail_domain::disclosure::summary::{self, RecipientView, Summary};
+use givetrail_domain::disclosure::summary::{self, ReceivedCursor, RecipientView, Summary};
 use givetrail_domain::disclosure::timeliness::{self, EntryTimeliness};
 use givetrail_domain::disclosure::trail::{self, Trail};
 use givetrail_domain::disclosure::{csv, giving360, iati, Directory, Ledger, Record};
@@ -259,17 +259,29 @@ pub async fn giving360_export(
 }
 
 /// What a recipient received, from which organisations and donations, and what it acknowledged
-/// and reported used (several reads: run it inside a snapshot).
+/// and reported used: the totals, and the page of at most `limit` disbursements after `after`
+/// (several reads: run it inside a snapshot).
 pub fn recipient_view(
     c: &mut AnyConnection,
     model: &ReadModel,
     recipient: &str,
+    after: Option<&ReceivedCursor>,
+    limit: i64,
 ) -> Result<RecipientView, StoreError> {
     let mut ledgers = Vec::new();
     for org in store::organizations_giving_to(c, recipient)? {
         ledgers.extend(model.ledger(c, &org)?);
     }
-    Ok(summary::recipient_view(recipient, &ledgers))
+    let limit = usize::try_from(limit).unwrap_or(0);
+    Ok(summary::recipient_view(recipient, &ledgers, after, limit))
+}
+
+/// The cursor of `?after=` on a recipient's disbursements (`meta.next` of the previous page).
+pub fn received_cursor(after: Option<&str>) -> Result<Option<ReceivedCursor>, ApiError> {
+    after
+        .map(|a| a.parse::<ReceivedCursor>())
+        .transpose()
+        .map_err(|_| ApiError::field("after", "must be a cursor from meta.next"))
 }
 
 /// The private values behind an entry's commitments (donor contact, full name, related

@@ -120,12 +120,15 @@ fn public_recipient(mut r: registry::Recipient) -> registry::Recipient {
 }
 
 /// One recipient.
-#[utoipa::path(tag = "public reads", params(("recipient" = String, Path, description = "recipient slug")), responses((status = 200, description = "the recipient, what it received (`received_from`: per organisation and asset; `disbursements`: each with the donations it came from), what it acknowledged and used", body = Object), (status = 404, body = Problem)))]
+#[utoipa::path(tag = "public reads", params(("recipient" = String, Path, description = "recipient slug"), PageParams), responses((status = 200, description = "the recipient, what it received (`received_from`: totals per organisation and asset over everything it was allocated and sent), one page of `disbursements` (oldest first, each with the donations it came from, what it acknowledged and used), and `meta.next`, the cursor of the next page (`null` on the last)", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/recipients/{recipient}")]
 pub async fn get_recipient(
     state: web::Data<AppState>,
     recipient: web::Path<String>,
+    p: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let limit = page_limit(p.limit)?;
+    let after = crate::disclosure::received_cursor(p.after.as_deref())?;
     let id = recipient.into_inner();
     let lookup = id.clone();
     let model = state.read_model.clone();
@@ -133,7 +136,7 @@ pub async fn get_recipient(
         let Some(r) = registry::recipient(c, &lookup)? else {
             return Ok(None);
         };
-        let view = crate::disclosure::recipient_view(c, &model, &lookup)?;
+        let view = crate::disclosure::recipient_view(c, &model, &lookup, after.as_ref(), limit)?;
         Ok(Some((r, view)))
     })
     .await?
@@ -141,6 +144,7 @@ pub async fn get_recipient(
     let mut v = json!(public_recipient(r));
     v["received_from"] = json!(view.received_from);
     v["disbursements"] = json!(view.disbursements);
+    v["meta"] = json!({"next": view.next.map(|n| n.to_string())});
     Ok(HttpResponse::Ok().json(v))
 }
 

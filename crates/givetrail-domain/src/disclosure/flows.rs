@@ -82,7 +82,6 @@ pub(crate) struct Memo {
     shares: OnceLock<Vec<Share>>,
     shares_by_lot: OnceLock<HashMap<Seq, Vec<usize>>>,
     shares_by_disbursement: OnceLock<HashMap<Seq, Vec<usize>>>,
-    disbursements_by_recipient: OnceLock<HashMap<String, Vec<Seq>>>,
     pub(crate) derived: Derived,
 }
 
@@ -182,20 +181,6 @@ fn shares_by<'a>(
         .into_iter()
         .flatten()
         .filter_map(move |&i| all.get(i))
-}
-
-/// Seqs of the live disbursements to `recipient`, in seq order.
-pub fn disbursements_to<'a>(ledger: &'a Ledger, recipient: &str) -> &'a [Seq] {
-    let index = ledger.memo.disbursements_by_recipient.get_or_init(|| {
-        let mut by: HashMap<String, Vec<Seq>> = HashMap::new();
-        for d in ledger.books.disbursements.values().filter(|d| d.live) {
-            by.entry(d.recipient.as_str().to_owned())
-                .or_default()
-                .push(d.seq);
-        }
-        by
-    });
-    index.get(recipient).map_or(&[], Vec::as_slice)
 }
 
 fn compute_statements(ledger: &Ledger) -> BTreeMap<Seq, Statements> {

@@ -9,6 +9,7 @@
 //! - [`flows`]: which donation every disbursed, acknowledged and used unit came from
 //!   (oldest-first within an allocation).
 //! - [`summary`]: organisation, campaign and recipient summaries per asset.
+//! - [`received`]: what each recipient received from a log, kept by [`Ledger::extend`].
 //! - [`trail`]: "where did my donation go", across logs.
 //! - [`timeliness`]: disclosure delays, deadlines and receipt-to-disbursement times.
 //! - [`csv`], [`iati`], [`giving360`]: spreadsheet and standard exports.
@@ -17,6 +18,7 @@ pub mod csv;
 pub mod flows;
 pub mod giving360;
 pub mod iati;
+pub mod received;
 pub mod summary;
 #[cfg(test)]
 pub(crate) mod test_log;
@@ -211,6 +213,8 @@ pub struct Ledger {
     by_reference: HashMap<String, Vec<Seq>>,
     /// Recipients any allocation or disbursement named (live or not).
     recipients: std::collections::BTreeSet<String>,
+    /// What each recipient received: totals per asset, live disbursements in view order.
+    received: received::ReceivedIndex,
     /// Positions in `books.draws` of the draws on each lot, in log order.
     draws_by_lot: HashMap<Seq, Vec<usize>>,
     /// How many of `books.draws` are in `draws_by_lot` (draws are only ever appended).
@@ -238,6 +242,7 @@ impl Ledger {
             receipts_reused: std::collections::BTreeSet::new(),
             by_reference: HashMap::new(),
             recipients: std::collections::BTreeSet::new(),
+            received: received::ReceivedIndex::default(),
             draws_by_lot: HashMap::new(),
             draws_indexed: 0,
             disbursements_by_allocation: HashMap::new(),
@@ -269,6 +274,14 @@ impl Ledger {
                     self.organization.id, r.seq
                 ));
             }
+            let touched = received::touched(&self.books, r.seq, &r.fact);
+            let gave: Vec<Option<received::Gift>> = touched
+                .iter()
+                .map(|&s| {
+                    let at = self.fact(s).map(|f| f.occurred_at);
+                    received::Gift::of(&self.books, s, at)
+                })
+                .collect();
             replay(&mut self.books, r.seq, r.occurred_at, &r.fact).map_err(|e| {
                 format!("{}#{} does not replay: {e:?}", self.organization.id, r.seq)
             })?;
@@ -321,6 +334,14 @@ impl Ledger {
                 }
             }
             self.records.push(r);
+            for (&s, before) in touched.iter().zip(gave) {
+                let at = self.fact(s).map(|f| f.occurred_at);
+                let after = received::Gift::of(&self.books, s, at);
+                if before != after {
+                    before.iter().for_each(|g| self.received.count(g, -1));
+                    after.iter().for_each(|g| self.received.count(g, 1));
+                }
+            }
         }
         for (i, d) in self.books.draws.iter().enumerate().skip(self.draws_indexed) {
             self.draws_by_lot.entry(d.donation).or_default().push(i);
@@ -551,6 +572,18 @@ impl Ledger {
             .campaigns
             .iter()
             .any(|(id, c)| id.as_str() == campaign && c.emergency)
+    }
+
+    /// What this log gave `recipient` (live allocations and disbursements), kept by
+    /// [`Ledger::extend`]: totals per asset, and the live disbursements oldest first.
+    pub fn received(&self, recipient: &str) -> Option<&received::Received> {
+        self.received.get(recipient)
+    }
+
+    /// Every recipient's [`received::Received`], as kept by [`Ledger::extend`] (tests compare it
+    /// with [`received::ReceivedIndex::recount`]).
+    pub fn received_index(&self) -> &received::ReceivedIndex {
+        &self.received
     }
 
     /// Slugs of every recipient the log names (for loading a [`Directory`]).

@@ -387,8 +387,10 @@ pub struct ReceivedFrom {
     pub organization_name: String,
     /// The asset.
     pub asset: AssetLabel,
-    /// Number of disbursements.
+    /// Number of live disbursements.
     pub disbursements: usize,
+    /// Allocated to the recipient (live allocations).
+    pub allocated: String,
     /// Sent.
     pub disbursed: String,
     /// Acknowledged as arrived.
@@ -442,10 +444,69 @@ pub struct ReceivedDisbursement {
 /// What a recipient received, from whom, what it acknowledged and used.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RecipientView {
-    /// Totals per giving organisation and asset.
+    /// Totals per giving organisation and asset (over every live allocation and disbursement,
+    /// whatever page of `disbursements` this is).
     pub received_from: Vec<ReceivedFrom>,
-    /// Every live disbursement to it, oldest first.
+    /// One page of the live disbursements to it, oldest first (by when they happened, then
+    /// organisation, then seq).
     pub disbursements: Vec<ReceivedDisbursement>,
+    /// Where the next page starts, when there are more disbursements.
+    #[serde(skip)]
+    pub next: Option<ReceivedCursor>,
+}
+
+/// A place in a recipient's disbursements (the recipient view's order): a page that starts
+/// `after` it lists what follows. On the wire: `<occurred_at in µs>.<organisation>.<seq>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReceivedCursor {
+    /// When the disbursement happened.
+    pub occurred_at: DateTime<Utc>,
+    /// The giving organisation.
+    pub organization: String,
+    /// Seq of the disbursement in its log.
+    pub seq: Seq,
+}
+
+impl std::fmt::Display for ReceivedCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}.{}.{}",
+            self.occurred_at.timestamp_micros(),
+            self.organization,
+            self.seq
+        )
+    }
+}
+
+impl std::str::FromStr for ReceivedCursor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("'{s}' is not a cursor from meta.next");
+        let mut parts = s.split('.');
+        let (Some(at), Some(org), Some(seq), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let occurred_at = at
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::<Utc>::from_timestamp_micros)
+            .ok_or_else(bad)?;
+        let organization = crate::ids::Slug::parse(org).map_err(|_| bad())?;
+        let seq = seq
+            .parse::<Seq>()
+            .ok()
+            .filter(|s| *s >= 0)
+            .ok_or_else(bad)?;
+        Ok(ReceivedCursor {
+            occurred_at,
+            organization: organization.as_str().to_owned(),
+            seq,
+        })
+    }
 }
 
 /// The donor's name as the public sees it, from a donation's public body.
@@ -456,80 +517,166 @@ pub fn donor_display(ledger: &Ledger, donation: Seq) -> (String, Option<String>)
     }
 }
 
-/// The recipient view over the logs of every organisation that disbursed to it.
-pub fn recipient_view(recipient: &str, ledgers: &[Arc<Ledger>]) -> RecipientView {
-    let mut received_from = Vec::new();
-    let mut disbursements = Vec::new();
-    for ledger in ledgers {
-        let statements = flows::statements(ledger);
-        let mut per_asset: BTreeMap<AssetKey, (usize, Totals)> = BTreeMap::new();
-        for d in flows::disbursements_to(ledger, recipient)
-            .iter()
-            .filter_map(|seq| ledger.books.disbursements.get(seq))
-        {
-            let e = per_asset.entry(d.asset.clone()).or_default();
-            e.0 += 1;
-            e.1.disbursed += d.units;
-            e.1.used += d.used;
-            match d.acknowledged {
-                Some(a) => e.1.acknowledged += a,
-                None => e.1.unacknowledged += d.units,
-            }
-            let said = statements.get(&d.seq).cloned().unwrap_or_default();
-            let purpose = match ledger.fact(d.allocation).map(|f| f.fact) {
-                Some(Fact::Allocation(a)) => a.purpose.clone(),
+/// The live disbursements to `recipient` in `ledger` that come after `after` in the view's
+/// order, the first `n` of them, from the index [`Ledger::extend`] keeps.
+fn disbursements_after<'a>(
+    ledger: &'a Ledger,
+    recipient: &str,
+    after: Option<&ReceivedCursor>,
+    n: usize,
+) -> impl Iterator<Item = (DateTime<Utc>, Seq)> + 'a {
+    use std::ops::Bound::{Excluded, Included, Unbounded};
+    let org = ledger.organization.id.as_str();
+    let from = match after {
+        None => Unbounded,
+        // Same time, earlier organisation: only what happened later follows.
+        Some(c) if org < c.organization.as_str() => Excluded((c.occurred_at, Seq::MAX)),
+        Some(c) if org > c.organization.as_str() => Included((c.occurred_at, Seq::MIN)),
+        Some(c) => Excluded((c.occurred_at, c.seq)),
+    };
+    ledger
+        .received(recipient)
+        .into_iter()
+        .flat_map(move |r| r.disbursements.range((from, Unbounded)))
+        .copied()
+        .take(n)
+}
+
+/// One disbursement as the recipient view lists it.
+fn received_disbursement(ledger: &Ledger, seq: Seq) -> Option<ReceivedDisbursement> {
+    let d = ledger.books.disbursements.get(&seq)?;
+    let said = flows::statements(ledger)
+        .get(&d.seq)
+        .cloned()
+        .unwrap_or_default();
+    let purpose = match ledger.fact(d.allocation).map(|f| f.fact) {
+        Some(Fact::Allocation(a)) => a.purpose.clone(),
+        _ => String::new(),
+    };
+    let (occurred_at, reference) = match ledger.fact(d.seq) {
+        Some(f) => (
+            f.occurred_at,
+            match &f.fact {
+                Fact::Disbursement(b) => b.reference.clone(),
                 _ => String::new(),
-            };
-            let (occurred_at, reference) = match ledger.fact(d.seq) {
-                Some(f) => (
-                    f.occurred_at,
-                    match &f.fact {
-                        Fact::Disbursement(b) => b.reference.clone(),
-                        _ => String::new(),
-                    },
-                ),
-                None => (DateTime::<Utc>::MIN_UTC, String::new()),
-            };
-            disbursements.push(ReceivedDisbursement {
-                organization: ledger.organization.id.clone(),
-                seq: d.seq,
-                occurred_at,
-                asset: asset_wire(&d.asset, d.units),
-                reference,
-                purpose,
-                acknowledgement: said.acknowledgement,
-                acknowledged: d.acknowledged.map(|a| asset_wire(&d.asset, a)),
-                used: d.asset.format(d.used),
-                usage_reports: said.usages.iter().map(|u| u.0).collect(),
-                from_donations: flows::shares_of_disbursement(ledger, d.seq)
-                    .map(|s| {
-                        let (receipt_number, donor) = donor_display(ledger, s.lot);
-                        FromDonation {
-                            donation: s.lot,
-                            receipt_number,
-                            donor,
-                            amount: d.asset.format(s.units),
-                        }
-                    })
-                    .collect(),
-            });
-        }
-        received_from.extend(per_asset.into_iter().map(|(key, (n, t))| ReceivedFrom {
+            },
+        ),
+        None => (DateTime::<Utc>::MIN_UTC, String::new()),
+    };
+    Some(ReceivedDisbursement {
+        organization: ledger.organization.id.clone(),
+        seq: d.seq,
+        occurred_at,
+        asset: asset_wire(&d.asset, d.units),
+        reference,
+        purpose,
+        acknowledgement: said.acknowledgement,
+        acknowledged: d.acknowledged.map(|a| asset_wire(&d.asset, a)),
+        used: d.asset.format(d.used),
+        usage_reports: said.usages.iter().map(|u| u.0).collect(),
+        from_donations: flows::shares_of_disbursement(ledger, d.seq)
+            .map(|s| {
+                let (receipt_number, donor) = donor_display(ledger, s.lot);
+                FromDonation {
+                    donation: s.lot,
+                    receipt_number,
+                    donor,
+                    amount: d.asset.format(s.units),
+                }
+            })
+            .collect(),
+    })
+}
+
+/// The recipient view over the logs of every organisation that allocated or disbursed to it:
+/// the totals per organisation and asset (kept by [`Ledger::extend`], so they cost the number of
+/// organisations and assets, not of disbursements), and the page of at most `limit`
+/// disbursements that follows `after` (the first page when `None`), with the cursor of the next
+/// page when more follow.
+pub fn recipient_view(
+    recipient: &str,
+    ledgers: &[Arc<Ledger>],
+    after: Option<&ReceivedCursor>,
+    limit: usize,
+) -> RecipientView {
+    let mut received_from = Vec::new();
+    let mut page: Vec<(ReceivedCursor, &Ledger)> = Vec::new();
+    for ledger in ledgers {
+        let Some(r) = ledger.received(recipient) else {
+            continue;
+        };
+        received_from.extend(r.totals.iter().map(|(key, t)| ReceivedFrom {
             organization: ledger.organization.id.clone(),
             organization_name: ledger.organization.name.clone(),
-            asset: AssetLabel::from(&key),
-            disbursements: n,
+            asset: AssetLabel::from(key),
+            disbursements: t.disbursements,
+            allocated: key.format(t.allocated),
             disbursed: key.format(t.disbursed),
             acknowledged: key.format(t.acknowledged),
             used: key.format(t.used),
             unacknowledged: key.format(t.unacknowledged),
         }));
+        // One more than a page from each log tells whether anything follows the page.
+        page.extend(
+            disbursements_after(ledger, recipient, after, limit.saturating_add(1)).map(
+                |(occurred_at, seq)| {
+                    let at = ReceivedCursor {
+                        occurred_at,
+                        organization: ledger.organization.id.clone(),
+                        seq,
+                    };
+                    (at, &**ledger)
+                },
+            ),
+        );
     }
-    disbursements.sort_by(|a, b| {
-        (a.occurred_at, &a.organization, a.seq).cmp(&(b.occurred_at, &b.organization, b.seq))
+    page.sort_by(|a, b| a.0.cmp(&b.0));
+    let next = (page.len() > limit).then(|| {
+        page.truncate(limit);
+        page.last().map(|(at, _)| at.clone())
     });
+    let disbursements = page
+        .iter()
+        .filter_map(|(at, ledger)| received_disbursement(ledger, at.seq))
+        .collect();
     RecipientView {
         received_from,
         disbursements,
+        next: next.flatten(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn received_cursors_round_trip_and_order_as_the_view_does() {
+        let at = |s: i64| DateTime::<Utc>::from_timestamp(s, 0).expect("a time");
+        let c = |s: i64, org: &str, seq: Seq| ReceivedCursor {
+            occurred_at: at(s),
+            organization: org.into(),
+            seq,
+        };
+        let one = c(1_580_983_200, "hubei-red-cross", 11);
+        assert_eq!(one.to_string(), "1580983200000000.hubei-red-cross.11");
+        assert_eq!(one.to_string().parse::<ReceivedCursor>(), Ok(one.clone()));
+        for bad in [
+            "",
+            "11",
+            "1.a.2.3",
+            "x.hubei.1",
+            "1.Hubei.1",
+            "1.hubei.-1",
+            "1..1",
+        ] {
+            assert!(bad.parse::<ReceivedCursor>().is_err(), "{bad}");
+        }
+        let mut v = vec![c(2, "a", 1), c(1, "b", 9), c(1, "a", 5), c(1, "b", 2)];
+        v.sort();
+        assert_eq!(
+            v,
+            vec![c(1, "a", 5), c(1, "b", 2), c(1, "b", 9), c(2, "a", 1)]
+        );
     }
 }

@@ -624,6 +624,7 @@ pub(crate) fn check_replay(w: &World) {
 /// 8. The public ledger the reads use, advanced a few entries at a time as the log grows, equals
 ///    the one replayed from the whole log at once (and both hold the rules' books).
 fn check_ledger_advances(w: &World) {
+    use givetrail_domain::disclosure::received::ReceivedIndex;
     use givetrail_domain::disclosure::{Ledger, Party, Record};
     let party = || Party {
         id: "org".into(),
@@ -647,6 +648,13 @@ fn check_ledger_advances(w: &World) {
         })
         .collect();
     let whole = Ledger::new(party(), records.clone()).expect("the log replays");
+    // What each recipient received, kept record by record, is what the books say when counted
+    // from scratch.
+    assert_eq!(
+        whole.received_index(),
+        &ReceivedIndex::recount(&whole),
+        "recipients' totals kept by extend"
+    );
     for step in [1, 3, 7] {
         let mut advanced = Ledger::new(party(), Vec::new()).expect("an empty log");
         for piece in records.chunks(step) {
@@ -656,6 +664,11 @@ fn check_ledger_advances(w: &World) {
         }
         assert_eq!(advanced.head(), whole.head(), "head after steps of {step}");
         assert_eq!(advanced.books, whole.books, "books after steps of {step}");
+        assert_eq!(
+            advanced.received_index(),
+            whole.received_index(),
+            "recipients' totals after steps of {step}"
+        );
         for seq in 1..=whole.head() {
             assert_eq!(advanced.fact(seq), whole.fact(seq), "fact {seq}");
         }

@@ -52,6 +52,7 @@ use givetrail_domain::ledger::{
 mod history;
 mod invariants;
 mod oracle;
+mod received;
 mod strategies;
 mod world;
 

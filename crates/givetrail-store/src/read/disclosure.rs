@@ -69,17 +69,34 @@ pub fn ledger_with_directory(
     Ok(Some((l, d)))
 }
 
-/// Organisations that made a live disbursement to a recipient.
+/// Organisations with a live allocation or disbursement to a recipient, in slug order.
+///
+/// Each registered organisation is one probe of the `(recipient, organization, seq)` indexes
+/// that stops at the first live row, so the cost follows how many organisations are registered,
+/// never how many times they gave to the recipient. The probes are scalar subqueries with
+/// `LIMIT 1`: PostgreSQL may turn an `EXISTS` into one hash of every row of the recipient (it
+/// does on a database without statistics, as right after a bulk load), and asking the
+/// recipient's rows for their distinct organisations reads every one of them.
 pub fn organizations_giving_to(
     conn: &mut AnyConnection,
     recipient: &str,
 ) -> Result<Vec<String>, StoreError> {
-    Ok(disbursements::table
-        .filter(disbursements::recipient.eq(recipient))
+    let allocated = allocations::table
+        .filter(allocations::recipient.eq(recipient.to_owned()))
+        .filter(allocations::organization.eq(organizations::id))
+        .filter(allocations::voided_by.is_null())
+        .select(allocations::organization)
+        .single_value();
+    let disbursed = disbursements::table
+        .filter(disbursements::recipient.eq(recipient.to_owned()))
+        .filter(disbursements::organization.eq(organizations::id))
         .filter(disbursements::voided_by.is_null())
         .select(disbursements::organization)
-        .distinct()
-        .order(disbursements::organization.asc())
+        .single_value();
+    Ok(organizations::table
+        .filter(disbursed.is_not_null().or(allocated.is_not_null()))
+        .select(organizations::id)
+        .order(organizations::id.asc())
         .load(conn)?)
 }
 

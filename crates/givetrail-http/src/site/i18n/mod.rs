@@ -271,6 +271,8 @@ pub struct Text {
     pub organization: &'static str,
     pub disbursements_count: &'static str,
     pub disbursements_heading: &'static str,
+    pub more_disbursements: &'static str,
+    pub first_disbursements: &'static str,
     pub date: &'static str,
     pub from_donations: &'static str,
     pub nothing_received: &'static str,

@@ -5,12 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use givetrail_store::read::model::ReadModel;
+use serde::Deserialize;
 
-use givetrail_domain::disclosure::summary::RecipientView;
+use givetrail_domain::disclosure::summary::{ReceivedCursor, RecipientView};
 use givetrail_domain::disclosure::{Directory, Party};
 use givetrail_domain::needs::Need;
 use givetrail_store::read::needs::{self as needs_store, NeedFilter};
-use givetrail_store::read::MAX_PAGE;
+use givetrail_store::read::{DEFAULT_PAGE, MAX_PAGE};
 use givetrail_store::registry::{self, Recipient};
 use givetrail_store::{AnyConnection, StoreError};
 
@@ -28,6 +29,7 @@ struct ReceivedRow {
     org_name: String,
     asset: String,
     count: usize,
+    allocated: String,
     disbursed: String,
     acknowledged: String,
     used: String,
@@ -50,6 +52,10 @@ struct RecipientPage {
     recipient: RecipientFacts,
     received_from: Vec<ReceivedRow>,
     steps: Vec<Step>,
+    /// The page after this one, when more disbursements follow.
+    more: Option<String>,
+    /// Whether this is a later page (the list does not start with the oldest).
+    later_page: bool,
     needs: Vec<NeedRow>,
 }
 
@@ -126,23 +132,25 @@ fn received_steps(view: &RecipientView, lang: Lang) -> Vec<Step> {
 pub struct RecipientData {
     /// The recipient as registered.
     pub recipient: Recipient,
-    /// What it received and what became of it.
+    /// What it received and what became of it (one page of its disbursements).
     pub view: RecipientView,
     /// The needs it posted (at most [`MAX_PAGE`]), oldest first.
     pub needs: Vec<Need>,
 }
 
-/// Read everything the page of recipient `id` shows inside one snapshot; `None` if it is not
+/// Read everything the page of recipient `id` shows inside one snapshot, with the page of its
+/// disbursements that follows `after` ([`DEFAULT_PAGE`] of them); `None` if it is not
 /// registered.
 pub fn load_recipient(
     c: &mut AnyConnection,
     model: &ReadModel,
     id: &str,
+    after: Option<&ReceivedCursor>,
 ) -> Result<Option<RecipientData>, StoreError> {
     let Some(recipient) = registry::recipient(c, id)? else {
         return Ok(None);
     };
-    let view = crate::disclosure::recipient_view(c, model, id)?;
+    let view = crate::disclosure::recipient_view(c, model, id, after, DEFAULT_PAGE)?;
     let filter = NeedFilter {
         recipient: Some(id.to_owned()),
         ..NeedFilter::default()
@@ -155,8 +163,9 @@ pub fn load_recipient(
     }))
 }
 
-/// The recipient page of loaded data (an individual's name never shows).
-fn view(req: &HttpRequest, lang: Lang, data: RecipientData) -> RecipientPage {
+/// The recipient page of loaded data (an individual's name never shows); `later_page` when it
+/// does not start with the oldest disbursement.
+fn view(req: &HttpRequest, lang: Lang, data: RecipientData, later_page: bool) -> RecipientPage {
     let t = lang.text();
     let RecipientData {
         recipient: rec,
@@ -186,6 +195,7 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData) -> RecipientPage {
                 org_name: r.organization_name.clone(),
                 asset: format::label(&r.asset),
                 count: r.disbursements,
+                allocated: f(&r.allocated),
                 disbursed: f(&r.disbursed),
                 acknowledged: f(&r.acknowledged),
                 used: f(&r.used),
@@ -194,9 +204,19 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData) -> RecipientPage {
             }
         })
         .collect();
+    let more = view.next.as_ref().map(|n| {
+        format!(
+            "/recipients/{}?after={}&lang={}#all-heading",
+            encode(&rec.id),
+            encode(&n.to_string()),
+            lang.code()
+        )
+    });
     RecipientPage {
         layout: Layout::new(req, lang, name.clone()),
         steps: received_steps(&view, lang),
+        more,
+        later_page,
         needs: needs
             .iter()
             .map(|n| need_row(n, &directory, lang))
@@ -212,24 +232,38 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData) -> RecipientPage {
     }
 }
 
-/// `GET /recipients/{recipient}`.
+/// The query of the recipient page.
+#[derive(Debug, Default, Deserialize)]
+pub struct RecipientParams {
+    /// Cursor of the page of disbursements to show (the "more" link's), absent for the first.
+    pub after: Option<String>,
+}
+
+/// `GET /recipients/{recipient}?after=`: the totals, and a page of disbursements with a link to
+/// the next.
 pub async fn recipient(
     req: HttpRequest,
     state: web::Data<AppState>,
     recipient: web::Path<String>,
+    q: web::Query<RecipientParams>,
 ) -> HttpResponse {
     let id = recipient.into_inner();
     let r = async {
         let lang = lang_of(&req);
+        let after = crate::disclosure::received_cursor(q.after.as_deref())?;
+        let later_page = after.is_some();
         let lookup = id.clone();
         let model = state.read_model.clone();
-        let loaded = read_snapshot(&state, move |c| load_recipient(c, &model, &lookup)).await?;
+        let loaded = read_snapshot(&state, move |c| {
+            load_recipient(c, &model, &lookup, after.as_ref())
+        })
+        .await?;
         let Some(data) = loaded else {
             return Err(ApiError::not_found(format!(
                 "recipient {id} is not registered"
             )));
         };
-        html(StatusCode::OK, &view(&req, lang, data))
+        html(StatusCode::OK, &view(&req, lang, data, later_page))
     }
     .await;
     page(&req, &state, r).await
