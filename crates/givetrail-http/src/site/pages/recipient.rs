@@ -174,6 +174,8 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData) -> RecipientPage {
             kind: rec.kind.clone(),
             region_code: rec.region_code.clone(),
             organization: None,
+            ownership: rec.ownership.clone(),
+            designated_hospital: rec.designated_hospital,
         },
     );
     let received_from = view
