@@ -172,7 +172,7 @@ pub enum RecipientKind {
     Other,
 }
 
-/// Who owns a recipient (§9.5): a misrouting check tells a private hospital from a public one.
+/// Who owns a recipient: the needs section tells a private hospital from a public one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Ownership {
