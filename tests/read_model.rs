@@ -186,6 +186,8 @@ impl Replay {
                     kind: text(r, "kind"),
                     region_code: text(r, "region_code"),
                     organization: r["organization"].as_str().map(str::to_owned),
+                    ownership: r["ownership"].as_str().map(str::to_owned),
+                    designated_hospital: r["designated_hospital"].as_bool().unwrap_or(false),
                 };
                 (party.id.clone(), party)
             })
@@ -200,6 +202,8 @@ impl Replay {
                     kind: text(o, "kind"),
                     region_code: text(o, "region_code"),
                     organization: None,
+                    ownership: None,
+                    designated_hospital: false,
                 };
                 let records: Vec<Record> = s
                     .log(&party.id)

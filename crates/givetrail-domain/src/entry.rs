@@ -172,6 +172,29 @@ pub enum RecipientKind {
     Other,
 }
 
+/// Who owns a recipient: the needs section tells a private hospital from a public one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Ownership {
+    /// Owned by the state (a public hospital).
+    Public,
+    /// Privately owned, for profit.
+    Private,
+    /// A private non-profit.
+    Nonprofit,
+}
+
+impl Ownership {
+    /// The wire name (`private`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+            Self::Nonprofit => "nonprofit",
+        }
+    }
+}
+
 /// How a donation arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

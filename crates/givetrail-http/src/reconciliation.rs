@@ -68,8 +68,8 @@ pub struct ReconciliationParams {
 }
 
 /// The reconciliation report of an organisation: totals per asset, then findings
-/// in ten sections — integrity, balances, designations, ageing, receipt, spending, bank,
-/// disclosure, fundraising, priority — and the complaints about it. A regulator whose
+/// in sections — integrity, balances, designations, ageing, receipt, spending, bank,
+/// disclosure, fundraising, priority, needs, transfers, procurement — and the complaints about it. A regulator whose
 /// jurisdiction covers the organisation's region, or the charity itself. JSON, or CSV (totals
 /// rows first, then one row per finding).
 #[utoipa::path(tag = "regulator", params(("org" = String, Path, description = "organisation slug"), ReconciliationParams),

@@ -406,6 +406,12 @@ pub struct RecipientRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub organization: Option<Slug>,
+    /// Who owns it: `public`, `private` or `nonprofit` (optional; public).
+    #[serde(default)]
+    pub ownership: Option<Ownership>,
+    /// Named by the health authority to treat the emergency's patients (default false; public).
+    #[serde(default)]
+    pub designated_hospital: bool,
 }
 
 /// Register a recipient (regulator inside its jurisdiction, or any charity).
@@ -450,6 +456,8 @@ pub async fn post_recipient(
         region_code: r.region_code.to_string(),
         organization: r.organization.map(|o| o.to_string()),
         created_at: 0,
+        ownership: r.ownership.map(|o| o.as_str().to_owned()),
+        designated_hospital: r.designated_hospital,
     };
     submit(&req, &state, &p, &body, Write::Recipient(rec)).await
 }

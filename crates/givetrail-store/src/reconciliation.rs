@@ -1,29 +1,42 @@
 //! What the reconciliation report reads, in one consistent snapshot: the log (from the read
 //! model, cut at the report's moment), the integrity checks of
 //! [`crate::verify::chain::check_log_remembered`] (incremental unless a full report is asked for) and,
-//! in a full report, [`crate::verify::rebuild::check`], bank lines, references on other organisations' books, complaints.
+//! in a full report, [`crate::verify::rebuild::check`], bank lines, references on other organisations' books, complaints,
+//! the needs posted for the goods this log holds or allocated (with when each was pledged and
+//! delivered against), the donations linked organisations recorded of this log's disbursements,
+//! and other organisations' purchases of the goods this log bought, around the dates it bought
+//! them (index `lots_asset_time`).
 //! The report itself is `givetrail_domain::reconciliation::reconcile`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
-use givetrail_domain::disclosure::{Directory, Ledger, Party, Policy};
+use givetrail_domain::asset::AssetKey;
+use givetrail_domain::disclosure::{Directory, Ledger, Party, Policy, Record};
+use givetrail_domain::entry::EntryKind;
 use givetrail_domain::reconciliation::bank::BankLine;
 use givetrail_domain::reconciliation::complaint::Complaint;
 use givetrail_domain::reconciliation::inputs::{
     records_as_at, AgeingLimits, ChainBreak, CheckpointStatus, ForeignReference, Inputs, Integrity,
-    Period, ReferenceKind,
+    NeedRecord, Period, PurchaseRecord, ReferenceKind, TransferRecord,
 };
+use givetrail_domain::reconciliation::sections::procurement::{purchases, PRICE_WINDOW_DAYS};
 
 use crate::db::AnyConnection;
 use crate::models::{ReceiptRow, ReferenceRow};
-use crate::read::disclosure;
 use crate::read::model::ReadModel;
+use crate::read::{disclosure, log, needs};
 use crate::schema::*;
 use crate::verify::{chain, rebuild};
-use crate::{bank, complaints, registry, StoreError};
+use crate::{bank, complaints, from_micros, micros, registry, StoreError};
+
+/// Most purchases of other organisations one report compares prices with.
+pub const MAX_PURCHASES_COMPARED: i64 = 10_000;
+/// Most donations of linked organisations recording this log's disbursements one report reads.
+pub const MAX_TRANSFERS_READ: i64 = 10_000;
 
 /// Everything the report is computed from, read from the store.
 #[derive(Debug, Clone)]
@@ -44,6 +57,12 @@ pub struct Gathered {
     pub foreign: Vec<ForeignReference>,
     /// Complaints about it.
     pub complaints: Vec<Complaint>,
+    /// Needs for the goods it holds or allocated.
+    pub needs: Vec<NeedRecord>,
+    /// What linked organisations recorded of its disbursements.
+    pub transfers: Vec<TransferRecord>,
+    /// Other organisations' purchases of the goods it bought.
+    pub purchases: Vec<PurchaseRecord>,
     /// The moment the report describes.
     pub as_at: DateTime<Utc>,
 }
@@ -68,6 +87,9 @@ impl Gathered {
             bank_lines: &self.lines,
             foreign: &self.foreign,
             complaints: &self.complaints,
+            needs: &self.needs,
+            transfers: &self.transfers,
+            purchases: &self.purchases,
             period,
             as_at: self.as_at,
             generated_at,
@@ -121,6 +143,9 @@ pub fn gather(
         let (statements, lines) = bank::lines(c, org)?;
         let foreign = foreign_references(c, &ledger)?;
         let complaints = complaints::about(c, org)?;
+        let needs = need_histories(c, &ledger, as_at)?;
+        let transfers = transfers(c, org)?;
+        let purchases = purchases_elsewhere(c, &ledger)?;
         Ok(Some(Gathered {
             ledger,
             directory,
@@ -130,6 +155,9 @@ pub fn gather(
             lines,
             foreign,
             complaints,
+            needs,
+            transfers,
+            purchases,
             as_at,
         }))
     })
@@ -220,5 +248,181 @@ fn foreign_references(
         kind: ReferenceKind::DisbursementReference,
         source: None,
     }));
+    Ok(out)
+}
+
+/// The needs posted (by `as_at`) for any goods this log received or allocated, each with its
+/// recipient's registry entry and the dates of the live allocations naming it (pledges) and of
+/// the acknowledgements of their live disbursements (deliveries), by any organisation.
+fn need_histories(
+    conn: &mut AnyConnection,
+    ledger: &Ledger,
+    as_at: DateTime<Utc>,
+) -> Result<Vec<NeedRecord>, StoreError> {
+    let keys: BTreeSet<String> = ledger
+        .books
+        .lots
+        .values()
+        .map(|l| &l.asset)
+        .chain(ledger.books.allocations.values().map(|a| &a.asset))
+        .filter(|k| !k.is_money())
+        .map(AssetKey::to_key_string)
+        .collect();
+    let keys: Vec<String> = keys.into_iter().collect();
+    let posted = needs::posted_for(conn, &keys, micros(as_at))?;
+    if posted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut recipient_ids: Vec<String> = posted.iter().map(|n| n.recipient.to_string()).collect();
+    recipient_ids.sort();
+    recipient_ids.dedup();
+    let parties = disclosure::directory(conn, &recipient_ids)?;
+    let ids: Vec<String> = posted.iter().map(|n| n.id.to_string()).collect();
+    let pledges: Vec<(Option<String>, i64, i64)> = allocations::table
+        .inner_join(
+            facts::table.on(facts::organization
+                .eq(allocations::organization)
+                .and(facts::seq.eq(allocations::seq))),
+        )
+        .filter(allocations::need.eq_any(&ids))
+        .filter(allocations::voided_by.is_null())
+        .select((allocations::need, facts::occurred_at, allocations::units))
+        .load(conn)?;
+    let deliveries: Vec<(Option<String>, i64, i64)> = facts::table
+        .inner_join(
+            disbursements::table.on(disbursements::organization
+                .eq(facts::organization)
+                .and(disbursements::seq.nullable().eq(facts::about_seq))),
+        )
+        .inner_join(
+            allocations::table.on(allocations::organization
+                .eq(disbursements::organization)
+                .and(allocations::seq.eq(disbursements::allocation_seq))),
+        )
+        .filter(facts::kind.eq(EntryKind::AcknowledgementRecorded.as_str()))
+        .filter(facts::voided_by.is_null())
+        .filter(disbursements::voided_by.is_null())
+        .filter(allocations::voided_by.is_null())
+        .filter(allocations::need.eq_any(&ids))
+        .select((allocations::need, facts::occurred_at, facts::units))
+        .load(conn)?;
+    type Events = BTreeMap<String, Vec<(DateTime<Utc>, i64)>>;
+    let by_need = |rows: Vec<(Option<String>, i64, i64)>| -> Events {
+        let mut out = Events::new();
+        for (need, at, units) in rows {
+            if let Some(n) = need {
+                out.entry(n).or_default().push((from_micros(at), units));
+            }
+        }
+        out
+    };
+    let (mut pledges, mut deliveries) = (by_need(pledges), by_need(deliveries));
+    Ok(posted
+        .into_iter()
+        .filter_map(|n| {
+            let recipient = parties.get(n.recipient.as_str())?.clone();
+            let id = n.id.to_string();
+            Some(NeedRecord {
+                pledges: pledges.remove(&id).unwrap_or_default(),
+                deliveries: deliveries.remove(&id).unwrap_or_default(),
+                asset: n.asset(),
+                id,
+                recipient,
+                units: n.units,
+                urgency: n.urgency,
+                posted_at: n.posted_at,
+                // Needs cannot be withdrawn yet; a withdrawal's date goes here once they can.
+                withdrawn_at: None,
+            })
+        })
+        .collect())
+}
+
+/// Live donations of other organisations naming a disbursement of `org` as their source
+/// (index `lots_source`), as typed records read from their logs.
+fn transfers(conn: &mut AnyConnection, org: &str) -> Result<Vec<TransferRecord>, StoreError> {
+    let rows: Vec<(String, i64)> = lots::table
+        .filter(lots::source_organization.eq(org))
+        .filter(lots::organization.ne(org))
+        .filter(lots::voided_by.is_null())
+        .order((lots::organization.asc(), lots::seq.asc()))
+        .limit(MAX_TRANSFERS_READ)
+        .select((lots::organization, lots::seq))
+        .load(conn)?;
+    let mut out = Vec::new();
+    for (receiver, records) in records_of(conn, rows)? {
+        out.extend(
+            records
+                .iter()
+                .filter_map(|r| TransferRecord::from_record(&receiver, org, r)),
+        );
+    }
+    Ok(out)
+}
+
+/// Live purchases by other organisations of the goods this log bought, within
+/// [`PRICE_WINDOW_DAYS`] of the first and last of its purchases (index `lots_asset_time`: the
+/// goods lot a purchase creates lives at the purchase's seq).
+fn purchases_elsewhere(
+    conn: &mut AnyConnection,
+    ledger: &Ledger,
+) -> Result<Vec<PurchaseRecord>, StoreError> {
+    let ours = purchases(ledger);
+    let (Some(first), Some(last)) = (
+        ours.iter().map(|p| p.occurred_at).min(),
+        ours.iter().map(|p| p.occurred_at).max(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let window = Duration::days(PRICE_WINDOW_DAYS);
+    let keys: BTreeSet<String> = ours.iter().map(|p| p.goods.to_key_string()).collect();
+    let keys: Vec<String> = keys.into_iter().collect();
+    let org = ledger.organization.id.as_str();
+    let rows: Vec<(String, i64)> = lots::table
+        .inner_join(
+            facts::table.on(facts::organization
+                .eq(lots::organization)
+                .and(facts::seq.eq(lots::seq))),
+        )
+        .filter(lots::asset_key.eq_any(&keys))
+        .filter(lots::occurred_at.ge(micros(first - window)))
+        .filter(lots::occurred_at.le(micros(last + window)))
+        .filter(lots::organization.ne(org))
+        .filter(lots::voided_by.is_null())
+        .filter(facts::kind.eq(EntryKind::ProcurementMade.as_str()))
+        .order((lots::organization.asc(), lots::seq.asc()))
+        .limit(MAX_PURCHASES_COMPARED)
+        .select((lots::organization, lots::seq))
+        .load(conn)?;
+    let mut out = Vec::new();
+    for (buyer, records) in records_of(conn, rows)? {
+        out.extend(
+            records
+                .iter()
+                .filter_map(|r| PurchaseRecord::from_record(&buyer, r)),
+        );
+    }
+    Ok(out)
+}
+
+/// The entries at these (organisation, seq) pairs, typed, grouped by organisation.
+fn records_of(
+    conn: &mut AnyConnection,
+    at: Vec<(String, i64)>,
+) -> Result<BTreeMap<String, Vec<Record>>, StoreError> {
+    let mut seqs: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (o, s) in at {
+        seqs.entry(o).or_default().push(s);
+    }
+    let mut out = BTreeMap::new();
+    for (o, seqs) in seqs {
+        let mut records = Vec::with_capacity(seqs.len());
+        for chunk in seqs.chunks(500) {
+            for e in log::entries_at(conn, &o, chunk)? {
+                records.push(Record::from_entry(&e).map_err(StoreError::Corrupt)?);
+            }
+        }
+        out.insert(o, records);
+    }
     Ok(out)
 }

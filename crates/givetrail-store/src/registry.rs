@@ -51,6 +51,10 @@ pub struct Recipient {
     /// Registration time (µs).
     #[serde(skip)]
     pub created_at: i64,
+    /// Ownership (`public`, `private`, `nonprofit`), if known.
+    pub ownership: Option<String>,
+    /// Named by the health authority to treat the emergency's patients.
+    pub designated_hospital: bool,
 }
 
 /// Insert an organisation.
@@ -80,6 +84,8 @@ pub fn insert_recipient(conn: &mut AnyConnection, r: &Recipient) -> Result<(), S
             recipients::region_code.eq(&r.region_code),
             recipients::organization.eq(r.organization.as_deref()),
             recipients::created_at.eq(r.created_at),
+            recipients::ownership.eq(r.ownership.as_deref()),
+            recipients::designated_hospital.eq(r.designated_hospital),
         ))
         .execute(conn)?;
     Ok(())

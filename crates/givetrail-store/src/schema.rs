@@ -22,6 +22,8 @@ diesel::table! {
         region_code -> Text,
         organization -> Nullable<Text>,
         created_at -> BigInt,
+        ownership -> Nullable<Text>,
+        designated_hospital -> Bool,
     }
 }
 

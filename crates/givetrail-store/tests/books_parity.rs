@@ -373,6 +373,8 @@ fn register(conn: &mut AnyConnection, w: &World) {
                 region_code: info.region_code.as_str().to_owned(),
                 organization: info.organization.as_ref().map(|o| o.as_str().to_owned()),
                 created_at: 0,
+                ownership: None,
+                designated_hospital: false,
             },
         )
         .expect("register a recipient");

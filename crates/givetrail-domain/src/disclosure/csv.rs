@@ -459,6 +459,8 @@ pub fn parties(parties: &[Party]) -> String {
         "region_code",
         "credit_code",
         "organization",
+        "ownership",
+        "designated_hospital",
     ];
     let rows: Vec<Vec<Cell>> = parties
         .iter()
@@ -470,6 +472,12 @@ pub fn parties(parties: &[Party]) -> String {
                 value(&p.region_code),
                 opt(p.credit_code.as_ref()),
                 opt(p.organization.as_ref()),
+                opt(p.ownership.as_ref()),
+                value(if p.designated_hospital {
+                    "true"
+                } else {
+                    "false"
+                }),
             ]
         })
         .collect();

@@ -165,6 +165,10 @@ pub struct Party {
     pub region_code: String,
     /// For a recipient: the organisation on Givetrail it is linked to.
     pub organization: Option<String>,
+    /// For a recipient: `public`, `private` or `nonprofit`, if registered.
+    pub ownership: Option<String>,
+    /// For a recipient: named by the health authority to treat the emergency's patients.
+    pub designated_hospital: bool,
 }
 
 impl Party {

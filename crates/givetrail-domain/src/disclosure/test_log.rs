@@ -84,6 +84,8 @@ pub(crate) fn party() -> Party {
         kind: "charity_federation".into(),
         region_code: "420000".into(),
         organization: None,
+        ownership: None,
+        designated_hospital: false,
     }
 }
 
@@ -98,6 +100,8 @@ pub(crate) fn directory() -> Directory {
             kind: "hospital".into(),
             region_code: "420103".into(),
             organization: None,
+            ownership: None,
+            designated_hospital: false,
         },
     )])
 }

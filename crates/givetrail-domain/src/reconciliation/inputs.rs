@@ -1,12 +1,17 @@
 //! What the report is computed from: [`Inputs`] the store gathers (the log replayed as at the
 //! report's moment, the recipients, integrity checks, bank lines, references on other
-//! organisations' books, complaints), the [`Period`] and the [`AgeingLimits`].
+//! organisations' books, complaints, recipients' needs, what receiving organisations recorded of
+//! this log's disbursements, other organisations' purchases), the [`Period`] and the
+//! [`AgeingLimits`].
 
 use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::disclosure::{Directory, Ledger, Policy, Record};
-use crate::entry::Seq;
+use crate::asset::{AssetKey, AssetWire};
+use crate::disclosure::{Directory, Ledger, Party, Policy, Record};
+use crate::entry::{DesignationChange, Fact, Seq};
+use crate::needs::Urgency;
 
 use super::bank::BankLine;
 use super::complaint::Complaint;
@@ -126,6 +131,150 @@ pub struct ForeignReference {
     pub source: Option<(String, Seq)>,
 }
 
+/// A need a recipient posted for goods this organisation holds or allocated, with what happened
+/// to it over time, so the needs section can ask whether it was open at a given moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedRecord {
+    /// Slug (`need-17`).
+    pub id: String,
+    /// The recipient's registry entry (region, ownership, designated hospital).
+    pub recipient: Party,
+    /// The goods asked for.
+    pub asset: AssetKey,
+    /// Units asked for.
+    pub units: i64,
+    /// How urgent.
+    pub urgency: Urgency,
+    /// When it was posted.
+    pub posted_at: DateTime<Utc>,
+    /// When its recipient withdrew it, if it did.
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    /// Live allocations naming it, by any organisation: (when, units).
+    pub pledges: Vec<(DateTime<Utc>, i64)>,
+    /// Acknowledged deliveries against those allocations: (when, units).
+    pub deliveries: Vec<(DateTime<Utc>, i64)>,
+}
+
+impl NeedRecord {
+    /// Units still lacking just before `at`: nothing before it was posted or once withdrawn,
+    /// otherwise what neither pledges nor deliveries made before `at` cover.
+    pub fn lacking_before(&self, at: DateTime<Utc>) -> i64 {
+        if at < self.posted_at || self.withdrawn_at.is_some_and(|w| w <= at) {
+            return 0;
+        }
+        let before = |events: &[(DateTime<Utc>, i64)]| -> i64 {
+            events
+                .iter()
+                .filter(|(t, _)| *t < at)
+                .map(|(_, u)| *u)
+                .sum()
+        };
+        let covered = before(&self.pledges).max(before(&self.deliveries));
+        (self.units - covered).max(0)
+    }
+
+    /// The moments its lack can change: its posting, withdrawal, pledges and deliveries.
+    pub fn changes(&self) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        std::iter::once(self.posted_at)
+            .chain(self.withdrawn_at)
+            .chain(self.pledges.iter().map(|(t, _)| *t))
+            .chain(self.deliveries.iter().map(|(t, _)| *t))
+    }
+}
+
+/// A live donation on another organisation's books recording one of this log's disbursements
+/// (`source_disbursement` naming it or an earlier version of it): the other half of a transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRecord {
+    /// The receiving organisation.
+    pub organization: String,
+    /// Its donation entry.
+    pub seq: Seq,
+    /// The seq of this log's disbursement it names.
+    pub disbursement: Seq,
+    /// Units it records.
+    pub units: i64,
+    /// When the receiver published it.
+    pub recorded_at: DateTime<Utc>,
+    /// The documented departure from the disbursement's designations, if any.
+    pub designation_change: Option<DesignationChange>,
+}
+
+/// A live purchase (`procurement.made`) of goods, with its unit price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurchaseRecord {
+    /// The buying organisation.
+    pub organization: String,
+    /// Its entry.
+    pub seq: Seq,
+    /// When it was bought.
+    pub occurred_at: DateTime<Utc>,
+    /// The goods bought (normalised key).
+    pub goods: AssetKey,
+    /// The currency paid in (ISO 4217).
+    pub currency: String,
+    /// Money paid per unit of the goods.
+    pub unit_price: Decimal,
+}
+
+/// The fact a record publishes (a correction's replacement unwrapped), with its date.
+fn published(r: &Record) -> (&Fact, DateTime<Utc>) {
+    match &r.fact {
+        Fact::Correction(c) => match &c.replacement {
+            Some(f) => (
+                f.as_ref(),
+                c.replacement_occurred_at.unwrap_or(r.occurred_at),
+            ),
+            None => (&r.fact, r.occurred_at),
+        },
+        other => (other, r.occurred_at),
+    }
+}
+
+impl TransferRecord {
+    /// The transfer a donation of `organization` records, if it names a source disbursement of
+    /// `source` (a correction replacing such a donation counts as the donation).
+    pub fn from_record(organization: &str, source: &str, r: &Record) -> Option<TransferRecord> {
+        let (Fact::Donation(d), _) = published(r) else {
+            return None;
+        };
+        let from = d.source_disbursement.as_ref()?;
+        if from.organization.as_str() != source {
+            return None;
+        }
+        Some(TransferRecord {
+            organization: organization.to_owned(),
+            seq: r.seq,
+            disbursement: from.disbursement,
+            units: d.asset.parse().ok()?.units(),
+            recorded_at: r.recorded_at,
+            designation_change: d.designation_change.clone(),
+        })
+    }
+}
+
+impl PurchaseRecord {
+    /// The purchase a record of `organization` publishes (a `procurement.made`, or a correction
+    /// replacing one), if it is one.
+    pub fn from_record(organization: &str, r: &Record) -> Option<PurchaseRecord> {
+        let (Fact::Procurement(p), occurred_at) = published(r) else {
+            return None;
+        };
+        let currency = match &p.paid {
+            AssetWire::Money { currency, .. } => currency.clone(),
+            AssetWire::Goods { .. } => return None,
+        };
+        Some(PurchaseRecord {
+            organization: organization.to_owned(),
+            seq: r.seq,
+            occurred_at,
+            goods: p.goods.parse().ok()?.key(),
+            currency,
+            unit_price: p.unit_price.parse().ok()?,
+        })
+    }
+}
+
 /// Everything the report is computed from.
 pub struct Inputs<'a> {
     /// The log as at `as_at`, replayed.
@@ -148,6 +297,13 @@ pub struct Inputs<'a> {
     pub foreign: &'a [ForeignReference],
     /// Complaints about the organisation.
     pub complaints: &'a [Complaint],
+    /// Needs for the goods this organisation received or allocated (any recipient).
+    pub needs: &'a [NeedRecord],
+    /// What receiving organisations recorded of this log's disbursements.
+    pub transfers: &'a [TransferRecord],
+    /// Other organisations' purchases of the goods this organisation bought, around the dates
+    /// it bought them.
+    pub purchases: &'a [PurchaseRecord],
     /// The period.
     pub period: Period,
     /// The moment the report describes.

@@ -123,6 +123,21 @@ pub enum FindingKind {
     // Priority
     /// Share of undesignated disbursements to priority regions.
     PriorityShare,
+    // Needs
+    /// Goods sent where nobody asked while an urgent need in a priority region waited.
+    AllocationBypassedNeed,
+    /// A critical need left waiting while the organisation held the goods.
+    NeedUnmetWhileStockHeld,
+    // Transfers
+    /// A transfer the receiving organisation did not record in time.
+    TransferNotRecorded,
+    /// A transfer recorded with less than was sent.
+    TransferQuantityDiffers,
+    /// A transfer recorded without its designation, by donor consent.
+    TransferDesignationChanged,
+    // Procurement
+    /// A unit price far above what others paid for the same goods.
+    ProcurementPriceOutlier,
     // Complaints
     /// A complaint about the organisation.
     Complaint,
@@ -147,7 +162,7 @@ const fn spec(section: Section, severity: Severity, en: &'static str, zh: &'stat
 
 impl FindingKind {
     /// Every kind, in report order.
-    pub const ALL: [FindingKind; 46] = [
+    pub const ALL: [FindingKind; 52] = [
         Self::ChainBroken,
         Self::ChainVerified,
         Self::CheckpointMissing,
@@ -193,6 +208,12 @@ impl FindingKind {
         Self::ReferenceOnOtherBooks,
         Self::NoFraudSignal,
         Self::PriorityShare,
+        Self::AllocationBypassedNeed,
+        Self::NeedUnmetWhileStockHeld,
+        Self::TransferNotRecorded,
+        Self::TransferQuantityDiffers,
+        Self::TransferDesignationChanged,
+        Self::ProcurementPriceOutlier,
         Self::Complaint,
     ];
 
@@ -244,6 +265,12 @@ impl FindingKind {
             Self::ReferenceOnOtherBooks => "reference_on_other_books",
             Self::NoFraudSignal => "no_fraud_signal",
             Self::PriorityShare => "priority_share",
+            Self::AllocationBypassedNeed => "allocation_bypassed_need",
+            Self::NeedUnmetWhileStockHeld => "need_unmet_while_stock_held",
+            Self::TransferNotRecorded => "transfer_not_recorded",
+            Self::TransferQuantityDiffers => "transfer_quantity_differs",
+            Self::TransferDesignationChanged => "transfer_designation_changed",
+            Self::ProcurementPriceOutlier => "procurement_price_outlier",
             Self::Complaint => "complaint",
         }
     }
@@ -563,6 +590,42 @@ impl FindingKind {
                 Info,
                 "The share of undesignated money or goods disbursed that went to priority regions.",
                 "已拨付的非定向款物中流向重点地区的比例。",
+            ),
+            Self::AllocationBypassedNeed => spec(
+                S::Needs,
+                Warning,
+                "Goods were allocated to a recipient that had no open need for them while a recipient in a priority region had an open critical or high-urgency need for the same goods; it is a violation when a designated hospital was passed over for a private one.",
+                "物资分配给了并无相应需求的受助方，而重点地区另有受助方对同类物资的紧急或特急需求尚未满足；若被绕过的是定点医院而收到物资的是民营医院，则为违规。",
+            ),
+            Self::NeedUnmetWhileStockHeld => spec(
+                S::Needs,
+                Warning,
+                "A critical need stayed open more than 24 hours while the organisation held matching goods it had not allocated.",
+                "一项特急需求发布超过24小时仍未满足，而该机构同时持有可以调拨的同类未分配物资。",
+            ),
+            Self::TransferNotRecorded => spec(
+                S::Transfers,
+                Warning,
+                "A disbursement to a charity on Givetrail was not recorded as received by that charity within the disclosure deadline.",
+                "拨付给平台上另一慈善组织的款物，接收方未在信息公开时限内登记接收。",
+            ),
+            Self::TransferQuantityDiffers => spec(
+                S::Transfers,
+                Warning,
+                "The receiving charity recorded less of a disbursement than was sent to it.",
+                "接收方登记的接收数量少于拨付方实际拨付的数量。",
+            ),
+            Self::TransferDesignationChanged => spec(
+                S::Transfers,
+                Info,
+                "The receiving charity recorded a disbursement without the designation it carried, citing the donor's consent.",
+                "接收方登记接收时未保留原有的定向要求，并注明了捐赠人的同意。",
+            ),
+            Self::ProcurementPriceOutlier => spec(
+                S::Procurement,
+                Warning,
+                "A purchase paid more than 1.5 times the median unit price that organisations on Givetrail paid for the same goods within 14 days.",
+                "一笔采购的单价超过14天内平台各机构采购同类物资单价中位数的1.5倍。",
             ),
             Self::Complaint => spec(
                 S::Complaints,

@@ -7,7 +7,9 @@
 //! module's, so the report sees exactly the balances the write rules and the public summaries
 //! see), the recipients' registry entries, the integrity checks the store ran (hash chain, Merkle
 //! root against the latest signed checkpoint, derived tables against a replay), bank lines,
-//! references found on other organisations' books, and complaints. It returns a
+//! references found on other organisations' books, complaints, recipients' needs, what linked
+//! organisations recorded of this log's disbursements, and other organisations' purchases of
+//! the same goods. It returns a
 //! [`model::Report`].
 //!
 //! Each finding has a [`kind::FindingKind`] (the catalogue says what each means, in English and
@@ -29,7 +31,12 @@
 //! 9. **fundraising**: fraud signals (record numbers, qualification, campaign dates, reused
 //!    receipt numbers, references on other organisations' books).
 //! 10. **priority**: the share of undesignated disbursements that went to priority regions.
-//! 11. **complaints**: complaints about the organisation ([`complaint`]).
+//! 11. **needs**: goods allocated where nobody asked while an urgent need in a priority region
+//!     waited; critical needs left open while the organisation held the goods.
+//! 12. **transfers**: disbursements to linked organisations not recorded by them in time, or
+//!     recorded short, or without their designation.
+//! 13. **procurement**: unit prices above 1.5 times the median others paid within 14 days.
+//! 14. **complaints**: complaints about the organisation ([`complaint`]).
 //!
 //! **Time.** The report is *as at* `to` (default: now): the log as it had been published by
 //! then, ageing and overdue acknowledgements measured at that moment. A `to` in the future asks
@@ -71,6 +78,9 @@ pub fn reconcile(inp: &Inputs<'_>) -> Report {
     sections::disclosure::findings(inp, &summary, &mut f);
     sections::fundraising::findings(inp, &mut f);
     sections::priority::findings(&summary, &mut f);
+    sections::needs::findings(inp, &mut f);
+    sections::transfers::findings(inp, &mut f);
+    sections::procurement::findings(inp, &mut f);
     let complaints = sections::complaints::findings(inp, &mut f);
     let findings = f.finish();
     let mut counts = Counts::default();

@@ -60,6 +60,12 @@ pub enum Section {
     Fundraising,
     /// Share of undesignated assets that went to priority regions.
     Priority,
+    /// Allocations against recipients' open needs.
+    Needs,
+    /// Disbursements to linked organisations against what they recorded.
+    Transfers,
+    /// Unit prices of purchases against what others paid.
+    Procurement,
     /// Complaints about the organisation.
     Complaints,
 }
@@ -78,6 +84,9 @@ impl Section {
             Self::Disclosure => "disclosure",
             Self::Fundraising => "fundraising",
             Self::Priority => "priority",
+            Self::Needs => "needs",
+            Self::Transfers => "transfers",
+            Self::Procurement => "procurement",
             Self::Complaints => "complaints",
         }
     }

@@ -633,6 +633,8 @@ fn check_ledger_advances(w: &World) {
         kind: "charity".into(),
         region_code: "420100".into(),
         organization: None,
+        ownership: None,
+        designated_hospital: false,
     };
     let records: Vec<Record> = w
         .log

@@ -26,6 +26,8 @@ impl From<Organization> for Party {
             kind: o.kind,
             region_code: o.region_code,
             organization: None,
+            ownership: None,
+            designated_hospital: false,
         }
     }
 }
@@ -39,6 +41,8 @@ impl From<Recipient> for Party {
             kind: r.kind,
             region_code: r.region_code,
             organization: r.organization,
+            ownership: r.ownership,
+            designated_hospital: r.designated_hospital,
         }
     }
 }

@@ -254,6 +254,27 @@ pub fn open_needs_for(
         .collect())
 }
 
+/// Needs for any of these goods (balance keys) posted at or before `posted_by` (µs), in the
+/// order they were posted, at most [`MAX_NEEDS_SCANNED`] (index `needs_asset`), with their
+/// progress now.
+pub fn posted_for(
+    conn: &mut AnyConnection,
+    asset_keys: &[String],
+    posted_by: i64,
+) -> Result<Vec<Need>, StoreError> {
+    if asset_keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<NeedRow> = needs::table
+        .filter(needs::asset_key.eq_any(asset_keys))
+        .filter(needs::posted_at.le(posted_by))
+        .order(needs::number.asc())
+        .limit(MAX_NEEDS_SCANNED)
+        .select(NeedRow::as_select())
+        .load(conn)?;
+    with_progress(conn, rows)
+}
+
 /// How many needs there are with this status (all when `None`).
 pub fn count(conn: &mut AnyConnection, status: Option<NeedStatus>) -> Result<i64, StoreError> {
     let mut q = needs::table.count().into_boxed();

@@ -1,5 +1,6 @@
 //! The report's sections, one module each, in report order: integrity, balances, designations,
-//! ageing, receipt, spending, bank, disclosure, fundraising, priority, complaints. Each adds its
+//! ageing, receipt, spending, bank, disclosure, fundraising, priority, needs, transfers,
+//! procurement, complaints. Each adds its
 //! findings to a [`Findings`] collector; the wording helpers they share live here.
 
 pub mod ageing;
@@ -10,9 +11,12 @@ pub mod designations;
 pub mod disclosure;
 pub mod fundraising;
 pub mod integrity;
+pub mod needs;
 pub mod priority;
+pub mod procurement;
 pub mod receipt;
 pub mod spending;
+pub mod transfers;
 
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
@@ -201,4 +205,44 @@ pub(crate) fn listed(seqs: &[Seq]) -> String {
         text.push_str(&format!(" and {} more", seqs.len() - SHOWN));
     }
     text
+}
+
+/// The report over the unit tests' log ([`crate::disclosure::test_log`]) as at 2020-02-28, with
+/// the needs, transfers and purchases the oversight sections read.
+#[cfg(test)]
+pub(crate) fn test_report(
+    directory: &crate::disclosure::Directory,
+    needs: &[super::inputs::NeedRecord],
+    transfers: &[super::inputs::TransferRecord],
+    purchases: &[super::inputs::PurchaseRecord],
+) -> Vec<Finding> {
+    use super::inputs::{Integrity, Period};
+    use crate::disclosure::{test_log, Policy};
+    use chrono::TimeZone;
+    let ledger = test_log::ledger();
+    let policy = Policy::default();
+    let integrity = Integrity::default();
+    let at = Utc
+        .with_ymd_and_hms(2020, 2, 28, 0, 0, 0)
+        .single()
+        .expect("a date");
+    super::reconcile(&Inputs {
+        ledger: &ledger,
+        directory,
+        policy: &policy,
+        limits: AgeingLimits::default(),
+        public_fundraising_qualified: true,
+        integrity: &integrity,
+        bank_statements: 0,
+        bank_lines: &[],
+        foreign: &[],
+        complaints: &[],
+        needs,
+        transfers,
+        purchases,
+        period: Period::default(),
+        as_at: at,
+        generated_at: at,
+    })
+    .findings
 }

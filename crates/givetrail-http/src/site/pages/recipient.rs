@@ -183,6 +183,8 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData, later_page: bool) ->
             kind: rec.kind.clone(),
             region_code: rec.region_code.clone(),
             organization: None,
+            ownership: rec.ownership.clone(),
+            designated_hospital: rec.designated_hospital,
         },
     );
     let received_from = view
