@@ -15,6 +15,8 @@ fn ledger_of(w: &World, upto: usize) -> Ledger {
         kind: "charity".into(),
         region_code: "420000".into(),
         organization: None,
+        ownership: None,
+        designated_hospital: false,
     };
     let records = w
         .log
