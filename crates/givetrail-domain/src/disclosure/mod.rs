@@ -9,6 +9,7 @@
 //! - [`flows`]: which donation every disbursed, acknowledged and used unit came from
 //!   (oldest-first within an allocation).
 //! - [`summary`]: organisation, campaign and recipient summaries per asset.
+//! - [`period`]: the summary of a period that a periodic disclosure hashes.
 //! - [`trail`]: "where did my donation go", across logs.
 //! - [`timeliness`]: disclosure delays, deadlines and receipt-to-disbursement times.
 //! - [`csv`], [`iati`], [`giving360`]: spreadsheet and standard exports.
@@ -17,6 +18,7 @@ pub mod csv;
 pub mod flows;
 pub mod giving360;
 pub mod iati;
+pub mod period;
 pub mod summary;
 #[cfg(test)]
 pub(crate) mod test_log;
@@ -542,6 +544,7 @@ impl Ledger {
             Fact::Acknowledgement(a) => back(a.disbursement),
             Fact::Usage(u) => back(u.disbursement),
             Fact::Correction(c) => back(c.corrects),
+            Fact::Disclosure(_) => {}
         }
     }
 

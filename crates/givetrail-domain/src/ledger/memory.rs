@@ -130,9 +130,10 @@ impl Books for MemoryBooks {
                     .collect()
             }
             // Nothing refers to these; an expense's draws are returned when it is voided.
-            EntryKind::UsageReported | EntryKind::ExpenseRecorded | EntryKind::EntryCorrected => {
-                Vec::new()
-            }
+            EntryKind::UsageReported
+            | EntryKind::ExpenseRecorded
+            | EntryKind::EntryCorrected
+            | EntryKind::DisclosurePublished => Vec::new(),
         };
         found.sort_unstable();
         found.dedup();
@@ -329,8 +330,8 @@ impl Books for MemoryBooks {
                             }
                         }
                     }
-                    // Correction notices are never voided.
-                    EntryKind::EntryCorrected => {}
+                    // Correction notices and disclosures are never voided.
+                    EntryKind::EntryCorrected | EntryKind::DisclosurePublished => {}
                 }
             }
             Change::Carry { from, to, kind } => {
