@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod needs;
 pub mod paging;
+pub mod periodic;
 pub mod problem;
 pub mod reads;
 pub mod reconciliation;
@@ -73,6 +74,7 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(writes::post_disbursement)
         .service(writes::post_expense)
         .service(writes::post_procurement)
+        .service(writes::post_disclosure)
         .service(writes::post_correction)
         .service(writes::post_acknowledgement)
         .service(writes::post_usage)
@@ -88,6 +90,8 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(reads::list_allocations)
         .service(reads::list_disbursements)
         .service(reads::list_procurements)
+        .service(reads::list_disclosures)
+        .service(periodic::disclosure_summary)
         .service(disclosure::organization_summary)
         .service(disclosure::campaign_summary)
         .service(disclosure::donation_trail)

@@ -185,6 +185,12 @@ fn describe(r: &Record, directory: &Directory, lang: Lang) -> String {
             p.unit_price
         ),
         Fact::Correction(c) => format!("#{} · {}", c.corrects, c.reason),
+        Fact::Disclosure(d) => format!(
+            "{} – {} · SHA-256 {}…",
+            format::date(&d.period.from, lang),
+            format::date(&d.period.to, lang),
+            d.summary_sha256.get(..12).unwrap_or(&d.summary_sha256)
+        ),
     };
     format!("{kind}: {detail}")
 }
