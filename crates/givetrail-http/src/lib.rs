@@ -2,6 +2,7 @@
 //! document. Handlers parse and authorise; rules live in `givetrail_domain`, storage in
 //! `givetrail_store`.
 
+pub mod atom;
 pub mod auth;
 pub mod body;
 pub mod complaints;
@@ -95,6 +96,8 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(disclosure::organization_summary)
         .service(disclosure::campaign_summary)
         .service(disclosure::donation_trail)
+        .service(atom::organization_feed)
+        .service(atom::trail_feed)
         .service(disclosure::entry_timeliness)
         .service(disclosure::iati_export)
         .service(disclosure::giving360_export)

@@ -141,7 +141,7 @@ pub fn load_organization(
 }
 
 /// One line saying what an entry records.
-fn describe(r: &Record, directory: &Directory, lang: Lang) -> String {
+pub(crate) fn describe(r: &Record, directory: &Directory, lang: Lang) -> String {
     let t = lang.text();
     let kind = t.entry_kind(r.kind);
     let detail = match &r.fact {
@@ -379,8 +379,14 @@ fn view(req: &HttpRequest, lang: Lang, data: OrgData, policy: &Policy) -> OrgPag
             recorded: format::datetime(&r.recorded_at, lang),
         })
         .collect();
+    let mut layout = Layout::new(req, lang, o.name.clone());
+    layout.feed = Some(format!(
+        "/api/v1/organizations/{}/feed.atom?lang={}",
+        crate::link::encode(&o.id),
+        lang.code()
+    ));
     OrgPage {
-        layout: Layout::new(req, lang, o.name.clone()),
+        layout,
         charts: Vec::clone(&ledger.derived(&format!("charts {lang:?}"), || {
             flow::charts(&ledger, &directory, lang)
         })),
