@@ -447,7 +447,13 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
         .unwrap_or_else(|| default_key_path(&backend));
     let key = signing_key(&key_path)?;
     let public_key = givetrail_domain::checkpoint::public_key_hex(&key);
-    let writer = Arc::new(Writer::start(&backend, s.writers, Arc::new(key))?);
+    let policy = Arc::new(s.policy.policy()?);
+    let writer = Arc::new(Writer::start(
+        &backend,
+        s.writers,
+        Arc::new(key),
+        policy.clone(),
+    )?);
     let primary = pool(&backend, READ_POOL_SIZE)?;
     let read = match &s.read_database_url {
         Some(url) => {
@@ -468,7 +474,7 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
         writer: writer.clone(),
         public_key,
         read_model: Arc::default(),
-        policy: Arc::new(s.policy.policy()?),
+        policy,
     };
     let listener =
         TcpListener::bind(&s.bind).with_context(|| format!("cannot listen on {}", s.bind))?;

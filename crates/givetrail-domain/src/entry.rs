@@ -57,11 +57,14 @@ pub enum EntryKind {
     /// An earlier entry was corrected (voided, optionally replaced).
     #[serde(rename = "entry.corrected")]
     EntryCorrected,
+    /// A periodic disclosure: the SHA-256 of the organisation's summary for a period.
+    #[serde(rename = "disclosure.published")]
+    DisclosurePublished,
 }
 
 impl EntryKind {
     /// Every kind, in a stable order.
-    pub const ALL: [EntryKind; 9] = [
+    pub const ALL: [EntryKind; 10] = [
         EntryKind::CampaignOpened,
         EntryKind::DonationReceived,
         EntryKind::AllocationMade,
@@ -71,6 +74,7 @@ impl EntryKind {
         EntryKind::ExpenseRecorded,
         EntryKind::ProcurementMade,
         EntryKind::EntryCorrected,
+        EntryKind::DisclosurePublished,
     ];
 
     /// The dotted name (`donation.received`).
@@ -85,6 +89,7 @@ impl EntryKind {
             EntryKind::ExpenseRecorded => "expense.recorded",
             EntryKind::ProcurementMade => "procurement.made",
             EntryKind::EntryCorrected => "entry.corrected",
+            EntryKind::DisclosurePublished => "disclosure.published",
         }
     }
 
@@ -517,6 +522,44 @@ pub struct ProcurementRequest {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// A period of time, `from` inclusive, `to` exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    /// Start (inclusive).
+    pub from: DateTime<Utc>,
+    /// End (exclusive); also the moment the log is taken at.
+    pub to: DateTime<Utc>,
+}
+
+impl Period {
+    /// Whether `t` lies in `[from, to)`.
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.from <= t && t < self.to
+    }
+}
+
+/// `POST /organizations/{org}/disclosures`: publish the organisation's summary for a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureRequest {
+    /// The period disclosed: `from` before `to`, `to` not in the future.
+    pub period: Period,
+    /// When the disclosure was made.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// A periodic disclosure as the writer decides it: the request, and the SHA-256 of the period
+/// summary, which only the writer can compute (it has the log; the rules do not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisclosureCommand {
+    /// What the charity sent.
+    pub request: DisclosureRequest,
+    /// SHA-256 (lowercase hex) of the JCS form of the period summary; `None` until the writer
+    /// has computed it (the rule refuses a command without it).
+    pub summary_sha256: Option<String>,
+}
+
 /// `POST /organizations/{org}/corrections`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -582,6 +625,8 @@ pub enum Command {
     Procurement(ProcurementRequest),
     /// Correct an entry.
     Correction(CorrectionRequest),
+    /// Publish a periodic disclosure.
+    Disclosure(DisclosureCommand),
 }
 
 impl Command {
@@ -597,6 +642,7 @@ impl Command {
             Command::Expense(r) => r.occurred_at,
             Command::Procurement(r) => r.occurred_at,
             Command::Correction(r) => r.occurred_at,
+            Command::Disclosure(r) => r.request.occurred_at,
         }
     }
 
@@ -612,6 +658,7 @@ impl Command {
             Command::Expense(_) => EntryKind::ExpenseRecorded,
             Command::Procurement(_) => EntryKind::ProcurementMade,
             Command::Correction(_) => EntryKind::EntryCorrected,
+            Command::Disclosure(_) => EntryKind::DisclosurePublished,
         }
     }
 }
@@ -844,6 +891,17 @@ pub struct CorrectionBody {
     pub replacement_occurred_at: Option<DateTime<Utc>>,
 }
 
+/// A periodic disclosure as published: the period and the SHA-256 of the organisation's
+/// summary for it, computed by the server from the public log at `period.to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DisclosureBody {
+    /// The period disclosed.
+    pub period: Period,
+    /// SHA-256 (lowercase hex) of the RFC 8785 form of the period summary
+    /// (`GET /organizations/{org}/disclosures/{seq}` serves it; docs/API.md defines it).
+    pub summary_sha256: String,
+}
+
 /// A fact of the ledger: the public body of an entry, typed. Read back with [`Fact::from_body`].
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
@@ -866,6 +924,8 @@ pub enum Fact {
     Procurement(ProcurementBody),
     /// `entry.corrected`.
     Correction(CorrectionBody),
+    /// `disclosure.published`.
+    Disclosure(DisclosureBody),
 }
 
 impl Fact {
@@ -881,6 +941,7 @@ impl Fact {
             Fact::Expense(_) => EntryKind::ExpenseRecorded,
             Fact::Procurement(_) => EntryKind::ProcurementMade,
             Fact::Correction(_) => EntryKind::EntryCorrected,
+            Fact::Disclosure(_) => EntryKind::DisclosurePublished,
         }
     }
 
@@ -897,6 +958,7 @@ impl Fact {
             EntryKind::UsageReported => Fact::Usage(serde_json::from_value(body)?),
             EntryKind::ExpenseRecorded => Fact::Expense(serde_json::from_value(body)?),
             EntryKind::ProcurementMade => Fact::Procurement(serde_json::from_value(body)?),
+            EntryKind::DisclosurePublished => Fact::Disclosure(serde_json::from_value(body)?),
             EntryKind::EntryCorrected => {
                 let mut body = body;
                 let replacement = body.as_object_mut().and_then(|o| o.remove("replacement"));

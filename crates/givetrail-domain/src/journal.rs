@@ -157,9 +157,11 @@ pub fn journal(ledger: &Ledger) -> String {
                 );
                 continue;
             }
-            Fact::Campaign(_) | Fact::Acknowledgement(_) | Fact::Usage(_) | Fact::Correction(_) => {
-                continue
-            }
+            Fact::Campaign(_)
+            | Fact::Acknowledgement(_)
+            | Fact::Usage(_)
+            | Fact::Correction(_)
+            | Fact::Disclosure(_) => continue,
         };
         let c = commodity(asset);
         let q = quantity(asset);

@@ -97,7 +97,10 @@ pub fn campaigns_csv(org: &str, entries: &[serde_json::Value]) -> Result<String,
 }
 
 /// An organisation's replayed log and directory, or 404.
-async fn ledger(state: &AppState, org: &str) -> Result<(Arc<Ledger>, Directory), ApiError> {
+pub(crate) async fn ledger(
+    state: &AppState,
+    org: &str,
+) -> Result<(Arc<Ledger>, Directory), ApiError> {
     let lookup = org.to_owned();
     let model = state.read_model.clone();
     read_snapshot(state, move |c| {

@@ -2,6 +2,7 @@
 //! document. Handlers parse and authorise; rules live in `givetrail_domain`, storage in
 //! `givetrail_store`.
 
+pub mod atom;
 pub mod auth;
 pub mod body;
 pub mod complaints;
@@ -14,6 +15,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod needs;
 pub mod paging;
+pub mod periodic;
 pub mod problem;
 pub mod reads;
 pub mod reconciliation;
@@ -73,6 +75,7 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(writes::post_disbursement)
         .service(writes::post_expense)
         .service(writes::post_procurement)
+        .service(writes::post_disclosure)
         .service(writes::post_correction)
         .service(writes::post_acknowledgement)
         .service(writes::post_usage)
@@ -88,9 +91,13 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(reads::list_allocations)
         .service(reads::list_disbursements)
         .service(reads::list_procurements)
+        .service(reads::list_disclosures)
+        .service(periodic::disclosure_summary)
         .service(disclosure::organization_summary)
         .service(disclosure::campaign_summary)
         .service(disclosure::donation_trail)
+        .service(atom::organization_feed)
+        .service(atom::trail_feed)
         .service(disclosure::entry_timeliness)
         .service(disclosure::iati_export)
         .service(disclosure::giving360_export)

@@ -258,6 +258,23 @@ pub async fn list_entries(
         .body(page))
 }
 
+/// Periodic disclosures (`disclosure.published` entries), oldest first: each with its period
+/// and the `summary_sha256` of the summary `GET /organizations/{org}/disclosures/{seq}` serves.
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), PageParams), responses((status = 200, description = "`{\"disclosures\": [...], \"meta\": {\"next\"}}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[get("/organizations/{org}/disclosures")]
+pub async fn list_disclosures(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    p: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let org = org.into_inner();
+    let limit = page_limit(p.limit)?;
+    let after = seq_cursor(p.after.as_deref())?;
+    existing_org(&state, &org).await?;
+    let page = read(&state, move |c| feeds::disclosures(c, &org, after, limit)).await?;
+    Ok(list("disclosures", json!(page.items), page.next))
+}
+
 /// Filters of the feeds.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct FeedParams {

@@ -232,6 +232,29 @@ pub async fn post_procurement(
     charity_entry(req, state, org.into_inner(), body, Command::Procurement).await
 }
 
+/// Publish a periodic disclosure of a period that has ended: the server stores in the entry's
+/// body `summary_sha256`, the SHA-256 of the RFC 8785 form of the organisation's summary for the
+/// period as computed from the public log at `period.to` (docs/API.md defines it exactly;
+/// `GET /organizations/{org}/disclosures/{seq}` serves it). A disclosure is never corrected.
+#[utoipa::path(tag = "charity writes", request_body = DisclosureRequest, params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the `disclosure.published` entry", body = Object), (status = 400, description = "a bad period (`period.to` not after `period.from`, or in the future)", body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/organizations/{org}/disclosures")]
+pub async fn post_disclosure(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    charity_entry(req, state, org.into_inner(), body, |request| {
+        Command::Disclosure(DisclosureCommand {
+            request,
+            summary_sha256: None,
+        })
+    })
+    .await
+}
+
 /// Correct an entry (a public correction notice; the original stays in the log).
 #[utoipa::path(tag = "charity writes", request_body = CorrectionRequest, params(("org" = String, Path, description = "organisation slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
     responses((status = 201, description = "the `entry.corrected` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),

@@ -9,6 +9,7 @@
 //! - [`flows`]: which donation every disbursed, acknowledged and used unit came from
 //!   (oldest-first within an allocation).
 //! - [`summary`]: organisation, campaign and recipient summaries per asset.
+//! - [`period`]: the summary of a period that a periodic disclosure hashes.
 //! - [`received`]: what each recipient received from a log, kept by [`Ledger::extend`].
 //! - [`trail`]: "where did my donation go", across logs.
 //! - [`timeliness`]: disclosure delays, deadlines and receipt-to-disbursement times.
@@ -18,6 +19,7 @@ pub mod csv;
 pub mod flows;
 pub mod giving360;
 pub mod iati;
+pub mod period;
 pub mod received;
 pub mod summary;
 #[cfg(test)]
@@ -567,6 +569,7 @@ impl Ledger {
             Fact::Acknowledgement(a) => back(a.disbursement),
             Fact::Usage(u) => back(u.disbursement),
             Fact::Correction(c) => back(c.corrects),
+            Fact::Disclosure(_) => {}
         }
     }
 

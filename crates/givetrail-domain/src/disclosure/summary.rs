@@ -374,7 +374,7 @@ fn assets_of(fact: &Fact) -> Vec<AssetKey> {
         Fact::Usage(u) => key(&u.asset).into_iter().collect(),
         Fact::Expense(e) => key(&e.asset).into_iter().collect(),
         Fact::Procurement(p) => key(&p.paid).into_iter().chain(key(&p.goods)).collect(),
-        Fact::Campaign(_) | Fact::Correction(_) => Vec::new(),
+        Fact::Campaign(_) | Fact::Correction(_) | Fact::Disclosure(_) => Vec::new(),
     }
 }
 

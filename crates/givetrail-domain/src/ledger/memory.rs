@@ -132,9 +132,10 @@ impl Books for MemoryBooks {
                     .collect()
             }
             // Nothing refers to these; an expense's draws are returned when it is voided.
-            EntryKind::UsageReported | EntryKind::ExpenseRecorded | EntryKind::EntryCorrected => {
-                Vec::new()
-            }
+            EntryKind::UsageReported
+            | EntryKind::ExpenseRecorded
+            | EntryKind::EntryCorrected
+            | EntryKind::DisclosurePublished => Vec::new(),
         };
         found.sort_unstable();
         found.dedup();
@@ -331,8 +332,8 @@ impl Books for MemoryBooks {
                             }
                         }
                     }
-                    // Correction notices are never voided.
-                    EntryKind::EntryCorrected => {}
+                    // Correction notices and disclosures are never voided.
+                    EntryKind::EntryCorrected | EntryKind::DisclosurePublished => {}
                 }
             }
             Change::Carry { from, to, kind } => {

@@ -355,7 +355,8 @@ pub fn ledger_money(ledger: &Ledger, period: &Period) -> Vec<LedgerMoney> {
                 | Fact::Acknowledgement(_)
                 | Fact::Usage(_)
                 | Fact::Expense(_)
-                | Fact::Correction(_) => return None,
+                | Fact::Correction(_)
+                | Fact::Disclosure(_) => return None,
             };
             let Ok(Asset::Money(money)) = asset.parse() else {
                 return None;

@@ -105,6 +105,8 @@ pub enum FindingKind {
     ImpossibleDate,
     /// Everything published on time, nothing corrected.
     DisclosureTimely,
+    /// A calendar quarter with entries but no periodic disclosure covering it in time.
+    DisclosureOverdue,
     // Fundraising
     /// A public campaign without a record number.
     CampaignWithoutRecordNumber,
@@ -162,7 +164,7 @@ const fn spec(section: Section, severity: Severity, en: &'static str, zh: &'stat
 
 impl FindingKind {
     /// Every kind, in report order.
-    pub const ALL: [FindingKind; 52] = [
+    pub const ALL: [FindingKind; 53] = [
         Self::ChainBroken,
         Self::ChainVerified,
         Self::CheckpointMissing,
@@ -200,6 +202,7 @@ impl FindingKind {
         Self::CorrectionWithImpossibleDate,
         Self::ImpossibleDate,
         Self::DisclosureTimely,
+        Self::DisclosureOverdue,
         Self::CampaignWithoutRecordNumber,
         Self::UnqualifiedPublicFundraising,
         Self::ReceiptWithoutRecordNumber,
@@ -257,6 +260,7 @@ impl FindingKind {
             Self::CorrectionWithImpossibleDate => "correction_with_impossible_date",
             Self::ImpossibleDate => "impossible_date",
             Self::DisclosureTimely => "disclosure_timely",
+            Self::DisclosureOverdue => "disclosure_overdue",
             Self::CampaignWithoutRecordNumber => "campaign_without_record_number",
             Self::UnqualifiedPublicFundraising => "unqualified_public_fundraising",
             Self::ReceiptWithoutRecordNumber => "receipt_without_record_number",
@@ -530,6 +534,12 @@ impl FindingKind {
                 Violation,
                 "A correction or its replacement carries a date that cannot be right, such as one before the entry it corrects.",
                 "更正或其替换条目的日期不可能成立，例如早于被更正的条目。",
+            ),
+            Self::DisclosureOverdue => spec(
+                S::Disclosure,
+                Warning,
+                "A calendar quarter had entries, but no periodic disclosure (disclosure.published) covering it was made within 30 days of its end.",
+                "某个季度有记账条目，但在季度结束后30天内没有发布涵盖该季度的定期信息公开（disclosure.published）。",
             ),
             Self::ImpossibleDate => spec(
                 S::Disclosure,

@@ -415,6 +415,24 @@ impl World {
                 // Money only: a goods lot cannot pay (its asset is not the money paid).
                 self.draws(scope, r.donation, r.pool, &r.paid, at)?;
             }
+            // Not generated yet (the writer computes the hash from the log, which a history does
+            // not have); the rule, stated independently: a period that has ended, disclosed
+            // after it ended, with the hash the writer computed. It changes no balance.
+            Command::Disclosure(d) => {
+                let p = d.request.period;
+                if p.from >= p.to {
+                    return Err(no("period.from not before period.to"));
+                }
+                if p.to > self.now {
+                    return Err(no("period.to in the future"));
+                }
+                if at < p.to {
+                    return Err(no("disclosed before the period ended"));
+                }
+                if d.summary_sha256.is_none() {
+                    return Err(no("no summary hash"));
+                }
+            }
             Command::Campaign(r) => {
                 if r.public_fundraising && r.record_number.is_none() {
                     return Err(no("public fundraising without a record number"));

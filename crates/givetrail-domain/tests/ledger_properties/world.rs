@@ -426,6 +426,7 @@ pub(crate) fn dated_replacement_body(cmd: &Command) -> serde_json::Value {
         Command::Expense(r) => serde_json::to_value(r),
         Command::Procurement(r) => serde_json::to_value(r),
         Command::Correction(r) => serde_json::to_value(r),
+        Command::Disclosure(r) => serde_json::to_value(&r.request),
     }
     .unwrap()
 }
@@ -468,6 +469,7 @@ pub(crate) fn set_occurred_at(cmd: &mut Command, when: DateTime<Utc>) {
         Command::Expense(r) => r.occurred_at = when,
         Command::Procurement(r) => r.occurred_at = when,
         Command::Correction(r) => r.occurred_at = when,
+        Command::Disclosure(r) => r.request.occurred_at = when,
     }
 }
 
@@ -480,7 +482,7 @@ pub(crate) fn asset_of(cmd: &mut Command) -> Option<&mut AssetWire> {
         Command::Usage(r) => Some(&mut r.asset),
         Command::Expense(r) => Some(&mut r.asset),
         Command::Procurement(r) => Some(&mut r.goods),
-        Command::Campaign(_) | Command::Correction(_) => None,
+        Command::Campaign(_) | Command::Correction(_) | Command::Disclosure(_) => None,
     }
 }
 

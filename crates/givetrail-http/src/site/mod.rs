@@ -74,6 +74,8 @@ pub struct Layout {
     pub title: String,
     /// This page in the other language.
     pub switch_href: String,
+    /// The page's Atom feed (`<link rel="alternate" type="application/atom+xml">`), if any.
+    pub feed: Option<String>,
 }
 
 /// The language of a request.
@@ -108,6 +110,7 @@ impl Layout {
             t: lang.text(),
             title: title.into(),
             switch_href: format!("{}?{}", req.path(), link::query(&query)),
+            feed: None,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The donation, allocation and disbursement feeds of an organisation, and its campaigns.
+//! The donation, allocation, disbursement and procurement feeds of an organisation, its
+//! periodic disclosures, and its campaigns.
 
 use diesel::prelude::*;
 use serde_json::Value;
@@ -308,4 +309,25 @@ pub fn campaign_seqs(
         .order(campaigns::seq.asc())
         .select((campaigns::id, campaigns::seq))
         .load(conn)?)
+}
+
+/// A page of an organisation's periodic disclosures (`disclosure.published` entries, which are
+/// never corrected), oldest first, after seq `after`.
+pub fn disclosures(
+    conn: &mut AnyConnection,
+    org: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Page<Value>, StoreError> {
+    let seqs: Vec<i64> = entries::table
+        .filter(entries::organization.eq(org))
+        .filter(entries::kind.eq(givetrail_domain::entry::EntryKind::DisclosurePublished.as_str()))
+        .filter(entries::seq.gt(after))
+        .select(entries::seq)
+        .order(entries::seq.asc())
+        .limit(limit)
+        .load(conn)?;
+    let next = next_cursor(&seqs, limit, |s| s.to_string());
+    let items = entries_at(conn, org, &seqs)?;
+    Ok(Page { items, next })
 }

@@ -7,9 +7,11 @@
 //! - [`append`]: appending one command to a log (the only code that inserts log entries).
 //! - [`import`]: bulk import of donations, through [`append`], from the writer or the CLI.
 //! - [`needs`]: posting a recipient's need.
+//! - `disclosure`: the summary hash of a periodic disclosure, computed from the log.
 //! - `lock`: the log's write lock, shared by the writer and the CLI import.
 
 pub mod append;
+mod disclosure;
 pub mod import;
 mod lock;
 pub mod needs;
@@ -26,6 +28,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
+use givetrail_domain::disclosure::Policy;
 use givetrail_domain::entry::{Author, Command};
 use givetrail_domain::ledger::Rejection;
 
@@ -139,10 +142,13 @@ pub struct Writer {
 impl Writer {
     /// Start `threads` writers on `backend` (SQLite always uses one: it has one writer anyway).
     /// Every commit that changes a log also stores a checkpoint of it signed with `key`.
+    /// Periodic disclosures hash their period summary under `policy` (priority regions,
+    /// deadlines), the one the server's reads use.
     pub fn start(
         backend: &Backend,
         threads: usize,
         key: Arc<SigningKey>,
+        policy: Arc<Policy>,
     ) -> Result<Writer, StoreError> {
         let n = if backend.is_sqlite() {
             1
@@ -156,9 +162,10 @@ impl Writer {
             let (tx, rx) = sync_channel::<Job>(MAX_QUEUE);
             senders.push(tx);
             let key = key.clone();
+            let policy = policy.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("givetrail-writer-{i}"))
-                .spawn(move || run(conn, rx, &key))
+                .spawn(move || run(conn, rx, &key, &policy))
                 .map_err(|e| StoreError::Connect(format!("cannot start writer thread: {e}")))?;
             handles.push(handle);
         }
@@ -200,7 +207,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: AnyConnection, rx: Receiver<Job>, key: &SigningKey) {
+fn run(mut conn: AnyConnection, rx: Receiver<Job>, key: &SigningKey, policy: &Policy) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -209,11 +216,11 @@ fn run(mut conn: AnyConnection, rx: Receiver<Job>, key: &SigningKey) {
                 Err(_) => break,
             }
         }
-        commit_group(&mut conn, group, key);
+        commit_group(&mut conn, group, key, policy);
     }
 }
 
-fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey) {
+fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey, policy: &Policy) {
     let mut orgs: Vec<&str> = group
         .iter()
         .filter_map(|j| match &j.write {
@@ -231,7 +238,7 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey) {
         for job in &group {
             // Each job in its own savepoint: a refusal rolls back only its own changes.
             let r = c.transaction::<_, WriteError, _>(|c| {
-                perform(c, &job.write, job.idempotency.as_ref())
+                perform(c, &job.write, job.idempotency.as_ref(), policy)
             });
             results.push(r);
         }
@@ -271,6 +278,7 @@ fn perform(
     conn: &mut AnyConnection,
     write: &Write,
     idem: Option<&Idempotency>,
+    policy: &Policy,
 ) -> Result<Outcome, WriteError> {
     // Microsecond precision: what the canonical form says is exactly what the column holds.
     let now = chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
@@ -301,7 +309,8 @@ fn perform(
             let mut h = head(conn, org)?;
             let mut written = Vec::with_capacity(commands.len());
             for (i, cmd) in commands.iter().enumerate() {
-                let (entry, next) = append(conn, &ctx, h, author, cmd, now).map_err(
+                let cmd = disclosure::with_summary_hash(conn, org, cmd, now, policy)?;
+                let (entry, next) = append(conn, &ctx, h, author, &cmd, now).map_err(
                     |rejection| match rejection {
                         Rejection::Store(e) => WriteError::Store(e),
                         other => WriteError::Rejected {

@@ -30,7 +30,9 @@ fn corrected_by(kind: EntryKind) -> Option<Role> {
         | EntryKind::ExpenseRecorded
         | EntryKind::ProcurementMade => Some(Role::Charity),
         EntryKind::AcknowledgementRecorded | EntryKind::UsageReported => Some(Role::Recipient),
-        EntryKind::EntryCorrected => None,
+        // A disclosure states what the log said at the end of its period, which never changes:
+        // it is never corrected (a later disclosure may cover the period again).
+        EntryKind::EntryCorrected | EntryKind::DisclosurePublished => None,
     }
 }
 
@@ -583,6 +585,12 @@ fn parse_replacement(
             return Err(ValidationError::field(
                 "replacement",
                 "a correction notice cannot be replaced",
+            ))
+        }
+        EntryKind::DisclosurePublished => {
+            return Err(ValidationError::field(
+                "replacement",
+                "a disclosure cannot be replaced",
             ))
         }
     })

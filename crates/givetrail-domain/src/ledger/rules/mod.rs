@@ -6,6 +6,7 @@ pub(super) mod allocation;
 pub(super) mod campaign;
 pub(super) mod correction;
 pub(super) mod disbursement;
+pub(super) mod disclosure;
 pub(super) mod donation;
 pub(super) mod draws;
 pub(super) mod expense;
@@ -101,6 +102,7 @@ fn decide<B: Books>(
         Command::Usage(r) => usage::decide_usage(books, ctx, r),
         Command::Expense(r) => expense::decide_expense(books, r),
         Command::Procurement(r) => procurement::decide_procurement(books, r),
+        Command::Disclosure(c) => disclosure::decide_disclosure(ctx, c),
         Command::Correction(_) => Err(ValidationError::field(
             "replacement",
             "a correction cannot replace with a correction",
@@ -329,7 +331,9 @@ pub(super) fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<V
                 None,
             ));
         }
-        Fact::Correction(_) => {}
+        // A correction's changes are made by `correction::correct`; a disclosure changes no
+        // balance.
+        Fact::Correction(_) | Fact::Disclosure(_) => {}
     }
     Ok(out)
 }

@@ -68,7 +68,8 @@ fn date_problems(ledger: &Ledger, seq: Seq, fact: &Fact, when: DateTime<Utc>) ->
                         | Fact::Usage(_)
                         | Fact::Expense(_)
                         | Fact::Procurement(_)
-                        | Fact::Correction(_),
+                        | Fact::Correction(_)
+                        | Fact::Disclosure(_),
                     )
                     | None => None,
                 });
@@ -80,7 +81,7 @@ fn date_problems(ledger: &Ledger, seq: Seq, fact: &Fact, when: DateTime<Utc>) ->
                 arrived,
             );
         }
-        Fact::Campaign(_) | Fact::Donation(_) | Fact::Correction(_) => {}
+        Fact::Campaign(_) | Fact::Donation(_) | Fact::Correction(_) | Fact::Disclosure(_) => {}
     }
     if !matches!(fact, Fact::Campaign(_) | Fact::Donation(_)) {
         for c in ledger.campaigns_of(seq) {
@@ -207,8 +208,130 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
             );
         }
     }
+    overdue_quarters(inp, f);
     if !f.has(Section::Disclosure, Severity::Warning) {
         let message = "Every entry became public within its deadline; nothing was corrected; no date is impossible.".to_owned();
         f.add(FindingKind::DisclosureTimely, Vec::new(), message);
+    }
+}
+
+/// Days after a quarter's end within which a periodic disclosure covering it is due.
+pub const QUARTERLY_DISCLOSURE_DAYS: i64 = 30;
+/// Calendar quarters are those of China Standard Time (UTC+8), in hours east of UTC.
+pub const QUARTER_UTC_OFFSET_HOURS: i32 = 8;
+
+/// The calendar quarter (China Standard Time) holding `t`: `[start, end)` in UTC.
+pub fn quarter_of(t: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    use chrono::{Datelike, FixedOffset, Months, NaiveDate, TimeZone};
+    let tz = FixedOffset::east_opt(QUARTER_UTC_OFFSET_HOURS * 3600).expect("a valid offset");
+    let local = t.with_timezone(&tz);
+    let month = (local.month0() / 3) * 3 + 1;
+    let start_day = NaiveDate::from_ymd_opt(local.year(), month, 1).expect("a valid date");
+    let start = tz
+        .from_local_datetime(&start_day.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("a fixed offset has one local time")
+        .with_timezone(&Utc);
+    let end = start
+        .with_timezone(&tz)
+        .checked_add_months(Months::new(3))
+        .expect("a later quarter")
+        .with_timezone(&Utc);
+    (start, end)
+}
+
+/// `disclosure_overdue`: every calendar quarter with entries in the report's period whose
+/// disclosure was due by `as_at` (30 days after its end) and that no `disclosure.published`
+/// covers (`period.from` ≤ the quarter's start, `period.to` ≥ its end) with an `occurred_at`
+/// within those 30 days.
+fn overdue_quarters(inp: &Inputs<'_>, f: &mut Findings) {
+    let ledger = inp.ledger;
+    // Quarter start → (its end, entries in it).
+    let mut quarters: std::collections::BTreeMap<DateTime<Utc>, (DateTime<Utc>, Vec<Seq>)> =
+        std::collections::BTreeMap::new();
+    let mut disclosures = Vec::new();
+    for r in &ledger.records {
+        match &r.fact {
+            Fact::Disclosure(d) => disclosures.push((r.seq, r.occurred_at, d.period)),
+            _ if inp.period.contains(r.occurred_at) => {
+                let (start, end) = quarter_of(r.occurred_at);
+                quarters
+                    .entry(start)
+                    .or_insert((end, Vec::new()))
+                    .1
+                    .push(r.seq);
+            }
+            _ => {}
+        }
+    }
+    for (start, (end, seqs)) in quarters {
+        let due = end + chrono::Duration::days(QUARTERLY_DISCLOSURE_DAYS);
+        if due > inp.as_at {
+            continue;
+        }
+        let covering: Vec<_> = disclosures
+            .iter()
+            .filter(|(_, _, p)| p.from <= start && p.to >= end)
+            .collect();
+        if covering.iter().any(|(_, when, _)| *when <= due) {
+            continue;
+        }
+        let (first, last) = (seqs[0], seqs[seqs.len() - 1]);
+        let mut entries = vec![at(inp, first)];
+        if last != first {
+            entries.push(at(inp, last));
+        }
+        entries.extend(covering.iter().map(|(seq, _, _)| at(inp, *seq)));
+        let late = match covering.first() {
+            Some((seq, when, _)) => format!(
+                " The first disclosure covering it, #{seq}, was made only on {}.",
+                day(*when)
+            ),
+            None => " No disclosure covers it.".to_owned(),
+        };
+        let tz =
+            chrono::FixedOffset::east_opt(QUARTER_UTC_OFFSET_HOURS * 3600).expect("a valid offset");
+        let local = start.with_timezone(&tz);
+        f.add(
+            FindingKind::DisclosureOverdue,
+            entries,
+            format!(
+                "Quarter {}-Q{} (China Standard Time) has {} entries (#{first} to #{last}), but no periodic disclosure covering it was made by {}, {} days after it ended.{late}",
+                chrono::Datelike::year(&local),
+                chrono::Datelike::month0(&local) / 3 + 1,
+                seqs.len(),
+                day(due),
+                QUARTERLY_DISCLOSURE_DAYS,
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod quarter_tests {
+    use super::quarter_of;
+    use chrono::{DateTime, Utc};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("a date")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn quarters_follow_china_standard_time() {
+        assert_eq!(
+            quarter_of(t("2020-02-10T08:00:00Z")),
+            (t("2019-12-31T16:00:00Z"), t("2020-03-31T16:00:00Z"))
+        );
+        // 2020-03-31T17:00Z is already 1 April in Beijing.
+        assert_eq!(
+            quarter_of(t("2020-03-31T17:00:00Z")).0,
+            t("2020-03-31T16:00:00Z")
+        );
+        assert_eq!(
+            quarter_of(t("2020-12-31T15:59:59Z")).1,
+            t("2020-12-31T16:00:00Z")
+        );
     }
 }

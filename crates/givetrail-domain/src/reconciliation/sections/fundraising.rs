@@ -53,7 +53,8 @@ pub(crate) fn findings(inp: &Inputs<'_>, f: &mut Findings) {
                                 | Fact::Usage(_)
                                 | Fact::Expense(_)
                                 | Fact::Procurement(_)
-                                | Fact::Correction(_) => None,
+                                | Fact::Correction(_)
+                                | Fact::Disclosure(_) => None,
                             });
                     if let Some(b) = body {
                         if b.public_fundraising && b.record_number.is_none() {
@@ -105,7 +106,8 @@ pub(crate) fn findings(inp: &Inputs<'_>, f: &mut Findings) {
             | Fact::Usage(_)
             | Fact::Expense(_)
             | Fact::Procurement(_)
-            | Fact::Correction(_) => {}
+            | Fact::Correction(_)
+            | Fact::Disclosure(_) => {}
         }
     }
     receipt_reuse(inp, f);

@@ -148,6 +148,7 @@ pub const TEXT: Text = Text {
     kind_procurement_made: "Purchase",
     unit_price: "Unit price",
     kind_entry_corrected: "Correction",
+    kind_disclosure_published: "Periodic disclosure",
     verification_heading: "Checkpoint and verification",
     tree_size: "Entries covered",
     root_hash: "Merkle root",

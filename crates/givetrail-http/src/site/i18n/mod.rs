@@ -247,6 +247,7 @@ pub struct Text {
     pub kind_procurement_made: &'static str,
     pub unit_price: &'static str,
     pub kind_entry_corrected: &'static str,
+    pub kind_disclosure_published: &'static str,
     pub verification_heading: &'static str,
     pub tree_size: &'static str,
     pub root_hash: &'static str,
@@ -367,6 +368,7 @@ impl Text {
             EntryKind::ExpenseRecorded => self.kind_expense_recorded,
             EntryKind::ProcurementMade => self.kind_procurement_made,
             EntryKind::EntryCorrected => self.kind_entry_corrected,
+            EntryKind::DisclosurePublished => self.kind_disclosure_published,
         }
     }
 

@@ -148,6 +148,7 @@ pub const TEXT: Text = Text {
     kind_procurement_made: "采购",
     unit_price: "单价",
     kind_entry_corrected: "更正",
+    kind_disclosure_published: "定期信息公开",
     verification_heading: "检查点与验证",
     tree_size: "覆盖记录数",
     root_hash: "默克尔根",

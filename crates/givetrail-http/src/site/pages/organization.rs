@@ -141,7 +141,7 @@ pub fn load_organization(
 }
 
 /// One line saying what an entry records.
-fn describe(r: &Record, directory: &Directory, lang: Lang) -> String {
+pub(crate) fn describe(r: &Record, directory: &Directory, lang: Lang) -> String {
     let t = lang.text();
     let kind = t.entry_kind(r.kind);
     let detail = match &r.fact {
@@ -185,6 +185,12 @@ fn describe(r: &Record, directory: &Directory, lang: Lang) -> String {
             p.unit_price
         ),
         Fact::Correction(c) => format!("#{} · {}", c.corrects, c.reason),
+        Fact::Disclosure(d) => format!(
+            "{} – {} · SHA-256 {}…",
+            format::date(&d.period.from, lang),
+            format::date(&d.period.to, lang),
+            d.summary_sha256.get(..12).unwrap_or(&d.summary_sha256)
+        ),
     };
     format!("{kind}: {detail}")
 }
@@ -373,8 +379,14 @@ fn view(req: &HttpRequest, lang: Lang, data: OrgData, policy: &Policy) -> OrgPag
             recorded: format::datetime(&r.recorded_at, lang),
         })
         .collect();
+    let mut layout = Layout::new(req, lang, o.name.clone());
+    layout.feed = Some(format!(
+        "/api/v1/organizations/{}/feed.atom?lang={}",
+        crate::link::encode(&o.id),
+        lang.code()
+    ));
     OrgPage {
-        layout: Layout::new(req, lang, o.name.clone()),
+        layout,
         charts: Vec::clone(&ledger.derived(&format!("charts {lang:?}"), || {
             flow::charts(&ledger, &directory, lang)
         })),

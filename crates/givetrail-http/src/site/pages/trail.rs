@@ -443,12 +443,19 @@ fn view(req: &HttpRequest, lang: Lang, tr: &Trail) -> TrailPage {
         .iter()
         .map(|c| correction_text(c, lang))
         .collect();
+    let mut layout = Layout::new(
+        req,
+        lang,
+        fill(t.trail_title, &[("receipt", &tr.receipt_number)]),
+    );
+    layout.feed = Some(format!(
+        "/api/v1/organizations/{}/donations/{}/trail.atom?lang={}",
+        crate::link::encode(&tr.organization),
+        crate::link::encode(&tr.receipt_number),
+        lang.code()
+    ));
     TrailPage {
-        layout: Layout::new(
-            req,
-            lang,
-            fill(t.trail_title, &[("receipt", &tr.receipt_number)]),
-        ),
+        layout,
         intro: fill(t.trail_intro, &[("org", &tr.organization_name)]),
         org_id: tr.organization.clone(),
         org_name: tr.organization_name.clone(),
