@@ -613,3 +613,92 @@ fn a_purchase_near_the_going_price_or_with_nothing_to_compare_is_not_flagged() {
     let r = report(&w, ORG, None);
     assert!(of_kind(&r, "procurement_price_outlier").is_empty(), "{r:#}");
 }
+
+/// A campaign with its own cost and ageing limits, one money donation to it, a disbursement of
+/// `sent` and an expense of `spent`.
+fn campaign_books(w: &World, limits: Value, sent: &str, spent: &str) -> i64 {
+    let mut campaign = json!({"id": "wuhan-2020", "title": "抗疫", "purpose": "protection",
+        "region_code": "420100", "public_fundraising": false, "emergency": true,
+        "starts_at": at(-100), "occurred_at": at(-100)});
+    for (k, v) in limits.as_object().expect("object") {
+        campaign[k] = v.clone();
+    }
+    let c = post(w, ORG, &w.charity, "campaigns", campaign);
+    let mut gift = donation("HB-C1", &at(-90), money("10000.00"), undesignated());
+    gift["campaign"] = json!("wuhan-2020");
+    let d = post(w, ORG, &w.charity, "donations", gift);
+    let a = post(
+        w,
+        ORG,
+        &w.charity,
+        "allocations",
+        json!({"donation": d, "recipient": "wuhan-union-hospital", "asset": money(sent), "occurred_at": at(-80)}),
+    );
+    post(
+        w,
+        ORG,
+        &w.charity,
+        "disbursements",
+        json!({"allocation": a, "asset": money(sent), "channel": "bank_transfer", "reference": "B-1", "occurred_at": at(-79)}),
+    );
+    post(
+        w,
+        ORG,
+        &w.charity,
+        "expenses",
+        json!({"donation": d, "asset": money(spent), "description": "trucking", "occurred_at": at(-78)}),
+    );
+    c
+}
+
+#[test]
+fn a_campaign_spending_above_its_cost_limit_is_flagged() {
+    let w = world();
+    let c = campaign_books(&w, json!({"cost_limit_percent": 5}), "1000.00", "100.00");
+    let r = report(&w, ORG, None);
+    let flagged = of_kind(&r, "cost_ratio_exceeded");
+    assert_eq!(flagged.len(), 1, "{r:#}");
+    assert_eq!(entries_of(flagged[0])[0], (ORG.to_owned(), c));
+    let message = flagged[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("9.09%") && message.contains("5%"),
+        "{message}"
+    );
+    let bad = w.s.post(
+        &format!("/organizations/{ORG}/campaigns"),
+        Some(&w.charity),
+        &json!({"id": "x", "title": "x", "region_code": "420100", "starts_at": at(-1),
+            "cost_limit_percent": 101, "ageing_limit_hours": 0, "occurred_at": at(-1)}),
+    );
+    assert_eq!(bad.status, 400, "{:?}", bad.body);
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["ageing_limit_hours", "cost_limit_percent"]);
+}
+
+#[test]
+fn a_campaign_within_its_cost_limit_and_its_own_ageing_limit_is_not_flagged() {
+    let w = world();
+    // 100 of 1,100 is 9.09%: within the default 10%. 9,000 waits 90 hours, within 96.
+    campaign_books(&w, json!({"ageing_limit_hours": 96}), "1000.00", "100.00");
+    let r = report(&w, ORG, None);
+    assert!(of_kind(&r, "cost_ratio_exceeded").is_empty(), "{r:#}");
+    assert!(of_kind(&r, "unallocated_too_long").is_empty(), "{r:#}");
+    // Seven hours later it has waited 97 hours: beyond the campaign's own limit, though within
+    // the 7 days an emergency campaign had before the second edition.
+    let later = report(&w, ORG, Some(&at(7)));
+    let aged = of_kind(&later, "unallocated_too_long");
+    assert_eq!(aged.len(), 1, "{later:#}");
+    assert!(
+        aged[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ageing limit of 96 hours"),
+        "{:#}",
+        aged[0]
+    );
+}

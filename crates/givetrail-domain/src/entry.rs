@@ -355,6 +355,14 @@ pub struct CampaignRequest {
     /// Optional target per asset.
     #[serde(default)]
     pub targets: Vec<AssetWire>,
+    /// How long money or goods of this campaign may wait unallocated or undisbursed before the
+    /// reconciliation flags them (default 168 hours for an emergency campaign, 2160 otherwise).
+    #[serde(default)]
+    pub ageing_limit_hours: Option<u32>,
+    /// The share of (disbursed + expenses) the charity's own expenses may take before the
+    /// reconciliation flags it (default 10).
+    #[serde(default)]
+    pub cost_limit_percent: Option<u32>,
     /// When the campaign was opened.
     pub occurred_at: DateTime<Utc>,
 }
@@ -691,7 +699,23 @@ pub struct CampaignBody {
     pub ends_at: Option<DateTime<Utc>>,
     /// Targets per asset.
     pub targets: Vec<AssetWire>,
+    /// Ageing limit in hours (the default filled in when the request gave none; absent in
+    /// campaigns opened before the second edition, which use the server's limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ageing_limit_hours: Option<u32>,
+    /// Cost limit in percent (the default filled in when the request gave none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_limit_percent: Option<u32>,
 }
+
+/// Ageing limit of an emergency campaign when it states none: 168 hours (7 days).
+pub const DEFAULT_EMERGENCY_AGEING_HOURS: u32 = 168;
+/// Ageing limit of any other campaign when it states none: 2160 hours (90 days).
+pub const DEFAULT_STANDARD_AGEING_HOURS: u32 = 2160;
+/// Cost limit of a campaign when it states none: 10 percent.
+pub const DEFAULT_COST_LIMIT_PERCENT: u32 = 10;
+/// Longest ageing limit a campaign may state: ten years.
+pub const MAX_AGEING_HOURS: u32 = 87_600;
 
 /// The donor as the public sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -573,6 +573,20 @@ impl Ledger {
         }
     }
 
+    /// The live body of a campaign (by slug), if any.
+    pub fn campaign_body(&self, campaign: &str) -> Option<&crate::entry::CampaignBody> {
+        let state = self
+            .books
+            .campaigns
+            .iter()
+            .find(|(id, c)| id.as_str() == campaign && c.live)?
+            .1;
+        match self.fact(state.seq)?.fact {
+            Fact::Campaign(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// Whether a campaign (by slug) was opened as an emergency appeal.
     pub fn is_emergency(&self, campaign: &str) -> bool {
         self.books

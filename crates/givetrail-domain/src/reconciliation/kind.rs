@@ -83,6 +83,9 @@ pub enum FindingKind {
     ExpenseShare,
     /// Expenses above the warning share.
     ExpenseShareHigh,
+    /// A campaign's own expenses above its `cost_limit_percent` of what it disbursed plus
+    /// expenses.
+    CostRatioExceeded,
     // Bank
     /// No statement uploaded.
     NoBankStatement,
@@ -164,7 +167,7 @@ const fn spec(section: Section, severity: Severity, en: &'static str, zh: &'stat
 
 impl FindingKind {
     /// Every kind, in report order.
-    pub const ALL: [FindingKind; 53] = [
+    pub const ALL: [FindingKind; 54] = [
         Self::ChainBroken,
         Self::ChainVerified,
         Self::CheckpointMissing,
@@ -192,6 +195,7 @@ impl FindingKind {
         Self::UsageReported,
         Self::ExpenseShare,
         Self::ExpenseShareHigh,
+        Self::CostRatioExceeded,
         Self::NoBankStatement,
         Self::BankMatched,
         Self::BankAmountMismatch,
@@ -250,6 +254,7 @@ impl FindingKind {
             Self::UsageReported => "usage_reported",
             Self::ExpenseShare => "expense_share",
             Self::ExpenseShareHigh => "expense_share_high",
+            Self::CostRatioExceeded => "cost_ratio_exceeded",
             Self::NoBankStatement => "no_bank_statement",
             Self::BankMatched => "bank_matched",
             Self::BankAmountMismatch => "bank_amount_mismatch",
@@ -480,6 +485,12 @@ impl FindingKind {
                 Info,
                 "The charity's own expenses as a share of what it received; money spent buying goods is not counted as its own cost.",
                 "机构自身支出占其接收款物的比例；用于采购物资的资金不计为机构自身支出。",
+            ),
+            Self::CostRatioExceeded => spec(
+                S::Spending,
+                Warning,
+                "A campaign's own expenses are above its cost limit (cost_limit_percent) of what it disbursed plus its expenses.",
+                "某募捐活动的自身支出超过其成本上限（cost_limit_percent，占已拨付加支出的比例）。",
             ),
             Self::ExpenseShareHigh => spec(
                 S::Spending,

@@ -69,6 +69,7 @@ pub fn reconcile(inp: &Inputs<'_>) -> Report {
     sections::ageing::findings(inp, &summary, &mut f);
     sections::receipt::findings(inp, &mut f);
     sections::spending::findings(&per_asset, &mut f);
+    sections::spending::cost_ratios(inp, &mut f);
     let bank = bank::reconcile(
         inp.bank_statements,
         &sections::bank::lines_in(inp),

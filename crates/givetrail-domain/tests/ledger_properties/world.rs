@@ -402,6 +402,8 @@ pub(crate) fn campaign(id: &str, public: bool, record: bool, when: DateTime<Utc>
         starts_at: at(0, 0),
         ends_at: None,
         targets: vec![],
+        ageing_limit_hours: None,
+        cost_limit_percent: None,
         occurred_at: when,
     })
 }

@@ -4,7 +4,11 @@ use super::super::validate::{collect, finish, store, text, Res};
 use super::super::Books;
 use super::{public, Context, Decision};
 use crate::asset::AssetWire;
-use crate::entry::{CampaignBody, CampaignRequest, Fact, MAX_SHORT_TEXT, MAX_TEXT};
+use crate::entry::{
+    CampaignBody, CampaignRequest, Fact, DEFAULT_COST_LIMIT_PERCENT,
+    DEFAULT_EMERGENCY_AGEING_HOURS, DEFAULT_STANDARD_AGEING_HOURS, MAX_AGEING_HOURS,
+    MAX_SHORT_TEXT, MAX_TEXT,
+};
 use crate::error::{FieldError, RuleError};
 
 pub(super) fn decide_campaign<B: Books>(
@@ -25,6 +29,20 @@ pub(super) fn decide_campaign<B: Books>(
             Ok(a) => targets.push(AssetWire::from(&a)),
             Err(e) => errors.extend(e.under(&format!("targets[{i}]")).0),
         }
+    }
+    if r.ageing_limit_hours
+        .is_some_and(|h| h == 0 || h > MAX_AGEING_HOURS)
+    {
+        errors.push(FieldError::new(
+            "ageing_limit_hours",
+            format!("must be between 1 and {MAX_AGEING_HOURS} hours"),
+        ));
+    }
+    if r.cost_limit_percent.is_some_and(|p| p > 100) {
+        errors.push(FieldError::new(
+            "cost_limit_percent",
+            "must be between 0 and 100",
+        ));
     }
     if let Some(end) = r.ends_at {
         if end < r.starts_at {
@@ -71,5 +89,11 @@ pub(super) fn decide_campaign<B: Books>(
         starts_at: r.starts_at,
         ends_at: r.ends_at,
         targets,
+        ageing_limit_hours: Some(r.ageing_limit_hours.unwrap_or(if r.emergency {
+            DEFAULT_EMERGENCY_AGEING_HOURS
+        } else {
+            DEFAULT_STANDARD_AGEING_HOURS
+        })),
+        cost_limit_percent: Some(r.cost_limit_percent.unwrap_or(DEFAULT_COST_LIMIT_PERCENT)),
     })))
 }

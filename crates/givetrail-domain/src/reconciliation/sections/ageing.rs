@@ -1,7 +1,7 @@
 //! Ageing: money and goods unallocated or undisbursed beyond their limit; receipt-to-disbursement
 //! times.
 
-use super::{at, day, describe, emergency_of, label_text, limit_words, span, Findings};
+use super::{ageing_limit, at, day, describe, emergency_of, label_text, span, Findings};
 use crate::disclosure::summary::Summary;
 use crate::disclosure::AssetLabel;
 use crate::reconciliation::inputs::Inputs;
@@ -22,8 +22,10 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
             .campaign
             .as_ref()
             .is_some_and(|c| ledger.is_emergency(c.as_str()));
+        let campaigns: Vec<String> = lot.campaign.iter().map(|c| c.to_string()).collect();
+        let (limit, limit_text) = ageing_limit(ledger, &inp.limits, &campaigns, emergency);
         let age = inp.as_at - lot.occurred_at;
-        if age > inp.limits.limit(emergency) {
+        if age > limit {
             let message = || {
                 format!(
                 "{} of donation #{} (receipt {}) is still on hand, unallocated, {} after it was received on {} — beyond {}.",
@@ -32,7 +34,7 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
                 lot.receipt_number,
                 span(age),
                 day(lot.occurred_at),
-                limit_words(&inp.limits, emergency),
+                limit_text,
             )
             };
             if let Some(x) = f.add_with(FindingKind::UnallocatedTooLong, || {
@@ -52,8 +54,10 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
             continue;
         };
         let emergency = emergency_of(ledger, a.seq);
+        let (limit, limit_text) =
+            ageing_limit(ledger, &inp.limits, &ledger.campaigns_of(a.seq), emergency);
         let age = inp.as_at - fact.occurred_at;
-        if age > inp.limits.limit(emergency) {
+        if age > limit {
             let message = || {
                 format!(
                 "{} allocated to {} by allocation #{} has not been sent, {} after the allocation — beyond {}.",
@@ -61,7 +65,7 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
                 a.recipient,
                 a.seq,
                 span(age),
-                limit_words(&inp.limits, emergency),
+                limit_text,
             )
             };
             if let Some(x) = f.add_with(FindingKind::UndisbursedTooLong, || {

@@ -179,6 +179,32 @@ pub(crate) fn emergency_of(ledger: &Ledger, seq: Seq) -> bool {
         .any(|c| ledger.is_emergency(c))
 }
 
+/// How long what belongs to `campaigns` may wait: the smallest `ageing_limit_hours` any of them
+/// states, else the server's limit for an emergency (or other) appeal; and that limit in words.
+pub(crate) fn ageing_limit(
+    ledger: &Ledger,
+    limits: &AgeingLimits,
+    campaigns: &[String],
+    emergency: bool,
+) -> (chrono::Duration, String) {
+    let stated = campaigns
+        .iter()
+        .filter_map(|c| {
+            ledger
+                .campaign_body(c)
+                .and_then(|b| b.ageing_limit_hours)
+                .map(|h| (h, c))
+        })
+        .min();
+    match stated {
+        Some((hours, c)) => (
+            chrono::Duration::hours(i64::from(hours)),
+            format!("campaign {c}'s ageing limit of {hours} hours"),
+        ),
+        None => (limits.limit(emergency), limit_words(limits, emergency)),
+    }
+}
+
 /// `the 7-day limit for an emergency campaign`.
 pub(crate) fn limit_words(limits: &AgeingLimits, emergency: bool) -> String {
     let what = if emergency {
