@@ -52,6 +52,47 @@ pub struct Step {
     pub body: serde_json::Value,
 }
 
+/// A fixture step's body with every string of the form `now`, `now-90m`, `now-2h` or `now-3d`
+/// replaced by that moment (RFC 3339) as the step is replayed: what must happen after something
+/// the server timestamps itself (a need is posted at the server's clock) is dated relative to
+/// the load. Other strings are left alone.
+pub fn relative_times(
+    body: &serde_json::Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    use serde_json::Value;
+    match body {
+        Value::String(s) => match relative(s, now) {
+            Some(t) => Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            None => body.clone(),
+        },
+        Value::Array(a) => Value::Array(a.iter().map(|v| relative_times(v, now)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), relative_times(v, now)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn relative(s: &str, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let rest = s.strip_prefix("now")?;
+    if rest.is_empty() {
+        return Some(now);
+    }
+    let ago = rest.strip_prefix('-')?;
+    let (n, unit) = ago.split_at(ago.len().checked_sub(1)?);
+    let n: i64 = n.parse().ok()?;
+    let d = match unit {
+        "m" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        _ => return None,
+    };
+    Some(now - d)
+}
+
 /// Replay `fixture` into the store behind `state`. Fails on the first step the server refuses.
 pub async fn load(state: &AppState, fixture: &Fixture) -> Result<usize, String> {
     let app = test::init_service(
@@ -82,10 +123,11 @@ pub async fn load(state: &AppState, fixture: &Fixture) -> Result<usize, String> 
                 .await
                 .map_err(|e| format!("step {i}: key: {e}"))?;
         }
+        let body = relative_times(&step.body, chrono::Utc::now());
         let req = test::TestRequest::post()
             .uri(&step.post)
             .insert_header(("Authorization", format!("Bearer {}", step.key)))
-            .set_json(&step.body)
+            .set_json(&body)
             .to_request();
         let resp = test::call_service(&app, req).await;
         if !resp.status().is_success() {
@@ -113,4 +155,23 @@ pub async fn load(state: &AppState, fixture: &Fixture) -> Result<usize, String> 
         }
     }
     Ok(fixture.steps.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[::core::prelude::v1::test]
+    fn relative_times_are_filled_in_and_other_strings_kept() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let body = serde_json::json!({"occurred_at": "now-2h", "at": ["now", "now-3d", "now-90m"],
+            "note": "nowhere", "bad": "now-2x", "n": 3});
+        assert_eq!(
+            relative_times(&body, now),
+            serde_json::json!({"occurred_at": "2026-01-02T01:04:05Z",
+                "at": ["2026-01-02T03:04:05Z", "2025-12-30T03:04:05Z", "2026-01-02T01:34:05Z"],
+                "note": "nowhere", "bad": "now-2x", "n": 3})
+        );
+    }
 }

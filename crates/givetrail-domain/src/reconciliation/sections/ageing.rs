@@ -28,10 +28,13 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
         if age > limit {
             let message = || {
                 format!(
-                "{} of donation #{} (receipt {}) is still on hand, unallocated, {} after it was received on {} — beyond {}.",
+                "{} of {} is still on hand, unallocated, {} after it was received on {} — beyond {}.",
                 describe(&lot.asset, lot.remaining()),
-                lot.seq,
-                lot.receipt_number,
+                if lot.receipt_number.is_empty() {
+                    format!("purchase #{}", lot.seq)
+                } else {
+                    format!("donation #{} (receipt {})", lot.seq, lot.receipt_number)
+                },
                 span(age),
                 day(lot.occurred_at),
                 limit_text,
