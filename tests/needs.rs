@@ -301,3 +301,141 @@ fn matches_rank_by_urgency_then_priority_region_and_honour_designations() {
     assert_eq!(m.body["matches"][2]["available"], "10000.000");
     assert_eq!(m.body["meta"]["priority_regions"], json!(["42"]));
 }
+
+fn withdraw(w: &World, need: &str, recipient: &str, key: &str, reason: &str) -> Reply {
+    w.s.post(
+        &format!("/recipients/{recipient}/needs/{need}/withdrawals"),
+        Some(key),
+        &json!({"reason": reason}),
+    )
+}
+
+#[test]
+fn a_recipient_withdraws_its_open_need_with_a_public_reason_and_it_takes_no_more_allocations() {
+    let w = world();
+    let posted = post_need(
+        &w,
+        "wuhan-union-hospital",
+        &w.union_hospital,
+        &need_body("5000", "critical"),
+    );
+    assert_eq!(posted.status, 201, "{:?}", posted.body);
+    assert_eq!(posted.body["withdrawn_at"], Value::Null);
+    w.donate(
+        "HB-1",
+        "2020-01-30T10:00:00Z",
+        masks("9000"),
+        undesignated(),
+    );
+    let path = "/recipients/wuhan-union-hospital/needs/need-1/withdrawals";
+    let reason = json!({"reason": "supplied by the municipal health commission"});
+
+    // Only the recipient's own key, and only with a reason.
+    assert_eq!(w.s.post(path, None, &reason).status, 401);
+    for key in [&w.jinyintan, &w.charity] {
+        let r = w.s.post(path, Some(key), &reason);
+        assert_eq!(r.status, 403, "{:?}", r.body);
+    }
+    // The jinyintan key, on its own path, may not withdraw union's need either.
+    let r = withdraw(&w, "need-1", "wuhan-jinyintan-hospital", &w.jinyintan, "x");
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "need", "{:?}", r.body);
+    for bad in [
+        json!({"reason": "  "}),
+        json!({}),
+        json!({"reason": "x", "extra": 1}),
+    ] {
+        let r = w.s.post(path, Some(&w.union_hospital), &bad);
+        assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
+    }
+    let r = withdraw(
+        &w,
+        "need-1",
+        "wuhan-union-hospital",
+        &w.union_hospital,
+        &"x".repeat(201),
+    );
+    assert_eq!(r.body["errors"][0]["field"], "reason", "{:?}", r.body);
+    let r = withdraw(
+        &w,
+        "need-9",
+        "wuhan-union-hospital",
+        &w.union_hospital,
+        "gone",
+    );
+    assert_eq!(r.status, 404, "{:?}", r.body);
+    assert_eq!(
+        w.s.get("/needs/need-1").body["status"],
+        "open",
+        "nothing was written"
+    );
+
+    let r = w.s.post(path, Some(&w.union_hospital), &reason);
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["status"], "withdrawn");
+    assert_eq!(
+        r.body["withdrawal_reason"],
+        "supplied by the municipal health commission"
+    );
+    assert!(r.body["withdrawn_at"].is_string(), "{:?}", r.body);
+    let again = w.s.post(path, Some(&w.union_hospital), &reason);
+    assert_eq!(again.status, 409, "{:?}", again.body);
+
+    // Still on the board, marked; no longer open, and no charity is matched with it.
+    let one = w.s.get("/needs/need-1");
+    assert_eq!(one.body["status"], "withdrawn");
+    assert_eq!(one.body["withdrawn_at"], r.body["withdrawn_at"]);
+    for (query, expected) in [
+        ("", vec!["need-1"]),
+        ("?status=open", vec![]),
+        ("?status=met", vec![]),
+        ("?status=withdrawn", vec!["need-1"]),
+    ] {
+        let list = w.s.get(&format!("/needs{query}"));
+        assert_eq!(list.status, 200, "{query}: {:?}", list.body);
+        assert_eq!(ids(&list.body, "needs"), expected, "{query}");
+    }
+    let m = w.s.get(&format!("/organizations/{ORG}/needs/matches"));
+    assert_eq!(ids(&m.body, "matches"), Vec::<String>::new());
+    let before = w.entry_count();
+    let a = w.allocate(json!({"pool": true, "recipient": "wuhan-union-hospital",
+        "asset": masks("100"), "need": "need-1", "occurred_at": "2020-01-31T10:00:00Z"}));
+    assert_eq!(a.status, 422, "{:?}", a.body);
+    assert_eq!(a.body["errors"][0]["field"], "need");
+    assert_eq!(w.entry_count(), before);
+    // The board page says so, with the reason.
+    let page = reqwest::blocking::get(format!("{}/needs?status=withdrawn&lang=en", w.s.base))
+        .and_then(|r| r.text())
+        .expect("the board page");
+    assert!(
+        page.contains("Withdrawn by the recipient") && page.contains("municipal health commission"),
+        "{page}"
+    );
+}
+
+#[test]
+fn a_met_need_cannot_be_withdrawn() {
+    let w = world();
+    let posted = post_need(
+        &w,
+        "wuhan-union-hospital",
+        &w.union_hospital,
+        &need_body("100", "high"),
+    );
+    assert_eq!(posted.status, 201, "{:?}", posted.body);
+    w.donate("HB-1", "2020-01-30T10:00:00Z", masks("500"), undesignated());
+    let a = w.allocate(json!({"pool": true, "recipient": "wuhan-union-hospital",
+        "asset": masks("100"), "need": "need-1", "occurred_at": "2020-01-31T10:00:00Z"}));
+    assert_eq!(a.status, 201, "{:?}", a.body);
+    w.disburse_and_acknowledge(a.body["seq"].as_i64().expect("seq"), "100", "100");
+    assert_eq!(w.s.get("/needs/need-1").body["status"], "met");
+    let r = withdraw(
+        &w,
+        "need-1",
+        "wuhan-union-hospital",
+        &w.union_hospital,
+        "no longer needed",
+    );
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    assert_eq!(w.s.get("/needs/need-1").body["status"], "met");
+}

@@ -284,6 +284,27 @@ fn a_critical_need_left_waiting_while_masks_sat_unallocated_is_flagged_after_a_d
 }
 
 #[test]
+fn a_need_its_recipient_withdrew_is_neither_bypassed_nor_left_waiting() {
+    let (w, fever) = needs_world();
+    let d = w.donate("HB-N6", &at(-72), masks("20000"), undesignated());
+    let n = need(&w, "wuhan-fever-hospital", &fever, "16000", "critical");
+    let r = w.s.post(
+        &format!("/recipients/wuhan-fever-hospital/needs/{n}/withdrawals"),
+        Some(&fever),
+        &json!({"reason": "supplied by the municipal health commission"}),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    // Withdrawn before the masks went elsewhere: nothing was passed over, nothing waited.
+    allocate_masks(&w, d, "wuhan-private-hospital", "16000", None, 1);
+    let later = report(&w, ORG, Some(&at(30)));
+    assert!(
+        of_kind(&later, "allocation_bypassed_need").is_empty()
+            && of_kind(&later, "need_unmet_while_stock_held").is_empty(),
+        "{later:#}"
+    );
+}
+
+#[test]
 fn a_critical_need_pledged_at_once_or_goods_designated_elsewhere_are_not_flagged() {
     let (w, fever) = needs_world();
     let d = w.donate("HB-N4", &at(-72), masks("20000"), undesignated());

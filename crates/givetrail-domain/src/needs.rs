@@ -12,7 +12,7 @@ use std::cmp::Reverse;
 
 use crate::asset::{AssetKey, AssetWire, GoodsKind};
 use crate::entry::{MAX_SHORT_TEXT, MAX_TEXT};
-use crate::error::{FieldError, ValidationError};
+use crate::error::{FieldError, RuleError, ValidationError};
 use crate::ids::{region_has_prefix, Slug};
 use crate::ledger::{designation_breach, Lot, NeedState, RecipientInfo};
 
@@ -70,6 +70,8 @@ pub enum NeedStatus {
     Open,
     /// Delivered (acknowledged) quantity covers the quantity asked: closed.
     Met,
+    /// The recipient withdrew it before it was met: closed.
+    Withdrawn,
 }
 
 impl NeedStatus {
@@ -78,6 +80,7 @@ impl NeedStatus {
         match self {
             NeedStatus::Open => "open",
             NeedStatus::Met => "met",
+            NeedStatus::Withdrawn => "withdrawn",
         }
     }
 
@@ -86,6 +89,7 @@ impl NeedStatus {
         match s {
             "open" => Some(NeedStatus::Open),
             "met" => Some(NeedStatus::Met),
+            "withdrawn" => Some(NeedStatus::Withdrawn),
             _ => None,
         }
     }
@@ -176,8 +180,50 @@ impl NeedRequest {
     }
 }
 
-fn status(units: i64, delivered: i64) -> NeedStatus {
-    if delivered >= units {
+/// `POST /recipients/{recipient}/needs/{need}/withdrawals`: the recipient no longer needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NeedWithdrawalRequest {
+    /// Why, for the public (e.g. `supplied by the health commission`); 1 to 200 characters.
+    pub reason: String,
+}
+
+impl NeedWithdrawalRequest {
+    /// The trimmed reason, or a field error naming `reason`.
+    pub fn validate(&self) -> Result<String, ValidationError> {
+        let reason = self.reason.trim();
+        if reason.is_empty() {
+            return Err(ValidationError::field("reason", "must not be empty"));
+        }
+        if reason.chars().count() > MAX_SHORT_TEXT {
+            return Err(ValidationError::field(
+                "reason",
+                format!("must be at most {MAX_SHORT_TEXT} characters"),
+            ));
+        }
+        if reason.chars().any(char::is_control) {
+            return Err(ValidationError::field(
+                "reason",
+                "must not contain control characters",
+            ));
+        }
+        Ok(reason.to_owned())
+    }
+}
+
+/// When and why a recipient withdrew a need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    /// When the withdrawal was recorded.
+    pub at: DateTime<Utc>,
+    /// The recipient's reason.
+    pub reason: String,
+}
+
+fn status(units: i64, delivered: i64, withdrawn: bool) -> NeedStatus {
+    if withdrawn {
+        NeedStatus::Withdrawn
+    } else if delivered >= units {
         NeedStatus::Met
     } else {
         NeedStatus::Open
@@ -211,6 +257,8 @@ pub struct Need {
     pub pledged: i64,
     /// Units acknowledged on disbursements of those allocations.
     pub delivered: i64,
+    /// Set once its recipient withdrew it.
+    pub withdrawn: Option<Withdrawal>,
 }
 
 impl Need {
@@ -219,9 +267,36 @@ impl Need {
         AssetKey::Goods(self.goods.clone())
     }
 
-    /// Open or met.
+    /// Open, met or withdrawn (withdrawn wins: what arrives afterwards was pledged before).
     pub fn status(&self) -> NeedStatus {
-        status(self.units, self.delivered)
+        status(self.units, self.delivered, self.withdrawn.is_some())
+    }
+
+    /// Whether `recipient` may withdraw this need now: its own, and neither met nor withdrawn.
+    pub fn check_withdrawal(&self, recipient: &str) -> Result<(), RuleError> {
+        if self.recipient.as_str() != recipient {
+            return Err(RuleError::Forbidden {
+                field: "need".into(),
+                message: format!(
+                    "need {} was posted by {}; only its recipient may withdraw it",
+                    self.id, self.recipient
+                ),
+            });
+        }
+        match self.status() {
+            NeedStatus::Open => Ok(()),
+            NeedStatus::Met => Err(RuleError::Conflict {
+                field: "need".into(),
+                message: format!(
+                    "need {} is already met; a met need stays on record",
+                    self.id
+                ),
+            }),
+            NeedStatus::Withdrawn => Err(RuleError::Conflict {
+                field: "need".into(),
+                message: format!("need {} was already withdrawn", self.id),
+            }),
+        }
     }
 
     /// Units still to arrive (never negative: more may arrive than was asked).
@@ -242,6 +317,7 @@ impl Need {
             asset: self.asset(),
             units: self.units,
             delivered: self.delivered,
+            withdrawn: self.withdrawn.is_some(),
         }
     }
 
@@ -265,6 +341,8 @@ impl Need {
             outstanding: key.format(self.outstanding()),
             unpledged: key.format(self.unpledged()),
             status: self.status(),
+            withdrawn_at: self.withdrawn.as_ref().map(|w| w.at),
+            withdrawal_reason: self.withdrawn.as_ref().map(|w| w.reason.clone()),
         }
     }
 }
@@ -302,8 +380,13 @@ pub struct NeedView {
     pub outstanding: String,
     /// Quantity nobody has pledged yet: asked − pledged, at least 0.
     pub unpledged: String,
-    /// `open` until delivered covers the quantity, then `met`.
+    /// `open` until delivered covers the quantity, then `met`; `withdrawn` once its recipient
+    /// withdrew it.
     pub status: NeedStatus,
+    /// When its recipient withdrew it (null while not withdrawn).
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    /// The recipient's reason for withdrawing it (null while not withdrawn).
+    pub withdrawal_reason: Option<String>,
 }
 
 /// One of a charity's unallocated goods set against an open need.
@@ -459,6 +542,7 @@ mod tests {
             posted_at: t(posted),
             pledged: 0,
             delivered: 0,
+            withdrawn: None,
         }
     }
 
@@ -587,6 +671,50 @@ mod tests {
         assert_eq!(n.status(), NeedStatus::Met);
         assert_eq!(n.outstanding(), 0);
         assert_eq!(n.unpledged(), 0);
+    }
+
+    #[test]
+    fn only_its_recipient_withdraws_an_open_need_and_a_withdrawn_need_takes_no_allocation() {
+        let mut n = need(1, "union", "420103", Urgency::Critical, 1);
+        assert!(matches!(
+            n.check_withdrawal("jinyintan"),
+            Err(RuleError::Forbidden { .. })
+        ));
+        assert_eq!(n.check_withdrawal("union"), Ok(()));
+        n.withdrawn = Some(Withdrawal {
+            at: t(2),
+            reason: "supplied by the health commission".into(),
+        });
+        assert_eq!(n.status(), NeedStatus::Withdrawn);
+        assert!(matches!(
+            n.check_withdrawal("union"),
+            Err(RuleError::Conflict { .. })
+        ));
+        let refused = n.state().check_allocation(&slug("union"), &n.asset());
+        assert!(matches!(refused, Err(RuleError::Refused { field, .. }) if field == "need"));
+        let view = n.view();
+        assert_eq!(view.withdrawn_at, Some(t(2)));
+        assert_eq!(
+            view.withdrawal_reason.as_deref(),
+            Some("supplied by the health commission")
+        );
+        let mut met = need(2, "union", "420103", Urgency::High, 1);
+        met.delivered = met.units;
+        assert!(matches!(
+            met.check_withdrawal("union"),
+            Err(RuleError::Conflict { .. })
+        ));
+    }
+
+    #[test]
+    fn a_withdrawal_needs_a_reason_of_at_most_200_characters() {
+        let r = |s: &str| NeedWithdrawalRequest { reason: s.into() }.validate();
+        assert_eq!(r("  no longer needed "), Ok("no longer needed".into()));
+        for bad in ["", "   ", "a\u{7}b"] {
+            let e = r(bad).expect_err(bad);
+            assert_eq!(e.0[0].field, "reason");
+        }
+        assert!(r(&"x".repeat(MAX_SHORT_TEXT + 1)).is_err());
     }
 
     #[test]

@@ -103,6 +103,7 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(disclosure::giving360_export)
         .service(disclosure::private_values)
         .service(needs::post_need)
+        .service(needs::post_withdrawal)
         .service(needs::list_needs)
         .service(needs::get_need)
         .service(needs::need_matches)

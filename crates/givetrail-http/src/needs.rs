@@ -10,12 +10,13 @@ use serde_json::json;
 use givetrail_domain::asset::AssetKey;
 use givetrail_domain::ids::parse_region_prefix;
 use givetrail_domain::needs::{
-    rank_matches, MatchView, Need, NeedRequest, NeedStatus, NeedView, MAX_ITEM_FILTER,
+    rank_matches, MatchView, Need, NeedRequest, NeedStatus, NeedView, NeedWithdrawalRequest,
+    MAX_ITEM_FILTER,
 };
 use givetrail_store::read::needs::{self as store, NeedFilter};
 use givetrail_store::read::Page;
 use givetrail_store::registry;
-use givetrail_store::write::needs::NewNeed;
+use givetrail_store::write::needs::{NeedWithdrawal, NewNeed};
 use givetrail_store::write::Write;
 use givetrail_store::{AnyConnection, StoreError};
 
@@ -59,6 +60,45 @@ pub async fn post_need(
     submit(&req, &state, &p, &body, write).await
 }
 
+/// Withdraw a need (the posting recipient's own key) with a public `reason`. The need stays on
+/// the board marked `withdrawn` with its date and reason; it stops counting as open from that
+/// moment (matches, reconciliation's needs section), and no allocation may name it any more.
+/// A met or already withdrawn need answers 409; another recipient's need 403.
+#[utoipa::path(tag = "recipient writes", request_body = NeedWithdrawalRequest,
+    params(("recipient" = String, Path, description = "recipient slug"), ("need" = String, Path, description = "need id (`need-17`)"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the need, now `withdrawn`", body = NeedView), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/recipients/{recipient}/needs/{need}/withdrawals")]
+pub async fn post_withdrawal(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (recipient, need) = path.into_inner();
+    let p = required(&req, &state).await?;
+    recipient_of(&p, &recipient)?;
+    limit_body(&body, MAX_BODY_BYTES)?;
+    let reason = parse::<NeedWithdrawalRequest>(&body)?
+        .validate()
+        .map_err(ApiError::invalid)?;
+    // A need that does not exist is a missing resource (404); whether this recipient may
+    // withdraw it is decided by the writer on the need as it stands in its transaction.
+    let lookup = need.clone();
+    if read(&state, move |c| store::get(c, &lookup))
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!("need {need} not found")));
+    }
+    let write = Write::NeedWithdrawal(NeedWithdrawal {
+        need,
+        recipient,
+        reason,
+    });
+    submit(&req, &state, &p, &body, write).await
+}
+
 /// Filters of the needs board.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct NeedParams {
@@ -66,7 +106,7 @@ pub struct NeedParams {
     pub region: Option<String>,
     /// Exact item name (`N95 respirator`).
     pub item: Option<String>,
-    /// `open` or `met`; both when absent.
+    /// `open`, `met` or `withdrawn`; all when absent.
     pub status: Option<String>,
     /// Only this recipient's needs.
     pub recipient: Option<String>,
@@ -100,7 +140,7 @@ impl NeedParams {
             None => None,
             Some(s) => Some(
                 NeedStatus::parse(s)
-                    .ok_or_else(|| ApiError::field("status", "must be open or met"))?,
+                    .ok_or_else(|| ApiError::field("status", "must be open, met or withdrawn"))?,
             ),
         };
         Ok(NeedFilter {

@@ -354,6 +354,8 @@ pub(crate) struct NeedRow {
     pub needed_by: Option<i64>,
     pub note: String,
     pub posted_at: i64,
+    pub withdrawn_at: Option<i64>,
+    pub withdrawal_reason: Option<String>,
 }
 
 /// A line of a bank statement as stored.

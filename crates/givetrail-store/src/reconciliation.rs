@@ -331,8 +331,7 @@ fn need_histories(
                 units: n.units,
                 urgency: n.urgency,
                 posted_at: n.posted_at,
-                // Needs cannot be withdrawn yet; a withdrawal's date goes here once they can.
-                withdrawn_at: None,
+                withdrawn_at: n.withdrawn.as_ref().map(|w| w.at),
             })
         })
         .collect())

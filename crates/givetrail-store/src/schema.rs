@@ -204,6 +204,8 @@ diesel::table! {
         needed_by -> Nullable<BigInt>,
         note -> Text,
         posted_at -> BigInt,
+        withdrawn_at -> Nullable<BigInt>,
+        withdrawal_reason -> Nullable<Text>,
     }
 }
 

@@ -227,6 +227,8 @@ pub struct NeedState {
     pub units: i64,
     /// Units acknowledged by the recipient so far, over every charity's allocations to it.
     pub delivered: i64,
+    /// Its recipient withdrew it.
+    pub withdrawn: bool,
 }
 
 impl NeedState {
@@ -251,6 +253,12 @@ impl NeedState {
             return Err(RuleError::refused(
                 "need",
                 format!("need {} asks for {}, not {asset}", self.id, self.asset),
+            ));
+        }
+        if self.withdrawn {
+            return Err(RuleError::refused(
+                "need",
+                format!("need {} was withdrawn by {}", self.id, self.recipient),
             ));
         }
         if self.is_met() {

@@ -14,7 +14,7 @@ use diesel::sql_types::Bool;
 use givetrail_domain::asset::AssetKey;
 use givetrail_domain::ids::Slug;
 use givetrail_domain::ledger::{Lot, NeedState, RecipientInfo};
-use givetrail_domain::needs::{Need, NeedStatus, Urgency};
+use givetrail_domain::needs::{Need, NeedStatus, Urgency, Withdrawal};
 
 use crate::db::AnyConnection;
 use crate::models::{LotRow, NeedRow, RecipientInfoRow};
@@ -70,6 +70,14 @@ fn need_from(row: NeedRow, progress: (i64, i64)) -> Result<Need, StoreError> {
         posted_at: from_micros(row.posted_at),
         pledged: progress.0,
         delivered: progress.1,
+        withdrawn: match (row.withdrawn_at, row.withdrawal_reason) {
+            (Some(at), Some(reason)) => Some(Withdrawal {
+                at: from_micros(at),
+                reason,
+            }),
+            (None, None) => None,
+            _ => return Err(corrupt(format!("{} half withdrawn", row.id))),
+        },
     })
 }
 
@@ -139,8 +147,9 @@ pub fn state(conn: &mut AnyConnection, id: &str) -> Result<Option<NeedState>, St
 
 fn status_sql(status: NeedStatus) -> String {
     match status {
-        NeedStatus::Open => format!("{DELIVERED_SQL} < needs.units"),
-        NeedStatus::Met => format!("{DELIVERED_SQL} >= needs.units"),
+        NeedStatus::Open => format!("needs.withdrawn_at IS NULL AND {DELIVERED_SQL} < needs.units"),
+        NeedStatus::Met => format!("needs.withdrawn_at IS NULL AND {DELIVERED_SQL} >= needs.units"),
+        NeedStatus::Withdrawn => "needs.withdrawn_at IS NOT NULL".to_owned(),
     }
 }
 

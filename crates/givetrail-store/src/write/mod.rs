@@ -81,6 +81,8 @@ pub enum Write {
     RevokeKey(String),
     /// Post a recipient's need (numbered `need-<n>` in posting order).
     Need(needs::NewNeed),
+    /// A recipient withdraws one of its needs.
+    NeedWithdrawal(needs::NeedWithdrawal),
     /// Keep an uploaded bank statement's lines (append-only).
     BankStatement(crate::bank::NewStatement),
     /// File a complaint from the public.
@@ -353,6 +355,10 @@ fn perform(
         Write::Need(n) => {
             let need = needs::insert(conn, n, micros(now))
                 .map_err(|e| duplicate(e, "another need was posted at the same moment; retry"))?;
+            serde_json::to_value(need.view()).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        }
+        Write::NeedWithdrawal(w) => {
+            let need = needs::withdraw(conn, w, micros(now))?;
             serde_json::to_value(need.view()).map_err(|e| StoreError::Corrupt(e.to_string()))?
         }
         Write::RevokeKey(key_id) => {

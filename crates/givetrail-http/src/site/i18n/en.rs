@@ -188,6 +188,8 @@ pub const TEXT: Text = Text {
     status_any: "Any",
     status_open: "Open",
     status_met: "Met",
+    status_withdrawn: "Withdrawn",
+    withdrawn_note: "Withdrawn by the recipient on {date}: {reason}",
     filter_button: "Show",
     recipient: "Recipient",
     item: "Item",

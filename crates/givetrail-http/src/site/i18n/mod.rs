@@ -289,6 +289,9 @@ pub struct Text {
     pub status_any: &'static str,
     pub status_open: &'static str,
     pub status_met: &'static str,
+    pub status_withdrawn: &'static str,
+    /// `{date}`, `{reason}`.
+    pub withdrawn_note: &'static str,
     pub filter_button: &'static str,
     pub recipient: &'static str,
     pub item: &'static str,

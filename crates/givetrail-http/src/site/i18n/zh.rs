@@ -188,6 +188,8 @@ pub const TEXT: Text = Text {
     status_any: "全部",
     status_open: "未满足",
     status_met: "已满足",
+    status_withdrawn: "已撤回",
+    withdrawn_note: "受赠方已于{date}撤回：{reason}",
     filter_button: "显示",
     recipient: "受赠方",
     item: "物资",

@@ -39,6 +39,8 @@ pub struct NeedRow {
     pub meter_max: String,
     pub meter_value: String,
     pub progress: String,
+    /// "Withdrawn by the recipient on …: reason", once withdrawn.
+    pub withdrawn: Option<String>,
 }
 
 pub fn need_row(n: &Need, directory: &Directory, lang: Lang) -> NeedRow {
@@ -67,7 +69,14 @@ pub fn need_row(n: &Need, directory: &Directory, lang: Lang) -> NeedRow {
         status_name: match status {
             NeedStatus::Open => t.status_open,
             NeedStatus::Met => t.status_met,
+            NeedStatus::Withdrawn => t.status_withdrawn,
         },
+        withdrawn: n.withdrawn.as_ref().map(|w| {
+            fill(
+                t.withdrawn_note,
+                &[("date", &format::date(&w.at, lang)), ("reason", &w.reason)],
+            )
+        }),
         meter_max: v.quantity.clone(),
         meter_value: v.delivered.clone(),
         progress: fill(
@@ -125,7 +134,7 @@ fn rows(q: &NeedParams, data: NeedsData, lang: Lang) -> (Vec<NeedRow>, Option<St
     let NeedsData { page, directory } = data;
     let mut items = page.items;
     // Open needs first, most urgent first, longest waiting first.
-    items.sort_by_key(|n| (n.status() == NeedStatus::Met, n.urgency, n.number));
+    items.sort_by_key(|n| (n.status() != NeedStatus::Open, n.urgency, n.number));
     let rows: Vec<NeedRow> = items
         .iter()
         .map(|n| need_row(n, &directory, lang))
