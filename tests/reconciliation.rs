@@ -36,20 +36,6 @@ fn post_csv(s: &Server, path: &str, key: &str, content_type: &str, body: &str) -
     Server::reply(req.send().expect("POST"))
 }
 
-/// A regulator key limited to `jurisdiction` (a region-code prefix).
-fn regulator_of(s: &Server, jurisdiction: &str) -> String {
-    let (ok, key, err) = s.db.cli(&[
-        "keys",
-        "create",
-        "--role",
-        "regulator",
-        "--jurisdiction",
-        jurisdiction,
-    ]);
-    assert!(ok, "keys create: {err}");
-    key.trim().to_owned()
-}
-
 fn created(r: Reply) -> Value {
     assert_eq!(r.status, 201, "{:?}", r.body);
     r.body

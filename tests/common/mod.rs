@@ -557,3 +557,17 @@ pub fn assert_chain_intact(log: &[Value]) {
         prev = h;
     }
 }
+
+/// A regulator key limited to `jurisdiction` (a region-code prefix), made with the CLI.
+pub fn regulator_of(s: &Server, jurisdiction: &str) -> String {
+    let (ok, key, err) = s.db.cli(&[
+        "keys",
+        "create",
+        "--role",
+        "regulator",
+        "--jurisdiction",
+        jurisdiction,
+    ]);
+    assert!(ok, "keys create: {err}");
+    key.trim().to_owned()
+}

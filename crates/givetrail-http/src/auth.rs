@@ -1,6 +1,6 @@
 //! Who is calling: bearer keys, looked up by their SHA-256, and what each role may write.
 
-use actix_web::HttpRequest;
+use actix_web::{HttpMessage, HttpRequest};
 
 use givetrail_domain::entry::{Author, Role};
 use givetrail_domain::ids::region_has_prefix;
@@ -10,8 +10,15 @@ use crate::db::read_primary;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
+/// The caller `crate::gate` already authenticated from the headers, before the body was read.
+#[derive(Debug, Clone)]
+pub(crate) struct Authenticated(pub Option<Principal>);
+
 /// The key presented, if any; `Err(401)` if one is presented but unknown or revoked.
 pub async fn caller(req: &HttpRequest, state: &AppState) -> Result<Option<Principal>, ApiError> {
+    if let Some(Authenticated(who)) = req.extensions().get::<Authenticated>() {
+        return Ok(who.clone());
+    }
     let Some(header) = req.headers().get("Authorization") else {
         return Ok(None);
     };

@@ -10,6 +10,9 @@ use crate::problem::ApiError;
 
 /// Largest JSON body of a single write.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest donations CSV accepted by the import endpoint (about 300,000 rows); larger files are
+/// imported with `givetrail import`, or split.
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 /// Largest JSON body of a batch.
 pub const MAX_BATCH_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Longest Idempotency-Key.
@@ -79,12 +82,7 @@ pub fn idempotency(
 
 /// Refuse (415) a body not sent as `Content-Type: text/csv`; `what` names the upload in the message.
 pub fn require_csv(req: &HttpRequest, what: &str) -> Result<(), ApiError> {
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if content_type.trim_start().starts_with("text/csv") {
+    if has_media_type(req, "text/csv") {
         return Ok(());
     }
     Err(ApiError::new(
@@ -93,4 +91,35 @@ pub fn require_csv(req: &HttpRequest, what: &str) -> Result<(), ApiError> {
         "Unsupported media type",
         format!("{what} is sent as Content-Type: text/csv"),
     ))
+}
+
+/// Whether the request's `Content-Type` is exactly `media` (parameters such as `charset`
+/// allowed, case ignored): `text/csvfoo` is not `text/csv`.
+pub fn has_media_type(req: &actix_web::HttpRequest, media: &str) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case(media))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header;
+
+    #[test]
+    fn a_media_type_matches_exactly_with_parameters_allowed() {
+        let req = |ct: &str| {
+            actix_web::test::TestRequest::default()
+                .insert_header((header::CONTENT_TYPE, ct))
+                .to_http_request()
+        };
+        assert!(has_media_type(&req("text/csv"), "text/csv"));
+        assert!(has_media_type(&req("Text/CSV; charset=utf-8"), "text/csv"));
+        assert!(!has_media_type(&req("text/csvfoo"), "text/csv"));
+        assert!(!has_media_type(&req("text/plain"), "application/json"));
+        let none = actix_web::test::TestRequest::default().to_http_request();
+        assert!(!has_media_type(&none, "application/json"));
+    }
 }

@@ -15,16 +15,14 @@ use givetrail_store::registry::Principal;
 use givetrail_store::write::Write;
 
 use crate::auth::{author, caller, regulator_covers, required};
-use crate::body::{idempotency, parse, MAX_BODY_BYTES};
+use crate::body::{parse, MAX_BODY_BYTES};
 use crate::db::read;
+use crate::middleware::limit_complaint;
 use crate::paging::page_limit;
 use crate::problem::{ApiError, Problem};
 use crate::reconciliation::organization;
 use crate::state::AppState;
 use crate::writes::{limit_body, respond, submit};
-
-/// Scope of the Idempotency-Keys of complaints filed without a key.
-const ANONYMOUS_SCOPE: &str = "anonymous:complaints";
 
 fn code(text: &str) -> Result<String, ApiError> {
     parse_tracking_code(text).map_err(|m| ApiError::field("code", m))
@@ -52,8 +50,8 @@ fn regulator(p: &Principal) -> Result<&str, ApiError> {
 /// The response carries the tracking code: keep it to follow the complaint. The contact, if
 /// given, is seen by regulators only.
 #[utoipa::path(tag = "complaints", request_body = ComplaintRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "retry key")),
-    responses((status = 201, description = "the complaint, with its `code`", body = Complaint), (status = 400, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem),
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry key, only with an Authorization key: a complaint filed without a key takes none (400)")),
+    responses((status = 201, description = "the complaint, with its `code`", body = Complaint), (status = 400, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem),
         (status = 429, description = "more than 10 complaints in 60 seconds from one address", body = Problem, headers(("Retry-After" = u64, description = "seconds to wait")))))]
 #[post("/complaints")]
 pub async fn post_complaint(
@@ -62,17 +60,24 @@ pub async fn post_complaint(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let p = caller(&req, &state).await?;
+    limit_complaint(&req)?;
     limit_body(&body, MAX_BODY_BYTES)?;
+    if p.is_none() && req.headers().contains_key("Idempotency-Key") {
+        // One scope shared by every anonymous caller would hand one complainant's tracking code
+        // to another who sent the same key and text, and let anyone block a key for others.
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "a complaint filed without a key takes no Idempotency-Key (anonymous callers share no \
+             retry scope); file it again if no tracking code came back",
+        ));
+    }
     let new = parse::<ComplaintRequest>(&body)?
         .validate(store::new_code())
         .map_err(ApiError::invalid)?;
     let write = Write::Complaint(new);
     match &p {
         Some(p) => submit(&req, &state, p, &body, write).await,
-        None => {
-            let idem = idempotency(&req, ANONYMOUS_SCOPE, &body)?;
-            Ok(respond(state.writer.submit(write, idem).await?))
-        }
+        None => Ok(respond(state.writer.submit(write, None).await?)),
     }
 }
 

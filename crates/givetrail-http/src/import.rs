@@ -13,9 +13,7 @@ use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::writes::submit;
 
-/// Largest donations CSV accepted by the import endpoint (about 300,000 rows); larger files are
-/// imported with `givetrail import`, or split.
-pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+use crate::body::MAX_IMPORT_BYTES;
 
 /// Import a donations CSV (the columns listed under the request body, header row first, in any
 /// order; rows numbered as a spreadsheet numbers them, the header being row 1). Every row is appended under the ledger's

@@ -9,6 +9,7 @@ pub mod complaints;
 pub mod db;
 pub mod disclosure;
 pub mod fixtures;
+pub mod gate;
 pub mod import;
 pub mod link;
 pub mod metrics;
@@ -178,8 +179,9 @@ pub fn server(
             .app_data(web::Data::new(metrics.clone()))
             .app_data(known.clone())
             .app_data(complaint_limiter.clone())
-            .wrap(actix_web::middleware::from_fn(middleware::limit_complaints))
+            .wrap(actix_web::middleware::from_fn(gate::gate))
             .wrap(actix_web::middleware::from_fn(middleware::refuse_nul))
+            .wrap(actix_web::middleware::from_fn(gate::security_headers))
             .wrap(actix_web::middleware::from_fn(metrics::record))
             .wrap(middleware::problem_errors())
             .wrap(middleware::access_log())

@@ -6,7 +6,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::HttpResponse;
 
-use crate::problem::{Problem, PROBLEM_BASE};
+use crate::problem::{ApiError, Problem, PROBLEM_BASE};
 
 /// Access log: method, path, status, size and latency — never headers, so keys cannot reach logs.
 /// Mounted inside [`tracing_actix_web::TracingLogger`], every line carries the request's id.
@@ -196,34 +196,28 @@ impl ComplaintLimiter {
     }
 }
 
-/// Rate-limit the public `POST /api/v1/complaints` per client address (429 with `Retry-After`).
-pub async fn limit_complaints(
-    req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if req.method() == actix_web::http::Method::POST && req.path() == "/api/v1/complaints" {
-        let limiter = req
-            .app_data::<actix_web::web::Data<ComplaintLimiter>>()
-            .cloned();
-        if let (Some(limiter), Some(addr)) = (limiter, req.peer_addr()) {
-            if let Err(wait) = limiter.check(addr.ip(), std::time::Instant::now()) {
-                let problem = Problem {
-                    kind: format!("{PROBLEM_BASE}rate-limited"),
-                    title: "Too many requests".into(),
-                    status: 429,
-                    detail: format!("at most {COMPLAINTS_PER_WINDOW} complaints per {} seconds from one address; retry in {wait} s", COMPLAINT_WINDOW.as_secs()),
-                    errors: Vec::new(),
-                    correction: None,
-                };
-                let res = HttpResponse::TooManyRequests()
-                    .insert_header(("Retry-After", wait.to_string()))
-                    .content_type("application/problem+json")
-                    .json(problem);
-                return Ok(req.into_response(res));
-            }
-        }
-    }
-    Ok(next.call(req).await?.map_into_boxed_body())
+/// Count one complaint (API or form) from the request's client address; 429 with `Retry-After`
+/// when over the budget. Called by the two complaint handlers, so it applies to the route as
+/// matched, however its path was spelled.
+pub fn limit_complaint(req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+    let limiter = req.app_data::<actix_web::web::Data<ComplaintLimiter>>();
+    let (Some(limiter), Some(addr)) = (limiter, req.peer_addr()) else {
+        return Ok(());
+    };
+    limiter
+        .check(addr.ip(), std::time::Instant::now())
+        .map_err(|wait| {
+            ApiError::new(
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                format!(
+                    "at most {COMPLAINTS_PER_WINDOW} complaints per {} seconds from one address; retry in {wait} s",
+                    COMPLAINT_WINDOW.as_secs()
+                ),
+            )
+            .with_retry_after(wait)
+        })
 }
 
 /// Refuse a NUL character anywhere in the URL (path or query) with 400: it cannot be stored or

@@ -35,7 +35,7 @@ pub struct Problem {
 /// An error returned by a handler.
 #[derive(Debug, thiserror::Error)]
 #[error("{}", .0.detail)]
-pub struct ApiError(pub Box<Problem>, Option<String>);
+pub struct ApiError(pub Box<Problem>, Vec<(&'static str, String)>);
 
 impl ApiError {
     /// A problem of `slug` with `status`.
@@ -49,13 +49,24 @@ impl ApiError {
                 errors: Vec::new(),
                 correction: None,
             }),
-            None,
+            Vec::new(),
         )
     }
 
     /// Add an `Allow` header (405).
     pub fn with_allow(mut self, methods: String) -> Self {
-        self.1 = Some(methods);
+        self.1.push(("Allow", methods));
+        self
+    }
+
+    /// The headers the response carries besides the problem (`Allow`, `Retry-After`).
+    pub fn headers(&self) -> &[(&'static str, String)] {
+        &self.1
+    }
+
+    /// Add a `Retry-After` header (429, 503).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.1.push(("Retry-After", seconds.to_string()));
         self
     }
 
@@ -138,11 +149,11 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut r = HttpResponse::build(self.status_code());
         r.content_type("application/problem+json");
-        if self.0.status == 503 {
+        if self.0.status == 503 && !self.1.iter().any(|(h, _)| *h == "Retry-After") {
             r.insert_header(("Retry-After", "1"));
         }
-        if let Some(allow) = &self.1 {
-            r.insert_header(("Allow", allow.as_str()));
+        for (name, value) in &self.1 {
+            r.insert_header((*name, value.as_str()));
         }
         r.json(&*self.0)
     }

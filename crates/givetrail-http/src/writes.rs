@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use givetrail_domain::entry::*;
-use givetrail_domain::ids::{CreditCode, RegionCode, Slug};
+use givetrail_domain::ids::{region_has_prefix, CreditCode, RegionCode, Slug};
 use givetrail_store::registry::{self, NewKey, Organization, Principal, Recipient};
 use givetrail_store::write::{Outcome, Write, MAX_BATCH_ITEMS};
 
@@ -550,8 +550,16 @@ pub async fn post_recipient_key(
     submit(&req, &state, &p, &body, Write::Key(key)).await
 }
 
+/// Whether jurisdiction `broader` strictly contains `narrower` (`""`, national, contains every
+/// other; `42` contains `4201`; nothing contains itself).
+fn strictly_broader(broader: &str, narrower: &str) -> bool {
+    narrower.len() > broader.len() && region_has_prefix(narrower, broader)
+}
+
 /// Revoke a key (by its public `key_id`): the key itself, a charity key of the same organisation,
-/// or a regulator whose jurisdiction covers the key's subject. A revoked key is refused with 401.
+/// or a regulator whose jurisdiction covers the key's subject; a regulator's key only by itself or
+/// by a regulator with a strictly broader jurisdiction (peers may not revoke each other). A
+/// revoked key is refused with 401.
 #[utoipa::path(tag = "registration", params(("key_id" = String, Path, description = "public id of the key (`key_…`)")),
     responses((status = 200, description = "`{\"key_id\", \"revoked\": true}`", body = Object), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -581,10 +589,20 @@ pub async fn revoke_key(
     let same_org = p.role == Role::Charity
         && target.organization.is_some()
         && p.organization == target.organization;
-    let regulator = regulator_covers(&p, subject_region.as_deref().unwrap_or(""));
+    let regulator = if target.role == Role::Regulator {
+        // Peers may not revoke each other: only a strictly broader jurisdiction may.
+        p.role == Role::Regulator
+            && strictly_broader(
+                p.jurisdiction.as_deref().unwrap_or(""),
+                target.jurisdiction.as_deref().unwrap_or(""),
+            )
+    } else {
+        regulator_covers(&p, subject_region.as_deref().unwrap_or(""))
+    };
     if !(own || same_org || regulator) {
         return Err(ApiError::forbidden(
-            "a key is revoked by itself, by its organisation, or by a regulator covering it",
+            "a key is revoked by itself, by its organisation, by a regulator covering it, or \
+             (a regulator's key) by a regulator with a strictly broader jurisdiction",
         ));
     }
     match state.writer.submit(Write::RevokeKey(id), None).await? {

@@ -15,9 +15,10 @@ use givetrail_store::write::Write;
 use givetrail_store::AnyConnection;
 
 use super::i18n::{fill, Text};
-use super::{error_page, format, html, lang_of, organizations, page, Layout, OrgItem};
+use super::{error_page, format, html, lang_of, organizations, page, same_origin, Layout, OrgItem};
 use crate::db::read;
 use crate::link::encode;
+use crate::middleware::limit_complaint;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -136,6 +137,16 @@ pub async fn submit(
     body: web::Bytes,
 ) -> HttpResponse {
     let lang = lang_of(&req);
+    if !same_origin(&req) {
+        let e = ApiError::forbidden(
+            "this form is filed from this site's own complaint page; a form posted from another \
+             site is refused",
+        );
+        return error_page(&req, &state, e).await;
+    }
+    if let Err(e) = limit_complaint(&req) {
+        return error_page(&req, &state, e).await;
+    }
     if body.len() > MAX_FORM_BYTES {
         return error_page(
             &req,

@@ -169,6 +169,27 @@ pub struct ErrorPage {
     receipt: String,
 }
 
+/// Whether a form post comes from a page of this site (the CSRF defence of every HTML form):
+/// `Sec-Fetch-Site` when the browser sends it, else `Origin`, else `Referer`, compared with the
+/// `Host` the request was sent to. A post with none of them is refused.
+pub fn same_origin(req: &HttpRequest) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("Sec-Fetch-Site") {
+        return site == "same-origin";
+    }
+    let Some(host) = header("Host") else {
+        return false;
+    };
+    let authority = |url: &str| {
+        url.split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_owned())
+    };
+    match header("Origin").or_else(|| header("Referer")) {
+        Some(from) => authority(from).is_some_and(|a| a.eq_ignore_ascii_case(host)),
+        None => false,
+    }
+}
+
 /// Render `error` as a page in the request's language (404 and 400 say what was wrong; 500
 /// says only that the server failed).
 pub async fn error_page(req: &HttpRequest, state: &AppState, error: ApiError) -> HttpResponse {
@@ -188,11 +209,20 @@ pub async fn error_page(req: &HttpRequest, state: &AppState, error: ApiError) ->
         selected_org: String::new(),
         receipt: String::new(),
     };
-    html(status, &page).unwrap_or_else(|e| {
+    let mut r = html(status, &page).unwrap_or_else(|e| {
         HttpResponse::InternalServerError()
             .content_type("text/plain; charset=utf-8")
             .body(e.to_string())
-    })
+    });
+    for (name, value) in error.headers() {
+        if let (Ok(n), Ok(v)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            header::HeaderValue::from_str(value),
+        ) {
+            r.headers_mut().insert(n, v);
+        }
+    }
+    r
 }
 
 /// A page's response, or its error rendered as a page.
