@@ -323,7 +323,8 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["a-hospital", "b-hospital"]
         );
-        assert_eq!(one.recipients[0].assets[0].acknowledged, "19000");
+        // Goods count thousandths, money the currency's minor units.
+        assert_eq!(one.recipients[0].assets[0].acknowledged, "19.000");
         assert_eq!(one.recipients[1].assets[0].allocated, "100.00");
         assert_eq!(one.totals.len(), 2);
         // Region totals: money from one organisation, masks from both (the recipient outside
@@ -339,7 +340,7 @@ mod tests {
                 masks_total.disbursed.as_str(),
                 masks_total.acknowledged.as_str()
             ),
-            ("25000", "24000", "22000")
+            ("25.000", "24.000", "22.000")
         );
         assert_eq!(masks_total.allocations, 2);
         assert_eq!(doc.meta.recipients, 2);
