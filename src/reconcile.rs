@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 
 use givetrail_domain::checkpoint::public_key_hex;
+use givetrail_domain::ids::parse_region_prefix;
 use givetrail_domain::reconciliation::inputs::{AgeingLimits, Period};
 use givetrail_domain::reconciliation::{self as report};
 use givetrail_store::read::model::ReadModel;
@@ -52,6 +53,10 @@ pub struct ReconcileArgs {
     /// hashes are recomputed either way: nothing is remembered between runs).
     #[arg(long)]
     full: bool,
+    /// Restrict the report to what went to recipients whose region code starts with this
+    /// prefix (1 to 6 digits), as `?destination=` does.
+    #[arg(long)]
+    destination: Option<String>,
     #[command(flatten)]
     policy: disclosure::PolicyArgs,
 }
@@ -63,6 +68,14 @@ pub fn run(a: ReconcileArgs) -> anyhow::Result<()> {
             bail!("--to must be after --from");
         }
     }
+    let destination = a
+        .destination
+        .as_deref()
+        .map(|d| match d {
+            "" => bail!("--destination: must be 1 to 6 digits of an administrative division code"),
+            d => parse_region_prefix(d).map_err(|e| anyhow::anyhow!("--destination: {e}")),
+        })
+        .transpose()?;
     let policy = a.policy.policy()?;
     let (backend, mut conn) = open(&a.db)?;
     let public_key = match a.public_key {
@@ -94,7 +107,10 @@ pub fn run(a: ReconcileArgs) -> anyhow::Result<()> {
         from: a.from,
         to: a.to,
     };
-    let r = report::reconcile(&gathered.inputs(&policy, AgeingLimits::default(), period, now));
+    let mut r = report::reconcile(&gathered.inputs(&policy, AgeingLimits::default(), period, now));
+    if let Some(d) = &destination {
+        r = report::destination::restrict(r, &gathered.ledger, &gathered.directory, d);
+    }
     match a.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&r)?),
         ReportFormat::Csv => print!("{}", report::csv::report(&r)),

@@ -376,6 +376,156 @@ fn a_regulator_of_another_province_gets_403_on_a_hubei_report() {
     assert_eq!(post_csv(&w.s, &upload, &hubei, "text/csv", csv).status, 201);
 }
 
+/// The jurisdiction matrix of `?destination=`: only a regulator covering the destination may
+/// read an organisation's report restricted to it, whatever the organisation's region; the
+/// restricted report speaks only of that destination's recipients.
+#[test]
+fn a_regulator_of_the_destination_reads_a_report_restricted_to_it() {
+    let w = world();
+    let hangzhou = recipient_key(&w.s, "hangzhou-hospital");
+    let lot = w.donate("D-1", &at(-5), masks("5000"), undesignated());
+    let mut sent = Vec::new();
+    for (recipient, key, quantity, arrived) in [
+        ("wuhan-union-hospital", &w.union_hospital, "3000", "2900"),
+        ("hangzhou-hospital", &hangzhou, "1500", "1200"),
+    ] {
+        let a = seq(w.allocate(
+            json!({"donation": lot, "recipient": recipient, "purpose": "wards",
+                                      "asset": masks(quantity), "occurred_at": at(-3)}),
+        ));
+        let d = disburse(&w, a, quantity, &format!("SF-{recipient}"));
+        let k = ack(&w, key, recipient, d, arrived);
+        sent.push((recipient, a, d, k, quantity));
+    }
+    let path = format!("/organizations/{ORG}/reconciliation");
+    let to_hangzhou = format!("{path}?destination=33");
+    let zhejiang = regulator_of(&w.s, "33");
+    let hubei = regulator_of(&w.s, "42");
+    let hangzhou_city = regulator_of(&w.s, "3301");
+    // Covers the destination, not the organisation (420000): the restricted report.
+    let r = get_as(&w.s, &to_hangzhou, Some(&zhejiang));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // ... but not the whole report.
+    assert_eq!(get_as(&w.s, &path, Some(&zhejiang)).status, 403);
+    // Covers the organisation, not the destination; the charity itself; another charity; a
+    // regulator covering only part of the destination: 403 problems.
+    for (who, key) in [
+        ("hubei regulator", &hubei),
+        ("the charity itself", &w.charity),
+        ("another charity", &w.other_charity),
+        ("a recipient", &w.union_hospital),
+        ("a city inside the destination", &hangzhou_city),
+    ] {
+        let denied = get_as(&w.s, &to_hangzhou, Some(key));
+        assert_eq!(denied.status, 403, "{who}: {:?}", denied.body);
+        assert_eq!(denied.headers["content-type"], "application/problem+json");
+    }
+    assert_eq!(
+        get_as(&w.s, &format!("{path}?destination=42"), Some(&w.charity)).status,
+        403,
+        "the charity, even for its own region"
+    );
+    assert_eq!(get_as(&w.s, &to_hangzhou, None).status, 401);
+    assert_eq!(
+        get_as(&w.s, &to_hangzhou, Some(&w.s.regulator)).status,
+        200,
+        "national"
+    );
+    assert_eq!(
+        get_as(&w.s, &format!("{path}?destination=3301"), Some(&zhejiang)).status,
+        200,
+        "a destination inside the jurisdiction"
+    );
+    for bad in ["4x", "1234567", ""] {
+        let r = get_as(
+            &w.s,
+            &format!("{path}?destination={bad}"),
+            Some(&w.s.regulator),
+        );
+        assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
+        assert_eq!(r.body["errors"][0]["field"], "destination");
+    }
+
+    // Only the destination's recipients.
+    let report = r.body;
+    assert_eq!(report["destination"]["region"], "33");
+    assert_eq!(
+        report["destination"]["recipients"],
+        json!(["hangzhou-hospital"])
+    );
+    assert_eq!(report["totals"], json!([]));
+    assert_eq!(report["complaints"], json!([]));
+    let (_, ha, hd, hk, hq) = sent[1];
+    let t = &report["destination"]["totals"][0];
+    assert_eq!(t["allocated"], format!("{hq}.000"));
+    assert_eq!(t["disbursed"], format!("{hq}.000"));
+    assert_eq!(t["acknowledged"], "1200.000");
+    let union: Vec<i64> = [sent[0].1, sent[0].2, sent[0].3].into();
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty());
+    for f in findings {
+        let named = entries_of(f);
+        assert!(
+            named.iter().any(|s| [ha, hd, hk].contains(s)),
+            "a finding about no Hangzhou entry: {f:#}"
+        );
+        assert!(
+            !named.iter().any(|s| union.contains(s)),
+            "a finding about Wuhan: {f:#}"
+        );
+    }
+    let short = finding(&report, "acknowledgement_discrepancy");
+    assert!(entries_of(short).contains(&hd), "{short:#}");
+    assert_eq!(
+        report["counts"]["warning"].as_u64().unwrap_or(0)
+            + report["counts"]["violation"].as_u64().unwrap_or(0)
+            + report["counts"]["info"].as_u64().unwrap_or(0),
+        findings.len() as u64
+    );
+    // The whole report names the Wuhan discrepancy too; the restricted one does not.
+    let whole = get_as(&w.s, &path, Some(&hubei)).body;
+    let both: Vec<i64> = whole["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["kind"] == "acknowledgement_discrepancy")
+        .flat_map(entries_of)
+        .collect();
+    assert!(both.contains(&sent[0].2) && both.contains(&hd), "{both:?}");
+    assert!(whole.get("destination").is_none());
+
+    // Hubei's regulator reading Wuhan: only the Union hospital.
+    let wuhan = get_as(&w.s, &format!("{path}?destination=4201"), Some(&hubei)).body;
+    assert_eq!(
+        wuhan["destination"]["recipients"],
+        json!(["wuhan-union-hospital"])
+    );
+    assert_eq!(wuhan["destination"]["totals"][0]["allocated"], "3000.000");
+
+    // CSV: the destination's totals rows, not the organisation's.
+    let csv = get_as(&w.s, &format!("{to_hangzhou}&format=csv"), Some(&zhejiang));
+    assert_eq!(csv.status, 200);
+    let text = csv.body.as_str().expect("csv text");
+    assert!(text.contains("totals,destination_totals"), "{text}");
+    assert!(!text.contains("asset_totals"), "{text}");
+    assert!(text.contains("acknowledgement_discrepancy"), "{text}");
+
+    // The command line.
+    let (ok, out, err) =
+        w.s.db
+            .cli(&["reconcile", "--org", ORG, "--destination", "33"]);
+    assert!(ok, "{err}");
+    let cli: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        cli["destination"]["recipients"],
+        json!(["hangzhou-hospital"])
+    );
+    let (ok, _, err) =
+        w.s.db
+            .cli(&["reconcile", "--org", ORG, "--destination", "4x"]);
+    assert!(!ok && err.contains("--destination"), "{err}");
+}
+
 #[test]
 fn bank_statement_lines_are_matched_and_both_sides_of_a_mismatch_reported() {
     let w = world();

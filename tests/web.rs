@@ -499,6 +499,91 @@ fn a_need_posted_by_a_hospital_appears_on_the_board() {
     });
 }
 
+/// Rows of the inflows table the page should have: one per organisation, recipient and asset
+/// of the JSON document.
+fn inflow_rows(doc: &Value) -> usize {
+    doc["organizations"]
+        .as_array()
+        .expect("organizations")
+        .iter()
+        .flat_map(|o| o["recipients"].as_array().cloned().unwrap_or_default())
+        .map(|r| r["assets"].as_array().map(Vec::len).unwrap_or(0))
+        .sum()
+}
+
+#[test]
+fn a_region_page_shows_where_it_went_and_what_its_needs_lack_in_both_languages() {
+    let s = Server::demo();
+    let posted = s.post(
+        "/recipients/wuhan-union-hospital/needs",
+        Some("demo-recipient-wuhan-union-hospital"),
+        &json!({"item": "medical goggles", "spec": "GB 14866-2006", "unit": "piece",
+                "quantity": "700", "urgency": "critical", "note": "ICU"}),
+    );
+    assert_eq!(posted.status, 201, "{:?}", posted.body);
+    let need = posted.body["id"].as_str().expect("id").to_owned();
+    let hubei = s.get("/regions/42/inflows");
+    assert_eq!(hubei.status, 200);
+    let district = s.get("/regions/420103/inflows");
+    assert!(inflow_rows(&district.body) > 0, "{:#}", district.body);
+    assert!(inflow_rows(&hubei.body) > inflow_rows(&district.body));
+    // A malformed code is a 400 page; a region without recipients an empty one.
+    let bad = reqwest::blocking::get(format!("{}/regions/4x", s.base)).expect("GET");
+    assert_eq!(bad.status().as_u16(), 400);
+    let driver = Driver::start();
+    runtime().block_on(async {
+        let b = Browser::open(&driver, &s.base).await;
+        // From the recipient's page to its district's.
+        b.goto("/recipients/wuhan-union-hospital?lang=en").await;
+        b.find("a.region-link[href^='/regions/420103']")
+            .await
+            .click()
+            .await
+            .expect("follow the region link");
+        b.wait_for_path("/regions/420103").await;
+        assert!(b.text("h1").await.contains("420103"));
+        b.find("#inflows").await;
+        assert_eq!(
+            b.count("#inflows tbody tr").await,
+            inflow_rows(&district.body)
+        );
+        let table = b.text("#inflows").await;
+        assert!(table.contains(UNION_HOSPITAL), "{table}");
+        assert!(table.contains("湖北省红十字会"), "{table}");
+        let needs = b.text(&format!("tr#{need}")).await;
+        assert!(needs.contains("700 pieces"), "{needs}");
+        b.assert_console_clean("region en").await;
+        b.screenshot("region-en").await;
+
+        // The province in Chinese, from the organisation's page.
+        b.goto("/organizations/hubei-red-cross?lang=zh").await;
+        b.find("a.region-link[href^='/regions/42?']")
+            .await
+            .click()
+            .await
+            .expect("follow the region link");
+        b.wait_for_path("/regions/42").await;
+        assert!(b.text("h1").await.contains("去向"));
+        b.find("#inflows").await;
+        assert_eq!(b.count("#inflows tbody tr").await, inflow_rows(&hubei.body));
+        assert_eq!(
+            b.count("#region-totals tbody tr").await,
+            hubei.body["totals"].as_array().map(Vec::len).unwrap_or(0)
+        );
+        assert!(b.text("#rneeds-heading").await.contains("需求"));
+        b.find(&format!("tr#{need}")).await;
+        b.assert_console_clean("region zh").await;
+        b.screenshot("region-zh").await;
+
+        // Nobody registered there: an empty state, not an error.
+        b.goto("/regions/65?lang=en").await;
+        b.find("#no-inflows").await;
+        b.find("#no-open-needs").await;
+        b.assert_console_clean("empty region").await;
+        b.close().await;
+    });
+}
+
 #[test]
 fn a_complaint_filed_with_the_form_has_a_status_page() {
     let s = Server::demo();

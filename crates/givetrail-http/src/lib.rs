@@ -20,6 +20,7 @@ pub mod periodic;
 pub mod problem;
 pub mod reads;
 pub mod reconciliation;
+pub mod regions;
 pub mod site;
 pub mod state;
 pub mod verification;
@@ -108,6 +109,7 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(needs::list_needs)
         .service(needs::get_need)
         .service(needs::need_matches)
+        .service(regions::region_inflows)
         .service(reconciliation::get_reconciliation)
         .service(reconciliation::finding_kinds)
         .service(reconciliation::post_bank_statement)

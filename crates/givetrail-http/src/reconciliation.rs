@@ -65,6 +65,21 @@ pub struct ReconciliationParams {
     /// the whole log. By default only the entries appended since the server's last clean check
     /// are recomputed, and the balances are not compared (finding `derived_unchecked`).
     pub full: Option<bool>,
+    /// A region-code prefix (1 to 6 digits): the report restricted to what the organisation gave
+    /// recipients whose region code starts with it. Only for a regulator whose jurisdiction
+    /// covers it (403 for anyone else, the charity itself included).
+    pub destination: Option<String>,
+}
+
+/// A regulator whose jurisdiction covers `destination`, or 403.
+fn regulator_of_destination(p: &Principal, destination: &str) -> Result<(), ApiError> {
+    if regulator_covers(p, destination) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "a report restricted to destination {destination} is for a regulator whose jurisdiction covers it"
+        )))
+    }
 }
 
 /// The reconciliation report of an organisation: totals per asset, then findings
@@ -72,6 +87,15 @@ pub struct ReconciliationParams {
 /// disclosure, fundraising, priority, needs, transfers, procurement — and the complaints about it. A regulator whose
 /// jurisdiction covers the organisation's region, or the charity itself. JSON, or CSV (totals
 /// rows first, then one row per finding).
+///
+/// With `destination={code}`: a regulator whose jurisdiction covers `code` (whatever the
+/// organisation's region; nobody else, not the charity itself) reads the report restricted to
+/// that destination. The report is computed over the whole log, then only the findings naming
+/// one of its allocations, disbursements, acknowledgements or usage reports (or a correction of
+/// one) for a recipient whose region code starts with `code` are kept; findings about the log as
+/// a whole or donations alone, the bank detail and the complaints are left out. `totals` is
+/// empty and `destination` gives the region, its recipients in this log and what the log gave
+/// them per asset (CSV: `destination_totals` rows).
 #[utoipa::path(tag = "regulator", params(("org" = String, Path, description = "organisation slug"), ReconciliationParams),
     security(("bearer" = [])),
     responses((status = 200, description = "the report; CSV (totals rows, then one row per finding) with `?format=csv` or `Accept: text/csv`", content((Report = "application/json"), (String = "text/csv"))),
@@ -91,8 +115,16 @@ pub async fn get_reconciliation(
             return Err(ApiError::field("to", "must be after from"));
         }
     }
+    let destination = q
+        .destination
+        .as_deref()
+        .map(|d| crate::regions::region_code("destination", d))
+        .transpose()?;
     let o = organization(&state, &org).await?;
-    overseer_of(&p, &o, "the reconciliation report")?;
+    match &destination {
+        Some(d) => regulator_of_destination(&p, d)?,
+        None => overseer_of(&p, &o, "the reconciliation report")?,
+    }
     let now = Utc::now();
     let as_at = q.to.unwrap_or(now);
     let key = state.public_key.clone();
@@ -111,8 +143,13 @@ pub async fn get_reconciliation(
     // than a request handler may hold its worker.
     let r = read(&state, move |c| {
         let gathered = store::gather(c, &model, &lookup, Some(&key), as_at, depth)?;
-        Ok(gathered
-            .map(|g| report::reconcile(&g.inputs(&policy, AgeingLimits::default(), period, now))))
+        Ok(gathered.map(|g| {
+            let r = report::reconcile(&g.inputs(&policy, AgeingLimits::default(), period, now));
+            match &destination {
+                Some(d) => report::destination::restrict(r, &g.ledger, &g.directory, d),
+                None => r,
+            }
+        }))
     })
     .await?
     .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))?;

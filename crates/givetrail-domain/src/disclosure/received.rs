@@ -41,6 +41,17 @@ impl GivenTotals {
     fn is_empty(&self) -> bool {
         *self == GivenTotals::default()
     }
+
+    /// Add `other` to these totals.
+    pub fn add(&mut self, other: &GivenTotals) {
+        self.allocations += other.allocations;
+        self.allocated += other.allocated;
+        self.disbursements += other.disbursements;
+        self.disbursed += other.disbursed;
+        self.acknowledged += other.acknowledged;
+        self.used += other.used;
+        self.unacknowledged += other.unacknowledged;
+    }
 }
 
 /// What one log gave one recipient.

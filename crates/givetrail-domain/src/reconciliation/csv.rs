@@ -1,5 +1,6 @@
-//! The reconciliation report as CSV: one header, the per-asset totals first (section `totals`),
-//! then one row per finding. Written with the disclosure CSV writer (BOM, CRLF, formula guard).
+//! The reconciliation report as CSV: one header, the per-asset totals first (section `totals`;
+//! in a report restricted to a destination, kind `destination_totals`: what went there), then
+//! one row per finding. Written with the disclosure CSV writer (BOM, CRLF, formula guard).
 
 use chrono::SecondsFormat;
 
@@ -95,6 +96,34 @@ pub fn report(r: &Report) -> String {
             row
         })
         .collect();
+    if let Some(d) = &r.destination {
+        rows.extend(d.totals.iter().map(|a| {
+            let mut row = vec![
+                Cell::Value("totals".into()),
+                Cell::Value("destination_totals".into()),
+                Cell::Value("info".into()),
+                Cell::Text(label(&a.asset)),
+            ];
+            let none = || Cell::Value(String::new());
+            row.extend([
+                none(),
+                Cell::Value(a.allocated.clone()),
+                none(),
+                none(),
+                Cell::Value(a.disbursed.clone()),
+                none(),
+                Cell::Value(a.acknowledged.clone()),
+                Cell::Value(a.used.clone()),
+                none(),
+                none(),
+                Cell::Text(format!(
+                    "{} to region {} as at {as_at}",
+                    r.organization, d.region
+                )),
+            ]);
+            row
+        }));
+    }
     rows.extend(r.findings.iter().map(finding_row));
     document(&REPORT_COLUMNS, &rows)
 }

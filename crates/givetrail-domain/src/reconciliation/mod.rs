@@ -43,10 +43,14 @@
 //! what will be overdue by then if nothing changes. `from`/`to` also limit the event findings
 //! (corrections, late entries, discrepancies, bank lines…) to what happened in `[from, to)`;
 //! totals, balances and integrity always cover the whole log.
+//!
+//! **Destination.** [`destination::restrict`] narrows a finished report to the findings about
+//! one region's recipients and gives that region's totals (a regulator of the destination).
 
 pub mod bank;
 pub mod complaint;
 pub mod csv;
+pub mod destination;
 pub mod inputs;
 pub mod kind;
 pub mod model;
@@ -103,5 +107,6 @@ pub fn reconcile(inp: &Inputs<'_>) -> Report {
         findings,
         bank,
         complaints,
+        destination: None,
     }
 }

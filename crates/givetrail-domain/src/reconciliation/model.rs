@@ -178,4 +178,8 @@ pub struct Report {
     pub bank: BankReconciliation,
     /// Complaints about the organisation (without complainants' contacts).
     pub complaints: Vec<Complaint>,
+    /// In a report restricted to a destination (`?destination=`): the region, its recipients
+    /// and what the log gave them; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<super::destination::Destination>,
 }

@@ -47,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/recipients/{recipient}",
             web::get().to(pages::recipient::recipient),
         )
+        .route("/regions/{code}", web::get().to(pages::region::region_page))
         .route("/needs", web::get().to(pages::needs::needs))
         .route("/complaints/new", web::get().to(complaints::form))
         .route("/complaints/new", web::post().to(complaints::submit))
@@ -235,6 +236,19 @@ pub async fn page(
         Ok(resp) => resp,
         Err(e) => error_page(req, state, e).await,
     }
+}
+
+/// The link to a region's page (`/regions/{prefix}`) for a 6-digit region code, and its words:
+/// `420000` links to `/regions/42` (all of Hubei), `420103` to `/regions/420103`.
+pub fn region_link(code: &str, lang: i18n::Lang) -> (String, String) {
+    let prefix = givetrail_domain::ids::RegionCode::parse(code)
+        .map(|r| r.prefix().to_owned())
+        .unwrap_or_else(|_| code.to_owned());
+    let href = format!("/regions/{}?lang={}", link::encode(&prefix), lang.code());
+    (
+        href,
+        i18n::fill(lang.text().region_link, &[("code", &prefix)]),
+    )
 }
 
 /// Whether a decimal string is above zero.

@@ -5,6 +5,8 @@
 //! - [`registrations`]: organisations and recipients, page by page.
 //! - [`disclosure`]: whole logs and registry entries for the disclosure reports.
 //! - [`needs`]: the needs board and what a charity's matches consider.
+//! - [`regions`]: where it went, by destination: a region's inflows summed from the derived
+//!   tables, and its open needs.
 //! - [`model`]: the read model: replayed logs kept in memory and advanced by new entries.
 
 pub mod disclosure;
@@ -12,6 +14,7 @@ pub mod feeds;
 pub mod log;
 pub mod model;
 pub mod needs;
+pub mod regions;
 pub mod registrations;
 
 /// Largest page of any list.

@@ -338,6 +338,26 @@ pub struct Text {
     pub no_history: &'static str,
     pub form_errors: &'static str,
     pub complaints_unavailable: &'static str,
+    /// Title of a region's page.
+    pub region_title: &'static str,
+    /// Introduction of a region's page.
+    pub region_intro: &'static str,
+    /// Heading of a region's inflows table.
+    pub inflows_heading: &'static str,
+    /// Heading of a region's totals.
+    pub region_totals_heading: &'static str,
+    /// A region with no inflows.
+    pub no_inflows: &'static str,
+    /// Heading of a region's open needs.
+    pub region_needs_heading: &'static str,
+    /// A region without open needs.
+    pub no_open_needs: &'static str,
+    /// Link to a region's page.
+    pub region_link: &'static str,
+    /// A region with more recipients than counted.
+    pub region_truncated: &'static str,
+    /// Column: number of allocations.
+    pub allocations_count: &'static str,
 }
 
 impl Text {

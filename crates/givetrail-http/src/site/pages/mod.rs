@@ -1,4 +1,5 @@
-//! The read-only pages: home and receipt search, trail, organisation, recipient, needs board.
+//! The read-only pages: home and receipt search, trail, organisation, recipient, region (where
+//! it went, by destination), needs board.
 //!
 //! Each page is two halves: a loader (`load_*`) that reads everything the page shows from the
 //! store inside one read snapshot, so every figure on the page describes the same moment even
@@ -9,6 +10,7 @@ pub mod home;
 pub mod needs;
 pub mod organization;
 pub mod recipient;
+pub mod region;
 pub mod trail;
 
 use givetrail_domain::disclosure::Directory;

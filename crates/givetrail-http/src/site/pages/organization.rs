@@ -34,6 +34,8 @@ struct OrgFacts {
     name: String,
     kind: String,
     region_code: String,
+    /// Its region's page and the link's words.
+    region_link: (String, String),
     credit_code: String,
     qualified: String,
 }
@@ -415,6 +417,7 @@ fn view(req: &HttpRequest, lang: Lang, data: OrgData, policy: &Policy) -> OrgPag
             .to_owned(),
             id: o.id,
             name: o.name,
+            region_link: crate::site::region_link(&o.region_code, lang),
             region_code: o.region_code,
             credit_code: o.credit_code,
         },

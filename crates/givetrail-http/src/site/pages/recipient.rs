@@ -41,6 +41,8 @@ struct RecipientFacts {
     name: String,
     kind: String,
     region_code: String,
+    /// Its region's page and the link's words, then its province's.
+    region_links: Vec<(String, String)>,
     credit_code: Option<String>,
     organization: Option<String>,
 }
@@ -226,6 +228,15 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData, later_page: bool) ->
         recipient: RecipientFacts {
             name,
             kind: t.kind_name(&rec.kind).to_owned(),
+            region_links: {
+                let mut links = vec![crate::site::region_link(&rec.region_code, lang)];
+                let province = format!("{}0000", rec.region_code.get(..2).unwrap_or_default());
+                let wider = crate::site::region_link(&province, lang);
+                if !links.contains(&wider) {
+                    links.push(wider);
+                }
+                links
+            },
             region_code: rec.region_code,
             credit_code: rec.credit_code,
             organization: rec.organization,
