@@ -136,7 +136,7 @@ impl SummaryParams {
 /// An organisation's replayed log as published by `as_at` (the log at `as_at`,
 /// `disclosure::period::log_at`), with its directory, or 404. The read model's ledger when
 /// nothing was recorded after `as_at`; otherwise a replay of the prefix, kept by nothing.
-async fn ledger_at(
+async fn ledger_as_at(
     state: &AppState,
     org: &str,
     as_at: DateTime<Utc>,
@@ -163,7 +163,7 @@ pub async fn organization_summary(
     q: web::Query<SummaryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let as_at = q.as_at()?;
-    let (l, d) = ledger_at(&state, &org, as_at).await?;
+    let (l, d) = ledger_as_at(&state, &org, as_at).await?;
     Ok(HttpResponse::Ok().json(summary::organisation_summary(&l, &d, &state.policy, as_at)))
 }
 
@@ -178,7 +178,7 @@ pub async fn campaign_summary(
 ) -> Result<HttpResponse, ApiError> {
     let (org, campaign) = path.into_inner();
     let as_at = q.as_at()?;
-    let (l, d) = ledger_at(&state, &org, as_at).await?;
+    let (l, d) = ledger_as_at(&state, &org, as_at).await?;
     let known = l
         .books
         .campaigns
