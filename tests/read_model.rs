@@ -300,16 +300,20 @@ fn assert_reads_equal(
     when: &str,
 ) -> usize {
     let mut compared = 0;
+    // Summaries as at one moment after every write: their stock ageing is measured then.
+    let as_at = chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros())
+        .expect("now");
+    let to = as_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let orgs: Vec<String> = r.ledgers.keys().cloned().collect();
     for org in &orgs {
         let l = r.ledger(org);
-        let served = s.get(&format!("/organizations/{org}/summary"));
+        let served = s.get(&format!("/organizations/{org}/summary?to={to}"));
         assert_eq!(
             served.status, 200,
             "{when}: {org} summary: {:?}",
             served.body
         );
-        let expected = wire(&summary::summarise(l, &r.directory, &r.policy, None));
+        let expected = wire(&summary::summarise(l, &r.directory, &r.policy, None, as_at));
         assert_same(&format!("{when}: {org} summary"), &served.body, &expected);
 
         let mut rows = Vec::new();
@@ -398,6 +402,7 @@ fn assert_reads_equal(
         &r.directory,
         &r.policy,
         None,
+        as_at,
     ));
     let cny = expected["assets"]
         .as_array()

@@ -448,6 +448,92 @@ fn an_organisation_page_draws_its_flow_chart_and_the_site_fits_a_phone() {
 }
 
 #[test]
+fn an_organisation_page_charts_its_stock_ageing_in_both_languages() {
+    let s = Server::demo();
+    // The page charts every asset the summary says is still held, unallocated or undisbursed.
+    let summary = s.get("/organizations/hubei-red-cross/summary");
+    assert_eq!(summary.status, 200, "{:?}", summary.body);
+    let held: Vec<Value> = summary.body["assets"]
+        .as_array()
+        .expect("assets")
+        .iter()
+        .filter(|a| {
+            !a["ageing"]["unallocated"]["oldest_hours"].is_null()
+                || !a["ageing"]["undisbursed"]["oldest_hours"].is_null()
+        })
+        .cloned()
+        .collect();
+    assert!(
+        !held.is_empty(),
+        "the demo's hubei-red-cross holds something"
+    );
+    // One coloured part per bucket holding anything, over both stages of every charted asset.
+    let parts: usize = held
+        .iter()
+        .flat_map(|a| ["unallocated", "undisbursed"].map(|s| a["ageing"][s].clone()))
+        .map(|stage| {
+            ["under_24h", "1d_to_3d", "3d_to_7d", "7d_to_30d", "over_30d"]
+                .iter()
+                .filter(|b| {
+                    stage[**b]
+                        .as_str()
+                        .is_some_and(|v| v.chars().any(|c| c.is_ascii_digit() && c != '0'))
+                })
+                .count()
+        })
+        .sum();
+    let driver = Driver::start();
+    runtime().block_on(async {
+        let b = Browser::open(&driver, &s.base).await;
+        for (lang, heading, stages) in [
+            ("en", "How long stock has waited", ["Not yet allocated", "Allocated, not yet sent"]),
+            ("zh", "库存账龄", ["尚未分配", "已分配未拨付"]),
+        ] {
+            b.goto(&format!("/organizations/hubei-red-cross?lang={lang}"))
+                .await;
+            b.find("svg.ageing-chart").await;
+            assert_eq!(b.text("#ageing-heading").await, heading);
+            assert_eq!(
+                b.count("svg.ageing-chart").await,
+                held.len().min(6),
+                "{lang}: one chart per asset held"
+            );
+            assert_eq!(b.count("svg.ageing-chart g.bar").await, 2 * held.len().min(6));
+            assert_eq!(
+                b.count("svg.ageing-chart g.bar rect").await,
+                parts,
+                "{lang}: a bar part per bucket holding anything"
+            );
+            let widths: Vec<f64> = b
+                .script(
+                    "return [...document.querySelectorAll('svg.ageing-chart g.bar rect')].map(r => r.getBBox().width)",
+                )
+                .await;
+            assert!(
+                widths.iter().all(|w| *w >= 2.0),
+                "{lang}: every part is drawn: {widths:?}"
+            );
+            assert!(
+                widths.iter().any(|w| *w > 50.0),
+                "{lang}: the largest stock fills its bar: {widths:?}"
+            );
+            // The text fallback names both stages and the legend every bucket.
+            let table: String = b
+                .script("return document.querySelector('figure.ageing table').textContent")
+                .await;
+            for stage in stages {
+                assert!(table.contains(stage), "{lang}: {stage} in {table}");
+            }
+            assert_eq!(b.count("svg.ageing-chart g.legend rect").await, 5 * held.len().min(6));
+            b.assert_console_clean(&format!("organisation ageing {lang}"))
+                .await;
+            b.screenshot(&format!("organization-ageing-{lang}")).await;
+        }
+        b.close().await;
+    });
+}
+
+#[test]
 fn a_need_posted_by_a_hospital_appears_on_the_board() {
     let s = Server::demo();
     let posted = s.post(

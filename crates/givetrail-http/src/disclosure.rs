@@ -4,6 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use givetrail_store::read::model::ReadModel;
 use serde::Deserialize;
 use serde_json::json;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use givetrail_domain::disclosure::summary::{self, ReceivedCursor, RecipientView, Summary};
 use givetrail_domain::disclosure::timeliness::{self, EntryTimeliness};
 use givetrail_domain::disclosure::trail::{self, Trail};
-use givetrail_domain::disclosure::{csv, giving360, iati, Directory, Ledger, Record};
+use givetrail_domain::disclosure::{csv, giving360, iati, period, Directory, Ledger, Record};
 use givetrail_domain::entry::Role;
 use givetrail_store::read::disclosure as store;
 use givetrail_store::read::feeds::Feed;
@@ -110,30 +111,74 @@ pub(crate) async fn ledger(
     .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))
 }
 
+/// Query of a summary.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SummaryParams {
+    /// The moment the summary is as at (RFC 3339; default now): the log as published by then
+    /// (entries with `recorded_at` ≤ `to`), its stock ageing measured at `to`. A `to` in the
+    /// future ages what is held now to that moment, as if nothing moved.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<String>,
+}
+
+impl SummaryParams {
+    /// `to`, or now.
+    fn as_at(&self) -> Result<DateTime<Utc>, ApiError> {
+        match &self.to {
+            None => Ok(Utc::now()),
+            Some(t) => DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| ApiError::field("to", "must be an RFC 3339 date-time")),
+        }
+    }
+}
+
+/// An organisation's replayed log as published by `as_at` (the log at `as_at`,
+/// `disclosure::period::log_at`), with its directory, or 404. The read model's ledger when
+/// nothing was recorded after `as_at`; otherwise a replay of the prefix, kept by nothing.
+async fn ledger_as_at(
+    state: &AppState,
+    org: &str,
+    as_at: DateTime<Utc>,
+) -> Result<(Arc<Ledger>, Directory), ApiError> {
+    let (l, d) = ledger(state, org).await?;
+    if l.records.last().is_none_or(|r| r.recorded_at <= as_at) {
+        return Ok((l, d));
+    }
+    let at = period::ledger_at(l.organization.clone(), &l.records, as_at)
+        .map_err(|m| ApiError::from(StoreError::Corrupt(m)))?;
+    Ok((Arc::new(at), d))
+}
+
 /// An organisation's summary per asset: received, allocated, disbursed, acknowledged, used,
 /// expenses, unallocated, undisbursed; designated vs undesignated; the priority-region share of
-/// undesignated assets; designation changes, corrections and timeliness.
-#[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug")),
-    responses((status = 200, body = Summary), (status = 404, body = Problem)))]
+/// undesignated assets; stock ageing of what is unallocated and undisbursed; designation
+/// changes, corrections and timeliness. As at `to` (default now).
+#[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug"), SummaryParams),
+    responses((status = 200, body = Summary), (status = 400, description = "`to` is not an RFC 3339 date-time", body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/summary")]
 pub async fn organization_summary(
     state: web::Data<AppState>,
     org: web::Path<String>,
+    q: web::Query<SummaryParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (l, d) = ledger(&state, &org).await?;
-    Ok(HttpResponse::Ok().json(&*summary::organisation_summary(&l, &d, &state.policy)))
+    let as_at = q.as_at()?;
+    let (l, d) = ledger_as_at(&state, &org, as_at).await?;
+    Ok(HttpResponse::Ok().json(summary::organisation_summary(&l, &d, &state.policy, as_at)))
 }
 
-/// A campaign's summary: its donations and everything drawn on them.
-#[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug"), ("campaign" = String, Path, description = "campaign slug")),
-    responses((status = 200, body = Summary), (status = 404, body = Problem)))]
+/// A campaign's summary: its donations and everything drawn on them, as at `to` (default now).
+#[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug"), ("campaign" = String, Path, description = "campaign slug"), SummaryParams),
+    responses((status = 200, body = Summary), (status = 400, description = "`to` is not an RFC 3339 date-time", body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/campaigns/{campaign}/summary")]
 pub async fn campaign_summary(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    q: web::Query<SummaryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (org, campaign) = path.into_inner();
-    let (l, d) = ledger(&state, &org).await?;
+    let as_at = q.as_at()?;
+    let (l, d) = ledger_as_at(&state, &org, as_at).await?;
     let known = l
         .books
         .campaigns
@@ -144,7 +189,13 @@ pub async fn campaign_summary(
             "campaign {campaign} of {org} not found"
         )));
     }
-    Ok(HttpResponse::Ok().json(summary::summarise(&l, &d, &state.policy, Some(&campaign))))
+    Ok(HttpResponse::Ok().json(summary::summarise(
+        &l,
+        &d,
+        &state.policy,
+        Some(&campaign),
+        as_at,
+    )))
 }
 
 /// "Where did my donation go": every allocation, disbursement, acknowledgement and usage report

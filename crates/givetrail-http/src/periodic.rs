@@ -25,7 +25,8 @@ pub struct DisclosureView {
     /// SHA-256 of the RFC 8785 form of `summary`, recomputed now.
     pub recomputed_sha256: String,
     /// Whether the two agree (they differ only if the server's policy, such as its priority
-    /// regions, changed since the disclosure was made).
+    /// regions, or the summary's form (stock ageing was added to it) changed since the
+    /// disclosure was made).
     pub matches: bool,
     /// The period summary (docs/API.md, "Periodic disclosures"): the object that was hashed.
     pub summary: PeriodSummary,

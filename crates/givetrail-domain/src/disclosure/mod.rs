@@ -9,12 +9,15 @@
 //! - [`flows`]: which donation every disbursed, acknowledged and used unit came from
 //!   (oldest-first within an allocation).
 //! - [`summary`]: organisation, campaign and recipient summaries per asset.
+//! - [`ageing`]: how long what is still unallocated or undisbursed has waited (the summaries'
+//!   `ageing`, and what the reconciliation's ageing findings measure).
 //! - [`period`]: the summary of a period that a periodic disclosure hashes.
 //! - [`received`]: what each recipient received from a log, kept by [`Ledger::extend`].
 //! - [`trail`]: "where did my donation go", across logs.
 //! - [`timeliness`]: disclosure delays, deadlines and receipt-to-disbursement times.
 //! - [`csv`], [`iati`], [`giving360`]: spreadsheet and standard exports.
 
+pub mod ageing;
 pub mod csv;
 pub mod flows;
 pub mod giving360;

@@ -10,8 +10,8 @@
 //! 3. **Movements** are the live facts of that ledger (a replacement in place of what it
 //!    replaced, voided facts left out) whose `occurred_at` lies in `[from, to)`, summed per asset
 //!    by kind.
-//! 4. **Position** is [`summarise`] of the whole prefix (the same object as
-//!    `GET /organizations/{org}/summary` would have served at `to`).
+//! 4. **Position** is [`summarise`] of the whole prefix with its stock ageing as at `to` (the
+//!    same object as `GET /organizations/{org}/summary?to=<to>` serves).
 //! 5. `summary_sha256` is SHA-256 of the RFC 8785 form of the [`PeriodSummary`] JSON.
 
 use serde::Serialize;
@@ -180,7 +180,7 @@ pub fn period_summary(
             .filter(|r| period.contains(r.occurred_at))
             .count() as u64,
         movements,
-        position: summarise(ledger, directory, policy, None),
+        position: summarise(ledger, directory, policy, None, period.to),
     }
 }
 

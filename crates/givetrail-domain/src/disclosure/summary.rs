@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::asset::{AssetKey, AssetWire};
 use crate::entry::{DesignationChange, Fact, Seq};
 
+use super::ageing::{self, Ageing};
 use super::flows::{self, Share};
 use super::timeliness::{self, TimelinessSummary};
 use super::{asset_wire, percent, AssetLabel, Directory, Ledger, Policy};
@@ -138,6 +139,9 @@ pub struct AssetSummary {
     pub priority_regions: PriorityShare,
     /// How many corrections (correction notices) concern entries of this asset.
     pub corrections: u64,
+    /// Stock ageing as at the summary's moment: `unallocated` and `undisbursed` by how long
+    /// they have waited (each stage's buckets add up to the totals above).
+    pub ageing: Ageing,
 }
 
 /// A departure from a donor's designation, with the donor's consent reference.
@@ -209,22 +213,59 @@ impl Acc {
     }
 }
 
-/// [`summarise`] of the whole log, worked out once per version of the ledger (see
-/// [`Ledger::derived`]). `directory` must be the recipients this ledger names, which a version
-/// fixes.
+/// [`summarise`] of the whole log as at `as_at`. Everything but the ageing is worked out once
+/// per version of the ledger (see [`Ledger::derived`]) and the ageing from the holdings kept
+/// beside it, so a summary as at any moment costs a few binary searches per asset. `directory`
+/// must be the recipients this ledger names, which a version fixes.
 pub fn organisation_summary(
     ledger: &Ledger,
     directory: &Directory,
     policy: &Policy,
-) -> Arc<Summary> {
-    ledger.derived(&format!("summary {policy:?}"), || {
-        summarise(ledger, directory, policy, None)
-    })
+    as_at: DateTime<Utc>,
+) -> Summary {
+    let unaged = ledger.derived(&format!("summary {policy:?}"), || {
+        unaged(ledger, directory, policy, None)
+    });
+    aged(Summary::clone(&unaged), ledger, None, as_at)
 }
 
 /// Summarise the whole log (`campaign: None`) or the donations of one campaign and everything
-/// drawn on them.
+/// drawn on them; stock ageing as at `as_at` (the report's moment: the end of a period, a
+/// `?to=`, or now).
 pub fn summarise(
+    ledger: &Ledger,
+    directory: &Directory,
+    policy: &Policy,
+    campaign: Option<&str>,
+    as_at: DateTime<Utc>,
+) -> Summary {
+    aged(
+        unaged(ledger, directory, policy, campaign),
+        ledger,
+        campaign,
+        as_at,
+    )
+}
+
+/// `summary` (of `campaign`'s scope in `ledger`) with each asset's ageing as at `as_at`.
+fn aged(
+    mut summary: Summary,
+    ledger: &Ledger,
+    campaign: Option<&str>,
+    as_at: DateTime<Utc>,
+) -> Summary {
+    // An asset nothing is held of keeps the empty ageing `unaged` gave it.
+    for (key, stock) in ageing::holdings(ledger, campaign).iter() {
+        let label = AssetLabel::from(key);
+        if let Some(a) = summary.assets.iter_mut().find(|a| a.asset == label) {
+            a.ageing = Ageing::new(key, stock, as_at);
+        }
+    }
+    summary
+}
+
+/// The summary with every asset's ageing empty (filled by [`aged`]).
+fn unaged(
     ledger: &Ledger,
     directory: &Directory,
     policy: &Policy,
@@ -311,6 +352,7 @@ pub fn summarise(
                 share_percent: percent(a.to_priority, a.undesignated.disbursed),
             },
             corrections: corrections_of.get(key).copied().unwrap_or(0),
+            ageing: Ageing::nothing(key),
         })
         .collect();
     let in_campaign =

@@ -64,7 +64,7 @@ use sections::Findings;
 
 /// Compute the report.
 pub fn reconcile(inp: &Inputs<'_>) -> Report {
-    let summary = summary::organisation_summary(inp.ledger, inp.directory, inp.policy);
+    let summary = summary::organisation_summary(inp.ledger, inp.directory, inp.policy, inp.as_at);
     let mut f = Findings::default();
     sections::integrity::findings(inp, &mut f);
     let per_asset = sections::balances::asset_books(inp.ledger);

@@ -2,11 +2,12 @@
 //! of a donation, organisation and recipient pages, the needs board, and the complaint form and
 //! status page. Server-rendered HTML (askama templates in `templates/`, checked at compile time),
 //! in Chinese and English (`?lang=` and `Accept-Language`, words from [`i18n`]). No JavaScript:
-//! the flow chart is SVG drawn on the server ([`flow`]).
+//! the flow chart and the stock-ageing chart are SVG drawn on the server ([`flow`], [`ageing`]).
 //!
 //! Handlers only read and render: every figure comes from the same store and domain functions
 //! as the JSON API (trail, summaries, timeliness, recipient view, needs, complaints).
 
+pub mod ageing;
 pub mod complaints;
 pub mod flow;
 pub mod format;

@@ -2,30 +2,27 @@
 //! times.
 
 use super::{ageing_limit, at, day, describe, emergency_of, label_text, span, Findings};
+use crate::disclosure::ageing::{age, unallocated_lots, undisbursed_allocations};
 use crate::disclosure::summary::Summary;
 use crate::disclosure::AssetLabel;
 use crate::reconciliation::inputs::Inputs;
 use crate::reconciliation::kind::FindingKind;
 use crate::reconciliation::model::{Section, Severity};
 
-/// Balances held beyond their limit as at the report's moment, and receipt-to-disbursement
+/// Balances held beyond their limit as at the report's moment (what is held, and its age, as the
+/// summaries' stock ageing counts them: `disclosure::ageing`), and receipt-to-disbursement
 /// times.
 pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
     let ledger = inp.ledger;
-    for lot in ledger
-        .books
-        .lots
-        .values()
-        .filter(|l| l.live && l.remaining() > 0)
-    {
+    for lot in unallocated_lots(ledger) {
         let emergency = lot
             .campaign
             .as_ref()
             .is_some_and(|c| ledger.is_emergency(c.as_str()));
         let campaigns: Vec<String> = lot.campaign.iter().map(|c| c.to_string()).collect();
         let (limit, limit_text) = ageing_limit(ledger, &inp.limits, &campaigns, emergency);
-        let age = inp.as_at - lot.occurred_at;
-        if age > limit {
+        let waited = age(lot.occurred_at, inp.as_at);
+        if waited > limit {
             let message = || {
                 format!(
                 "{} of {} is still on hand, unallocated, {} after it was received on {} — beyond {}.",
@@ -35,7 +32,7 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
                 } else {
                     format!("donation #{} (receipt {})", lot.seq, lot.receipt_number)
                 },
-                span(age),
+                span(waited),
                 day(lot.occurred_at),
                 limit_text,
             )
@@ -47,27 +44,19 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
             }
         }
     }
-    for a in ledger
-        .books
-        .allocations
-        .values()
-        .filter(|a| a.live && a.units > a.disbursed)
-    {
-        let Some(fact) = ledger.fact(a.seq) else {
-            continue;
-        };
+    for (a, allocated_at) in undisbursed_allocations(ledger) {
         let emergency = emergency_of(ledger, a.seq);
         let (limit, limit_text) =
             ageing_limit(ledger, &inp.limits, &ledger.campaigns_of(a.seq), emergency);
-        let age = inp.as_at - fact.occurred_at;
-        if age > limit {
+        let waited = age(allocated_at, inp.as_at);
+        if waited > limit {
             let message = || {
                 format!(
                 "{} allocated to {} by allocation #{} has not been sent, {} after the allocation — beyond {}.",
                 describe(&a.asset, a.units - a.disbursed),
                 a.recipient,
                 a.seq,
-                span(age),
+                span(waited),
                 limit_text,
             )
             };

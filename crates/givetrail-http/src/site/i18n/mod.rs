@@ -222,6 +222,17 @@ pub struct Text {
     pub flow_table: &'static str,
     pub flow_from: &'static str,
     pub flow_to: &'static str,
+    pub ageing_heading: &'static str,
+    pub ageing_intro: &'static str,
+    /// The five age buckets, youngest first: under 24 hours, 1–3, 3–7, 7–30, over 30 days.
+    pub ageing_buckets: [&'static str; 5],
+    /// After a bar: the age of its oldest unit (`{hours}`).
+    pub ageing_oldest: &'static str,
+    pub ageing_oldest_hours: &'static str,
+    pub ageing_stage: &'static str,
+    pub ageing_total: &'static str,
+    pub ageing_table: &'static str,
+    pub ageing_none: &'static str,
     pub amount: &'static str,
     pub no_flows: &'static str,
     pub priority_share: &'static str,

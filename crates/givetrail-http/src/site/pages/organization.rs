@@ -1,4 +1,4 @@
-//! `GET /organizations/{org}`: an organisation's totals, flows, matches against open needs,
+//! `GET /organizations/{org}`: an organisation's totals, flows, stock ageing, matches against open needs,
 //! timeliness, designation changes and corrections, latest entries, latest checkpoint and the
 //! count of complaints about it.
 
@@ -20,7 +20,7 @@ use super::party_name;
 use crate::db::read_snapshot;
 use crate::problem::ApiError;
 use crate::site::i18n::{Lang, Text};
-use crate::site::{complaints, flow, format, html, lang_of, page, positive, Layout};
+use crate::site::{ageing, complaints, flow, format, html, lang_of, page, positive, Layout};
 use crate::state::AppState;
 use crate::verification::{checkpoint_status, CheckpointStatus};
 
@@ -66,6 +66,7 @@ struct OrgPage {
     asset_names: Vec<String>,
     measures: Vec<(String, Vec<(String, bool)>)>,
     charts: Vec<flow::Chart>,
+    ageing: Vec<ageing::Chart>,
     matches: Vec<MatchRow>,
     deadlines: Vec<(String, String, String, String, bool)>,
     latency: Vec<(String, String, String)>,
@@ -334,7 +335,7 @@ fn view(req: &HttpRequest, lang: Lang, data: OrgData, policy: &Policy) -> OrgPag
         match_names,
         complaints,
     } = data;
-    let summary = summary::organisation_summary(&ledger, &directory, policy);
+    let summary = summary::organisation_summary(&ledger, &directory, policy, chrono::Utc::now());
     let changes = summary
         .designation_changes
         .iter()
@@ -392,6 +393,7 @@ fn view(req: &HttpRequest, lang: Lang, data: OrgData, policy: &Policy) -> OrgPag
         charts: Vec::clone(&ledger.derived(&format!("charts {lang:?}"), || {
             flow::charts(&ledger, &directory, lang)
         })),
+        ageing: ageing::charts(&summary, lang),
         asset_names: summary
             .assets
             .iter()
