@@ -188,8 +188,13 @@ fn main() {
 }
 
 fn init_logs(json: bool) {
-    let filter =
+    let mut filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // actix's logger prints each error response in full at debug level; those messages may name
+    // a tracking code or whatever was pasted into a path, so they never reach the logs.
+    if let Ok(d) = "actix_web::middleware::logger=info".parse() {
+        filter = filter.add_directive(d);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

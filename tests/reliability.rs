@@ -517,18 +517,35 @@ fn logs_carry_request_ids_and_never_key_material() {
         Some("gt_secret_that_is_wrong"),
         &json!({}),
     );
+    // A tracking code is the key to a complaint's status: read by the API and the page, and a
+    // wrong one (its 404 message names it); a key pasted into a path by mistake.
+    let filed = s.post(
+        "/complaints",
+        None,
+        &json!({"organization": "log-org", "category": "other", "description": "x"}),
+    );
+    assert_eq!(filed.status, 201, "{:?}", filed.body);
+    let code = filed.body["code"].as_str().expect("code").to_owned();
+    assert_eq!(s.get(&format!("/complaints/{code}")).status, 200);
+    let page = reqwest::blocking::get(format!("{}/complaints/{code}", s.base)).expect("page");
+    assert_eq!(page.status(), 200);
+    let wrong = "7KQ2-M9XD-4HPT-V1CN-B8RW";
+    let _ = s.get(&format!("/complaints/{wrong}"));
+    let _ = s.get(&format!("/organizations/{key}"));
     std::thread::sleep(std::time::Duration::from_millis(300));
     let text = std::fs::read_to_string(&log).expect("log");
     assert!(
-        text.contains("request_id"),
-        "log lines carry a request id:\n{text}"
+        text.contains("request_id") && text.contains("/complaints/{code}"),
+        "log lines carry a request id and the redacted path:\n{text}"
     );
     for secret in [
         s.regulator.as_str(),
         key.as_str(),
         "gt_secret_that_is_wrong",
+        code.as_str(),
+        wrong,
     ] {
-        assert!(!text.contains(secret), "key material in the log");
+        assert!(!text.contains(secret), "{secret} in the log:\n{text}");
     }
 }
 

@@ -187,7 +187,9 @@ pub fn server(
             .wrap(actix_web::middleware::from_fn(metrics::record))
             .wrap(middleware::problem_errors())
             .wrap(middleware::access_log())
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<
+                middleware::RedactedRootSpan,
+            >::new())
             .into_utoipa_app()
             .service(scope("/api/v1").configure(routes))
             .configure(root_routes)

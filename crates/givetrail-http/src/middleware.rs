@@ -8,10 +8,83 @@ use actix_web::HttpResponse;
 
 use crate::problem::{ApiError, Problem, PROBLEM_BASE};
 
-/// Access log: method, path, status, size and latency — never headers, so keys cannot reach logs.
-/// Mounted inside [`tracing_actix_web::TracingLogger`], every line carries the request's id.
+/// Access log: method, path (redacted, see [`redact_path`]), status, size and latency — never
+/// headers, so keys cannot reach logs. Mounted inside [`tracing_actix_web::TracingLogger`] with
+/// [`RedactedRootSpan`]; each line ends with the request's id, as do events inside the span.
 pub fn access_log() -> Logger {
-    Logger::new("%r %s %b %Dms").log_target("givetrail::http")
+    Logger::new("%{target}xi %s %b %Dms request_id=%{request_id}xi")
+        .custom_request_replace("request_id", |req| {
+            use actix_web::HttpMessage;
+            req.extensions()
+                .get::<tracing_actix_web::RequestId>()
+                .map(|r| r.to_string())
+                .unwrap_or_default()
+        })
+        .custom_request_replace("target", |req| {
+            let q = req.query_string();
+            let path = redact_path(req.path());
+            if q.is_empty() {
+                format!("{} {path}", req.method())
+            } else {
+                format!("{} {path}?{q}", req.method())
+            }
+        })
+        .log_target("givetrail::http")
+}
+
+/// A path as logs may show it: a complaint's tracking code (the key to its status) becomes
+/// `{code}`, and any segment that looks like a secret key (`gt_…`, or 32 and more hex digits)
+/// becomes `{redacted}`.
+pub fn redact_path(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut out = Vec::with_capacity(segments.len());
+    for (i, s) in segments.iter().enumerate() {
+        let after_complaints = i > 0 && segments[i - 1] == "complaints";
+        let key_like =
+            s.starts_with("gt_") || (s.len() >= 32 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+        out.push(if after_complaints && !s.is_empty() && *s != "new" {
+            "{code}"
+        } else if key_like {
+            "{redacted}"
+        } else {
+            s
+        });
+    }
+    out.join("/")
+}
+
+/// The root span of each request, as `tracing_actix_web`'s default but with the path redacted
+/// ([`redact_path`]) and no query, and without recording error messages (a 404's message names
+/// the tracking code it did not find).
+pub struct RedactedRootSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RedactedRootSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage;
+        let id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(|r| r.to_string())
+            .unwrap_or_default();
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.target = %redact_path(request.path()),
+            request_id = %id,
+            http.status_code = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let status = match outcome {
+            Ok(r) => r.status(),
+            Err(e) => e.as_response_error().status_code(),
+        };
+        span.record("http.status_code", status.as_u16());
+    }
 }
 
 /// Turn any error response that is not already problem+json into one.
@@ -247,6 +320,29 @@ pub async fn refuse_nul(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_paths_hide_tracking_codes_and_key_like_segments() {
+        assert_eq!(
+            redact_path("/api/v1/complaints/7KQ2-M9XD-4HPT-V1CN-B8RW"),
+            "/api/v1/complaints/{code}"
+        );
+        assert_eq!(
+            redact_path("/complaints/7KQ2-M9XD-4HPT-V1CN-B8RW/events"),
+            "/complaints/{code}/events"
+        );
+        assert_eq!(redact_path("/complaints/new"), "/complaints/new");
+        assert_eq!(redact_path("/api/v1/complaints"), "/api/v1/complaints");
+        let key = format!("gt_{}", "ab".repeat(32));
+        assert_eq!(
+            redact_path(&format!("/api/v1/keys/{key}")),
+            "/api/v1/keys/{redacted}"
+        );
+        assert_eq!(
+            redact_path("/organizations/hubei-red-cross/donations/HBRC-2020-00005/trail"),
+            "/organizations/hubei-red-cross/donations/HBRC-2020-00005/trail"
+        );
+    }
 
     #[test]
     fn the_complaint_limit_refuses_past_the_window_budget_and_resets_after_it() {
