@@ -18,3 +18,4 @@ pub mod merkle;
 pub mod needs;
 pub mod privacy;
 pub mod reconciliation;
+pub mod text;
