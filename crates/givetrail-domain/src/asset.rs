@@ -404,7 +404,7 @@ impl From<Money> for MoneyWire {
 
 fn goods_text(field: &str, value: &str, required: bool, input: bool) -> Result<String, FieldError> {
     if input {
-        return crate::text::clean_line(field, value, MAX_GOODS_TEXT, required);
+        return crate::text::clean(field, value, MAX_GOODS_TEXT, required);
     }
     let v = value.trim();
     if required && v.is_empty() {
@@ -432,7 +432,7 @@ impl AssetWire {
     }
 
     /// Parse an asset of new input: as [`AssetWire::parse`], and the goods' item, spec and unit
-    /// pass [`crate::text::clean_line`] (NFC, no control or invisible character).
+    /// pass [`crate::text::clean`] (NFC, no control or invisible character).
     pub fn parse_input(&self) -> Result<Asset, ValidationError> {
         self.parse_from(false, true)
     }
