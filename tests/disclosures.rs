@@ -53,6 +53,8 @@ fn party(v: &Value) -> Party {
         organization: s("organization"),
         ownership: s("ownership"),
         designated_hospital: v["designated_hospital"].as_bool().unwrap_or(false),
+        registered_by: None,
+        confirmed_at: None,
     }
 }
 

@@ -123,17 +123,6 @@ fn post_csv(w: &World, key: Option<&str>, content_type: &str, body: &str) -> (u1
     )
 }
 
-fn fields(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn cli_import_is_all_or_nothing_and_names_row_and_column() {
     let w = world();
@@ -245,7 +234,7 @@ fn api_import_is_all_or_nothing_and_names_row_and_column() {
         &csv("APIBAD", 30, Some((7, "occurred_at", "yesterday"))),
     );
     assert_eq!(status, 400, "{body:?}");
-    assert_eq!(fields(&body), ["row 7: occurred_at"], "{body:?}");
+    assert_eq!(problem_fields(&body), ["row 7: occurred_at"], "{body:?}");
     assert_eq!(w.s.log(ORG).len(), 50);
 
     // Refused by a rule in row 7 (unknown campaign): nothing written, named by row and column.
@@ -256,7 +245,7 @@ fn api_import_is_all_or_nothing_and_names_row_and_column() {
         &csv("APIRULE", 30, Some((7, "campaign", "no-such-campaign"))),
     );
     assert!(status == 404 || status == 422, "{status} {body:?}");
-    assert_eq!(fields(&body), ["row 7: campaign"], "{body:?}");
+    assert_eq!(problem_fields(&body), ["row 7: campaign"], "{body:?}");
     assert!(
         body["detail"].as_str().unwrap_or("").contains("row 7"),
         "{body:?}"

@@ -188,6 +188,8 @@ impl Replay {
                     organization: r["organization"].as_str().map(str::to_owned),
                     ownership: r["ownership"].as_str().map(str::to_owned),
                     designated_hospital: r["designated_hospital"].as_bool().unwrap_or(false),
+                    registered_by: None,
+                    confirmed_at: None,
                 };
                 (party.id.clone(), party)
             })
@@ -204,6 +206,8 @@ impl Replay {
                     organization: None,
                     ownership: None,
                     designated_hospital: false,
+                    registered_by: None,
+                    confirmed_at: None,
                 };
                 let records: Vec<Record> = s
                     .log(&party.id)

@@ -79,6 +79,20 @@ fn authorisation_matrix_gives_the_exact_status_for_every_write_and_caller() {
             json!({"id": "new-hospital", "name": "x", "kind": "hospital", "region_code": "420100"}),
             [401, 401, 401, 201, 403, 403],
         ),
+        // Linking a `charity` recipient to an organisation: only that organisation itself or a
+        // regulator covering the recipient's region (another charity: 403 naming `organization`).
+        (
+            "POST",
+            "/recipients".into(),
+            json!({"id": "linked-charity", "name": "x", "kind": "charity", "region_code": "420100", "organization": ORG}),
+            [401, 401, 401, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/recipients/wuhan-union-hospital/confirmations".into(),
+            json!({}),
+            [401, 401, 401, 403, 403, 403],
+        ),
         (
             "POST",
             format!("/organizations/{ORG}/keys"),
@@ -195,8 +209,29 @@ fn authorisation_matrix_gives_the_exact_status_for_every_write_and_caller() {
             cells += 1;
         }
     }
-    assert_eq!(cells, 108);
+    assert_eq!(cells, 120);
     assert_eq!(s.log(ORG).len(), before, "no refused caller wrote anything");
+    // The recipient-linking cells: the organisation itself and a regulator may link.
+    let r = s.post(
+        "/recipients",
+        Some(&w.charity),
+        &json!({"id": "linked-charity", "name": "x", "kind": "charity", "region_code": "420100", "organization": ORG}),
+    );
+    assert_eq!(
+        r.status, 201,
+        "a charity may link a recipient to itself: {:?}",
+        r.body
+    );
+    let r = s.post(
+        "/recipients",
+        Some(&s.regulator),
+        &json!({"id": "linked-by-regulator", "name": "x", "kind": "charity", "region_code": "420100", "organization": OTHER_ORG}),
+    );
+    assert_eq!(
+        r.status, 201,
+        "a regulator may link a recipient to any organisation: {:?}",
+        r.body
+    );
     // The victim key still works: nobody but its owners could revoke it.
     let r = s.post(
         &format!("/organizations/{ORG}/donations"),

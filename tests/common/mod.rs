@@ -287,6 +287,28 @@ impl Server {
         Self::reply(req.send().expect("POST"))
     }
 
+    /// POST a body of any content type (CSV uploads) with a key.
+    pub fn post_typed(&self, path: &str, key: &str, content_type: &str, body: &str) -> Reply {
+        let req = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(key)
+            .header("Content-Type", content_type)
+            .body(body.to_owned());
+        Self::reply(req.send().expect("POST"))
+    }
+
+    /// GET with a key.
+    pub fn get_keyed(&self, path: &str, key: &str) -> Reply {
+        Self::reply(
+            self.http
+                .get(self.url(path))
+                .bearer_auth(key)
+                .send()
+                .expect("GET"),
+        )
+    }
+
     pub fn delete(&self, path: &str, key: Option<&str>) -> Reply {
         let mut req = self.http.delete(self.url(path));
         if let Some(k) = key {
@@ -499,6 +521,18 @@ pub fn donation(receipt: &str, at: &str, asset: Value, restriction: Value) -> Va
         "donor": {"name": "张三丰", "kind": "individual", "anonymous": false, "contact": "+86 139 0000 7777"},
         "channel": "bank_transfer", "restriction": restriction, "asset": asset
     })
+}
+
+/// The field names a problem's `errors` name, in order.
+pub fn problem_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub fn undesignated() -> Value {

@@ -93,31 +93,55 @@ pub fn parse_units_or_zero(text: &str, scale: u32) -> Result<i64, String> {
     parse_units_from(text, scale, true)
 }
 
+/// Longest amount quoted back in an error message.
+const MAX_QUOTED: usize = 40;
+
+/// The one decimal grammar of every amount and quantity (API bodies, the donations CSV, bank
+/// statements): ASCII digits, then optionally one point and at least one digit —
+/// `[0-9]+(\.[0-9]+)?`. No sign, exponent, underscore, comma, space or other digit. The number of
+/// decimals is checked on the text as written, before anything is rounded (`"1.000000000000000000000000000001"`
+/// has 30 decimals, more than any currency has), and the value is built digit by digit with
+/// checked arithmetic, so a digit string of any length is refused, never wrapped or rounded.
 fn parse_units_from(text: &str, scale: u32, zero: bool) -> Result<i64, String> {
-    let d: Decimal = text
-        .parse()
-        .map_err(|_| format!("'{text}' is not a decimal number"))?;
-    if text.contains(['e', 'E']) || text.starts_with('+') || text.trim() != text {
-        return Err(format!("'{text}' must be a plain decimal such as 1234.50"));
-    }
-    if d.is_sign_negative() && !d.is_zero() {
-        return Err("must be greater than zero".into());
-    }
-    if d.is_zero() && (!zero || text.starts_with('-')) {
+    let quoted = if text.chars().count() <= MAX_QUOTED {
+        format!("'{text}' ")
+    } else {
+        String::new()
+    };
+    if text.starts_with('-') {
         return Err(if zero {
             "must not be negative".into()
         } else {
             "must be greater than zero".into()
         });
     }
-    if d.normalize().scale() > scale {
+    let (int, frac) = match text.split_once('.') {
+        Some((int, frac)) => (int, frac),
+        None => (text, ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || (text.contains('.') && !digits(frac)) {
+        return Err(format!(
+            "{quoted}must be a plain decimal such as 1234.50: digits and at most one point, \
+             without sign, exponent, separators or spaces"
+        ));
+    }
+    if frac.len() > scale as usize {
         return Err(format!("must have at most {scale} decimal places"));
     }
-    let units = d
-        .checked_mul(Decimal::from(10i64.pow(scale)))
-        .and_then(|u| i64::try_from(u.trunc()).ok())
+    let pad = scale as usize - frac.len();
+    let units = int
+        .bytes()
+        .chain(frac.bytes())
+        .chain(std::iter::repeat_n(b'0', pad))
+        .try_fold(0i64, |acc, b| {
+            acc.checked_mul(10)?.checked_add(i64::from(b - b'0'))
+        })
         .filter(|u| *u <= MAX_UNITS)
-        .ok_or_else(|| "is too large".to_string())?;
+        .ok_or_else(|| format!("is too large: at most {} units", MAX_UNITS))?;
+    if units == 0 && !zero {
+        return Err("must be greater than zero".into());
+    }
     Ok(units)
 }
 
@@ -378,7 +402,10 @@ impl From<Money> for MoneyWire {
     }
 }
 
-fn goods_text(field: &str, value: &str, required: bool) -> Result<String, FieldError> {
+fn goods_text(field: &str, value: &str, required: bool, input: bool) -> Result<String, FieldError> {
+    if input {
+        return crate::text::clean(field, value, MAX_GOODS_TEXT, required);
+    }
     let v = value.trim();
     if required && v.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
@@ -393,17 +420,29 @@ fn goods_text(field: &str, value: &str, required: bool) -> Result<String, FieldE
 }
 
 impl AssetWire {
-    /// Parse into an [`Asset`] (field names in errors are relative to the asset).
+    /// Parse a stored body's asset (field names in errors are relative to the asset): goods text
+    /// is read as it was written, only trimmed, so a replay keys balances as they always were.
     pub fn parse(&self) -> Result<Asset, ValidationError> {
-        self.parse_from(false)
+        self.parse_from(false, false)
     }
 
     /// As [`AssetWire::parse`], but an amount or quantity of `"0"` is accepted.
     pub fn parse_or_zero(&self) -> Result<Asset, ValidationError> {
-        self.parse_from(true)
+        self.parse_from(true, false)
     }
 
-    fn parse_from(&self, zero: bool) -> Result<Asset, ValidationError> {
+    /// Parse an asset of new input: as [`AssetWire::parse`], and the goods' item, spec and unit
+    /// pass [`crate::text::clean`] (NFC, no control or invisible character).
+    pub fn parse_input(&self) -> Result<Asset, ValidationError> {
+        self.parse_from(false, true)
+    }
+
+    /// As [`AssetWire::parse_input`], but an amount or quantity of `"0"` is accepted.
+    pub fn parse_input_or_zero(&self) -> Result<Asset, ValidationError> {
+        self.parse_from(true, true)
+    }
+
+    fn parse_from(&self, zero: bool, input: bool) -> Result<Asset, ValidationError> {
         match self {
             AssetWire::Money { amount, currency } => {
                 let currency =
@@ -420,13 +459,13 @@ impl AssetWire {
                 declared_value,
             } => {
                 let mut errors = Vec::new();
-                let item = goods_text("item", item, true)
+                let item = goods_text("item", item, true, input)
                     .map_err(|e| errors.push(e))
                     .ok();
-                let spec = goods_text("spec", spec, false)
+                let spec = goods_text("spec", spec, false, input)
                     .map_err(|e| errors.push(e))
                     .ok();
-                let unit = goods_text("unit", unit, true)
+                let unit = goods_text("unit", unit, true, input)
                     .map_err(|e| errors.push(e))
                     .ok();
                 let units = parse_units_from(quantity, GOODS_SCALE, zero)
@@ -503,6 +542,91 @@ mod tests {
         assert!(parse_units_or_zero("-1", 3).is_err());
         assert_eq!(format_units(123450, 2), "1234.50");
         assert_eq!(format_units(36_000_000, 3), "36000.000");
+    }
+
+    #[test]
+    fn the_decimal_grammar_is_strict_and_never_rounds() {
+        // Digits, one optional point with digits after it: nothing else.
+        for bad in [
+            "1_000.00",
+            "1e3",
+            "1E3",
+            "+1",
+            " 1",
+            "1 ",
+            "1,000.00",
+            "1.",
+            ".5",
+            "",
+            ".",
+            "1..0",
+            "1.0.0",
+            "0x10",
+            "１",
+            "١",
+            "NaN",
+            "inf",
+            "1\u{200b}",
+            "\u{200b}1",
+        ] {
+            let e = parse_units(bad, 2).unwrap_err();
+            assert!(e.contains("plain decimal"), "{bad:?}: {e}");
+        }
+        // More decimals than allowed, however many and whatever they are: refused, not rounded.
+        assert_eq!(
+            parse_units("1.000000000000000000000000000001", 2),
+            Err("must have at most 2 decimal places".into())
+        );
+        assert!(parse_units("1.000", 2).is_err());
+        assert!(parse_units("1.0", 0).is_err());
+        assert!(parse_units(&format!("1.{}", "0".repeat(100_000)), 3).is_err());
+        // Any length of digits: a clean refusal, never a wrap or a panic.
+        for long in [
+            "9223372036854775808".to_string(),
+            "1".repeat(10_000),
+            format!("{}.5", "9".repeat(40)),
+        ] {
+            assert!(parse_units(&long, 2)
+                .unwrap_err()
+                .starts_with("is too large"));
+        }
+        assert_eq!(parse_units("10000000000000.00", 2), Ok(MAX_UNITS));
+        assert!(parse_units("10000000000000.01", 2).is_err());
+        // Leading zeros are digits like any other.
+        assert_eq!(parse_units("007.5", 2), Ok(750));
+        assert_eq!(parse_units("0.01", 2), Ok(1));
+        assert!(parse_units("0.00", 2).is_err());
+        assert_eq!(
+            parse_units_or_zero("-0", 3),
+            Err("must not be negative".into())
+        );
+        assert_eq!(
+            parse_units("-1", 3),
+            Err("must be greater than zero".into())
+        );
+        // Long input is not quoted back.
+        assert!(!parse_units(&"x".repeat(1000), 2)
+            .unwrap_err()
+            .contains("xxx"));
+    }
+
+    #[test]
+    fn goods_text_of_new_input_is_checked_and_composed() {
+        let wire = |item: &str| AssetWire::Goods {
+            item: item.into(),
+            spec: String::new(),
+            unit: "piece".into(),
+            quantity: "1".into(),
+            declared_value: None,
+        };
+        let e = wire("N95\u{200b}").parse_input().unwrap_err();
+        assert_eq!(e.0[0].field, "item");
+        // A stored body is read as written.
+        assert!(wire("N95\u{200b}").parse().is_ok());
+        let Asset::Goods { kind, .. } = wire("Caf\u{65}\u{301}").parse_input().unwrap() else {
+            panic!("goods")
+        };
+        assert_eq!(kind.item, "Caf\u{e9}");
     }
 
     #[test]

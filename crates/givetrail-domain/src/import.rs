@@ -329,7 +329,7 @@ pub fn donation_from_row(
     };
     if let Some(a) = &asset {
         // Amounts and quantities are checked here too, so a bad row is found before any write.
-        if let Err(v) = a.parse() {
+        if let Err(v) = a.parse_input() {
             for e in v.0 {
                 let column = match (a, e.field.as_str()) {
                     (AssetWire::Goods { .. }, f) if f.starts_with("declared_value.") => {

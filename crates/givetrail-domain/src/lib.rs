@@ -19,3 +19,4 @@ pub mod needs;
 pub mod privacy;
 pub mod reconciliation;
 pub mod regions;
+pub mod text;

@@ -12,7 +12,7 @@ use std::cmp::Reverse;
 
 use crate::asset::{AssetKey, AssetWire, GoodsKind};
 use crate::entry::{MAX_SHORT_TEXT, MAX_TEXT};
-use crate::error::{FieldError, RuleError, ValidationError};
+use crate::error::{RuleError, ValidationError};
 use crate::ids::{region_has_prefix, Slug};
 use crate::ledger::{designation_breach, Lot, NeedState, RecipientInfo};
 
@@ -144,36 +144,23 @@ impl NeedRequest {
             declared_value: None,
         };
         let mut errors = Vec::new();
-        let asset = match wire.parse() {
+        let asset = match wire.parse_input() {
             Ok(a) => Some(a),
             Err(e) => {
                 errors.extend(e.0);
                 None
             }
         };
-        let note = self.note.trim();
-        if note.chars().count() > MAX_TEXT {
-            errors.push(FieldError::new(
-                "note",
-                format!("must be at most {MAX_TEXT} characters"),
-            ));
-        }
-        if note
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            errors.push(FieldError::new(
-                "note",
-                "must not contain control characters",
-            ));
-        }
+        let note = crate::text::clean("note", &self.note, MAX_TEXT, false)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default();
         match asset {
             Some(a) if errors.is_empty() => Ok(ValidNeed {
                 asset: a.key(),
                 units: a.units(),
                 urgency: self.urgency,
                 needed_by: self.needed_by,
-                note: note.to_owned(),
+                note,
             }),
             _ => Err(ValidationError(errors)),
         }
@@ -189,25 +176,10 @@ pub struct NeedWithdrawalRequest {
 }
 
 impl NeedWithdrawalRequest {
-    /// The trimmed reason, or a field error naming `reason`.
+    /// The reason (NFC, trimmed, one line, nothing invisible), or a field error naming `reason`.
     pub fn validate(&self) -> Result<String, ValidationError> {
-        let reason = self.reason.trim();
-        if reason.is_empty() {
-            return Err(ValidationError::field("reason", "must not be empty"));
-        }
-        if reason.chars().count() > MAX_SHORT_TEXT {
-            return Err(ValidationError::field(
-                "reason",
-                format!("must be at most {MAX_SHORT_TEXT} characters"),
-            ));
-        }
-        if reason.chars().any(char::is_control) {
-            return Err(ValidationError::field(
-                "reason",
-                "must not contain control characters",
-            ));
-        }
-        Ok(reason.to_owned())
+        crate::text::clean_line("reason", &self.reason, MAX_SHORT_TEXT, true)
+            .map_err(|e| ValidationError(vec![e]))
     }
 }
 

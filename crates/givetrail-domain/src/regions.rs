@@ -260,6 +260,8 @@ mod tests {
                 organization: None,
                 ownership: None,
                 designated_hospital: false,
+                registered_by: None,
+                confirmed_at: None,
             },
         )
     }

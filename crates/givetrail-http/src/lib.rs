@@ -68,6 +68,7 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(writes::post_recipient)
         .service(writes::post_organization_key)
         .service(writes::post_recipient_key)
+        .service(writes::post_recipient_confirmation)
         .service(writes::revoke_key)
         .service(writes::post_campaign)
         .service(import::post_donation_import)

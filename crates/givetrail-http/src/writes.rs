@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use givetrail_domain::entry::*;
+use givetrail_domain::error::FieldError;
 use givetrail_domain::ids::{region_has_prefix, CreditCode, RegionCode, Slug};
 use givetrail_store::registry::{self, NewKey, Organization, Principal, Recipient};
 use givetrail_store::write::{Outcome, Write, MAX_BATCH_ITEMS};
@@ -359,15 +360,11 @@ pub struct OrganizationRequest {
     pub public_fundraising_qualified: bool,
 }
 
+/// A registered name: one line of text as [`givetrail_domain::text::clean_line`] makes it (NFC,
+/// trimmed, 1 to 200 characters, nothing invisible).
 fn name(field: &str, s: &str) -> Result<String, ApiError> {
-    let s = s.trim();
-    if s.is_empty() || s.chars().count() > MAX_SHORT_TEXT || s.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            field,
-            format!("must be 1 to {MAX_SHORT_TEXT} characters, without control characters"),
-        ));
-    }
-    Ok(s.to_owned())
+    givetrail_domain::text::clean_line(field, s, MAX_SHORT_TEXT, true)
+        .map_err(|e| ApiError::field(&e.field, e.message))
 }
 
 fn enum_text<T: serde::Serialize>(v: &T) -> String {
@@ -450,7 +447,8 @@ pub async fn post_recipient(
     let p = required(&req, &state).await?;
     limit_body(&body, MAX_BODY_BYTES)?;
     let r: RecipientRequest = parse(&body)?;
-    if !(regulator_covers(&p, r.region_code.as_str()) || p.role == Role::Charity) {
+    let regulator = regulator_covers(&p, r.region_code.as_str());
+    if !(regulator || p.role == Role::Charity) {
         return Err(ApiError::forbidden("recipients are registered by a charity or by a regulator whose jurisdiction covers their region"));
     }
     if let Some(org) = &r.organization {
@@ -459,6 +457,17 @@ pub async fn post_recipient(
                 "organization",
                 "only a recipient of kind charity may be linked to an organisation",
             ));
+        }
+        // A charity speaks for itself only: linking a recipient to another organisation would
+        // let it pass goods off as going to that organisation.
+        if !regulator && p.organization.as_deref() != Some(org.as_str()) {
+            return Err(ApiError::forbidden(format!(
+                "a charity may link a recipient only to itself; only a regulator covering the recipient's region may link it to {org}"
+            ))
+            .with_errors(vec![FieldError::new(
+                "organization",
+                "must be the registering charity's own organisation",
+            )]));
         }
         let id = org.to_string();
         if read(&state, move |c| registry::organization(c, &id))
@@ -471,6 +480,11 @@ pub async fn post_recipient(
             ));
         }
     }
+    let (role, by) = if regulator {
+        ("regulator", p.jurisdiction.clone().unwrap_or_default())
+    } else {
+        ("charity", p.organization.clone().unwrap_or_default())
+    };
     let rec = Recipient {
         id: r.id.to_string(),
         name: name("name", &r.name)?,
@@ -481,8 +495,60 @@ pub async fn post_recipient(
         created_at: 0,
         ownership: r.ownership.map(|o| o.as_str().to_owned()),
         designated_hospital: r.designated_hospital,
+        registered_by_role: Some(role.to_owned()),
+        registered_by: Some(by),
+        confirmed_by: None,
+        confirmed_at: None,
     };
     submit(&req, &state, &p, &body, Write::Recipient(rec)).await
+}
+
+/// The registered recipient `id`, if `p` is a regulator covering its region (404 if it is not
+/// registered, 403 with `refusal` if `p` does not cover it).
+async fn covering_regulator(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    refusal: &str,
+) -> Result<Recipient, ApiError> {
+    let lookup = id.to_owned();
+    let r = read(state, move |c| registry::recipient(c, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;
+    if !regulator_covers(p, &r.region_code) {
+        return Err(ApiError::forbidden(refusal));
+    }
+    Ok(r)
+}
+
+/// Confirm a recipient a charity registered (a regulator covering the recipient's region). Its
+/// `registered_by` stays; `confirmed_by` and `confirmed_at` are set. 409 when already confirmed
+/// (a regulator's own registration is confirmed from the start).
+#[utoipa::path(tag = "registration", request_body(content = Object, description = "`{}`: no fields"), params(("recipient" = String, Path, description = "recipient slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 201, description = "the recipient, confirmed", body = Object), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/recipients/{recipient}/confirmations")]
+pub async fn post_recipient_confirmation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    recipient: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let p = required(&req, &state).await?;
+    limit_body(&body, MAX_BODY_BYTES)?;
+    let id = recipient.into_inner();
+    covering_regulator(
+        &state,
+        &p,
+        &id,
+        "recipients are confirmed by a regulator covering the recipient's region",
+    )
+    .await?;
+    let write = Write::RecipientConfirmation {
+        recipient: id,
+        jurisdiction: p.jurisdiction.clone().unwrap_or_default(),
+    };
+    submit(&req, &state, &p, &body, write).await
 }
 
 /// Issue a charity key for an organisation (a regulator covering it, or the charity itself). Shown once.
@@ -531,15 +597,13 @@ pub async fn post_recipient_key(
     let p = required(&req, &state).await?;
     limit_body(&body, MAX_BODY_BYTES)?;
     let id = recipient.into_inner();
-    let lookup = id.clone();
-    let r = read(&state, move |c| registry::recipient(c, &lookup))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("recipient {id} is not registered")))?;
-    if !regulator_covers(&p, &r.region_code) {
-        return Err(ApiError::forbidden(
-            "recipient keys are issued by a regulator covering the recipient's region",
-        ));
-    }
+    covering_regulator(
+        &state,
+        &p,
+        &id,
+        "recipient keys are issued by a regulator covering the recipient's region",
+    )
+    .await?;
     let key = NewKey {
         key: registry::generate_key(),
         role: Role::Recipient,

@@ -21,7 +21,7 @@ use givetrail_domain::reconciliation::bank::BankLine;
 use givetrail_domain::reconciliation::complaint::Complaint;
 use givetrail_domain::reconciliation::inputs::{
     records_as_at, AgeingLimits, ChainBreak, CheckpointStatus, ForeignReference, Inputs, Integrity,
-    NeedRecord, Period, PurchaseRecord, ReferenceKind, TransferRecord,
+    NameDuplicate, NeedRecord, Period, PurchaseRecord, ReferenceKind, TransferRecord,
 };
 use givetrail_domain::reconciliation::sections::procurement::{purchases, PRICE_WINDOW_DAYS};
 
@@ -29,6 +29,7 @@ use crate::db::AnyConnection;
 use crate::models::{ReceiptRow, ReferenceRow};
 use crate::read::model::ReadModel;
 use crate::read::{disclosure, log, needs};
+use crate::registry::Recipient;
 use crate::schema::*;
 use crate::verify::{chain, rebuild};
 use crate::{bank, complaints, from_micros, micros, registry, StoreError};
@@ -63,6 +64,8 @@ pub struct Gathered {
     pub transfers: Vec<TransferRecord>,
     /// Other organisations' purchases of the goods it bought.
     pub purchases: Vec<PurchaseRecord>,
+    /// Recipients it registered or gave to that repeat an earlier recipient's name.
+    pub name_duplicates: Vec<NameDuplicate>,
     /// The moment the report describes.
     pub as_at: DateTime<Utc>,
 }
@@ -90,6 +93,7 @@ impl Gathered {
             needs: &self.needs,
             transfers: &self.transfers,
             purchases: &self.purchases,
+            name_duplicates: &self.name_duplicates,
             period,
             as_at: self.as_at,
             generated_at,
@@ -146,6 +150,7 @@ pub fn gather(
         let needs = need_histories(c, &ledger, as_at)?;
         let transfers = transfers(c, org)?;
         let purchases = purchases_elsewhere(c, &ledger)?;
+        let name_duplicates = name_duplicates(c, org, &directory, as_at)?;
         Ok(Some(Gathered {
             ledger,
             directory,
@@ -158,9 +163,62 @@ pub fn gather(
             needs,
             transfers,
             purchases,
+            name_duplicates,
             as_at,
         }))
     })
+}
+
+/// The recipients `org` registered or its log names (`directory`), registered by `as_at`, whose
+/// name (stored NFC and trimmed) an earlier registration already had: two indexed reads of the
+/// registry (`recipients_registered_by`, `recipients_name`).
+fn name_duplicates(
+    conn: &mut AnyConnection,
+    org: &str,
+    directory: &Directory,
+    as_at: DateTime<Utc>,
+) -> Result<Vec<NameDuplicate>, StoreError> {
+    let until = micros(as_at);
+    let mut ids: Vec<String> = directory.keys().cloned().collect();
+    ids.extend(registry::recipients_registered_by(conn, org)?);
+    ids.sort();
+    ids.dedup();
+    let mut candidates = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<Recipient> = recipients::table
+            .filter(recipients::id.eq_any(chunk))
+            .filter(recipients::created_at.le(until))
+            .select(Recipient::as_select())
+            .load(conn)?;
+        candidates.extend(rows);
+    }
+    let mut names: Vec<String> = candidates.iter().map(|r| r.name.clone()).collect();
+    names.sort();
+    names.dedup();
+    let same_name = registry::recipients_named(conn, &names)?;
+    let mut out = Vec::new();
+    for r in candidates {
+        let earlier: Vec<(String, DateTime<Utc>)> = same_name
+            .iter()
+            .filter(|e| {
+                e.id != r.id
+                    && givetrail_domain::text::same(&e.name, &r.name)
+                    && (e.created_at, &e.id) < (r.created_at, &r.id)
+            })
+            .map(|e| (e.id.clone(), from_micros(e.created_at)))
+            .collect();
+        if earlier.is_empty() {
+            continue;
+        }
+        let registered_at = from_micros(r.created_at);
+        out.push(NameDuplicate {
+            recipient: Party::from(r),
+            registered_at,
+            earlier,
+        });
+    }
+    out.sort_by(|a, b| a.recipient.id.cmp(&b.recipient.id));
+    Ok(out)
 }
 
 fn integrity(

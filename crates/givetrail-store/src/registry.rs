@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use givetrail_domain::disclosure::Registrar;
 use givetrail_domain::entry::Role;
 
 use crate::db::AnyConnection;
@@ -32,9 +33,11 @@ pub struct Organization {
     pub created_at: i64,
 }
 
-/// A recipient as registered.
+/// A recipient as registered. Its JSON is the public form ([`RecipientJson`]): who registered
+/// it and who confirmed it as [`Registrar`]s, the confirmation time in RFC 3339.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Queryable, Selectable)]
 #[diesel(table_name = recipients)]
+#[serde(into = "RecipientJson")]
 pub struct Recipient {
     /// Slug.
     pub id: String,
@@ -49,12 +52,83 @@ pub struct Recipient {
     /// Linked organisation.
     pub organization: Option<String>,
     /// Registration time (µs).
-    #[serde(skip)]
+    #[serde(default)]
     pub created_at: i64,
     /// Ownership (`public`, `private`, `nonprofit`), if known.
     pub ownership: Option<String>,
     /// Named by the health authority to treat the emergency's patients.
     pub designated_hospital: bool,
+    /// `charity` or `regulator`; `None` for recipients registered before this was recorded.
+    #[serde(default)]
+    pub registered_by_role: Option<String>,
+    /// The registering charity's organisation, or the registering regulator's jurisdiction.
+    #[serde(default)]
+    pub registered_by: Option<String>,
+    /// The jurisdiction of the regulator that confirmed it (`""`: national).
+    #[serde(default)]
+    pub confirmed_by: Option<String>,
+    /// When it was confirmed (µs); a regulator's registration confirms at once.
+    #[serde(default)]
+    pub confirmed_at: Option<i64>,
+}
+
+impl Recipient {
+    /// Who registered it, if recorded.
+    pub fn registrar(&self) -> Option<Registrar> {
+        Registrar::from_columns(
+            self.registered_by_role.as_deref(),
+            self.registered_by.as_deref(),
+        )
+    }
+
+    /// The regulator that confirmed it, if any.
+    pub fn confirmer(&self) -> Option<Registrar> {
+        self.confirmed_by.as_ref().map(|j| Registrar::Regulator {
+            jurisdiction: j.clone(),
+        })
+    }
+
+    /// When it was confirmed.
+    pub fn confirmed_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.confirmed_at
+            .and_then(chrono::DateTime::from_timestamp_micros)
+    }
+}
+
+/// The public JSON of a recipient.
+#[derive(Serialize)]
+pub struct RecipientJson {
+    id: String,
+    name: String,
+    credit_code: Option<String>,
+    kind: String,
+    region_code: String,
+    organization: Option<String>,
+    ownership: Option<String>,
+    designated_hospital: bool,
+    registered_by: Option<Registrar>,
+    confirmed_by: Option<Registrar>,
+    confirmed_at: Option<String>,
+}
+
+impl From<Recipient> for RecipientJson {
+    fn from(r: Recipient) -> Self {
+        RecipientJson {
+            registered_by: r.registrar(),
+            confirmed_by: r.confirmer(),
+            confirmed_at: r
+                .confirmed_time()
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            id: r.id,
+            name: r.name,
+            credit_code: r.credit_code,
+            kind: r.kind,
+            region_code: r.region_code,
+            organization: r.organization,
+            ownership: r.ownership,
+            designated_hospital: r.designated_hospital,
+        }
+    }
 }
 
 /// Insert an organisation.
@@ -86,9 +160,65 @@ pub fn insert_recipient(conn: &mut AnyConnection, r: &Recipient) -> Result<(), S
             recipients::created_at.eq(r.created_at),
             recipients::ownership.eq(r.ownership.as_deref()),
             recipients::designated_hospital.eq(r.designated_hospital),
+            recipients::registered_by_role.eq(r.registered_by_role.as_deref()),
+            recipients::registered_by.eq(r.registered_by.as_deref()),
+            recipients::confirmed_by.eq(r.confirmed_by.as_deref()),
+            recipients::confirmed_at.eq(r.confirmed_at),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Record a regulator's confirmation of a recipient a charity registered: `false` when there is
+/// nothing to confirm (already confirmed, or no such recipient).
+pub fn confirm_recipient(
+    conn: &mut AnyConnection,
+    id: &str,
+    jurisdiction: &str,
+    at: i64,
+) -> Result<bool, StoreError> {
+    let n = diesel::update(
+        recipients::table
+            .filter(recipients::id.eq(id))
+            .filter(recipients::confirmed_at.is_null()),
+    )
+    .set((
+        recipients::confirmed_by.eq(jurisdiction),
+        recipients::confirmed_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Registered recipients whose name is one of `names`, exactly as stored (names are stored NFC
+/// and trimmed), oldest registration first.
+pub fn recipients_named(
+    conn: &mut AnyConnection,
+    names: &[String],
+) -> Result<Vec<Recipient>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in names.chunks(500) {
+        let rows: Vec<Recipient> = recipients::table
+            .filter(recipients::name.eq_any(chunk))
+            .select(Recipient::as_select())
+            .load(conn)?;
+        out.extend(rows);
+    }
+    out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(out)
+}
+
+/// Ids of the recipients a charity registered.
+pub fn recipients_registered_by(
+    conn: &mut AnyConnection,
+    org: &str,
+) -> Result<Vec<String>, StoreError> {
+    Ok(recipients::table
+        .filter(recipients::registered_by_role.eq("charity"))
+        .filter(recipients::registered_by.eq(org))
+        .select(recipients::id)
+        .order(recipients::id.asc())
+        .load(conn)?)
 }
 
 /// Find an organisation.

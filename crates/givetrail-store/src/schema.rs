@@ -24,6 +24,10 @@ diesel::table! {
         created_at -> BigInt,
         ownership -> Nullable<Text>,
         designated_hospital -> Bool,
+        registered_by_role -> Nullable<Text>,
+        registered_by -> Nullable<Text>,
+        confirmed_by -> Nullable<Text>,
+        confirmed_at -> Nullable<BigInt>,
     }
 }
 

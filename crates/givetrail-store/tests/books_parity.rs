@@ -375,6 +375,10 @@ fn register(conn: &mut AnyConnection, w: &World) {
                 created_at: 0,
                 ownership: None,
                 designated_hospital: false,
+                registered_by_role: None,
+                registered_by: None,
+                confirmed_by: None,
+                confirmed_at: None,
             },
         )
         .expect("register a recipient");

@@ -461,10 +461,22 @@ pub fn parties(parties: &[Party]) -> String {
         "organization",
         "ownership",
         "designated_hospital",
+        "registered_by_role",
+        "registered_by",
+        "confirmed_at",
     ];
     let rows: Vec<Vec<Cell>> = parties
         .iter()
         .map(|p| {
+            let (role, by) = match &p.registered_by {
+                Some(super::Registrar::Charity { organization }) => {
+                    (Some("charity"), Some(organization.as_str()))
+                }
+                Some(super::Registrar::Regulator { jurisdiction }) => {
+                    (Some("regulator"), Some(jurisdiction.as_str()))
+                }
+                None => (None, None),
+            };
             vec![
                 value(&p.id),
                 text(&p.name),
@@ -478,6 +490,11 @@ pub fn parties(parties: &[Party]) -> String {
                 } else {
                     "false"
                 }),
+                opt(role),
+                opt(by),
+                opt(p
+                    .confirmed_at
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))),
             ]
         })
         .collect();

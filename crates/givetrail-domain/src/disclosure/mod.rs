@@ -31,6 +31,7 @@ pub mod timeliness;
 pub mod trail;
 
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 use crate::asset::{AssetKey, AssetWire};
@@ -155,6 +156,46 @@ impl Record {
     }
 }
 
+/// Who registered a recipient, or confirmed it: `{"role": "charity", "organization": "…"}` or
+/// `{"role": "regulator", "jurisdiction": "42"}` (`""`: national).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum Registrar {
+    /// A charity, for its own work; unconfirmed until a regulator confirms.
+    Charity {
+        /// The charity's organisation slug.
+        organization: String,
+    },
+    /// A regulator.
+    Regulator {
+        /// Its jurisdiction: a region-code prefix, `""` for the national regulator.
+        jurisdiction: String,
+    },
+}
+
+impl Registrar {
+    /// From the two registry columns (`role`, and the organisation or jurisdiction).
+    pub fn from_columns(role: Option<&str>, by: Option<&str>) -> Option<Registrar> {
+        match (role, by) {
+            (Some("charity"), Some(org)) => Some(Registrar::Charity {
+                organization: org.to_owned(),
+            }),
+            (Some("regulator"), by) => Some(Registrar::Regulator {
+                jurisdiction: by.unwrap_or_default().to_owned(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The registering charity, if a charity registered it.
+    pub fn charity(&self) -> Option<&str> {
+        match self {
+            Registrar::Charity { organization } => Some(organization),
+            Registrar::Regulator { .. } => None,
+        }
+    }
+}
+
 /// A registered organisation or recipient, as the public registry shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Party {
@@ -174,6 +215,10 @@ pub struct Party {
     pub ownership: Option<String>,
     /// For a recipient: named by the health authority to treat the emergency's patients.
     pub designated_hospital: bool,
+    /// For a recipient: who registered it (`None`: not recorded, or an organisation).
+    pub registered_by: Option<Registrar>,
+    /// For a recipient: when a regulator confirmed it (a regulator's registration confirms it).
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 impl Party {

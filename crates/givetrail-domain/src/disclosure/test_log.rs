@@ -86,6 +86,8 @@ pub(crate) fn party() -> Party {
         organization: None,
         ownership: None,
         designated_hospital: false,
+        registered_by: None,
+        confirmed_at: None,
     }
 }
 
@@ -102,6 +104,8 @@ pub(crate) fn directory() -> Directory {
             organization: None,
             ownership: None,
             designated_hospital: false,
+            registered_by: None,
+            confirmed_at: None,
         },
     )])
 }

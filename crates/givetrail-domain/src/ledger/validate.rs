@@ -29,30 +29,25 @@ pub(super) fn store<T, E>(r: Result<T, E>) -> Res<T, E> {
     r.map_err(Rejection::Store)
 }
 
-/// Trim a text field and check its length and characters (shared by every request of this crate).
+/// A text field that may span lines, as [`crate::text::clean`] makes it (NFC, trimmed, length,
+/// no control or invisible character). Shared by every request of this crate.
 pub(crate) fn text(
     field: &str,
     value: &str,
     max: usize,
     required: bool,
 ) -> Result<String, FieldError> {
-    let v = value.trim();
-    if required && v.is_empty() {
-        return Err(FieldError::new(field, "must not be empty"));
-    }
-    if v.chars().count() > max {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(v.to_owned())
+    crate::text::clean(field, value, max, required)
+}
+
+/// A one-line text field (names, receipt numbers, references): [`crate::text::clean_line`].
+pub(crate) fn line(
+    field: &str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, FieldError> {
+    crate::text::clean_line(field, value, max, required)
 }
 
 pub(super) fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
@@ -67,8 +62,9 @@ pub(super) fn finish(errors: Vec<FieldError>) -> Result<(), ValidationError> {
     }
 }
 
+/// An asset of a request: [`AssetWire::parse_input`] (its goods text checked and made NFC).
 pub(super) fn asset(field: &str, wire: &AssetWire) -> Result<Asset, ValidationError> {
-    wire.parse().map_err(|e| e.under(field))
+    wire.parse_input().map_err(|e| e.under(field))
 }
 
 /// `at` may lie in the future of the server clock `now` by at most [`MAX_CLOCK_SKEW_SECONDS`].

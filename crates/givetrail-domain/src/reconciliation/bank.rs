@@ -10,7 +10,7 @@ use crate::asset::{parse_units, Asset, AssetWire, Currency, Money};
 use crate::entry::{DisbursementChannel, DonationChannel, Fact, MAX_SHORT_TEXT};
 use crate::error::{FieldError, ValidationError};
 use crate::import::row_field;
-use crate::ledger::text;
+use crate::text::clean_line;
 
 use super::inputs::Period;
 use super::model::EntryAt;
@@ -124,7 +124,7 @@ fn parse_row(
     }
     let mut texts = Vec::with_capacity(2);
     for column in ["reference", "counterparty"] {
-        match text(column, cell(column), MAX_SHORT_TEXT, false) {
+        match clean_line(column, cell(column), MAX_SHORT_TEXT, false) {
             Ok(t) => texts.push(t),
             Err(e) => bad(column, e.message),
         }

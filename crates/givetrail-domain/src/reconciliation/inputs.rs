@@ -131,6 +131,19 @@ pub struct ForeignReference {
     pub source: Option<(String, Seq)>,
 }
 
+/// A recipient this organisation registered or gave to, registered under the same name (NFC,
+/// trimmed) as recipients registered before it (`recipient_name_duplicate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameDuplicate {
+    /// The later registration.
+    pub recipient: Party,
+    /// When it was registered.
+    pub registered_at: DateTime<Utc>,
+    /// The recipients registered earlier under the same name (slug, registration time), oldest
+    /// first.
+    pub earlier: Vec<(String, DateTime<Utc>)>,
+}
+
 /// A need a recipient posted for goods this organisation holds or allocated, with what happened
 /// to it over time, so the needs section can ask whether it was open at a given moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,6 +317,8 @@ pub struct Inputs<'a> {
     /// Other organisations' purchases of the goods this organisation bought, around the dates
     /// it bought them.
     pub purchases: &'a [PurchaseRecord],
+    /// Recipients it registered or gave to whose name an earlier recipient already had.
+    pub name_duplicates: &'a [NameDuplicate],
     /// The period.
     pub period: Period,
     /// The moment the report describes.

@@ -123,6 +123,8 @@ pub enum FindingKind {
     ReceiptReusedAcrossChannels,
     /// A reference also on another organisation's books.
     ReferenceOnOtherBooks,
+    /// A recipient registered under the exact name of one registered before it.
+    RecipientNameDuplicate,
     /// No fraud signal.
     NoFraudSignal,
     // Priority
@@ -167,7 +169,7 @@ const fn spec(section: Section, severity: Severity, en: &'static str, zh: &'stat
 
 impl FindingKind {
     /// Every kind, in report order.
-    pub const ALL: [FindingKind; 54] = [
+    pub const ALL: [FindingKind; 55] = [
         Self::ChainBroken,
         Self::ChainVerified,
         Self::CheckpointMissing,
@@ -213,6 +215,7 @@ impl FindingKind {
         Self::ReceiptOutsideCampaign,
         Self::ReceiptReusedAcrossChannels,
         Self::ReferenceOnOtherBooks,
+        Self::RecipientNameDuplicate,
         Self::NoFraudSignal,
         Self::PriorityShare,
         Self::AllocationBypassedNeed,
@@ -272,6 +275,7 @@ impl FindingKind {
             Self::ReceiptOutsideCampaign => "receipt_outside_campaign",
             Self::ReceiptReusedAcrossChannels => "receipt_reused_across_channels",
             Self::ReferenceOnOtherBooks => "reference_on_other_books",
+            Self::RecipientNameDuplicate => "recipient_name_duplicate",
             Self::NoFraudSignal => "no_fraud_signal",
             Self::PriorityShare => "priority_share",
             Self::AllocationBypassedNeed => "allocation_bypassed_need",
@@ -599,6 +603,12 @@ impl FindingKind {
                 Warning,
                 "A receipt number or disbursement reference also appears on another organisation's books, so the same money may be claimed twice.",
                 "某收据号或拨付参考号也出现在另一机构的账目中，同一笔钱可能被重复申报。",
+            ),
+            Self::RecipientNameDuplicate => spec(
+                S::Fundraising,
+                Warning,
+                "A recipient the organisation registered or gave to has exactly the name of a recipient registered before it, so goods may be going to a lookalike of a real hospital or charity.",
+                "机构登记或捐赠的一个受助方与此前已登记的受助方名称完全相同，物资可能流向冒用真实医院或慈善组织名义的受助方。",
             ),
             Self::NoFraudSignal => spec(
                 S::Fundraising,

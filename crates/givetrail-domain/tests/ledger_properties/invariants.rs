@@ -635,6 +635,8 @@ fn check_ledger_advances(w: &World) {
         organization: None,
         ownership: None,
         designated_hospital: false,
+        registered_by: None,
+        confirmed_at: None,
     };
     let records: Vec<Record> = w
         .log

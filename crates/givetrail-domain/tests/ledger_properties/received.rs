@@ -17,6 +17,8 @@ fn ledger_of(w: &World, upto: usize) -> Ledger {
         organization: None,
         ownership: None,
         designated_hospital: false,
+        registered_by: None,
+        confirmed_at: None,
     };
     let records = w
         .log

@@ -28,12 +28,16 @@ impl From<Organization> for Party {
             organization: None,
             ownership: None,
             designated_hospital: false,
+            registered_by: None,
+            confirmed_at: None,
         }
     }
 }
 
 impl From<Recipient> for Party {
     fn from(r: Recipient) -> Party {
+        let registered_by = r.registrar();
+        let confirmed_at = r.confirmed_time();
         Party {
             name: Party::public_name(&r.kind, &r.name),
             id: r.id,
@@ -43,6 +47,8 @@ impl From<Recipient> for Party {
             organization: r.organization,
             ownership: r.ownership,
             designated_hospital: r.designated_hospital,
+            registered_by,
+            confirmed_at,
         }
     }
 }

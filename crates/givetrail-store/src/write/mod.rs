@@ -75,6 +75,13 @@ pub enum Write {
     Organization(Organization),
     /// Register a recipient.
     Recipient(Recipient),
+    /// A regulator confirms a recipient a charity registered.
+    RecipientConfirmation {
+        /// The recipient.
+        recipient: String,
+        /// The confirming regulator's jurisdiction (`""`: national).
+        jurisdiction: String,
+    },
     /// Create a key (never replayed: a key is shown once).
     Key(NewKey),
     /// Revoke a key by its public id.
@@ -345,8 +352,26 @@ fn perform(
         Write::Recipient(r) => {
             let mut r = r.clone();
             r.created_at = micros(now);
+            // A regulator's registration is its own confirmation.
+            if r.registered_by_role.as_deref() == Some("regulator") {
+                r.confirmed_by = r.registered_by.clone();
+                r.confirmed_at = Some(r.created_at);
+            }
             registry::insert_recipient(conn, &r)
                 .map_err(|e| duplicate(e, "a recipient with this id already exists"))?;
+            serde_json::to_value(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?
+        }
+        Write::RecipientConfirmation {
+            recipient,
+            jurisdiction,
+        } => {
+            if !registry::confirm_recipient(conn, recipient, jurisdiction, micros(now))? {
+                return Err(WriteError::Duplicate(format!(
+                    "recipient {recipient} is already confirmed"
+                )));
+            }
+            let r = registry::recipient(conn, recipient)?
+                .ok_or_else(|| StoreError::Corrupt(format!("recipient {recipient} vanished")))?;
             serde_json::to_value(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?
         }
         Write::BankStatement(s) => crate::bank::insert(conn, s, micros(now))?,

@@ -19,7 +19,7 @@ pub(super) fn decide_acknowledgement<B: Books>(
     // "0" is a statement too: nothing arrived, and the whole disbursement is a shortfall.
     let parsed = r
         .asset
-        .parse_or_zero()
+        .parse_input_or_zero()
         .map_err(|e| errors.extend(e.under("asset").0))
         .ok();
     finish(errors)?;

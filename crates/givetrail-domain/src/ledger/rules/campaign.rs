@@ -1,6 +1,6 @@
 //! `campaign.opened`: opening a campaign (appeal).
 
-use super::super::validate::{collect, finish, store, text, Res};
+use super::super::validate::{collect, finish, line, store, text, Res};
 use super::super::Books;
 use super::{public, Context, Decision};
 use crate::asset::AssetWire;
@@ -20,7 +20,7 @@ pub(super) fn decide_campaign<B: Books>(
     let title = collect(&mut errors, text("title", &r.title, MAX_SHORT_TEXT, true));
     let purpose = collect(&mut errors, text("purpose", &r.purpose, MAX_TEXT, false));
     let record_number = match &r.record_number {
-        Some(n) => collect(&mut errors, text("record_number", n, MAX_SHORT_TEXT, true)),
+        Some(n) => collect(&mut errors, line("record_number", n, MAX_SHORT_TEXT, true)),
         None => None,
     };
     let mut targets = Vec::new();

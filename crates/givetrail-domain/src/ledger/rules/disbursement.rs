@@ -1,6 +1,6 @@
 //! `disbursement.made`: sending part of an allocation to its recipient.
 
-use super::super::validate::{asset, collect, finish, not_before, same_asset, store, text, Res};
+use super::super::validate::{asset, collect, finish, line, not_before, same_asset, store, Res};
 use super::super::Books;
 use super::{public, Decision};
 use crate::asset::AssetWire;
@@ -14,7 +14,7 @@ pub(super) fn decide_disbursement<B: Books>(
     let mut errors = Vec::new();
     let reference = collect(
         &mut errors,
-        text("reference", &r.reference, MAX_SHORT_TEXT, true),
+        line("reference", &r.reference, MAX_SHORT_TEXT, true),
     );
     let parsed = asset("asset", &r.asset)
         .map_err(|e| errors.extend(e.0))

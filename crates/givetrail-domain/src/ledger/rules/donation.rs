@@ -2,7 +2,7 @@
 
 use super::super::state::Designation;
 use super::super::validate::{
-    asset, collect, designation_change, finish, not_before, same_asset, store, text, Res,
+    asset, collect, designation_change, finish, line, not_before, same_asset, store, text, Res,
 };
 use super::super::Books;
 use super::{Context, Decision, PrivateValue, PrivateValues};
@@ -61,16 +61,16 @@ fn fields(r: &DonationRequest) -> Result<Fields, ValidationError> {
     let mut errors = Vec::new();
     let receipt = collect(
         &mut errors,
-        text("receipt_number", &r.receipt_number, MAX_SHORT_TEXT, true),
+        line("receipt_number", &r.receipt_number, MAX_SHORT_TEXT, true),
     );
     let name = collect(
         &mut errors,
-        text("donor.name", &r.donor.name, MAX_SHORT_TEXT, true),
+        line("donor.name", &r.donor.name, MAX_SHORT_TEXT, true),
     );
     let public_name = match &r.donor.public_name {
         Some(n) => collect(
             &mut errors,
-            text("donor.public_name", n, MAX_SHORT_TEXT, true),
+            line("donor.public_name", n, MAX_SHORT_TEXT, true),
         ),
         None => None,
     };

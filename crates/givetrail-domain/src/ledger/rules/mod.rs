@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use super::state::{
     AllocationState, CampaignState, Designation, DisbursementState, DrawState, Lot, OrgContext,
 };
-use super::validate::{asset, check_occurred_at, store, Rejection, Res};
+use super::validate::{check_occurred_at, store, Rejection, Res};
 use super::{Books, Change};
 use crate::asset::{AssetKey, AssetWire};
 use crate::entry::*;
@@ -154,7 +154,8 @@ fn recipient_disbursement<B: Books>(
 }
 
 fn units_of<E>(field: &str, wire: &AssetWire) -> Res<(AssetKey, i64), E> {
-    let a = asset(field, wire)?;
+    // A stored body: its amounts are canonical and its text is read as it was written.
+    let a = wire.parse().map_err(|e| e.under(field))?;
     Ok((a.key(), a.units()))
 }
 

@@ -4,7 +4,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::super::validate::{asset, collect, finish, text, Res};
+use super::super::validate::{asset, collect, finish, line, Res};
 use super::super::Books;
 use super::allocation::drawn_not_after;
 use super::draws::{draw, source};
@@ -26,11 +26,11 @@ pub(super) fn decide_procurement<B: Books>(
     let mut errors = Vec::new();
     let supplier_name = collect(
         &mut errors,
-        text("supplier.name", &r.supplier.name, MAX_SHORT_TEXT, true),
+        line("supplier.name", &r.supplier.name, MAX_SHORT_TEXT, true),
     );
     let invoice = collect(
         &mut errors,
-        text(
+        line(
             "invoice_reference",
             &r.invoice_reference,
             MAX_SHORT_TEXT,

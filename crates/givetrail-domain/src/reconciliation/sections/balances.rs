@@ -280,6 +280,7 @@ mod tests {
             needs: &[],
             transfers: &[],
             purchases: &[],
+            name_duplicates: &[],
             period: Period::default(),
             as_at: at,
             generated_at: at,

@@ -1,5 +1,7 @@
 //! Fundraising: fraud signals — record numbers, qualification, campaign dates, reused receipt
-//! numbers, references on other organisations' books.
+//! numbers, references on other organisations' books, and recipients registered under the name
+//! of an earlier one (`recipient_name_duplicate`: a lookalike hospital the organisation
+//! registered or gave to).
 
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -112,9 +114,77 @@ pub(crate) fn findings(inp: &Inputs<'_>, f: &mut Findings) {
     }
     receipt_reuse(inp, f);
     foreign_references(inp, f);
+    name_duplicates(inp, f);
     if !f.has(Section::Fundraising, Severity::Warning) {
-        let message = "No fraud signal: every campaign receipt has a record number and falls inside its campaign's dates, no receipt number is reused across channels, and no reference appears on another organisation's books.".to_owned();
+        let message = "No fraud signal: every campaign receipt has a record number and falls inside its campaign's dates, no receipt number is reused across channels, no reference appears on another organisation's books, and no recipient it registered or gave to repeats an earlier recipient's name.".to_owned();
         f.add(FindingKind::NoFraudSignal, Vec::new(), message);
+    }
+}
+
+/// Recipients registered under the exact name (NFC, trimmed) of an earlier recipient, that this
+/// organisation registered or allocated to; the entries are its live allocations to them.
+fn name_duplicates(inp: &Inputs<'_>, f: &mut Findings) {
+    if inp.name_duplicates.is_empty() {
+        return;
+    }
+    let ledger = inp.ledger;
+    let org = ledger.organization.id.as_str();
+    let mut allocations: std::collections::BTreeMap<&str, Vec<Seq>> = Default::default();
+    for fact in ledger.live_facts() {
+        if let Fact::Allocation(a) = &fact.fact {
+            allocations
+                .entry(a.recipient.as_str())
+                .or_default()
+                .push(fact.seq);
+        }
+    }
+    for d in inp.name_duplicates {
+        let r = &d.recipient;
+        let seqs = allocations.get(r.id.as_str()).cloned().unwrap_or_default();
+        let by = match r.registered_by.as_ref() {
+            Some(crate::disclosure::Registrar::Charity { organization }) => {
+                format!("by charity {organization}")
+            }
+            Some(crate::disclosure::Registrar::Regulator { jurisdiction }) => {
+                format!(
+                    "by the regulator of {}",
+                    if jurisdiction.is_empty() {
+                        "the nation"
+                    } else {
+                        jurisdiction
+                    }
+                )
+            }
+            None => "before registrations were recorded".to_owned(),
+        };
+        let confirmed = if r.confirmed_at.is_some() {
+            "confirmed by a regulator"
+        } else {
+            "not confirmed by a regulator"
+        };
+        let earlier: Vec<String> = d
+            .earlier
+            .iter()
+            .map(|(id, at)| format!("{id} (registered {})", day(*at)))
+            .collect();
+        let given = if seqs.is_empty() {
+            format!("{org} has allocated nothing to it")
+        } else {
+            format!("{org} allocated to it in entries {}", listed(&seqs))
+        };
+        let message = format!(
+            "Recipient {} \"{}\" (region {}), registered {by} on {}, {confirmed}, has exactly the name of {}; {given}.",
+            r.id,
+            r.name,
+            r.region_code,
+            day(d.registered_at),
+            earlier.join(", ")
+        );
+        f.add(
+            FindingKind::RecipientNameDuplicate,
+            seqs.iter().map(|q| at(inp, *q)).collect(),
+            message,
+        );
     }
 }
 

@@ -266,6 +266,7 @@ pub(crate) fn test_report(
         needs,
         transfers,
         purchases,
+        name_duplicates: &[],
         period: Period::default(),
         as_at: at,
         generated_at: at,

@@ -285,6 +285,8 @@ mod tests {
             organization: None,
             ownership: Some("public".into()),
             designated_hospital: true,
+            registered_by: None,
+            confirmed_at: None,
         }
     }
 

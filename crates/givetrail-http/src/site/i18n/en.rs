@@ -185,6 +185,8 @@ pub const TEXT: Text = Text {
     first_disbursements: "Back to the oldest disbursements",
     date: "Date",
     from_donations: "From donations",
+    registered_by_charity: "Registered by the charity {organization}, not yet confirmed by a regulator: check it is the recipient its name says before trusting it.",
+    not_confirmed: "Not confirmed by a regulator.",
     nothing_received: "Nothing has been sent to this recipient yet.",
     recipient_needs_heading: "Its needs",
     needs_title: "Needs board",

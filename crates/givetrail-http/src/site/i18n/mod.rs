@@ -287,6 +287,10 @@ pub struct Text {
     pub first_disbursements: &'static str,
     pub date: &'static str,
     pub from_donations: &'static str,
+    /// A recipient a charity registered and no regulator confirmed (`{organization}`).
+    pub registered_by_charity: &'static str,
+    /// A recipient nobody recorded the registration of, not confirmed.
+    pub not_confirmed: &'static str,
     pub nothing_received: &'static str,
     pub recipient_needs_heading: &'static str,
     // --- needs

@@ -185,6 +185,8 @@ pub const TEXT: Text = Text {
     first_disbursements: "回到最早的拨付",
     date: "日期",
     from_donations: "来自捐赠",
+    registered_by_charity: "由慈善组织 {organization} 登记，尚未经监管部门确认：请先核实其确为名称所指的受赠方。",
+    not_confirmed: "尚未经监管部门确认。",
     nothing_received: "尚未向该受赠方拨付任何款物。",
     recipient_needs_heading: "其发布的需求",
     needs_title: "需求公告",

@@ -8,6 +8,7 @@ use givetrail_store::read::model::ReadModel;
 use serde::Deserialize;
 
 use givetrail_domain::disclosure::summary::{ReceivedCursor, RecipientView};
+use givetrail_domain::disclosure::Registrar;
 use givetrail_domain::disclosure::{Directory, Party};
 use givetrail_domain::needs::Need;
 use givetrail_store::read::needs::{self as needs_store, NeedFilter};
@@ -38,6 +39,9 @@ struct ReceivedRow {
 }
 
 struct RecipientFacts {
+    /// Who registered it, when a charity did and no regulator has confirmed it yet (or nobody
+    /// recorded who registered it): the sentence the page shows in a warning.
+    unconfirmed: Option<String>,
     name: String,
     kind: String,
     region_code: String,
@@ -187,6 +191,8 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData, later_page: bool) ->
             organization: None,
             ownership: rec.ownership.clone(),
             designated_hospital: rec.designated_hospital,
+            registered_by: None,
+            confirmed_at: None,
         },
     );
     let received_from = view
@@ -208,6 +214,14 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData, later_page: bool) ->
             }
         })
         .collect();
+    let unconfirmed = match (rec.registrar(), rec.confirmed_at) {
+        (_, Some(_)) => None,
+        (Some(Registrar::Charity { organization }), None) => Some(
+            t.registered_by_charity
+                .replace("{organization}", &organization),
+        ),
+        (Some(Registrar::Regulator { .. }) | None, None) => Some(t.not_confirmed.to_owned()),
+    };
     let more = view.next.as_ref().map(|n| {
         format!(
             "/recipients/{}?after={}&lang={}#all-heading",
@@ -226,6 +240,7 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData, later_page: bool) ->
             .map(|n| need_row(n, &directory, lang))
             .collect(),
         recipient: RecipientFacts {
+            unconfirmed,
             name,
             kind: t.kind_name(&rec.kind).to_owned(),
             region_links: {
