@@ -15,6 +15,7 @@ use ed25519_dalek::SigningKey;
 
 use givetrail_domain::entry::Role;
 use givetrail_domain::ids::{parse_region_prefix, Slug};
+use givetrail_http::load::Load;
 use givetrail_http::AppState;
 use givetrail_store::db::{establish, pool, Backend};
 use givetrail_store::registry::{self, NewKey};
@@ -57,6 +58,11 @@ struct Serve {
     /// Writer threads (PostgreSQL; SQLite always has one writer).
     #[arg(long, default_value_t = 4)]
     writers: usize,
+    /// Connections in each read pool (the replica's, and the primary's, which authentication
+    /// uses). A quarter of them (at least one) is kept from the expensive reads (exports,
+    /// reports, pages, feeds), which share the rest.
+    #[arg(long, env = "GIVETRAIL_READ_CONNECTIONS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    read_connections: u32,
     /// Ed25519 key checkpoints are signed with; created (mode 0600) if missing.
     /// Default: beside the SQLite file (`<db>.signing-key`), or `givetrail-signing.key` for PostgreSQL.
     #[arg(long, env = "GIVETRAIL_SIGNING_KEY")]
@@ -404,9 +410,6 @@ fn signing_key(path: &std::path::Path) -> anyhow::Result<SigningKey> {
     }
 }
 
-/// Connections in each read pool (the replica's, and the primary's).
-const READ_POOL_SIZE: u32 = 8;
-
 fn default_key_path(backend: &Backend) -> PathBuf {
     match backend {
         Backend::Sqlite(p) => PathBuf::from(format!("{p}.signing-key")),
@@ -459,7 +462,7 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
         Arc::new(key),
         policy.clone(),
     )?);
-    let primary = pool(&backend, READ_POOL_SIZE)?;
+    let primary = pool(&backend, s.read_connections)?;
     let read = match &s.read_database_url {
         Some(url) => {
             let replica = Backend::from_url(url);
@@ -469,7 +472,7 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
                 );
             }
             eprintln!("public reads from {}", replica.describe());
-            pool(&replica, READ_POOL_SIZE)?
+            pool(&replica, s.read_connections)?
         }
         None => primary.clone(),
     };
@@ -480,6 +483,10 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
         public_key,
         read_model: Arc::default(),
         policy,
+        load: Arc::new(Load::new(
+            s.read_connections,
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        )),
     };
     let listener =
         TcpListener::bind(&s.bind).with_context(|| format!("cannot listen on {}", s.bind))?;

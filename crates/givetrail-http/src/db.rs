@@ -9,17 +9,30 @@ use givetrail_store::{AnyConnection, StoreError};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// Run `f` on a connection from `pool`, off the async threads.
+/// Run `f` on a connection from `pool`, off the async threads. When no connection comes free
+/// within the pool's checkout timeout (`givetrail_store::db::CHECKOUT_TIMEOUT`), or none can be
+/// opened, the answer is 503 with `Retry-After` ([`ApiError::busy`]), never 500.
 async fn on_pool<T: Send + 'static>(
+    state: &AppState,
     pool: &ReadPool,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let pool = pool.clone();
-    Ok(web::block(move || {
-        let mut conn = pool.get().map_err(|e| StoreError::Connect(e.to_string()))?;
-        f(&mut conn)
+    let out = web::block(move || match pool.get() {
+        Ok(mut conn) => Ok(f(&mut conn)),
+        Err(e) => Err(e),
     })
-    .await??)
+    .await?;
+    match out {
+        Ok(result) => Ok(result?),
+        Err(e) => {
+            state.load.pool_timed_out();
+            tracing::warn!(error = %e, "no read connection came free in time");
+            Err(ApiError::busy(
+                "no database connection came free in time; the server is busy",
+            ))
+        }
+    }
 }
 
 /// Run a query on a pooled read connection (which a replica may serve).
@@ -27,7 +40,7 @@ pub async fn read<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    on_pool(&state.read, f).await
+    on_pool(state, &state.read, f).await
 }
 
 /// Run several queries on a pooled read connection inside one read snapshot, so what they
@@ -36,7 +49,7 @@ pub async fn read_snapshot<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    on_pool(&state.read, move |c| db::snapshot(c, f)).await
+    on_pool(state, &state.read, move |c| db::snapshot(c, f)).await
 }
 
 /// Run a query on the primary: for what must see the latest commit (authentication).
@@ -44,5 +57,5 @@ pub async fn read_primary<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    on_pool(&state.primary, f).await
+    on_pool(state, &state.primary, f).await
 }

@@ -12,6 +12,7 @@ pub mod fixtures;
 pub mod gate;
 pub mod import;
 pub mod link;
+pub mod load;
 pub mod metrics;
 pub mod middleware;
 pub mod needs;
@@ -43,7 +44,9 @@ pub const MAX_REQUEST_BYTES: usize = body::MAX_BATCH_BODY_BYTES;
         title = "Givetrail",
         description = "Append-only, publicly verifiable ledger of charitable donations.\n\n\
             Errors are RFC 9457 `application/problem+json`. Limits: single write body 64 KiB; batch body 16 MiB \
-            and 10,000 items; donations CSV import (`text/csv`) 64 MiB; page size default 100, max 1000; Idempotency-Key at most 255 characters.",
+            and 10,000 items; donations CSV import (`text/csv`) 64 MiB; page size default 100, max 1000; Idempotency-Key at most 255 characters.\n\n\
+            A busy server answers 503 with `Retry-After` (never 500): exports, reports, pages and feeds are admitted \
+            a few at a time per class, and any read waits at most 3 s for a database connection.",
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth)
@@ -164,6 +167,35 @@ async fn not_found(
     }
 }
 
+/// Admit a GET of an expensive read to its class ([`load`]), or refuse it with 503 and
+/// `Retry-After`: a problem document under `/api`, an error page on the site. Here, in the crate
+/// root, because it joins the limits (which every handler's state holds) with the site's pages.
+async fn bound_expensive_reads(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let pattern = load::pattern(&req);
+    let class = pattern.as_deref().and_then(load::Class::of);
+    let (Some(class), Some(state)) = (class, req.app_data::<web::Data<AppState>>().cloned()) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    match state.load.admit(class).await {
+        Ok(admitted) => {
+            let res = next.call(req).await?.map_into_boxed_body();
+            drop(admitted);
+            Ok(res)
+        }
+        Err(busy) if pattern.as_deref().is_some_and(|p| p.starts_with("/api/")) => {
+            let res = actix_web::ResponseError::error_response(&busy);
+            Ok(req.into_response(res))
+        }
+        Err(busy) => {
+            let res = site::error_page(req.request(), &state, busy).await;
+            Ok(req.into_response(res))
+        }
+    }
+}
+
 /// Serve the API on `listener` until stopped. Prints nothing; the caller reports the address.
 pub fn server(
     state: AppState,
@@ -182,6 +214,7 @@ pub fn server(
             .app_data(web::Data::new(metrics.clone()))
             .app_data(known.clone())
             .app_data(complaint_limiter.clone())
+            .wrap(actix_web::middleware::from_fn(bound_expensive_reads))
             .wrap(actix_web::middleware::from_fn(gate::gate))
             .wrap(actix_web::middleware::from_fn(middleware::refuse_nul))
             .wrap(actix_web::middleware::from_fn(gate::security_headers))

@@ -127,7 +127,9 @@ pub async fn record(
 }
 
 /// Prometheus metrics: `givetrail_http_requests_total`, `givetrail_http_request_duration_seconds`
-/// and `givetrail_entries_written_total` (per organisation; logs are append-only and gapless).
+/// `givetrail_entries_written_total` (per organisation; logs are append-only and gapless), and
+/// the limits of the expensive reads: `givetrail_read_class_{limit,in_flight,admitted_total,
+/// refused_total}` per class and `givetrail_read_pool_timeouts_total`.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String), (status = 500, body = Problem)))]
 #[get("/metrics")]
 pub async fn get_metrics(
@@ -137,6 +139,7 @@ pub async fn get_metrics(
     let logs = read(&state, entries_per_organization).await?;
     let mut out = String::new();
     metrics.render(&mut out);
+    state.load.render(&mut out);
     out.push_str("# HELP givetrail_entries_written_total Entries in each organisation's log.\n# TYPE givetrail_entries_written_total counter\n");
     for (org, n) in logs {
         let _ = writeln!(

@@ -11,6 +11,9 @@ use givetrail_store::{StoreError, WriteError};
 /// Base of the problem `type` URIs (documented in the OpenAPI description).
 pub const PROBLEM_BASE: &str = "https://givetrail.org/problems/";
 
+/// Seconds a client is asked to wait (`Retry-After`) when the server is busy (503).
+pub const RETRY_AFTER_SECS: u64 = 2;
+
 /// A problem document.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -127,6 +130,19 @@ impl ApiError {
         let mut e = Self::new(StatusCode::GONE, "voided", "Voided by a correction", detail);
         e.0.correction = Some(correction);
         e
+    }
+
+    /// 503 with `Retry-After`: the server is busy (no read connection came free in time, or
+    /// the endpoint's class of expensive reads is at its limit; see `crate::load`). Nothing was
+    /// changed; the same request may be sent again after `Retry-After` seconds.
+    pub fn busy(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Busy, try again shortly",
+            detail,
+        )
+        .with_retry_after(RETRY_AFTER_SECS)
     }
 
     /// 500/503 without leaking internals.

@@ -20,4 +20,6 @@ pub struct AppState {
     pub read_model: Arc<givetrail_store::read::model::ReadModel>,
     /// Priority regions and disclosure deadlines the reports measure against.
     pub policy: Arc<givetrail_domain::disclosure::Policy>,
+    /// The limits of the expensive reads and their counts (`crate::load`).
+    pub load: Arc<crate::load::Load>,
 }

@@ -122,7 +122,11 @@ pub type ReadPool = Pool<ConnectionManager<AnyConnection>>;
 /// A connection from the pool.
 pub type PooledConn = PooledConnection<ConnectionManager<AnyConnection>>;
 
-/// Build a pool of `size` connections.
+/// Longest a read waits for a pooled connection before it is refused (the HTTP layer answers
+/// 503 with `Retry-After`): a caller under load hears "busy" quickly instead of queueing.
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Build a pool of `size` connections; a checkout waits at most [`CHECKOUT_TIMEOUT`].
 pub fn pool(backend: &Backend, size: u32) -> Result<ReadPool, StoreError> {
     let url = match backend {
         Backend::Postgres(u) => u.clone(),
@@ -131,7 +135,7 @@ pub fn pool(backend: &Backend, size: u32) -> Result<ReadPool, StoreError> {
     let manager = ConnectionManager::<AnyConnection>::new(url);
     Pool::builder()
         .max_size(size)
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(CHECKOUT_TIMEOUT)
         .connection_customizer(Box::new(SqlitePragmas))
         .build(manager)
         .map_err(|e| StoreError::Connect(format!("{}: {e}", backend.describe())))

@@ -192,8 +192,9 @@ pub fn same_origin(req: &HttpRequest) -> bool {
     }
 }
 
-/// Render `error` as a page in the request's language (404 and 400 say what was wrong; 500
-/// says only that the server failed).
+/// Render `error` as a page in the request's language (404 and 400 say what was wrong; 503 that
+/// the server is busy, with the error's `Retry-After`, and without reading the database again;
+/// 500 says only that the server failed).
 pub async fn error_page(req: &HttpRequest, state: &AppState, error: ApiError) -> HttpResponse {
     let lang = lang_of(req);
     let t = lang.text();
@@ -201,9 +202,14 @@ pub async fn error_page(req: &HttpRequest, state: &AppState, error: ApiError) ->
     let (title, message) = match status.as_u16() {
         404 => (t.not_found_title, error.0.detail.clone()),
         400..=499 => (t.error_title, error.0.detail.clone()),
+        503 => (t.busy_title, t.busy_body.to_owned()),
         _ => (t.error_title, t.error_body.to_owned()),
     };
-    let orgs = organizations(state, t).await.unwrap_or_default();
+    let orgs = if status == StatusCode::SERVICE_UNAVAILABLE {
+        Vec::new()
+    } else {
+        organizations(state, t).await.unwrap_or_default()
+    };
     let page = ErrorPage {
         layout: Layout::new(req, lang, title),
         message,

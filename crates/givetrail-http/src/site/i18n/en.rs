@@ -17,6 +17,8 @@ pub const TEXT: Text = Text {
     not_found_title: "Not found",
     error_title: "Something went wrong",
     error_body: "The server could not show this page. Nothing was changed; please try again.",
+    busy_title: "Busy",
+    busy_body: "Many people are reading these pages right now. Please try again in a few seconds.",
     back_home: "Back to the home page",
     yes: "yes",
     no: "no",

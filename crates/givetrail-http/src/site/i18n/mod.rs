@@ -110,6 +110,8 @@ pub struct Text {
     pub not_found_title: &'static str,
     pub error_title: &'static str,
     pub error_body: &'static str,
+    pub busy_title: &'static str,
+    pub busy_body: &'static str,
     pub back_home: &'static str,
     pub yes: &'static str,
     pub no: &'static str,

@@ -17,6 +17,8 @@ pub const TEXT: Text = Text {
     not_found_title: "未找到",
     error_title: "出错了",
     error_body: "服务器暂时无法显示此页面，没有任何数据被修改，请稍后重试。",
+    busy_title: "访问繁忙",
+    busy_body: "当前访问人数较多，请几秒钟后重试。",
     back_home: "返回首页",
     yes: "是",
     no: "否",
