@@ -188,6 +188,20 @@ fn bodies_must_be_sent_with_exactly_the_media_type_their_endpoint_takes() {
         );
         assert_eq!(r.status, want, "{ct}: {:?}", r.body);
     }
+    // A method the route does not take is 405, whatever the body: the gate stays out of it.
+    let client = reqwest::blocking::Client::new();
+    for (method, path) in [
+        (reqwest::Method::PUT, "/api/v1/healthz"),
+        (reqwest::Method::POST, "/api/v1/finding_kinds"),
+        (reqwest::Method::PUT, "/api/v1/organizations"),
+    ] {
+        let r = client
+            .request(method.clone(), format!("{}{path}", s.base))
+            .body("x")
+            .send()
+            .expect("request");
+        assert_eq!(r.status(), 405, "{method} {path}");
+    }
     assert_eq!(w.entry_count(), 0);
 }
 

@@ -18,6 +18,7 @@ use futures_util::StreamExt;
 
 use crate::auth::Authenticated;
 use crate::body::{has_media_type, MAX_IMPORT_BYTES};
+use crate::middleware::KnownPaths;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -115,6 +116,17 @@ pub async fn gate(
     }
     // The router's view of the path: percent-decoded except for `%`, `/` and `+`.
     let path = req.match_info().as_str().to_owned();
+    // Only a route that takes this method is gated; anything else goes on to its 404 or 405
+    // without its body being read.
+    let served = if path.starts_with("/api/") {
+        req.app_data::<web::Data<KnownPaths>>()
+            .is_some_and(|k| k.allows(&path, req.method().as_str()))
+    } else {
+        path == COMPLAINT_FORM && req.method() == Method::POST
+    };
+    if !served {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
     let r = route(&path);
     if r.api {
         let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {

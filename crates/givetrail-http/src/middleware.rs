@@ -180,6 +180,31 @@ pub fn document_problem_content_type(
                             .build(),
                     )
                 });
+            let problem = |description: &str| {
+                let content = utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                    .build();
+                RefOr::T(
+                    utoipa::openapi::ResponseBuilder::new()
+                        .description(description)
+                        .content("application/problem+json", content)
+                        .build(),
+                )
+            };
+            // The gate (`crate::gate`) refuses a body sent with another media type.
+            if op.request_body.is_some() {
+                op.responses
+                    .responses
+                    .entry("415".into())
+                    .or_insert_with(|| {
+                        problem("the body is not sent with the media type this endpoint takes")
+                    });
+            }
+            // Any request may find the service busy (`crate::load`, or no free connection).
+            op.responses
+                .responses
+                .entry("503".into())
+                .or_insert_with(|| problem("busy: retry after the `Retry-After` header's seconds"));
             for (status, response) in op.responses.responses.iter_mut() {
                 if !(status.starts_with('4') || status.starts_with('5')) {
                     continue;
@@ -216,6 +241,18 @@ impl KnownPaths {
             out.push((segments, methods));
         }
         Self(out)
+    }
+
+    /// Whether `method` is served at this concrete path by any documented route.
+    pub fn allows(&self, path: &str, method: &str) -> bool {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.0.iter().any(|(t, methods)| {
+            t.len() == parts.len()
+                && t.iter()
+                    .zip(&parts)
+                    .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+                && methods.iter().any(|m| m == method)
+        })
     }
 
     /// The methods a concrete path accepts, if it is a known path.
