@@ -198,15 +198,25 @@ fn another_key_is_refused_and_a_rotation_is_followed_by_the_audit() {
     assert!(ok, "the audit follows the rotation: {out}");
 
     // A change of key that the old key did not sign: a row appended behind the server's back.
-    let forged = givetrail_domain::signing::Rotation::sign(
-        &ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
-        &ed25519_dalek::SigningKey::from_bytes(&[8; 32]),
-        "2030-01-01T00:00:00Z",
-        Default::default(),
+    // The forger holds the new key and signs with it, but cannot sign with the old one.
+    use ed25519_dalek::Signer as _;
+    let (stranger, forged_key) = (
+        ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
+        ed25519_dalek::SigningKey::from_bytes(&[8; 32]),
     );
-    let mut forged_json = serde_json::to_value(&forged).expect("json");
-    forged_json["old_public_key"] = Value::from(new_key.clone());
-    let forged_new = forged.new_public_key.clone();
+    let forged_new = givetrail_domain::checkpoint::public_key_hex(&forged_key);
+    let at = "2030-01-01T00:00:00Z";
+    let sizes = std::collections::BTreeMap::from([(ORG.to_owned(), 3i64)]);
+    let bytes = givetrail_domain::signing::rotation_bytes(&new_key, &forged_new, at, &sizes);
+    let forged = givetrail_domain::signing::Rotation {
+        old_public_key: new_key.clone(),
+        new_public_key: forged_new.clone(),
+        rotated_at: at.to_owned(),
+        signed_sizes: sizes,
+        old_signature: hex::encode(stranger.sign(&bytes).to_bytes()),
+        new_signature: hex::encode(forged_key.sign(&bytes).to_bytes()),
+    };
+    let forged_json = serde_json::to_string(&forged).expect("json");
     let (ok, out) = s.db.sql(&format!(
         "INSERT INTO signing_keys (seq, public_key, valid_from, rotation) VALUES (3, '{forged_new}', '2030-01-01T00:00:00Z', '{forged_json}')"
     ));
@@ -215,7 +225,7 @@ fn another_key_is_refused_and_a_rotation_is_followed_by_the_audit() {
     assert!(!ok, "{out}");
     assert!(
         out.contains(&format!("the rotation from {new_key} to {forged_new}"))
-            && out.contains("not signed by the old key"),
+            && out.contains(&format!("not signed by the old key {new_key}")),
         "the audit names the rotation: {out}"
     );
 }
