@@ -73,6 +73,17 @@ fn signed_world() -> World {
         );
     }
     assert_eq!(checkpoints(&w.s, ORG).len(), 2);
+    let r = w.s.post(
+        &format!("/organizations/{OTHER_ORG}/donations"),
+        Some(&w.other_charity),
+        &donation(
+            "WH-1",
+            "2020-01-30T10:00:00Z",
+            money("1.00"),
+            undesignated(),
+        ),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
     w
 }
 
@@ -190,9 +201,23 @@ fn another_key_is_refused_and_a_rotation_is_followed_by_the_audit() {
     assert_eq!(rotation["signed_sizes"][ORG], 2);
     assert_eq!(list[1]["signed"][0]["first_tree_size"], 3);
     assert_eq!(list[1]["signed"][0]["last_tree_size"], 3);
-    // The organisation whose last checkpoint the old key signed still shows as verified.
-    let org = s.get(&format!("/organizations/{ORG}"));
+    // The organisation whose last checkpoint the old key signed still shows as verified, and
+    // its reconciliation finds nothing wrong with the signature.
+    let org = s.get(&format!("/organizations/{OTHER_ORG}"));
     assert_eq!(org.body["checkpoint_verified"], true, "{:?}", org.body);
+    let report = s.get_keyed(
+        &format!("/organizations/{OTHER_ORG}/reconciliation"),
+        &s.regulator,
+    );
+    assert_eq!(report.status, 200, "{:?}", report.body);
+    assert!(
+        !report
+            .body
+            .to_string()
+            .contains("checkpoint_signature_invalid"),
+        "{}",
+        report.body
+    );
 
     let (ok, out) = s.audit(&[]);
     assert!(ok, "the audit follows the rotation: {out}");
@@ -228,6 +253,45 @@ fn another_key_is_refused_and_a_rotation_is_followed_by_the_audit() {
             && out.contains(&format!("not signed by the old key {new_key}")),
         "the audit names the rotation: {out}"
     );
+}
+
+/// A database from before the key history: its key is recorded on the first start, provided it
+/// verifies every log's latest checkpoint; any other key is refused.
+#[test]
+fn a_database_without_a_key_history_adopts_only_the_key_that_signed_it() {
+    let w = signed_world();
+    let key = public_key(&w.s);
+    let db = w.s.stop();
+    let drop_guard = if db.is_postgres() {
+        "DROP TRIGGER signing_keys_append_only ON signing_keys"
+    } else {
+        "DROP TRIGGER signing_keys_no_delete"
+    };
+    assert!(db.sql(drop_guard).0);
+    assert!(db.sql("DELETE FROM signing_keys").0);
+
+    let stranger = db.dir.join("stranger.key");
+    std::fs::write(&stranger, hex_seed(5)).expect("write a key");
+    let stranger = stranger.to_string_lossy().into_owned();
+    let (code, err) = refused_start(&db, Some(&stranger));
+    assert_ne!(code, Some(0), "{err}");
+    assert!(
+        err.contains(&stranger)
+            && err.contains("does not verify the latest checkpoint of hubei-red-cross"),
+        "{err}"
+    );
+    let (ok, out) = db.sql("SELECT COUNT(*) FROM signing_keys");
+    assert!(
+        ok && out.trim() == "0",
+        "nothing recorded for a refused key: {out}"
+    );
+
+    let s = Server::start_with(db, &["serve"]);
+    let keys = s.get("/public_keys").body;
+    assert_eq!(keys["keys"].as_array().map(Vec::len), Some(1), "{keys}");
+    assert_eq!(keys["keys"][0]["public_key"], key.as_str());
+    let (ok, out) = s.audit(&[]);
+    assert!(ok, "{out}");
 }
 
 #[test]
