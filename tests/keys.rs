@@ -73,16 +73,7 @@ fn signed_world() -> World {
         );
     }
     assert_eq!(checkpoints(&w.s, ORG).len(), 2);
-    let r = w.s.post(
-        &format!("/organizations/{OTHER_ORG}/donations"),
-        Some(&w.other_charity),
-        &donation(
-            "WH-1",
-            "2020-01-30T10:00:00Z",
-            money("1.00"),
-            undesignated(),
-        ),
-    );
+    let r = give(&w.s, OTHER_ORG, &w.other_charity, "WH-1", "1.00");
     assert_eq!(r.status, 201, "{:?}", r.body);
     w
 }
@@ -163,16 +154,7 @@ fn another_key_is_refused_and_a_rotation_is_followed_by_the_audit() {
     let s = Server::start_with(db, &["serve"]);
     assert_eq!(public_key(&s), new_key);
     let charity = key_for(&s, ORG);
-    let r = s.post(
-        &format!("/organizations/{ORG}/donations"),
-        Some(&charity),
-        &donation(
-            "HB-9",
-            "2020-01-30T10:00:00Z",
-            money("5.00"),
-            undesignated(),
-        ),
-    );
+    let r = give(&s, ORG, &charity, "HB-9", "5.00");
     assert_eq!(r.status, 201, "{:?}", r.body);
     let cps = checkpoints(&s, ORG);
     let last = cps.last().expect("a checkpoint");
@@ -253,6 +235,39 @@ fn another_key_is_refused_and_a_rotation_is_followed_by_the_audit() {
             && out.contains(&format!("not signed by the old key {new_key}")),
         "the audit names the rotation: {out}"
     );
+}
+
+/// A rotation made while a server runs: the server stops writing (503, nothing written) rather
+/// than sign past what its key handed over; restarted with the key file, it writes again.
+#[test]
+fn a_server_whose_key_was_rotated_under_it_refuses_to_sign() {
+    let w = signed_world();
+    let key_file = w.s.db.signing_key();
+    let (ok, out, err) =
+        w.s.db
+            .cli(&["keys", "rotate-signing", "--signing-key", &key_file]);
+    assert!(ok, "{err}");
+    let new_key = out.trim().to_owned();
+    let before = w.s.log(ORG).len();
+    let r = give(&w.s, ORG, &w.charity, "HB-7", "5.00");
+    assert_eq!(r.status, 503, "{:?}", r.body);
+    assert!(r.body.to_string().contains("restart"), "{:?}", r.body);
+    assert_eq!(w.s.log(ORG).len(), before, "nothing was written");
+    // The stale server still publishes its old key as current: the audit says so.
+    let (ok, out) = w.s.audit(&[]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!("but the key history ends with {new_key}")),
+        "{out}"
+    );
+
+    let s = Server::start_with(w.s.stop(), &["serve"]);
+    assert_eq!(public_key(&s), new_key);
+    let charity = key_for(&s, ORG);
+    let r = give(&s, ORG, &charity, "HB-7", "5.00");
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let (ok, out) = s.audit(&[]);
+    assert!(ok, "{out}");
 }
 
 /// A database from before the key history: its key is recorded on the first start, provided it
@@ -347,6 +362,20 @@ fn the_default_key_path_lives_beside_the_data() {
         let (ok, out) = db.sql("SELECT COUNT(*) FROM signing_keys");
         assert!(ok && out.trim() == "3", "{out}");
     }
+}
+
+/// Post a donation of `amount` CNY to `org`'s log.
+fn give(s: &Server, org: &str, key: &str, receipt: &str, amount: &str) -> Reply {
+    s.post(
+        &format!("/organizations/{org}/donations"),
+        Some(key),
+        &donation(
+            receipt,
+            "2020-01-30T10:00:00Z",
+            money(amount),
+            undesignated(),
+        ),
+    )
 }
 
 fn hex_seed(b: u8) -> String {

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use ed25519_dalek::SigningKey;
 
-use givetrail_domain::checkpoint::Checkpoint;
+use givetrail_domain::checkpoint::{public_key_hex, Checkpoint};
 
 use crate::db::AnyConnection;
 use crate::models::CheckpointRow;
@@ -22,6 +22,20 @@ pub fn checkpoint(
 ) -> Result<Checkpoint, StoreError> {
     let size_u =
         u64::try_from(size).map_err(|_| StoreError::Corrupt(format!("tree size {size}")))?;
+    // A rotation made while this process runs hands later checkpoints to another key: refuse
+    // to sign (the write is rolled back) rather than sign past what the old key handed over.
+    let current: Option<String> = signing_keys::table
+        .order(signing_keys::seq.desc())
+        .select(signing_keys::public_key)
+        .first(conn)
+        .optional()?;
+    let ours = public_key_hex(key);
+    if let Some(current) = current.filter(|c| *c != ours) {
+        return Err(StoreError::SigningKey(format!(
+            "this process signs with {ours}, but the key history's current key is {current}: \
+             restart it with the new key file"
+        )));
+    }
     let root = hex::encode(root(conn, org, size_u)?);
     let c = Checkpoint::sign(key, org, size, &root, timestamp);
     diesel::insert_into(checkpoints::table)

@@ -154,14 +154,14 @@ pub fn record_rotation(conn: &mut AnyConnection, r: &Rotation) -> Result<(), Sto
     conn.transaction::<_, StoreError, _>(|c| {
         let h = history(c)?;
         if h.current() != Some(r.old_public_key.as_str()) {
-            return Err(StoreError::Corrupt(format!(
+            return Err(StoreError::SigningKey(format!(
                 "the rotation retires {}, but the current key is {}",
                 r.old_public_key,
                 h.current().unwrap_or("(none)")
             )));
         }
         if signed_sizes(c)? != r.signed_sizes {
-            return Err(StoreError::Corrupt(
+            return Err(StoreError::SigningKey(
                 "checkpoints were signed while the rotation was prepared; stop the server and rotate again".into(),
             ));
         }
