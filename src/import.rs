@@ -36,11 +36,14 @@ pub struct ImportArgs {
 }
 
 pub fn run(a: ImportArgs) -> anyhow::Result<()> {
-    let (backend, mut conn) = crate::open(&a.db)?;
+    let key_path = crate::key_path(
+        &givetrail_store::db::Backend::from_url(&a.db.database_url),
+        a.signing_key.clone(),
+    )?;
+    let (_, mut conn) = crate::open(&a.db)?;
     if givetrail_store::registry::organization(&mut conn, &a.org)?.is_none() {
         bail!("organisation {} is not registered", a.org);
     }
-    let key_path = crate::key_path(&backend, a.signing_key.clone())?;
     let key = crate::checked_signing_key(&mut conn, &key_path)?;
     let file = std::fs::File::open(&a.file)
         .with_context(|| format!("cannot open {}", a.file.display()))?;

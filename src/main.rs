@@ -499,8 +499,8 @@ fn key_path(backend: &Backend, given: Option<PathBuf>) -> anyhow::Result<PathBuf
 /// `givetrail keys rotate-signing`: a new key, a rotation record signed by the current key and
 /// the new one, the current file kept as `<file>.retired-<time>` and the new key in its place.
 fn rotate_signing(db: &Db, given: Option<PathBuf>) -> anyhow::Result<()> {
-    let (backend, mut conn) = open(db)?;
-    let path = key_path(&backend, given)?;
+    let path = key_path(&Backend::from_url(&db.database_url), given)?;
+    let (_, mut conn) = open(db)?;
     let old = read_signing_key(&path)?.with_context(|| {
         format!(
             "no signing key at {}: a rotation is signed by the current key",
@@ -586,8 +586,12 @@ impl Demo {
 }
 
 fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
+    // Where the key is, before the database is touched (a PostgreSQL database needs it given).
+    let key_path = key_path(
+        &Backend::from_url(&s.db.database_url),
+        s.signing_key.clone(),
+    )?;
     let (backend, mut conn) = open(&s.db)?;
-    let key_path = key_path(&backend, s.signing_key.clone())?;
     let key = checked_signing_key(&mut conn, &key_path)?;
     let public_key = givetrail_domain::checkpoint::public_key_hex(&key);
     let policy = Arc::new(s.policy.policy()?);

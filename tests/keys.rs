@@ -345,6 +345,12 @@ fn the_default_key_path_lives_beside_the_data() {
             !db.dir.join("givetrail-signing.key").exists(),
             "no key in the working directory"
         );
+        let (ok, out) =
+            db.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'entries'");
+        assert!(
+            ok && out.trim() == "0",
+            "refused before the database is touched: {out}"
+        );
     } else {
         // `keys rotate-signing` on a database that has never signed: the first key is recorded,
         // then rotated; both files sit beside the database.
