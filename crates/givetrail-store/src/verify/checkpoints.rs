@@ -22,8 +22,22 @@ pub fn checkpoint(
 ) -> Result<Checkpoint, StoreError> {
     let size_u =
         u64::try_from(size).map_err(|_| StoreError::Corrupt(format!("tree size {size}")))?;
+    let root = hex::encode(root(conn, org, size_u)?);
+    let c = Checkpoint::sign(key, org, size, &root, timestamp);
+    diesel::insert_into(checkpoints::table)
+        .values((
+            checkpoints::organization.eq(org),
+            checkpoints::tree_size.eq(size),
+            checkpoints::root_hash.eq(&c.root_hash),
+            checkpoints::timestamp.eq(&c.timestamp),
+            checkpoints::signature.eq(&c.signature),
+        ))
+        .execute(conn)?;
     // A rotation made while this process runs hands later checkpoints to another key: refuse
     // to sign (the write is rolled back) rather than sign past what the old key handed over.
+    // Read after the insert: a rotation locks `checkpoints` against inserts while it reads the
+    // sizes it hands over, so an insert that got in before it is counted in those sizes, and
+    // one that waited for it sees its new key here.
     let current: Option<String> = signing_keys::table
         .order(signing_keys::seq.desc())
         .select(signing_keys::public_key)
@@ -36,17 +50,6 @@ pub fn checkpoint(
              restart it with the new key file"
         )));
     }
-    let root = hex::encode(root(conn, org, size_u)?);
-    let c = Checkpoint::sign(key, org, size, &root, timestamp);
-    diesel::insert_into(checkpoints::table)
-        .values((
-            checkpoints::organization.eq(org),
-            checkpoints::tree_size.eq(size),
-            checkpoints::root_hash.eq(&c.root_hash),
-            checkpoints::timestamp.eq(&c.timestamp),
-            checkpoints::signature.eq(&c.signature),
-        ))
-        .execute(conn)?;
     Ok(c)
 }
 

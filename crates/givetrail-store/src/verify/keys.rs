@@ -152,6 +152,17 @@ pub fn signed_sizes(conn: &mut AnyConnection) -> Result<BTreeMap<String, i64>, S
 /// sizes the logs have now (so no checkpoint was signed in between).
 pub fn record_rotation(conn: &mut AnyConnection, r: &Rotation) -> Result<(), StoreError> {
     conn.transaction::<_, StoreError, _>(|c| {
+        // No checkpoint may be signed between reading the sizes and recording the new key:
+        // PostgreSQL blocks inserts into `checkpoints` until this commits (a writer already
+        // inserting is waited for, and counted); SQLite takes its one write lock now.
+        match c {
+            AnyConnection::Postgresql(pg) => {
+                diesel::sql_query("LOCK TABLE checkpoints IN SHARE MODE").execute(pg)?;
+            }
+            AnyConnection::Sqlite(lite) => {
+                diesel::sql_query("UPDATE signing_keys SET seq = seq WHERE 0").execute(lite)?;
+            }
+        }
         let h = history(c)?;
         if h.current() != Some(r.old_public_key.as_str()) {
             return Err(StoreError::SigningKey(format!(
