@@ -3,7 +3,9 @@
 //! For each organisation: every checkpoint's signature; every entry's canonical form, entry hash,
 //! chain link and leaf hash; the Merkle root at every checkpoint size (so a mismatch is pinned
 //! between two checkpoints, usually to one seq); the checkpoints remembered from earlier runs
-//! (a different signed root for a size seen before is a rewritten history); and an RFC 9162
+//! (a different signed root for a size seen before is a rewritten history); the key history
+//! (each checkpoint checked with the key current when it was signed, each rotation signed by the
+//! key it retired); and an RFC 9162
 //! consistency proof from the last checkpoint seen to the current one.
 
 use std::collections::BTreeMap;
@@ -19,6 +21,7 @@ use givetrail_domain::canonical::{
 };
 use givetrail_domain::checkpoint::Checkpoint;
 use givetrail_domain::merkle::{verify_consistency, CompactTree};
+use givetrail_domain::signing::{KeyHistory, KeyRecord};
 
 /// Page size used to download logs (the API's maximum).
 const PAGE: usize = 1000;
@@ -111,13 +114,37 @@ pub fn run(base: &str, only: Option<&str>, state_path: Option<&Path>) -> anyhow:
         .context("public_key missing")?
         .to_owned();
     let mut all_ok = true;
+    let history = key_history(&api, &public_key)?;
+    let history_ok = match history.verify() {
+        Ok(()) => true,
+        Err(e) => {
+            println!("FAIL  server: the key history does not verify: {e}");
+            false
+        }
+    };
+    if history.current() != Some(public_key.as_str()) {
+        println!(
+            "FAIL  server: GET /public_key gives {public_key}, but the key history ends with {}",
+            history.current().unwrap_or("no key")
+        );
+        all_ok = false;
+    }
+    all_ok &= history_ok;
     if let Some(seen) = &state.public_key {
         if seen != &public_key {
-            println!("FAIL  server: its public key changed from {seen} to {public_key}; earlier checkpoints can no longer be trusted");
-            all_ok = false;
+            if history_ok && history.contains(seen) {
+                println!("NOTE  server: the key rotated from {seen} to {public_key} since the last audit; every rotation is signed by the key it retired");
+            } else {
+                println!("FAIL  server: its public key changed from {seen} to {public_key} with no rotation record signed by {seen}: an unsigned change of key; earlier checkpoints can no longer be trusted");
+                all_ok = false;
+            }
         }
     }
-    state.public_key.get_or_insert(public_key.clone());
+    if all_ok {
+        state.public_key = Some(public_key.clone());
+    } else {
+        state.public_key.get_or_insert(public_key.clone());
+    }
     let orgs = match only {
         Some(o) => vec![o.to_owned()],
         None => organizations(&api)?,
@@ -126,7 +153,7 @@ pub fn run(base: &str, only: Option<&str>, state_path: Option<&Path>) -> anyhow:
     let mut total = 0u64;
     for org in orgs {
         let remembered = state.logs.get(&org).cloned().unwrap_or_default();
-        let (verdict, seen) = audit_org(&api, &org, &public_key, &remembered)?;
+        let (verdict, seen) = audit_org(&api, &org, &history, &remembered)?;
         total += verdict.entries;
         match &verdict.failure {
             None => {
@@ -166,6 +193,25 @@ pub fn run(base: &str, only: Option<&str>, state_path: Option<&Path>) -> anyhow:
         std::fs::rename(&tmp, p)?;
     }
     Ok(all_ok)
+}
+
+/// The server's key history (`GET /public_keys`); a server without one has only its current key.
+fn key_history(api: &Api, public_key: &str) -> anyhow::Result<KeyHistory> {
+    match api.get("/public_keys")? {
+        (200, v) => {
+            let keys: Vec<KeyRecord> = serde_json::from_value(v["keys"].clone())
+                .context("GET /public_keys: keys is not a key history")?;
+            Ok(KeyHistory { keys })
+        }
+        (404, _) => Ok(KeyHistory {
+            keys: vec![KeyRecord {
+                public_key: public_key.to_owned(),
+                from: String::new(),
+                rotation: None,
+            }],
+        }),
+        (s, v) => bail!("GET /public_keys: {s} {v}"),
+    }
 }
 
 fn organizations(api: &Api) -> anyhow::Result<Vec<String>> {
@@ -209,7 +255,7 @@ fn checkpoints(api: &Api, org: &str) -> anyhow::Result<Vec<Checkpoint>> {
 fn audit_org(
     api: &Api,
     org: &str,
-    public_key: &str,
+    history: &KeyHistory,
     remembered: &BTreeMap<i64, String>,
 ) -> anyhow::Result<(Verdict, BTreeMap<i64, String>)> {
     let verdict = |entries, failure| Verdict { entries, failure };
@@ -231,13 +277,17 @@ fn audit_org(
                 BTreeMap::new(),
             ));
         }
-        if let Err(e) = c.verify(public_key) {
+        if let Err(e) = history.verify_checkpoint(c) {
+            let key = history.key_for(org, c.tree_size).unwrap_or("no key");
             return Ok((
                 verdict(
                     0,
                     Some(fail(
                         None,
-                        format!("checkpoint at size {}: {e}", c.tree_size),
+                        format!(
+                            "checkpoint at size {}: {e} with {key}, the key the key history gives for it",
+                            c.tree_size
+                        ),
                     )),
                 ),
                 BTreeMap::new(),

@@ -27,7 +27,8 @@ pub struct ImportArgs {
     /// transaction: every row or none.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     chunk: Option<u64>,
-    /// Ed25519 key checkpoints are signed with: the server's (same default as `serve`).
+    /// Ed25519 key checkpoints are signed with: the server's (same default as `serve`;
+    /// required for PostgreSQL).
     #[arg(long, env = "GIVETRAIL_SIGNING_KEY")]
     signing_key: Option<PathBuf>,
     /// The donations CSV (the documented columns, header row first).
@@ -35,15 +36,15 @@ pub struct ImportArgs {
 }
 
 pub fn run(a: ImportArgs) -> anyhow::Result<()> {
-    let (backend, mut conn) = crate::open(&a.db)?;
+    let key_path = crate::key_path(
+        &givetrail_store::db::Backend::from_url(&a.db.database_url),
+        a.signing_key.clone(),
+    )?;
+    let (_, mut conn) = crate::open(&a.db)?;
     if givetrail_store::registry::organization(&mut conn, &a.org)?.is_none() {
         bail!("organisation {} is not registered", a.org);
     }
-    let key_path = a
-        .signing_key
-        .clone()
-        .unwrap_or_else(|| crate::default_key_path(&backend));
-    let key = crate::signing_key(&key_path)?;
+    let key = crate::checked_signing_key(&mut conn, &key_path)?;
     let file = std::fs::File::open(&a.file)
         .with_context(|| format!("cannot open {}", a.file.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);

@@ -6,7 +6,7 @@ mod import;
 mod reconcile;
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
@@ -15,10 +15,12 @@ use ed25519_dalek::SigningKey;
 
 use givetrail_domain::entry::Role;
 use givetrail_domain::ids::{parse_region_prefix, Slug};
+use givetrail_domain::signing::Rotation;
 use givetrail_http::load::Load;
 use givetrail_http::AppState;
 use givetrail_store::db::{establish, pool, Backend};
 use givetrail_store::registry::{self, NewKey};
+use givetrail_store::verify::keys::{self, Adoption};
 use givetrail_store::verify::rebuild;
 use givetrail_store::write::Writer;
 use givetrail_store::AnyConnection;
@@ -63,8 +65,10 @@ struct Serve {
     /// reports, pages, feeds), which share the rest.
     #[arg(long, env = "GIVETRAIL_READ_CONNECTIONS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     read_connections: u32,
-    /// Ed25519 key checkpoints are signed with; created (mode 0600) if missing.
-    /// Default: beside the SQLite file (`<db>.signing-key`), or `givetrail-signing.key` for PostgreSQL.
+    /// Ed25519 key checkpoints are signed with; created (mode 0600) only for a database that
+    /// has never signed anything. Default: beside the SQLite file (`<db>.signing-key`); required
+    /// for PostgreSQL. The server refuses to start with a key that is not the current key of the
+    /// database's key history (`givetrail keys rotate-signing` changes it).
     #[arg(long, env = "GIVETRAIL_SIGNING_KEY")]
     signing_key: Option<PathBuf>,
     #[command(flatten)]
@@ -167,6 +171,17 @@ enum KeysCommand {
         /// Jurisdiction prefix of a regulator key (empty = national).
         #[arg(long)]
         jurisdiction: Option<String>,
+    },
+    /// Replace the checkpoint signing key: append a public rotation record signed by the current
+    /// key and the new one, keep the current key file as `<file>.retired-<time>` and write the
+    /// new key in its place. Stop the server first.
+    RotateSigning {
+        #[command(flatten)]
+        db: Db,
+        /// The current key file (default as `serve`: `<db>.signing-key` for SQLite; required
+        /// for PostgreSQL).
+        #[arg(long, env = "GIVETRAIL_SIGNING_KEY")]
+        signing_key: Option<PathBuf>,
     },
     /// Revoke a key by its key id (`key_…`).
     Revoke {
@@ -282,6 +297,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("revoked {key_id}");
             Ok(())
         }
+        Command::Keys {
+            command: KeysCommand::RotateSigning { db, signing_key },
+        } => rotate_signing(&db, signing_key),
         Command::Rebuild { db, check, org } => {
             let (_, mut conn) = open(&db)?;
             let orgs = match org {
@@ -378,43 +396,163 @@ fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// Load the checkpoint signing key, creating it (readable by the owner only) on first start.
-fn signing_key(path: &std::path::Path) -> anyhow::Result<SigningKey> {
-    use std::io::Write as _;
+/// Read a signing key file (a hex Ed25519 seed); `None` when there is no such file.
+fn read_signing_key(path: &Path) -> anyhow::Result<Option<SigningKey>> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             let mut seed = [0u8; 32];
             hex::decode_to_slice(text.trim(), &mut seed)
                 .with_context(|| format!("{} does not hold a hex Ed25519 seed", path.display()))?;
-            Ok(SigningKey::from_bytes(&seed))
+            Ok(Some(SigningKey::from_bytes(&seed)))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let seed: [u8; 32] = rand::random();
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            match options.open(path) {
-                Ok(mut f) => {
-                    f.write_all(hex::encode(seed).as_bytes())?;
-                    f.sync_all()?;
-                    eprintln!("created checkpoint signing key {}", path.display());
-                    Ok(SigningKey::from_bytes(&seed))
-                }
-                // Another process created it first: use theirs.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => signing_key(path),
-                Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
-            }
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
 }
 
-fn default_key_path(backend: &Backend) -> PathBuf {
-    match backend {
-        Backend::Sqlite(p) => PathBuf::from(format!("{p}.signing-key")),
-        Backend::Postgres(_) => PathBuf::from("givetrail-signing.key"),
+/// Write a new random key to `path`, which must not exist (mode 0600).
+fn create_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
+    use std::io::Write as _;
+    let seed: [u8; 32] = rand::random();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(hex::encode(seed).as_bytes())
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// Read a signing key, never creating one (for checks that only verify).
+fn signing_key(path: &Path) -> anyhow::Result<SigningKey> {
+    read_signing_key(path)?.with_context(|| format!("no signing key at {}", path.display()))
+}
+
+/// The signing key this database's checkpoints are signed with, checked against its key
+/// history: created only when the database has never signed anything; refused (naming the
+/// file and what to do) when it is not the current key or does not verify the latest
+/// checkpoints.
+fn checked_signing_key(conn: &mut AnyConnection, path: &Path) -> anyhow::Result<SigningKey> {
+    let what_to_do = |reason: &str| {
+        anyhow::anyhow!(
+            "refusing to start: the signing key file {} {reason}. Point --signing-key (or \
+             GIVETRAIL_SIGNING_KEY) at the key file this database's checkpoints are signed with; \
+             to change keys on purpose, stop the server and run `givetrail keys rotate-signing \
+             --database-url <url> --signing-key <the current key file>`; `GET /public_keys` lists \
+             the key history",
+            path.display()
+        )
+    };
+    let key = match read_signing_key(path)? {
+        Some(k) => k,
+        None if keys::is_unsigned(conn)? => {
+            let k = match create_signing_key(path) {
+                Ok(k) => k,
+                // Another process created it first: use theirs.
+                Err(_) if path.exists() => signing_key(path)?,
+                Err(e) => return Err(e),
+            };
+            eprintln!("created checkpoint signing key {}", path.display());
+            k
+        }
+        None => {
+            return Err(what_to_do(
+                "does not exist, and this database already holds signed checkpoints or a key \
+                 history, so a new key would silently change who signs",
+            ))
+        }
+    };
+    let public = givetrail_domain::checkpoint::public_key_hex(&key);
+    match keys::adopt(conn, &public, &now_rfc3339())? {
+        Adoption::Current => Ok(key),
+        Adoption::First => {
+            eprintln!("recorded signing key {public} as the first key of the key history");
+            Ok(key)
+        }
+        Adoption::Refused(reason) => Err(what_to_do(&reason)),
     }
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Where the signing key is: the flag or `GIVETRAIL_SIGNING_KEY`, else beside a SQLite file;
+/// PostgreSQL has no file to sit beside, so there it must be given.
+fn key_path(backend: &Backend, given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match (given, backend) {
+        (Some(p), _) => Ok(p),
+        (None, Backend::Sqlite(p)) => Ok(PathBuf::from(format!("{p}.signing-key"))),
+        (None, Backend::Postgres(_)) => bail!(
+            "a PostgreSQL database needs --signing-key <file> (or GIVETRAIL_SIGNING_KEY): the \
+             checkpoint signing key is never looked for in the working directory. Give the file \
+             its checkpoints are signed with (a new one is created there only for an empty \
+             database)"
+        ),
+    }
+}
+
+/// `givetrail keys rotate-signing`: a new key, a rotation record signed by the current key and
+/// the new one, the current file kept as `<file>.retired-<time>` and the new key in its place.
+fn rotate_signing(db: &Db, given: Option<PathBuf>) -> anyhow::Result<()> {
+    let path = key_path(&Backend::from_url(&db.database_url), given)?;
+    let (_, mut conn) = open(db)?;
+    let old = read_signing_key(&path)?.with_context(|| {
+        format!(
+            "no signing key at {}: a rotation is signed by the current key",
+            path.display()
+        )
+    })?;
+    let old_public = givetrail_domain::checkpoint::public_key_hex(&old);
+    if let Adoption::Refused(reason) = keys::adopt(&mut conn, &old_public, &now_rfc3339())? {
+        bail!(
+            "{} {reason}: a rotation must be signed by the current key",
+            path.display()
+        );
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ").to_string();
+    let next = PathBuf::from(format!("{}.next", path.display()));
+    let retired = PathBuf::from(format!("{}.retired-{stamp}", path.display()));
+    let new = create_signing_key(&next).with_context(|| {
+        format!(
+            "{} exists: an earlier rotation did not finish; look at it and remove it",
+            next.display()
+        )
+    })?;
+    let sizes = keys::signed_sizes(&mut conn)?;
+    let rotation = Rotation::sign(&old, &new, &now_rfc3339(), sizes);
+    if let Err(e) = keys::record_rotation(&mut conn, &rotation) {
+        let _ = std::fs::remove_file(&next);
+        return Err(anyhow::Error::from(e).context("the rotation was not recorded"));
+    }
+    std::fs::rename(&path, &retired).with_context(|| {
+        format!(
+            "the rotation is recorded, but {} could not be renamed: rename it to {} and {} to {}",
+            path.display(),
+            retired.display(),
+            next.display(),
+            path.display()
+        )
+    })?;
+    std::fs::rename(&next, &path).with_context(|| {
+        format!(
+            "the rotation is recorded, but {} could not be renamed to {}",
+            next.display(),
+            path.display()
+        )
+    })?;
+    eprintln!(
+        "rotated the checkpoint signing key from {} to {}; the old key is kept in {}",
+        rotation.old_public_key,
+        rotation.new_public_key,
+        retired.display()
+    );
+    println!("{}", rotation.new_public_key);
+    Ok(())
 }
 
 /// The 2020 replay that `givetrail demo` loads, built into the binary so it runs from any folder.
@@ -448,12 +586,13 @@ impl Demo {
 }
 
 fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
+    // Where the key is, before the database is touched (a PostgreSQL database needs it given).
+    let key_path = key_path(
+        &Backend::from_url(&s.db.database_url),
+        s.signing_key.clone(),
+    )?;
     let (backend, mut conn) = open(&s.db)?;
-    let key_path = s
-        .signing_key
-        .clone()
-        .unwrap_or_else(|| default_key_path(&backend));
-    let key = signing_key(&key_path)?;
+    let key = checked_signing_key(&mut conn, &key_path)?;
     let public_key = givetrail_domain::checkpoint::public_key_hex(&key);
     let policy = Arc::new(s.policy.policy()?);
     let writer = Arc::new(Writer::start(

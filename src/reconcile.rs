@@ -14,7 +14,7 @@ use givetrail_domain::reconciliation::{self as report};
 use givetrail_store::read::model::ReadModel;
 use givetrail_store::reconciliation as store;
 
-use crate::{default_key_path, disclosure, open, signing_key, Db};
+use crate::{disclosure, key_path, open, signing_key, Db};
 
 /// Output formats of the report.
 #[derive(Clone, Copy, ValueEnum)]
@@ -81,11 +81,11 @@ pub fn run(a: ReconcileArgs) -> anyhow::Result<()> {
     let public_key = match a.public_key {
         Some(k) => Some(k),
         None => {
-            let path = a.signing_key.unwrap_or_else(|| default_key_path(&backend));
             // Without a key the report says the signature was not checked.
-            path.exists()
-                .then(|| signing_key(&path).map(|k| public_key_hex(&k)))
-                .transpose()?
+            match key_path(&backend, a.signing_key) {
+                Ok(path) if path.exists() => Some(public_key_hex(&signing_key(&path)?)),
+                _ => None,
+            }
         }
     };
     let now = Utc::now();

@@ -636,7 +636,7 @@ fn the_log_table_refuses_update_and_delete_in_the_database() {
 }
 
 /// The tables that refuse UPDATE or DELETE by trigger: the append-only ones.
-const APPEND_ONLY: [&str; 7] = [
+const APPEND_ONLY: [&str; 8] = [
     "bank_lines",
     "bank_statements",
     "checkpoints",
@@ -644,6 +644,7 @@ const APPEND_ONLY: [&str; 7] = [
     "complaints",
     "entries",
     "entry_private",
+    "signing_keys",
 ];
 
 #[test]

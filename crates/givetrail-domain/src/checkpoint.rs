@@ -69,23 +69,32 @@ impl Checkpoint {
 
     /// Check the signature with a public key given as hex.
     pub fn verify(&self, public_key_hex: &str) -> Result<(), CheckpointError> {
-        let mut pk = [0u8; 32];
-        hex::decode_to_slice(public_key_hex, &mut pk)
-            .map_err(|_| CheckpointError::Malformed("public key"))?;
-        let key =
-            VerifyingKey::from_bytes(&pk).map_err(|_| CheckpointError::Malformed("public key"))?;
-        let mut sig = [0u8; 64];
-        hex::decode_to_slice(&self.signature, &mut sig)
-            .map_err(|_| CheckpointError::Malformed("signature"))?;
         let bytes = signed_bytes(
             &self.organization,
             self.tree_size,
             &self.root_hash,
             &self.timestamp,
         );
-        key.verify(&bytes, &Signature::from_bytes(&sig))
-            .map_err(|_| CheckpointError::BadSignature)
+        verify_hex(public_key_hex, &bytes, &self.signature)
     }
+}
+
+/// Check an Ed25519 signature (hex) over `bytes` with a public key (hex).
+pub fn verify_hex(
+    public_key_hex: &str,
+    bytes: &[u8],
+    signature_hex: &str,
+) -> Result<(), CheckpointError> {
+    let mut pk = [0u8; 32];
+    hex::decode_to_slice(public_key_hex, &mut pk)
+        .map_err(|_| CheckpointError::Malformed("public key"))?;
+    let key =
+        VerifyingKey::from_bytes(&pk).map_err(|_| CheckpointError::Malformed("public key"))?;
+    let mut sig = [0u8; 64];
+    hex::decode_to_slice(signature_hex, &mut sig)
+        .map_err(|_| CheckpointError::Malformed("signature"))?;
+    key.verify(bytes, &Signature::from_bytes(&sig))
+        .map_err(|_| CheckpointError::BadSignature)
 }
 
 /// The public key of a signing key, as lowercase hex.

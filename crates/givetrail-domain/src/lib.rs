@@ -19,4 +19,5 @@ pub mod needs;
 pub mod privacy;
 pub mod reconciliation;
 pub mod regions;
+pub mod signing;
 pub mod text;

@@ -125,7 +125,8 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(verification::list_checkpoints)
         .service(verification::inclusion_proof)
         .service(verification::consistency_proof)
-        .service(verification::public_key);
+        .service(verification::public_key)
+        .service(verification::public_keys);
 }
 
 /// Operational endpoints served at the root, outside `/api/v1`.

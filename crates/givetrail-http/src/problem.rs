@@ -217,6 +217,13 @@ impl From<StoreError> for ApiError {
                 "Unavailable",
                 "the server is shutting down",
             ),
+            StoreError::SigningKey(_) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Unavailable",
+                "the checkpoint signing key was rotated while the server ran; nothing was written \
+                 and the operator must restart it with the new key",
+            ),
             other => Self::internal(&other),
         }
     }

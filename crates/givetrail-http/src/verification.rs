@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use givetrail_domain::checkpoint::Checkpoint;
+use givetrail_domain::signing::{KeyRecord, Rotation, SignedRange};
 use givetrail_store::verify::proofs::{self, ProofRequestError};
-use givetrail_store::verify::{checkpoints, merkle};
+use givetrail_store::verify::{checkpoints, keys, merkle};
 use givetrail_store::{AnyConnection, StoreError};
 
 use crate::db::read;
@@ -37,7 +38,14 @@ pub fn checkpoint_status(
             verified: None,
         });
     };
-    let signature_ok = c.verify(key_hex).is_ok();
+    // Checked with the key that was current when it was signed, per the key history (the
+    // server's own key while the history is empty).
+    let history = keys::history(conn)?;
+    let signature_ok = if history.keys.is_empty() {
+        c.verify(key_hex).is_ok()
+    } else {
+        history.verify_checkpoint(&c).is_ok()
+    };
     let root_ok = u64::try_from(c.tree_size)
         .ok()
         .map(|n| merkle::root(conn, org, n).map(|r| hex::encode(r) == c.root_hash))
@@ -177,4 +185,81 @@ pub async fn consistency_proof(
 #[get("/public_key")]
 pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(json!({"algorithm": "ed25519", "public_key": state.public_key}))
+}
+
+/// One key of the history, with what it signed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicKeyView {
+    /// Lowercase hex Ed25519 public key.
+    pub public_key: String,
+    /// When it became the signing key (RFC 3339 UTC).
+    pub from: String,
+    /// When the next key replaced it (`null` for the current key).
+    pub until: Option<String>,
+    /// Whether it signs checkpoints now.
+    pub current: bool,
+    /// The rotation record that introduced it, signed by the key before it and by itself
+    /// (`null` for the first key).
+    pub rotation: Option<Rotation>,
+    /// Per organisation, the first and last checkpoint tree sizes it signed.
+    pub signed: Vec<SignedRange>,
+}
+
+/// The key history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicKeys {
+    /// Always `ed25519`.
+    pub algorithm: String,
+    /// Oldest first; the last is the key of `GET /public_key`.
+    pub keys: Vec<PublicKeyView>,
+}
+
+/// Every key checkpoints have been signed with, oldest first: when each was current, the
+/// rotation record that introduced it (signed by the key it retired, over its RFC 8785 form
+/// without the signatures), and the tree sizes it signed per organisation. A checkpoint of
+/// `org` at size `n` is signed by the first key whose successor's `rotation.signed_sizes[org]`
+/// is at least `n`, else by the current key.
+#[utoipa::path(tag = "verification", responses((status = 200, body = PublicKeys)))]
+#[get("/public_keys")]
+pub async fn public_keys(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (history, ranges) = read(&state, |c| {
+        let h = keys::history(c)?;
+        let r = keys::signed_ranges(c, &h)?;
+        Ok((h, r))
+    })
+    .await?;
+    let n = history.keys.len();
+    let untils: Vec<Option<String>> = history
+        .keys
+        .iter()
+        .skip(1)
+        .map(|k| Some(k.from.clone()))
+        .chain(std::iter::once(None))
+        .collect();
+    let keys = history
+        .keys
+        .into_iter()
+        .zip(untils)
+        .zip(ranges)
+        .enumerate()
+        .map(|(i, ((k, until), signed))| {
+            let KeyRecord {
+                public_key: key,
+                from,
+                rotation,
+            } = k;
+            PublicKeyView {
+                public_key: key,
+                from,
+                until,
+                current: i + 1 == n,
+                rotation,
+                signed,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(PublicKeys {
+        algorithm: "ed25519".into(),
+        keys,
+    }))
 }

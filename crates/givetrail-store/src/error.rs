@@ -19,6 +19,10 @@ pub enum StoreError {
     /// Stored data does not parse: a bug or tampering.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The key this process signs with is no longer the current key of the key history (a
+    /// rotation was made while it ran), or a rotation does not follow the history.
+    #[error("signing key: {0}")]
+    SigningKey(String),
     /// The writer is gone (shutting down).
     #[error("the writer is shutting down")]
     Unavailable,

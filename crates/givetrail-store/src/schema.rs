@@ -262,6 +262,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signing_keys (seq) {
+        seq -> BigInt,
+        public_key -> Text,
+        valid_from -> Text,
+        rotation -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     bank_statements,
     bank_lines,
@@ -270,6 +279,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     needs,
     merkle_nodes,
     checkpoints,
+    signing_keys,
     organizations,
     recipients,
     api_keys,

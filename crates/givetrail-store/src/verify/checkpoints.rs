@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use ed25519_dalek::SigningKey;
 
-use givetrail_domain::checkpoint::Checkpoint;
+use givetrail_domain::checkpoint::{public_key_hex, Checkpoint};
 
 use crate::db::AnyConnection;
 use crate::models::CheckpointRow;
@@ -33,6 +33,23 @@ pub fn checkpoint(
             checkpoints::signature.eq(&c.signature),
         ))
         .execute(conn)?;
+    // A rotation made while this process runs hands later checkpoints to another key: refuse
+    // to sign (the write is rolled back) rather than sign past what the old key handed over.
+    // Read after the insert: a rotation locks `checkpoints` against inserts while it reads the
+    // sizes it hands over, so an insert that got in before it is counted in those sizes, and
+    // one that waited for it sees its new key here.
+    let current: Option<String> = signing_keys::table
+        .order(signing_keys::seq.desc())
+        .select(signing_keys::public_key)
+        .first(conn)
+        .optional()?;
+    let ours = public_key_hex(key);
+    if let Some(current) = current.filter(|c| *c != ours) {
+        return Err(StoreError::SigningKey(format!(
+            "this process signs with {ours}, but the key history's current key is {current}: \
+             restart it with the new key file"
+        )));
+    }
     Ok(c)
 }
 

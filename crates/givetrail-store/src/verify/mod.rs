@@ -2,6 +2,7 @@
 //!
 //! - [`merkle`]: stored Merkle subtree hashes, grown as entries are appended.
 //! - [`checkpoints`]: signed checkpoints of each log.
+//! - [`keys`]: the history of the checkpoint signing key, and whether a key may sign.
 //! - [`proofs`]: inclusion and consistency proofs.
 //! - [`chain`]: recomputing a log's hash chain and checkpoint root from its canonical forms.
 //! - [`commitments`]: private values against their published commitments.
@@ -10,6 +11,7 @@
 pub mod chain;
 pub mod checkpoints;
 pub mod commitments;
+pub mod keys;
 pub mod merkle;
 pub mod proofs;
 pub mod rebuild;

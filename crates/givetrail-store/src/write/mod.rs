@@ -273,11 +273,16 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey, pol
         Err(e) => {
             tracing::error!(error = %e, jobs = group.len(), "write transaction failed");
             let msg = e.to_string();
+            let rotated = match &e {
+                WriteError::Store(StoreError::SigningKey(m)) => Some(m.clone()),
+                _ => None,
+            };
             for job in group {
-                let _ = job.reply.send(Err(StoreError::Corrupt(format!(
-                    "write transaction failed: {msg}"
-                ))
-                .into()));
+                let err = match &rotated {
+                    Some(m) => StoreError::SigningKey(m.clone()),
+                    None => StoreError::Corrupt(format!("write transaction failed: {msg}")),
+                };
+                let _ = job.reply.send(Err(err.into()));
             }
         }
     }
