@@ -422,27 +422,11 @@ fn charities_cannot_link_others_and_lookalike_hospitals_are_flagged() {
     // the region, after which `registered_by` stays and the page's warning goes.
     let confirm = "/recipients/wuhan-union-lookalike/confirmations";
     assert_eq!(s.post(confirm, Some(&beijing), &json!({})).status, 403);
-    let (ok, beijing_regulator, err) = s.db.cli(&[
-        "keys",
-        "create",
-        "--role",
-        "regulator",
-        "--jurisdiction",
-        "11",
-    ]);
-    assert!(ok, "{err}");
-    let r = s.post(confirm, Some(beijing_regulator.trim()), &json!({}));
+    let beijing_regulator = regulator_of(s, "11");
+    let r = s.post(confirm, Some(&beijing_regulator), &json!({}));
     assert_eq!(r.status, 403, "{:?}", r.body);
-    let (ok, hubei_regulator, err) = s.db.cli(&[
-        "keys",
-        "create",
-        "--role",
-        "regulator",
-        "--jurisdiction",
-        "42",
-    ]);
-    assert!(ok, "{err}");
-    let r = s.post(confirm, Some(hubei_regulator.trim()), &json!({}));
+    let hubei_regulator = regulator_of(s, "42");
+    let r = s.post(confirm, Some(&hubei_regulator), &json!({}));
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(
         r.body["confirmed_by"],

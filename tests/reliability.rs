@@ -33,16 +33,7 @@ fn authorisation_matrix_gives_the_exact_status_for_every_write_and_caller() {
     let w = world();
     let s = &w.s;
     // A Beijing regulator: outside Hubei.
-    let (ok, beijing, err) = s.db.cli(&[
-        "keys",
-        "create",
-        "--role",
-        "regulator",
-        "--jurisdiction",
-        "11",
-    ]);
-    assert!(ok, "{err}");
-    let beijing = beijing.trim().to_owned();
+    let beijing = regulator_of(s, "11");
     let (revoked, revoked_id) = key_and_id(s, ORG);
     let r = s.delete(&format!("/keys/{revoked_id}"), Some(&revoked));
     assert_eq!(r.status, 200, "a key may revoke itself: {:?}", r.body);
