@@ -65,6 +65,11 @@ struct Serve {
     /// reports, pages, feeds), which share the rest.
     #[arg(long, env = "GIVETRAIL_READ_CONNECTIONS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     read_connections: u32,
+    /// Reads (GET and HEAD, but health checks and metrics) per second allowed to one client
+    /// address, with a burst of four seconds' worth; past it, 429 with `Retry-After`. 0 turns the
+    /// limit off (behind a reverse proxy every client has the proxy's address: limit there).
+    #[arg(long, env = "GIVETRAIL_CLIENT_READ_RATE", default_value_t = 50)]
+    client_read_rate: u32,
     /// Ed25519 key checkpoints are signed with; created (mode 0600) only for a database that
     /// has never signed anything. Default: beside the SQLite file (`<db>.signing-key`); required
     /// for PostgreSQL. The server refuses to start with a key that is not the current key of the
@@ -622,10 +627,13 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
         public_key,
         read_model: Arc::default(),
         policy,
-        load: Arc::new(Load::new(
-            s.read_connections,
-            std::thread::available_parallelism().map_or(1, |n| n.get()),
-        )),
+        load: Arc::new(
+            Load::new(
+                s.read_connections,
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )
+            .with_client_rate(s.client_read_rate),
+        ),
     };
     let listener =
         TcpListener::bind(&s.bind).with_context(|| format!("cannot listen on {}", s.bind))?;

@@ -35,6 +35,24 @@ fn donations_csv(n: usize) -> String {
     out
 }
 
+/// Import [`DONATIONS`] on top of the demo; the client used (patient: CI's two cores are busy).
+fn import_donations(s: &Server) -> reqwest::blocking::Client {
+    let key = key_for(s, ORG);
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(180))
+        .build()
+        .expect("client");
+    let r = http
+        .post(s.url(&format!("/organizations/{ORG}/donations/import")))
+        .bearer_auth(&key)
+        .header("Content-Type", "text/csv")
+        .body(donations_csv(DONATIONS))
+        .send()
+        .expect("import");
+    assert_eq!(r.status().as_u16(), 201, "{:?}", r.text());
+    http
+}
+
 /// What one storm request saw.
 #[derive(Debug)]
 struct Seen {
@@ -47,19 +65,7 @@ struct Seen {
 #[test]
 fn a_storm_of_expensive_reads_is_refused_with_503_and_healthz_stays_up() {
     let s = Server::start_with(TestDb::new(), &["demo", "--read-connections", "2"]);
-    let key = key_for(&s, ORG);
-    let http = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .expect("client");
-    let r = http
-        .post(s.url(&format!("/organizations/{ORG}/donations/import")))
-        .bearer_auth(&key)
-        .header("Content-Type", "text/csv")
-        .body(donations_csv(DONATIONS))
-        .send()
-        .expect("import");
-    assert_eq!(r.status().as_u16(), 201, "{:?}", r.text());
+    let http = import_donations(&s);
     // One read first, so the storm measures exports rather than the first replay of the log.
     let warm = s.get(&format!("/organizations/{ORG}/summary"));
     assert_eq!(warm.status, 200, "{:?}", warm.body);
@@ -185,4 +191,142 @@ fn a_storm_of_expensive_reads_is_refused_with_503_and_healthz_stays_up() {
     // Once the storm is over, the same reads are served again.
     let after = s.get(&format!("/organizations/{ORG}/summary"));
     assert_eq!(after.status, 200, "{:?}", after.body);
+}
+
+/// A blocking client whose connections come from `ip` (any 127.x.y.z reaches the server on
+/// 127.0.0.1), so one test can be several clients.
+fn client_from(ip: [u8; 4]) -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+#[test]
+fn one_client_over_its_read_rate_is_refused_with_429_and_others_are_served() {
+    // 2 reads per second, a burst of 8.
+    let s = Server::start_with(TestDb::new(), &["demo", "--client-read-rate", "2"]);
+    let (greedy, other) = (client_from([127, 0, 0, 1]), client_from([127, 0, 0, 2]));
+    let get = |c: &reqwest::blocking::Client, path: &str| {
+        let r = c.get(format!("{}{path}", s.base)).send().expect("GET");
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (ct, after) = (header("Content-Type"), header("Retry-After"));
+        (r.status().as_u16(), ct, after, r.text().unwrap_or_default())
+    };
+    let statuses: Vec<u16> = (0..20)
+        .map(|_| get(&greedy, "/api/v1/organizations").0)
+        .collect();
+    assert!(statuses[..8].iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 429),
+        "{statuses:?}"
+    );
+
+    // Over its rate, every read of this client is refused before any work: the API with a
+    // problem document, the site with a page, however the path is spelled.
+    let (status, ct, after, body) = get(&greedy, "/api/v1/%6Frganizations");
+    assert_eq!(status, 429, "{body}");
+    assert!(ct.starts_with("application/problem+json"), "{ct}");
+    assert!(after.parse::<u64>().is_ok_and(|n| n >= 1), "{after:?}");
+    let problem: serde_json::Value = serde_json::from_str(&body).expect("problem+json");
+    assert!(
+        problem["type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("rate-limited")),
+        "{problem}"
+    );
+    let (status, ct, after, _) = get(&greedy, &format!("/organizations/{ORG}"));
+    assert_eq!((status, ct.starts_with("text/html")), (429, true), "{ct}");
+    assert!(after.parse::<u64>().is_ok_and(|n| n >= 1), "{after:?}");
+    // The health check is never counted, and another address has its own budget.
+    assert_eq!(get(&greedy, "/healthz").0, 200);
+    assert_eq!(get(&greedy, "/api/v1/healthz").0, 200);
+    assert_eq!(get(&other, "/api/v1/organizations").0, 200);
+    assert_eq!(get(&other, &format!("/organizations/{ORG}")).0, 200);
+    // After waiting as told, the greedy client is served again.
+    std::thread::sleep(Duration::from_millis(1600));
+    assert_eq!(get(&greedy, "/api/v1/organizations").0, 200);
+
+    let metrics = get(&other, "/metrics").3;
+    let refused = metrics
+        .lines()
+        .find(|l| l.starts_with("givetrail_client_reads_refused_total "))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<usize>().ok());
+    let expected = statuses.iter().filter(|s| **s == 429).count() + 2;
+    assert_eq!(refused, Some(expected), "{metrics}");
+}
+
+#[test]
+fn an_export_is_streamed_and_counted_until_its_last_byte() {
+    use std::io::{Read, Write};
+    // Two read connections: one admission for all expensive reads together.
+    let s = Server::start_with(
+        TestDb::new(),
+        &["demo", "--read-connections", "2", "--client-read-rate", "0"],
+    );
+    let http = import_donations(&s);
+    let export = format!("/api/v1/organizations/{ORG}/exports/iati.xml");
+
+    // Whole, and sent in chunks without a length (the server never holds the document).
+    let whole = http
+        .get(format!("{}{export}", s.base))
+        .send()
+        .expect("export");
+    assert_eq!(whole.status().as_u16(), 200);
+    assert!(
+        whole.headers().get("Content-Length").is_none(),
+        "{:?}",
+        whole.headers()
+    );
+    let xml = whole.text().expect("body");
+    assert!(
+        xml.trim_end().ends_with("</iati-activities>"),
+        "the document ends whole"
+    );
+    assert!(xml.matches("<transaction ").count() >= DONATIONS);
+
+    // A client that reads a little and stalls keeps its admission while the export waits for
+    // it: another export is refused with 503 meanwhile.
+    let host = s.base.trim_start_matches("http://").to_owned();
+    let mut slow = std::net::TcpStream::connect(&host).expect("connect");
+    write!(slow, "GET {export} HTTP/1.1\r\nHost: {host}\r\n\r\n").expect("send");
+    let mut first = [0u8; 4096];
+    let got = slow.read(&mut first).expect("first bytes");
+    assert!(String::from_utf8_lossy(&first[..got]).starts_with("HTTP/1.1 200"));
+    std::thread::sleep(Duration::from_millis(500));
+    let refused = s.get(&format!("/organizations/{ORG}/exports/iati.xml"));
+    assert_eq!(refused.status, 503, "{:?}", refused.body);
+    assert!(refused.headers.get("Retry-After").is_some());
+
+    // The stalled client goes away: the export stops and its admission is given back.
+    drop(slow);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let again = s.get(&format!("/organizations/{ORG}/summary"));
+        if again.status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the admission was never given back: {:?}",
+            again.body
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let metrics = reqwest::blocking::get(format!("{}/metrics", s.base))
+        .and_then(|r| r.text())
+        .expect("metrics");
+    assert!(
+        metrics.contains("givetrail_read_class_in_flight{class=\"all\"} 0"),
+        "{metrics}"
+    );
 }

@@ -24,6 +24,60 @@ pub fn repo_file(relative: &str) -> PathBuf {
         .join(relative)
 }
 
+/// Where the servers' logs and the secrets they issued go, when `GIVETRAIL_TEST_LOG_DIR` is set:
+/// `scripts/test` (and `.ci/run` on PostgreSQL) set it for the whole suite, then
+/// `scripts/scan-logs` fails the run if any key or complaint tracking code issued to a test
+/// appears in any server's log. Servers log at debug level there, so the scan sees everything.
+fn log_dir() -> Option<PathBuf> {
+    std::env::var_os("GIVETRAIL_TEST_LOG_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Whether a field's string value is a secret: an API key, or a complaint's tracking code (five
+/// groups of four characters, the key to the complaint's status).
+fn is_secret(field: &str, value: &str) -> bool {
+    let tracking_code =
+        value.len() == 24 && value.split('-').map(str::len).eq(std::iter::repeat_n(4, 5));
+    field == "key" || (field == "code" && tracking_code)
+}
+
+/// Note the secrets in `values` (keys, tracking codes) for the log scan, if the suite keeps logs.
+pub fn record_secrets<'a>(values: impl IntoIterator<Item = &'a str>) {
+    use std::io::Write as _;
+    let Some(dir) = log_dir() else { return };
+    let lines: String = values
+        .into_iter()
+        .filter(|v| v.len() >= 8)
+        .map(|v| format!("{v}\n"))
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("secrets.txt"));
+    file.and_then(|mut f| f.write_all(lines.as_bytes()))
+        .expect("record the secrets issued to this test");
+}
+
+/// The secret strings anywhere in a response body.
+fn secrets_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match x {
+                    Value::String(s) if is_secret(k, s) => out.push(s.clone()),
+                    _ => secrets_in(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| secrets_in(x, out)),
+        _ => {}
+    }
+}
+
 /// A fresh database for one test.
 pub struct TestDb {
     pub url: String,
@@ -206,6 +260,9 @@ impl Server {
             !regulator.is_empty() && !regulator.contains(' '),
             "keys create prints the key alone: {key:?}"
         );
+        record_secrets([regulator.as_str()]);
+        let suite_log = log_dir().map(|d| d.join(format!("{}.log", unique("server"))));
+        let log = log.map(std::path::Path::to_path_buf).or(suite_log);
         let mut child = Command::new(BIN)
             .current_dir(&db.dir)
             .args(args)
@@ -213,7 +270,7 @@ impl Server {
             .env("GIVETRAIL_DATABASE_URL", &db.url)
             .env("RUST_LOG", if log.is_some() { "debug" } else { "warn" })
             .stdout(Stdio::piped())
-            .stderr(match log {
+            .stderr(match &log {
                 Some(p) => Stdio::from(std::fs::File::create(p).expect("log file")),
                 None => Stdio::inherit(),
             })
@@ -255,6 +312,9 @@ impl Server {
         let headers = r.headers().clone();
         let text = r.text().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let mut secrets = Vec::new();
+        secrets_in(&body, &mut secrets);
+        record_secrets(secrets.iter().map(String::as_str));
         Reply {
             status,
             body,

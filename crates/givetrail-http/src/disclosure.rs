@@ -26,6 +26,7 @@ use crate::link;
 use crate::paging::{page_limit, seq_cursor};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
+use crate::streamed;
 
 /// Whether the client asked for CSV: `?format=csv`, or `Accept: text/csv` without `?format`.
 pub fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
@@ -294,10 +295,11 @@ pub async fn iati_export(
     org: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (l, d) = ledger(&state, &org).await?;
-    let xml = iati::export(&l, &d, chrono::Utc::now());
-    Ok(HttpResponse::Ok()
-        .content_type("application/xml; charset=utf-8")
-        .body(xml))
+    let now = chrono::Utc::now();
+    Ok(streamed::response(
+        "application/xml; charset=utf-8",
+        move |out| iati::write_export(&l, &d, now, out),
+    ))
 }
 
 /// 360Giving 1.4 package: every money disbursement as a grant.
@@ -309,7 +311,9 @@ pub async fn giving360_export(
     org: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (l, d) = ledger(&state, &org).await?;
-    Ok(HttpResponse::Ok().json(giving360::export(&l, &d)))
+    Ok(streamed::response("application/json", move |out| {
+        serde_json::to_writer(out, &giving360::export(&l, &d))
+    }))
 }
 
 /// What a recipient received, from which organisations and donations, and what it acknowledged

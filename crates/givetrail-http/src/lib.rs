@@ -24,6 +24,7 @@ pub mod reconciliation;
 pub mod regions;
 pub mod site;
 pub mod state;
+pub mod streamed;
 pub mod verification;
 pub mod writes;
 
@@ -168,33 +169,49 @@ async fn not_found(
     }
 }
 
-/// Admit a GET of an expensive read to its class ([`load`]), or refuse it with 503 and
-/// `Retry-After`: a problem document under `/api`, an error page on the site. Here, in the crate
+/// Count a read against its client's budget (429 past it), then admit a GET of an expensive read
+/// to its class, or refuse it with 503 and `Retry-After` ([`load`]): a problem document under
+/// `/api`, an error page on the site. Here, in the crate
 /// root, because it joins the limits (which every handler's state holds) with the site's pages.
 async fn bound_expensive_reads(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    let pattern = load::pattern(&req);
-    let class = pattern.as_deref().and_then(load::Class::of);
-    let (Some(class), Some(state)) = (class, req.app_data::<web::Data<AppState>>().cloned()) else {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let over_budget = match req.peer_addr() {
+        Some(peer) if load::counts_as_client_read(&req) => state.load.check_client(peer.ip()).err(),
+        _ => None,
+    };
+    if let Some(refused) = over_budget {
+        return Ok(refuse(req, &state, refused).await);
+    }
+    let Some(class) = load::pattern(&req).as_deref().and_then(load::Class::of) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     match state.load.admit(class).await {
-        Ok(admitted) => {
-            let res = next.call(req).await?.map_into_boxed_body();
-            drop(admitted);
-            Ok(res)
-        }
-        Err(busy) if pattern.as_deref().is_some_and(|p| p.starts_with("/api/")) => {
-            let res = actix_web::ResponseError::error_response(&busy);
-            Ok(req.into_response(res))
-        }
-        Err(busy) => {
-            let res = site::error_page(req.request(), &state, busy).await;
-            Ok(req.into_response(res))
-        }
+        // Held until the body is sent: a streamed export counts until its last chunk.
+        Ok(admitted) => Ok(next
+            .call(req)
+            .await?
+            .map_body(|_, body| admitted.hold(body))),
+        Err(busy) => Ok(refuse(req, &state, busy).await),
     }
+}
+
+/// A read refused before its handler: a problem document under `/api`, an error page on the site.
+async fn refuse(
+    req: actix_web::dev::ServiceRequest,
+    state: &AppState,
+    error: problem::ApiError,
+) -> actix_web::dev::ServiceResponse<actix_web::body::BoxBody> {
+    let res = if req.match_info().as_str().starts_with("/api/") {
+        actix_web::ResponseError::error_response(&error)
+    } else {
+        site::error_page(req.request(), state, error).await
+    };
+    req.into_response(res)
 }
 
 /// Serve the API on `listener` until stopped. Prints nothing; the caller reports the address.

@@ -13,14 +13,29 @@
 //! - over all classes together: at most `expensive = read connections - reserve`, where the
 //!   reserve (a quarter of the read connections, at least one) is left to everything else.
 //!
+//! Besides, each client address has a budget of reads ([`ClientReads`]): a token bucket of
+//! `rate` reads per second with a burst of [`BURST_SECONDS`] × `rate`, over every GET and HEAD
+//! but `/healthz` and `/metrics`. A client over it is answered 429 with `Retry-After`, before any
+//! work is done for it, so one address cannot keep the expensive classes full for everyone. The
+//! client is the TCP peer's address (an IPv6 address counts by its /64, which one host usually
+//! owns whole); a reverse proxy in front makes every client one address, so behind a proxy the
+//! limit belongs there (`--client-read-rate 0` turns it off here).
+//!
 //! The counts are served by `/metrics` ([`Load::render`]).
 
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
+use actix_web::web::Bytes;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::problem::ApiError;
@@ -134,12 +149,116 @@ pub struct Load {
     classes: [Gate; 4],
     total: Gate,
     pool_timeouts: AtomicU64,
+    clients: Option<ClientReads>,
 }
 
-/// What an admitted request holds until its response is built.
+/// A client's bucket holds this many seconds of its rate: the burst a page with its assets, or
+/// a person clicking quickly, spends at once.
+pub const BURST_SECONDS: u32 = 4;
+
+/// Client addresses whose buckets are kept at once; past it, the full ones are forgotten.
+pub const MAX_TRACKED_CLIENTS: usize = 100_000;
+
+/// Per-client read budgets (GCRA token buckets keyed by address, from `governor`).
+pub struct ClientReads {
+    rate: NonZeroU32,
+    buckets: governor::DefaultKeyedRateLimiter<IpAddr>,
+    clock: governor::clock::DefaultClock,
+    refused: AtomicU64,
+}
+
+impl ClientReads {
+    /// `rate` reads per second per client, with a burst of [`BURST_SECONDS`] of it.
+    pub fn new(rate: NonZeroU32) -> Self {
+        let burst = rate.saturating_mul(NonZeroU32::MIN.saturating_add(BURST_SECONDS - 1));
+        let quota = governor::Quota::per_second(rate).allow_burst(burst);
+        ClientReads {
+            rate,
+            buckets: governor::RateLimiter::keyed(quota),
+            clock: governor::clock::DefaultClock::default(),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// The bucket an address draws from: itself, or for IPv6 its /64.
+    fn client(ip: IpAddr) -> IpAddr {
+        match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let mut s = v6.segments();
+                    s[4..].fill(0);
+                    IpAddr::V6(s.into())
+                }
+            },
+            v4 => v4,
+        }
+    }
+
+    /// Take one read from `ip`'s bucket; 429 with `Retry-After` when it is empty.
+    pub fn check(&self, ip: IpAddr) -> Result<(), ApiError> {
+        use governor::clock::Clock as _;
+        if self.buckets.len() >= MAX_TRACKED_CLIENTS {
+            self.buckets.retain_recent();
+            self.buckets.shrink_to_fit();
+        }
+        self.buckets
+            .check_key(&Self::client(ip))
+            .map_err(|not_until| {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                let wait = not_until.wait_time_from(self.clock.now());
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                ApiError::new(
+                    actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    "Too many requests",
+                    format!(
+                        "at most {} reads per second from one address; retry in {} s",
+                        self.rate,
+                        seconds.max(1)
+                    ),
+                )
+                .with_retry_after(seconds.max(1))
+            })
+    }
+}
+
+/// What an admitted request holds until its response's body is sent.
 pub struct Admitted {
     _class: OwnedSemaphorePermit,
     _total: OwnedSemaphorePermit,
+}
+
+impl Admitted {
+    /// The response body, holding this admission until it is sent (or dropped): a streamed
+    /// export is counted while it streams, not only while its handler runs.
+    pub fn hold(self, body: impl MessageBody + 'static) -> BoxBody {
+        BoxBody::new(Held {
+            body: body.boxed(),
+            _admitted: self,
+        })
+    }
+}
+
+/// A body and the admission it holds.
+struct Held {
+    body: BoxBody,
+    _admitted: Admitted,
+}
+
+impl MessageBody for Held {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
 }
 
 impl Load {
@@ -156,7 +275,19 @@ impl Load {
             classes: Class::ALL.map(|_| Gate::new(per_class)),
             total: Gate::new(budget),
             pool_timeouts: AtomicU64::new(0),
+            clients: None,
         }
+    }
+
+    /// Give each client address `rate` reads per second ([`ClientReads`]); 0 means no limit.
+    pub fn with_client_rate(mut self, rate: u32) -> Self {
+        self.clients = NonZeroU32::new(rate).map(ClientReads::new);
+        self
+    }
+
+    /// Count a read from `ip` against its budget, if reads are limited per client.
+    pub fn check_client(&self, ip: IpAddr) -> Result<(), ApiError> {
+        self.clients.as_ref().map_or(Ok(()), |c| c.check(ip))
     }
 
     /// At most this many requests of `class` at once.
@@ -251,12 +382,30 @@ impl Load {
             }
             let _ = writeln!(out, "{name}{{class=\"all\"}} {}", value(&self.total));
         }
+        if let Some(clients) = &self.clients {
+            let _ = writeln!(
+                out,
+                "# HELP givetrail_client_read_rate Reads per second allowed to one client address.\n# TYPE givetrail_client_read_rate gauge\ngivetrail_client_read_rate {}\n# HELP givetrail_client_reads_refused_total Reads refused with 429 because their client was over its rate.\n# TYPE givetrail_client_reads_refused_total counter\ngivetrail_client_reads_refused_total {}",
+                clients.rate,
+                clients.refused.load(Ordering::Relaxed)
+            );
+        }
         let _ = writeln!(
             out,
             "# HELP givetrail_read_pool_timeouts_total Reads refused with 503 because no pooled connection came free in time.\n# TYPE givetrail_read_pool_timeouts_total counter\ngivetrail_read_pool_timeouts_total {}",
             self.pool_timeouts.load(Ordering::Relaxed)
         );
     }
+}
+
+/// Whether a request draws on its client's read budget: every GET and HEAD but the health check
+/// and the metrics (which monitors poll, and which cost nothing).
+pub fn counts_as_client_read(req: &ServiceRequest) -> bool {
+    matches!(*req.method(), Method::GET | Method::HEAD)
+        && !matches!(
+            req.match_info().as_str(),
+            "/api/v1/healthz" | "/healthz" | "/metrics" | "/api/v1/metrics"
+        )
 }
 
 /// The route pattern a GET (or HEAD) asks for, as the router will match it: on the
@@ -296,6 +445,36 @@ mod tests {
                 "{pattern} is not a GET route of the API"
             );
         }
+    }
+
+    #[test]
+    fn a_client_spends_its_burst_then_waits_and_others_are_not_affected() {
+        let l = Load::new(8, 2).with_client_rate(5);
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        for _ in 0..5 * BURST_SECONDS {
+            assert!(l.check_client(ip).is_ok());
+        }
+        let refused = l
+            .check_client(ip)
+            .err()
+            .map(|e| (e.0.status, e.headers().to_vec()));
+        assert_eq!(refused, Some((429, vec![("Retry-After", "1".to_owned())])));
+        assert!(l.check_client([10, 0, 0, 2].into()).is_ok());
+        let unlimited = Load::new(8, 2).with_client_rate(0);
+        assert!((0..1000).all(|_| unlimited.check_client(ip).is_ok()));
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64_and_a_mapped_ipv4_is_the_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1"
+            .parse()
+            .unwrap_or(IpAddr::from([0; 4]));
+        let b: IpAddr = "2001:db8:1:2:bbbb::9"
+            .parse()
+            .unwrap_or(IpAddr::from([0; 4]));
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap_or(IpAddr::from([0; 4]));
+        assert_eq!(ClientReads::client(a), ClientReads::client(b));
+        assert_eq!(ClientReads::client(mapped), IpAddr::from([10, 0, 0, 1]));
     }
 
     #[actix_web::test]

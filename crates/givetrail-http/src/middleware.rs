@@ -144,13 +144,36 @@ fn as_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
     Ok(ErrorHandlerResponse::Response(res))
 }
 
+/// A response documented as a problem document.
+fn problem_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    let content = utoipa::openapi::ContentBuilder::new()
+        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+        .build();
+    utoipa::openapi::RefOr::T(
+        utoipa::openapi::ResponseBuilder::new()
+            .description(description)
+            .content("application/problem+json", content)
+            .build(),
+    )
+}
+
 /// Error responses (4xx, 5xx) are RFC 9457 documents: say so in the OpenAPI document, in one
 /// place rather than on every handler.
 pub fn document_problem_content_type(
     mut api: utoipa::openapi::OpenApi,
 ) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::RefOr;
-    for item in api.paths.paths.values_mut() {
+    for (path, item) in api.paths.paths.iter_mut() {
+        // A read counts against its client's rate (`crate::load::ClientReads`), but for the
+        // health check and the metrics.
+        let rated = !path.ends_with("/healthz") && !path.ends_with("/metrics");
+        if let Some(get) = item.get.as_mut().filter(|_| rated) {
+            get.responses.responses.entry("429".into()).or_insert_with(|| {
+                problem_response(
+                    "this client is over its read rate: retry after the `Retry-After` header's seconds",
+                )
+            });
+        }
         let ops = [
             &mut item.get,
             &mut item.post,
@@ -162,50 +185,25 @@ pub fn document_problem_content_type(
             &mut item.trace,
         ];
         for op in ops.into_iter().flatten() {
+            let responses = &mut op.responses.responses;
             // Any request can be malformed at the URL level (e.g. a NUL character, refused by
             // `refuse_nul`), so every operation documents a 400.
-            op.responses
-                .responses
-                .entry("400".into())
-                .or_insert_with(|| {
-                    let content = utoipa::openapi::ContentBuilder::new()
-                        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
-                        .build();
-                    RefOr::T(
-                        utoipa::openapi::ResponseBuilder::new()
-                            .description(
-                                "the request is malformed (for example a NUL character in the URL)",
-                            )
-                            .content("application/problem+json", content)
-                            .build(),
-                    )
-                });
-            let problem = |description: &str| {
-                let content = utoipa::openapi::ContentBuilder::new()
-                    .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
-                    .build();
-                RefOr::T(
-                    utoipa::openapi::ResponseBuilder::new()
-                        .description(description)
-                        .content("application/problem+json", content)
-                        .build(),
+            responses.entry("400".into()).or_insert_with(|| {
+                problem_response(
+                    "the request is malformed (for example a NUL character in the URL)",
                 )
-            };
+            });
             // The gate (`crate::gate`) refuses a body sent with another media type.
             if op.request_body.is_some() {
-                op.responses
-                    .responses
-                    .entry("415".into())
-                    .or_insert_with(|| {
-                        problem("the body is not sent with the media type this endpoint takes")
-                    });
+                responses.entry("415".into()).or_insert_with(|| {
+                    problem_response("the body is not sent with the media type this endpoint takes")
+                });
             }
             // Any request may find the service busy (`crate::load`, or no free connection).
-            op.responses
-                .responses
-                .entry("503".into())
-                .or_insert_with(|| problem("busy: retry after the `Retry-After` header's seconds"));
-            for (status, response) in op.responses.responses.iter_mut() {
+            responses.entry("503".into()).or_insert_with(|| {
+                problem_response("busy: retry after the `Retry-After` header's seconds")
+            });
+            for (status, response) in responses.iter_mut() {
                 if !(status.starts_with('4') || status.starts_with('5')) {
                     continue;
                 }

@@ -14,7 +14,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::fmt::Write;
 
 use crate::asset::{AssetKey, AssetWire};
 use crate::entry::{Fact, ProcurementBody, Seq};
@@ -87,18 +87,23 @@ fn party_ref(directory: &Directory, id: &str) -> (Option<String>, String) {
     }
 }
 
-fn org_xml(tag: &str, who: &Option<(Option<String>, String)>, out: &mut String) {
+fn org_xml(
+    tag: &str,
+    who: &Option<(Option<String>, String)>,
+    out: &mut impl Write,
+) -> std::fmt::Result {
     if let Some((r, name)) = who {
         let r = r
             .as_ref()
             .map(|r| format!(" ref=\"{}\"", xml_escape(r)))
             .unwrap_or_default();
-        let _ = write!(
+        write!(
             out,
             "<{tag}{r}><narrative>{}</narrative></{tag}>",
             xml_escape(name)
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// The receiver of a purchase: its supplier, with its credit code as an identifier if given.
@@ -273,6 +278,20 @@ struct Activity {
 
 /// The IATI 2.03 `iati-activities` document of one organisation's log.
 pub fn export(ledger: &Ledger, directory: &Directory, generated_at: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_export(ledger, directory, generated_at, &mut out);
+    out
+}
+
+/// Write the IATI document to `out` as it is made, so a caller can stream it (a sink that fails,
+/// such as a client gone away, stops the export).
+pub fn write_export(
+    ledger: &Ledger,
+    directory: &Directory,
+    generated_at: DateTime<Utc>,
+    out: &mut impl Write,
+) -> std::fmt::Result {
     let me = &ledger.organization;
     let me_ref = org_ref(me).unwrap_or_else(|| format!("XI-GIVETRAIL-{}", me.id));
     let mut tx = transactions(ledger, directory);
@@ -280,12 +299,12 @@ pub fn export(ledger: &Ledger, directory: &Directory, generated_at: DateTime<Utc
         .records
         .last()
         .map_or(generated_at, |r| r.recorded_at);
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
+    out.write_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+    writeln!(
         out,
         "<iati-activities version=\"2.03\" generated-datetime=\"{}\">",
         generated_at.to_rfc3339_opts(SecondsFormat::Secs, true)
-    );
+    )?;
     let mut activities: Vec<Activity> = ledger
         .live_facts()
         .filter_map(|f| match &f.fact {
@@ -331,15 +350,15 @@ pub fn export(ledger: &Ledger, directory: &Directory, generated_at: DateTime<Utc
     } in activities
     {
         let suffix = id.clone().unwrap_or_else(|| "general".to_owned());
-        let _ = write!(
+        write!(
             out,
             "  <iati-activity last-updated-datetime=\"{}\" xml:lang=\"zh\" default-currency=\"CNY\" humanitarian=\"{}\">\n    <iati-identifier>{}-{}</iati-identifier>\n",
             last_updated.to_rfc3339_opts(SecondsFormat::Secs, true),
             if emergency { "1" } else { "0" },
             xml_escape(&me_ref),
             xml_escape(&suffix)
-        );
-        let _ = write!(
+        )?;
+        write!(
             out,
             "    <reporting-org ref=\"{}\" type=\"{}\"><narrative>{}</narrative></reporting-org>\n    <title><narrative>{}</narrative></title>\n    <description><narrative>{}</narrative></description>\n",
             xml_escape(&me_ref),
@@ -347,36 +366,36 @@ pub fn export(ledger: &Ledger, directory: &Directory, generated_at: DateTime<Utc
             xml_escape(&me.name),
             xml_escape(&title),
             xml_escape(&description)
-        );
-        let _ = writeln!(
+        )?;
+        writeln!(
             out,
             "    <participating-org ref=\"{}\" role=\"4\" type=\"{}\"><narrative>{}</narrative></participating-org>",
             xml_escape(&me_ref),
             org_type(&me.kind),
             xml_escape(&me.name)
-        );
+        )?;
         let finished = ends.is_some_and(|e| e < generated_at);
-        let _ = write!(
+        write!(
             out,
             "    <activity-status code=\"{}\"/>\n    <activity-date type=\"2\" iso-date=\"{}\"/>\n",
             if finished { "3" } else { "2" },
             date(starts)
-        );
+        )?;
         if let Some(e) = ends {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "    <activity-date type=\"{}\" iso-date=\"{}\"/>",
                 if finished { "4" } else { "3" },
                 date(e)
-            );
+            )?;
         }
-        out.push_str("    <recipient-country code=\"CN\"/>\n");
+        out.write_str("    <recipient-country code=\"CN\"/>\n")?;
         for t in tx.remove(&id).unwrap_or_default() {
             let AssetKey::Money(currency) = &t.key else {
                 continue;
             };
             let day = date(t.at);
-            let _ = write!(
+            write!(
                 out,
                 "    <transaction ref=\"{}-{}\"><transaction-type code=\"{}\"/><transaction-date iso-date=\"{day}\"/><value currency=\"{}\" value-date=\"{day}\">{}</value>",
                 xml_escape(&me.id),
@@ -384,22 +403,21 @@ pub fn export(ledger: &Ledger, directory: &Directory, generated_at: DateTime<Utc
                 t.code,
                 currency.code(),
                 t.key.format(t.units)
-            );
+            )?;
             if !t.description.is_empty() {
-                let _ = write!(
+                write!(
                     out,
                     "<description><narrative>{}</narrative></description>",
                     xml_escape(&t.description)
-                );
+                )?;
             }
-            org_xml("provider-org", &t.provider, &mut out);
-            org_xml("receiver-org", &t.receiver, &mut out);
-            out.push_str("</transaction>\n");
+            org_xml("provider-org", &t.provider, out)?;
+            org_xml("receiver-org", &t.receiver, out)?;
+            out.write_str("</transaction>\n")?;
         }
-        out.push_str("  </iati-activity>\n");
+        out.write_str("  </iati-activity>\n")?;
     }
-    out.push_str("</iati-activities>\n");
-    out
+    out.write_str("</iati-activities>\n")
 }
 
 #[cfg(test)]

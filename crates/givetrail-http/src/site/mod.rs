@@ -205,7 +205,8 @@ pub async fn error_page(req: &HttpRequest, state: &AppState, error: ApiError) ->
         503 => (t.busy_title, t.busy_body.to_owned()),
         _ => (t.error_title, t.error_body.to_owned()),
     };
-    let orgs = if status == StatusCode::SERVICE_UNAVAILABLE {
+    // Busy, or a client over its rate: answered without touching the database.
+    let orgs = if matches!(status.as_u16(), 429 | 503) {
         Vec::new()
     } else {
         organizations(state, t).await.unwrap_or_default()
