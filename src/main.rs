@@ -620,8 +620,12 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
         }
         None => primary.clone(),
     };
+    let readers = givetrail_http::readers::ReadThreads::start(
+        usize::try_from(s.read_connections).unwrap_or(1),
+    )?;
     let state = AppState {
         read,
+        readers: Arc::new(readers),
         primary,
         writer: writer.clone(),
         public_key,

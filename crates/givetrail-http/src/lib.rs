@@ -19,6 +19,7 @@ pub mod needs;
 pub mod paging;
 pub mod periodic;
 pub mod problem;
+pub mod readers;
 pub mod reads;
 pub mod reconciliation;
 pub mod regions;

@@ -10,6 +10,8 @@ use givetrail_store::write::Writer;
 pub struct AppState {
     /// Pool for public reads (a streaming replica may back it: `--read-database-url`).
     pub read: ReadPool,
+    /// The threads public reads run on, at a lower CPU priority (`crate::readers::ReadThreads`).
+    pub readers: Arc<crate::readers::ReadThreads>,
     /// Pool on the primary, for what must see the latest commit: authentication.
     pub primary: ReadPool,
     /// The single write path.

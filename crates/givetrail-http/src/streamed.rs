@@ -9,7 +9,7 @@
 use std::fmt;
 
 use actix_web::web::Bytes;
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, ResponseError};
 use tokio::sync::mpsc;
 
 /// Bytes gathered before a chunk is handed to the client.
@@ -68,21 +68,29 @@ pub fn response<E: fmt::Display>(
     write: impl FnOnce(&mut Chunks) -> Result<(), E> + Send + 'static,
 ) -> HttpResponse {
     let (tx, rx) = mpsc::channel::<Chunk>(IN_FLIGHT);
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut sink = Chunks {
-            buf: Vec::with_capacity(CHUNK * 2),
-            tx: tx.clone(),
-        };
-        let written = write(&mut sink)
-            .map_err(|e| e.to_string())
-            .and_then(|()| sink.send().map_err(|e| e.to_string()));
-        if let Err(e) = written {
-            if !tx.is_closed() {
-                tracing::error!(error = %e, "streamed export failed");
-                let _ = tx.blocking_send(Err(std::io::Error::other("the export failed")));
+    // Its own thread, at the read threads' lower priority (`crate::readers::lower_priority`); the
+    // class admission of exports bounds how many run at once.
+    let spawned = std::thread::Builder::new()
+        .name("givetrail-export".into())
+        .spawn(move || {
+            crate::readers::lower_priority();
+            let mut sink = Chunks {
+                buf: Vec::with_capacity(CHUNK * 2),
+                tx: tx.clone(),
+            };
+            let written = write(&mut sink)
+                .map_err(|e| e.to_string())
+                .and_then(|()| sink.send().map_err(|e| e.to_string()));
+            if let Err(e) = written {
+                if !tx.is_closed() {
+                    tracing::error!(error = %e, "streamed export failed");
+                    let _ = tx.blocking_send(Err(std::io::Error::other("the export failed")));
+                }
             }
-        }
-    });
+        });
+    if let Err(e) = spawned {
+        return crate::problem::ApiError::internal(&e).error_response();
+    }
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
     });
