@@ -10,8 +10,10 @@ use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// Run `f` on a connection from `pool`, off the async threads. When no connection comes free
-/// within the pool's checkout timeout (`givetrail_store::db::CHECKOUT_TIMEOUT`), or none can be
-/// opened, the answer is 503 with `Retry-After` ([`ApiError::busy`]), never 500.
+/// within the pool's checkout timeout (`givetrail_store::db::CHECKOUT_TIMEOUT`), the answer is
+/// 503 with `Retry-After`, never 500: [`ApiError::database_down`] when the pool could not open
+/// the connections it lacks (the database cannot be reached), else [`ApiError::busy`]. A
+/// connection lost during `f` is also a 503 (`StoreError::Down`).
 async fn on_pool<T: Send + 'static>(
     state: &AppState,
     pool: &ReadPool,
@@ -20,12 +22,17 @@ async fn on_pool<T: Send + 'static>(
     let pool = pool.clone();
     let out = web::block(move || match pool.get() {
         Ok(mut conn) => Ok(f(&mut conn)),
-        Err(e) => Err(e),
+        // Fewer connections than the pool keeps: it could not open the ones it lacks.
+        Err(e) => Err((e, pool.state().connections < pool.max_size())),
     })
     .await?;
     match out {
         Ok(result) => Ok(result?),
-        Err(e) => {
+        Err((e, true)) => {
+            tracing::warn!(error = %e, "the database cannot be reached");
+            Err(ApiError::database_down())
+        }
+        Err((e, false)) => {
             state.load.pool_timed_out();
             tracing::warn!(error = %e, "no read connection came free in time");
             Err(ApiError::busy(
