@@ -126,6 +126,16 @@ fn write_until(w: &World, prefix: &str, stop: &AtomicBool, attempts: &Mutex<Vec<
     }
 }
 
+/// Raises the flag when dropped: the load stops also when the test fails while it runs (the
+/// scope would otherwise wait for its writers forever).
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Wait until `done`, at most [`RECOVERY`]; how long it took.
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
@@ -195,6 +205,7 @@ fn postgres_stopped_under_load_answers_503_and_the_service_recovers_by_itself() 
                 let (w, stop, attempts) = (&w, &stop, &attempts);
                 scope.spawn(move || write_until(w, &format!("{mode}-{t}"), stop, attempts));
             }
+            let _stop = StopOnDrop(&stop);
             std::thread::sleep(Duration::from_secs(1));
             stopped = Instant::now();
             cluster.stop(mode);
@@ -429,6 +440,7 @@ fn a_pg_dump_taken_under_load_restores_verifies_and_serves_the_same_heads() {
             let (w, stop, attempts) = (&w, &stop, &attempts);
             scope.spawn(move || write_until(w, &format!("D-{t}"), stop, attempts));
         }
+        let _stop = StopOnDrop(&stop);
         std::thread::sleep(Duration::from_millis(500));
         run(
             "pg_dump",
