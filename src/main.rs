@@ -118,7 +118,8 @@ enum Command {
     /// Print an organisation's reconciliation report (integrity, balances, designations, ageing,
     /// receipt, spending, bank, disclosure, fundraising, priority, complaints).
     Reconcile(reconcile::ReconcileArgs),
-    /// Write a consistent copy of the SQLite database while the server runs.
+    /// Write a consistent copy of the SQLite database while the server runs (PostgreSQL: refused,
+    /// naming the pg_dump command to use instead).
     Backup {
         #[command(flatten)]
         db: Db,
@@ -127,7 +128,8 @@ enum Command {
         to: PathBuf,
     },
     /// Put a backup in place as a new database (refuses to overwrite), checking its integrity.
-    /// Then serve it and run `givetrail audit` against it.
+    /// Then serve it and run `givetrail audit` against it. (A PostgreSQL target or a pg_dump
+    /// archive is refused, naming the pg_restore command to use instead.)
     Restore {
         /// The backup file.
         #[arg(long)]
@@ -195,6 +197,28 @@ enum KeysCommand {
         /// The key id printed when it was created.
         key_id: String,
     },
+}
+
+/// Why `backup` refuses a PostgreSQL database, and what to run instead (README, "Backups").
+const POSTGRES_BACKUP: &str = "givetrail backup copies a SQLite database; back up PostgreSQL \
+    with its own tools while the server runs: `pg_dump --format=custom --serializable-deferrable \
+    --file=givetrail.dump DATABASE_URL` (one consistent snapshot), or pg_basebackup for the whole \
+    cluster. Keep a copy of the signing key file (--signing-key) with it: it is not in the database";
+
+/// Why `restore` refuses a PostgreSQL target or a pg_dump archive, and what to run instead.
+const POSTGRES_RESTORE: &str = "givetrail restore puts back a SQLite backup; restore a pg_dump \
+    archive with PostgreSQL's tools into a new, empty database: `createdb NEW` then \
+    `pg_restore --no-owner --exit-on-error --dbname=NEW givetrail.dump`, then check it with \
+    `givetrail rebuild --check --database-url NEW`, serve it with the signing key file kept with \
+    the dump, and run `givetrail audit` against it";
+
+/// Whether `path` is a pg_dump archive (custom format: it starts with `PGDMP`).
+fn is_pg_dump(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut magic = [0u8; 5];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == b"PGDMP")
 }
 
 fn open(db: &Db) -> anyhow::Result<(Backend, AnyConnection)> {
@@ -344,12 +368,18 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Import(a) => import::run(a),
         Command::Reconcile(a) => reconcile::run(a),
         Command::Backup { db, to } => {
+            if !Backend::from_url(&db.database_url).is_sqlite() {
+                bail!("{POSTGRES_BACKUP}");
+            }
             let (_, mut conn) = open(&db)?;
             givetrail_store::db::backup(&mut conn, &to)?;
             println!("backup written to {}", to.display());
             Ok(())
         }
         Command::Restore { from, to } => {
+            if !Backend::from_url(&to.to_string_lossy()).is_sqlite() || is_pg_dump(&from) {
+                bail!("{POSTGRES_RESTORE}");
+            }
             if to.exists() {
                 bail!("{} already exists; restore into a new file", to.display());
             }

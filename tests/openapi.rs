@@ -18,13 +18,18 @@ fn committed_openapi_document_is_current() {
     );
 }
 
-#[test]
-fn every_write_endpoint_is_documented_with_problem_responses() {
+/// The document `givetrail openapi` prints.
+fn generated() -> serde_json::Value {
     let out = std::process::Command::new(common::BIN)
         .arg("openapi")
         .output()
         .expect("run givetrail openapi");
-    let spec: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn every_write_endpoint_is_documented_with_problem_responses() {
+    let spec = generated();
     let paths = spec["paths"].as_object().expect("paths");
     for p in [
         "/api/v1/organizations",
@@ -45,4 +50,29 @@ fn every_write_endpoint_is_documented_with_problem_responses() {
         assert!(post["responses"]["401"].is_object(), "{p} documents 401");
         assert!(post["responses"]["403"].is_object(), "{p} documents 403");
     }
+}
+
+#[test]
+fn every_operation_documents_503_and_every_write_507() {
+    let spec = generated();
+    let mut writes = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in ["get", "post", "put", "delete", "patch", "head"] {
+            let Some(responses) = item[method]["responses"].as_object() else {
+                continue;
+            };
+            assert!(
+                responses.contains_key("503"),
+                "{method} {path} documents 503"
+            );
+            let write = !matches!(method, "get" | "head");
+            writes += usize::from(write);
+            assert_eq!(
+                responses.contains_key("507"),
+                write,
+                "{method} {path}: 507 (disk full) is documented on writes only"
+            );
+        }
+    }
+    assert!(writes > 20, "the writes were found");
 }

@@ -11,23 +11,6 @@ use std::sync::Mutex;
 use common::*;
 use serde_json::{json, Value};
 
-/// Every donation receipt number in an organisation's feed, with how often it appears.
-fn receipts(s: &Server, org: &str) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    for e in s.log(org) {
-        if e["kind"] == "donation.received" {
-            *out.entry(
-                e["body"]["receipt_number"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
-            .or_insert(0) += 1;
-        }
-    }
-    out
-}
-
 #[test]
 fn authorisation_matrix_gives_the_exact_status_for_every_write_and_caller() {
     let w = world();

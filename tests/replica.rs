@@ -13,95 +13,12 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::cluster::{postgres_pass, run, tag, Cluster};
 use common::{credit_code, BIN};
 use serde_json::{json, Value};
 
 /// How long the replica may take to catch up before the test fails.
 const CATCH_UP: Duration = Duration::from_secs(30);
-
-fn run(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A Debian PostgreSQL cluster, dropped (stopped first) when the test ends.
-struct Cluster {
-    version: String,
-    name: String,
-    port: u16,
-}
-
-impl Cluster {
-    fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
-    }
-
-    fn sql(&self, db: &str, statement: &str) -> String {
-        run(
-            "psql",
-            &[&self.url(db), "-v", "ON_ERROR_STOP=1", "-Atc", statement],
-        )
-        .trim()
-        .to_owned()
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new("pg_dropcluster")
-            .args(["--stop", &self.version, &self.name])
-            .output();
-    }
-}
-
-fn create_cluster(version: &str, name: String) -> Cluster {
-    let port = free_port();
-    run(
-        "pg_createcluster",
-        &[
-            version,
-            &name,
-            "-p",
-            &port.to_string(),
-            "-o",
-            "wal_level=replica",
-            "-o",
-            "hot_standby=on",
-            "-o",
-            "max_wal_senders=4",
-            "--",
-            "--auth=trust",
-        ],
-    );
-    Cluster {
-        version: version.to_owned(),
-        name,
-        port,
-    }
-}
-
-fn start(c: &Cluster) {
-    run(
-        "pg_ctlcluster",
-        &["--skip-systemctl-redirect", &c.version, &c.name, "start"],
-    );
-}
 
 struct Server {
     child: Child,
@@ -167,22 +84,16 @@ fn donation(receipt: &str) -> Value {
 
 #[test]
 fn public_reads_come_from_a_streaming_replica() {
-    if std::env::var("GIVETRAIL_TEST_POSTGRES").map_or(true, |v| v.is_empty()) {
-        eprintln!("the replica test runs in the PostgreSQL pass (GIVETRAIL_TEST_POSTGRES)");
+    if !postgres_pass("the replica test") {
         return;
     }
-    let version = std::fs::read_dir("/etc/postgresql")
-        .expect("Debian's PostgreSQL server packages")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .max()
-        .expect("a PostgreSQL version");
-    let tag = format!("{}_{}", std::process::id(), rand::random::<u16>());
-
-    let primary = create_cluster(&version, format!("gt_primary_{tag}"));
-    start(&primary);
+    let tag = tag("gt");
+    let settings = ["wal_level=replica", "hot_standby=on", "max_wal_senders=4"];
+    let primary = Cluster::create(format!("{tag}_primary"), &settings);
+    primary.start();
     primary.sql("postgres", "CREATE DATABASE givetrail");
-    let replica = create_cluster(&version, format!("gt_replica_{tag}"));
-    let data = format!("/var/lib/postgresql/{version}/{}", replica.name);
+    let replica = Cluster::create(format!("{tag}_replica"), &settings);
+    let data = format!("/var/lib/postgresql/{}/{}", replica.version, replica.name);
     std::fs::remove_dir_all(&data).expect("empty the replica's data directory");
     run(
         "install",
@@ -212,7 +123,7 @@ fn public_reads_come_from_a_streaming_replica() {
             "fast",
         ],
     );
-    start(&replica);
+    replica.start();
     assert_eq!(replica.sql("postgres", "SELECT pg_is_in_recovery()"), "t");
 
     // The service: writes (and migrations) on the primary, public reads on the replica.

@@ -5,6 +5,8 @@
 //! dropped after it). If that variable is set and PostgreSQL is unreachable, tests fail.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -78,6 +80,13 @@ fn secrets_in(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// A new scratch folder: the SQLite file (unless elsewhere) and the signing key of one test.
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(unique("givetrail-test"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
 /// A fresh database for one test.
 pub struct TestDb {
     pub url: String,
@@ -92,23 +101,39 @@ fn unique(prefix: &str) -> String {
 
 impl TestDb {
     pub fn new() -> TestDb {
-        let dir = std::env::temp_dir().join(unique("givetrail-test"));
-        std::fs::create_dir_all(&dir).expect("temp dir");
         match std::env::var("GIVETRAIL_TEST_POSTGRES") {
-            Ok(server) if !server.is_empty() => {
-                let name = unique("givetrail_test");
-                psql(&server, &format!("CREATE DATABASE {name}"));
+            Ok(server) if !server.is_empty() => TestDb::on_server(&server),
+            _ => {
+                let dir = scratch();
                 TestDb {
-                    url: format!("{server}/{name}"),
-                    pg: Some((server, name)),
+                    url: dir.join("test.db").to_string_lossy().into_owned(),
+                    pg: None,
                     dir,
                 }
             }
-            _ => TestDb {
-                url: dir.join("test.db").to_string_lossy().into_owned(),
-                pg: None,
-                dir,
-            },
+        }
+    }
+
+    /// A fresh database on the PostgreSQL server at `server` (`postgres://user@host:port`).
+    pub fn on_server(server: &str) -> TestDb {
+        let dir = scratch();
+        let name = unique("givetrail_test");
+        psql(server, &format!("CREATE DATABASE {name}"));
+        TestDb {
+            url: format!("{server}/{name}"),
+            pg: Some((server.to_owned(), name)),
+            dir,
+        }
+    }
+
+    /// A SQLite database `test.db` in `data` (made if missing), whatever the test pass; the
+    /// signing key goes to a scratch folder of its own.
+    pub fn sqlite_in(data: &std::path::Path) -> TestDb {
+        std::fs::create_dir_all(data).expect("data dir");
+        TestDb {
+            url: data.join("test.db").to_string_lossy().into_owned(),
+            pg: None,
+            dir: scratch(),
         }
     }
 
@@ -516,7 +541,11 @@ pub fn recipient(s: &Server, id: &str, region: &str) {
 }
 
 pub fn world() -> World {
-    let s = Server::start();
+    world_on(Server::start())
+}
+
+/// The small world on a server already started.
+pub fn world_on(s: Server) -> World {
     for (i, (id, region)) in [(ORG, "420000"), (OTHER_ORG, "420100")].iter().enumerate() {
         let r = s.post(
             "/organizations",
@@ -622,6 +651,18 @@ impl World {
     pub fn entry_count(&self) -> usize {
         self.s.log(ORG).len()
     }
+}
+
+/// Every donation receipt number in an organisation's log, with how often it appears.
+pub fn receipts(s: &Server, org: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in s.log(org) {
+        if e["kind"] == "donation.received" {
+            let receipt = e["body"]["receipt_number"].as_str().unwrap_or_default();
+            *out.entry(receipt.to_owned()).or_insert(0) += 1;
+        }
+    }
+    out
 }
 
 /// Recompute every entry's canonical form and hash chain from what the public API serves.

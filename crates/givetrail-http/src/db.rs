@@ -10,14 +10,34 @@ use givetrail_store::{AnyConnection, StoreError};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// What a read got: its result, or no connection in time (503 with `Retry-After`).
-fn answered<T, E: std::fmt::Display>(
+/// Take a connection from `pool` and run `f` on it; on no connection, the error and whether the
+/// pool holds fewer connections than it keeps (it could not open the ones it lacks).
+fn on_connection<T>(
+    pool: &ReadPool,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+) -> Result<Result<T, StoreError>, (String, bool)> {
+    match pool.get() {
+        Ok(mut conn) => Ok(f(&mut conn)),
+        Err(e) => Err((e.to_string(), pool.state().connections < pool.max_size())),
+    }
+}
+
+/// What a read got. When no connection came free within the pool's checkout timeout
+/// (`givetrail_store::db::CHECKOUT_TIMEOUT`), the answer is 503 with `Retry-After`, never 500:
+/// [`ApiError::database_down`] when the pool could not open the connections it lacks (the
+/// database cannot be reached), else [`ApiError::busy`]. A connection lost during the read is
+/// also a 503 (`StoreError::Down`).
+fn answered<T>(
     state: &AppState,
-    out: Result<Result<T, StoreError>, E>,
+    out: Result<Result<T, StoreError>, (String, bool)>,
 ) -> Result<T, ApiError> {
     match out {
         Ok(result) => Ok(result?),
-        Err(e) => {
+        Err((e, true)) => {
+            tracing::warn!(error = %e, "the database cannot be reached");
+            Err(ApiError::database_down())
+        }
+        Err((e, false)) => {
             state.load.pool_timed_out();
             tracing::warn!(error = %e, "no read connection came free in time");
             Err(ApiError::busy(
@@ -27,29 +47,23 @@ fn answered<T, E: std::fmt::Display>(
     }
 }
 
-/// Run `f` on a connection from the public read pool, on a read thread. When no connection
-/// comes free within the pool's checkout timeout (`givetrail_store::db::CHECKOUT_TIMEOUT`), or none can be opened,
-/// the answer is 503 with `Retry-After` ([`ApiError::busy`]), never 500.
+/// Run `f` on a connection from the public read pool, on a read thread.
 async fn on_read_pool<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let pool = state.read.clone();
-    let out = state
-        .readers
-        .run(move || pool.get().map(|mut conn| f(&mut conn)))
-        .await?;
+    let out = state.readers.run(move || on_connection(&pool, f)).await?;
     answered(state, out)
 }
 
 /// The same on the primary's pool, on the runtime's blocking pool at normal priority.
 async fn on_primary<T: Send + 'static>(
     state: &AppState,
-    pool: &ReadPool,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let pool = pool.clone();
-    let out = web::block(move || pool.get().map(|mut conn| f(&mut conn))).await?;
+    let pool = state.primary.clone();
+    let out = web::block(move || on_connection(&pool, f)).await?;
     answered(state, out)
 }
 
@@ -75,5 +89,5 @@ pub async fn read_primary<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    on_primary(state, &state.primary, f).await
+    on_primary(state, f).await
 }

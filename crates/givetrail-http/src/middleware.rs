@@ -174,17 +174,19 @@ pub fn document_problem_content_type(
                 )
             });
         }
+        // Each operation, and whether its method writes.
         let ops = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.delete,
-            &mut item.patch,
-            &mut item.head,
-            &mut item.options,
-            &mut item.trace,
+            (&mut item.get, false),
+            (&mut item.post, true),
+            (&mut item.put, true),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
+            (&mut item.head, false),
+            (&mut item.options, false),
+            (&mut item.trace, false),
         ];
-        for op in ops.into_iter().flatten() {
+        for (op, writes) in ops {
+            let Some(op) = op else { continue };
             let responses = &mut op.responses.responses;
             // Any request can be malformed at the URL level (e.g. a NUL character, refused by
             // `refuse_nul`), so every operation documents a 400.
@@ -199,10 +201,22 @@ pub fn document_problem_content_type(
                     problem_response("the body is not sent with the media type this endpoint takes")
                 });
             }
-            // Any request may find the service busy (`crate::load`, or no free connection).
+            // Any request may find the service busy (`crate::load`, or no free connection), or
+            // its database unreachable.
             responses.entry("503".into()).or_insert_with(|| {
-                problem_response("busy: retry after the `Retry-After` header's seconds")
+                problem_response(
+                    "busy, or the database cannot be reached (`database-unavailable`): retry \
+                     after the `Retry-After` header's seconds",
+                )
             });
+            // A write may find the database's disk full (`storage-full`); nothing was written.
+            if writes {
+                responses.entry("507".into()).or_insert_with(|| {
+                    problem_response(
+                        "the database has no room left (its disk is full); nothing was written",
+                    )
+                });
+            }
             for (status, response) in responses.iter_mut() {
                 if !(status.starts_with('4') || status.starts_with('5')) {
                     continue;

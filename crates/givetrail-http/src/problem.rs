@@ -145,6 +145,21 @@ impl ApiError {
         .with_retry_after(RETRY_AFTER_SECS)
     }
 
+    /// 503 with `Retry-After`: the database cannot be reached (it is restarting, or the
+    /// connection was lost). The server stays up and reconnects by itself. A write answered
+    /// this way was not acknowledged; if the connection was lost during its commit it may still
+    /// have been made, so retry it with the same `Idempotency-Key` (a retry never writes twice).
+    pub fn database_down() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database-unavailable",
+            "Database unavailable",
+            "the database cannot be reached; retry after Retry-After seconds (with the same \
+             Idempotency-Key, a write is never made twice)",
+        )
+        .with_retry_after(RETRY_AFTER_SECS)
+    }
+
     /// 500/503 without leaking internals.
     pub fn internal(e: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
@@ -216,6 +231,14 @@ impl From<StoreError> for ApiError {
                 "unavailable",
                 "Unavailable",
                 "the server is shutting down",
+            ),
+            StoreError::Down(_) => Self::database_down(),
+            StoreError::Full(_) => Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage-full",
+                "No room to store the write",
+                "the database has no room left (its disk is full); nothing was written. \
+                 Reads go on; writes succeed again once the operator frees space",
             ),
             StoreError::SigningKey(_) => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,

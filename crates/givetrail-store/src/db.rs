@@ -43,6 +43,32 @@ impl Backend {
         }
     }
 
+    /// The URL connections are opened with. For PostgreSQL, libpq's timeouts are added unless
+    /// the URL sets them: [`CONNECT_TIMEOUT_SECS`] to open a connection, and
+    /// [`TCP_USER_TIMEOUT_MS`] for data sent and not acknowledged, so a server that stops
+    /// answering (host down, network cut) fails a query in bounded time instead of hanging it.
+    pub fn connection_url(&self) -> String {
+        match self {
+            Backend::Sqlite(p) => p.clone(),
+            Backend::Postgres(u) => {
+                let mut url = u.clone();
+                let timeouts = [
+                    ("connect_timeout", CONNECT_TIMEOUT_SECS.to_string()),
+                    ("tcp_user_timeout", TCP_USER_TIMEOUT_MS.to_string()),
+                ];
+                for (name, value) in timeouts {
+                    let query = url.split_once('?').map_or("", |(_, q)| q);
+                    if query.split('&').any(|p| p.split('=').next() == Some(name)) {
+                        continue;
+                    }
+                    url.push(if url.contains('?') { '&' } else { '?' });
+                    url.push_str(&format!("{name}={value}"));
+                }
+                url
+            }
+        }
+    }
+
     /// Whether this is SQLite.
     pub fn is_sqlite(&self) -> bool {
         matches!(self, Backend::Sqlite(_))
@@ -63,12 +89,18 @@ impl Backend {
     }
 }
 
+/// Seconds libpq waits for a PostgreSQL connection to open (`connect_timeout`).
+pub const CONNECT_TIMEOUT_SECS: u64 = 5;
+/// Milliseconds data sent to PostgreSQL may stay unacknowledged before the connection is
+/// dropped (`tcp_user_timeout`).
+pub const TCP_USER_TIMEOUT_MS: u64 = 10_000;
+
 /// Open one connection (with the pragmas each backend needs).
 pub fn establish(backend: &Backend) -> Result<AnyConnection, StoreError> {
     match backend {
-        Backend::Postgres(url) => {
+        Backend::Postgres(_) => {
             // Establish the concrete type first: the multi-connection error only says "invalid url".
-            let conn = diesel::PgConnection::establish(url)
+            let conn = diesel::PgConnection::establish(&backend.connection_url())
                 .map_err(|e| StoreError::Connect(format!("{}: {e}", backend.describe())))?;
             Ok(AnyConnection::Postgresql(conn))
         }
@@ -128,11 +160,7 @@ pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Build a pool of `size` connections; a checkout waits at most [`CHECKOUT_TIMEOUT`].
 pub fn pool(backend: &Backend, size: u32) -> Result<ReadPool, StoreError> {
-    let url = match backend {
-        Backend::Postgres(u) => u.clone(),
-        Backend::Sqlite(p) => p.clone(),
-    };
-    let manager = ConnectionManager::<AnyConnection>::new(url);
+    let manager = ConnectionManager::<AnyConnection>::new(backend.connection_url());
     Pool::builder()
         .max_size(size)
         .connection_timeout(CHECKOUT_TIMEOUT)
@@ -172,7 +200,7 @@ pub fn backup(conn: &mut AnyConnection, to: &std::path::Path) -> Result<(), Stor
             Ok(())
         }
         AnyConnection::Postgresql(_) => Err(StoreError::Connect(
-            "PostgreSQL is backed up with its own tools (pg_basebackup, or pg_dump --serializable-deferrable)".into(),
+            "PostgreSQL is backed up with its own tools (pg_dump --format=custom --serializable-deferrable, or pg_basebackup)".into(),
         )),
     }
 }
@@ -210,6 +238,20 @@ mod tests {
         };
         let counted: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM t").get_result(c)?;
         Ok(counted.n)
+    }
+
+    #[test]
+    fn postgres_connections_get_timeouts_unless_the_url_sets_them() {
+        let url = |u: &str| Backend::from_url(u).connection_url();
+        assert_eq!(
+            url("postgres://u@h/db"),
+            "postgres://u@h/db?connect_timeout=5&tcp_user_timeout=10000"
+        );
+        assert_eq!(
+            url("postgres://u@h/db?sslmode=require&connect_timeout=30"),
+            "postgres://u@h/db?sslmode=require&connect_timeout=30&tcp_user_timeout=10000"
+        );
+        assert_eq!(url("/var/lib/givetrail.db"), "/var/lib/givetrail.db");
     }
 
     #[test]

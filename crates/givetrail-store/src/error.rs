@@ -15,7 +15,15 @@ pub enum StoreError {
     Migration(String),
     /// A query failed.
     #[error("database error: {0}")]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
+    /// The database cannot be reached: the connection was refused, closed or lost, or the
+    /// server is shutting down. Nothing the caller asked for was acknowledged; a retry may
+    /// succeed once the database is back.
+    #[error("the database is unavailable: {0}")]
+    Down(String),
+    /// The database has no room left (SQLite: the disk is full). Nothing was written.
+    #[error("the database has no room left: {0}")]
+    Full(String),
     /// Stored data does not parse: a bug or tampering.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -28,7 +36,57 @@ pub enum StoreError {
     Unavailable,
 }
 
+/// What the backends say when the server went away (PostgreSQL messages of a connection lost
+/// or refused, or of a server shutting down or starting up).
+const DOWN_MESSAGES: &[&str] = &[
+    "server closed the connection unexpectedly",
+    "terminating connection due to administrator command",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "no connection to the server",
+    "could not receive data from server",
+    "could not send data to server",
+    "connection to server",
+    "SSL SYSCALL error",
+];
+
+/// What SQLite says when the disk is full (`SQLITE_FULL`).
+const FULL_MESSAGES: &[&str] = &["database or disk is full"];
+
+impl From<diesel::result::Error> for StoreError {
+    /// A query's failure, classified: a lost or refused connection is [`StoreError::Down`], a
+    /// full disk [`StoreError::Full`] (both looked through a failed commit's rollback), anything
+    /// else [`StoreError::Query`].
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error as E};
+        match e {
+            E::RollbackErrorOnCommit { commit_error, .. } => Self::from(*commit_error),
+            E::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, info) => {
+                StoreError::Down(info.message().to_owned())
+            }
+            E::DatabaseError(kind, info) => {
+                let message = info.message();
+                if FULL_MESSAGES.iter().any(|m| message.contains(m)) {
+                    StoreError::Full(message.to_owned())
+                } else if DOWN_MESSAGES.iter().any(|m| message.contains(m)) {
+                    StoreError::Down(message.to_owned())
+                } else {
+                    StoreError::Query(E::DatabaseError(kind, info))
+                }
+            }
+            other => StoreError::Query(other),
+        }
+    }
+}
+
 impl StoreError {
+    /// Whether the database, not the request, failed in a way that passes: it cannot be
+    /// reached ([`StoreError::Down`]) or has no room ([`StoreError::Full`]).
+    pub fn is_outage(&self) -> bool {
+        matches!(self, StoreError::Down(_) | StoreError::Full(_))
+    }
+
     /// Whether this is a unique-constraint violation (a concurrent duplicate).
     pub fn is_unique_violation(&self) -> bool {
         matches!(

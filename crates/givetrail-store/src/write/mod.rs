@@ -4,6 +4,13 @@
 //! own savepoint, so one durable commit (one fsync) serves many requests and a refused request
 //! writes nothing. Responses are sent only after the commit.
 //!
+//! A writer outlives its database: when a group's transaction fails, its connection is dropped
+//! and the next group opens a new one (a failed reconnection answers that group at once). A
+//! lost or refused connection answers every request of the group with [`StoreError::Down`], a
+//! full disk with [`StoreError::Full`]; the HTTP layer makes them 503 and 507. Either aborts the
+//! whole group, never only the request that met it: after such an error the backend may have
+//! rolled back the transaction itself, and nothing more may run in it.
+//!
 //! - [`append`]: appending one command to a log (the only code that inserts log entries).
 //! - [`import`]: bulk import of donations, through [`append`], from the writer or the CLI.
 //! - [`needs`]: posting a recipient's need.
@@ -21,6 +28,7 @@ use std::hash::{Hash as _, Hasher};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use diesel::connection::Connection;
@@ -47,6 +55,8 @@ pub const MAX_GROUP: usize = 512;
 pub const MAX_QUEUE: usize = 20_000;
 /// Most items in one atomic batch.
 pub const MAX_BATCH_ITEMS: usize = 10_000;
+/// A writer's connection idle longer than this is checked (`SELECT 1`) before it is used.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// A write.
 #[derive(Debug, Clone)]
@@ -172,9 +182,10 @@ impl Writer {
             senders.push(tx);
             let key = key.clone();
             let policy = policy.clone();
+            let backend = backend.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("givetrail-writer-{i}"))
-                .spawn(move || run(conn, rx, &key, &policy))
+                .spawn(move || run(&backend, conn, rx, &key, &policy))
                 .map_err(|e| StoreError::Connect(format!("cannot start writer thread: {e}")))?;
             handles.push(handle);
         }
@@ -216,7 +227,15 @@ impl Writer {
     }
 }
 
-fn run(mut conn: AnyConnection, rx: Receiver<Job>, key: &SigningKey, policy: &Policy) {
+fn run(
+    backend: &Backend,
+    conn: AnyConnection,
+    rx: Receiver<Job>,
+    key: &SigningKey,
+    policy: &Policy,
+) {
+    let mut conn = Some(conn);
+    let mut last_used = Instant::now();
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -225,11 +244,37 @@ fn run(mut conn: AnyConnection, rx: Receiver<Job>, key: &SigningKey, policy: &Po
                 Err(_) => break,
             }
         }
-        commit_group(&mut conn, group, key, policy);
+        // A connection left idle may have been closed meanwhile (the database restarted):
+        // ask before trusting it with a group, rather than fail the group.
+        if last_used.elapsed() > IDLE_CHECK {
+            conn = conn.and_then(|mut c| alive(&mut c).then_some(c));
+        }
+        last_used = Instant::now();
+        let mut c = match conn.take().map_or_else(|| establish(backend), Ok) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = group.len(), "the writer cannot reconnect");
+                for job in group {
+                    let _ = job.reply.send(Err(StoreError::Down(e.to_string()).into()));
+                }
+                continue;
+            }
+        };
+        if commit_group(&mut c, group, key, policy) {
+            conn = Some(c);
+        }
     }
 }
 
-fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey, policy: &Policy) {
+/// Commit a group and answer its requests; whether the connection may be used again (after a
+/// failed transaction it is dropped, whatever the cause: it may be closed or its transaction
+/// state broken, and a new one costs little).
+fn commit_group(
+    conn: &mut AnyConnection,
+    group: Vec<Job>,
+    key: &SigningKey,
+    policy: &Policy,
+) -> bool {
     let mut orgs: Vec<&str> = group
         .iter()
         .filter_map(|j| match &j.write {
@@ -249,7 +294,11 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey, pol
             let r = c.transaction::<_, WriteError, _>(|c| {
                 perform(c, &job.write, job.idempotency.as_ref(), policy)
             });
-            results.push(r);
+            // The database failed, not the request: the whole group fails with it.
+            match r {
+                Err(WriteError::Store(e)) if e.is_outage() => return Err(e.into()),
+                r => results.push(r),
+            }
         }
         // One signed checkpoint per changed log, durable with the entries it covers.
         let timestamp = crate::rfc3339(Utc::now());
@@ -269,23 +318,40 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey, pol
             for (job, r) in group.into_iter().zip(results) {
                 let _ = job.reply.send(r);
             }
+            true
         }
         Err(e) => {
-            tracing::error!(error = %e, jobs = group.len(), "write transaction failed");
-            let msg = e.to_string();
-            let rotated = match &e {
-                WriteError::Store(StoreError::SigningKey(m)) => Some(m.clone()),
-                _ => None,
+            let e = match e {
+                WriteError::Store(e) => e,
+                other => StoreError::Corrupt(other.to_string()),
             };
+            if e.is_outage() {
+                tracing::warn!(error = %e, jobs = group.len(), "write transaction failed");
+            } else {
+                tracing::error!(error = %e, jobs = group.len(), "write transaction failed");
+            }
+            // A failure that does not say what it was (a broken transaction state) on a
+            // connection that no longer answers is the database going away.
+            let down = !e.is_outage() && !matches!(e, StoreError::SigningKey(_)) && !alive(conn);
             for job in group {
-                let err = match &rotated {
-                    Some(m) => StoreError::SigningKey(m.clone()),
-                    None => StoreError::Corrupt(format!("write transaction failed: {msg}")),
+                let err = match &e {
+                    StoreError::SigningKey(m) => StoreError::SigningKey(m.clone()),
+                    StoreError::Down(m) => StoreError::Down(m.clone()),
+                    StoreError::Full(m) => StoreError::Full(m.clone()),
+                    other if down => StoreError::Down(other.to_string()),
+                    other => StoreError::Corrupt(format!("write transaction failed: {other}")),
                 };
                 let _ = job.reply.send(Err(err.into()));
             }
+            false
         }
     }
+}
+
+/// Whether the connection still answers a query.
+fn alive(conn: &mut AnyConnection) -> bool {
+    use diesel::connection::SimpleConnection as _;
+    conn.batch_execute("SELECT 1").is_ok()
 }
 
 fn perform(
