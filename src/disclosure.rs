@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 
-use givetrail_domain::disclosure::{csv, giving360, iati, Policy, Record};
+use givetrail_domain::disclosure::{giving360, iati, table, Policy, Record};
 use givetrail_store::read::disclosure as store;
 use givetrail_store::read::model::ReadModel;
 
@@ -52,11 +52,13 @@ pub enum Format {
     Giving360,
     /// CSV of a public feed (see --feed).
     Csv,
+    /// The same feed as an Excel workbook (`.xlsx`; give --output).
+    Xlsx,
     /// hledger / ledger-cli journal of the postings (`hledger -f out.journal bal`).
     Ledger,
 }
 
-/// Feeds the CSV export can write.
+/// Feeds the CSV and workbook exports can write.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Feed {
     /// Donations received.
@@ -75,7 +77,7 @@ pub struct ExportArgs {
     /// Organisation slug.
     #[arg(long)]
     org: String,
-    /// iati, 360giving, csv or ledger.
+    /// iati, 360giving, csv, xlsx (an Excel workbook of the feed) or ledger.
     #[arg(long, value_enum)]
     format: Format,
     /// Which feed the CSV holds.
@@ -92,28 +94,34 @@ pub fn export(a: ExportArgs) -> anyhow::Result<()> {
     let (ledger, directory) =
         store::ledger_with_directory(&mut conn, &ReadModel::default(), &a.org)?
             .with_context(|| format!("organisation {} is not registered", a.org))?;
-    let text = match a.format {
-        Format::Iati => iati::export(&ledger, &directory, chrono::Utc::now()),
-        Format::Giving360 => serde_json::to_string_pretty(&giving360::export(&ledger, &directory))?,
-        Format::Ledger => givetrail_domain::journal::journal(&ledger),
-        Format::Csv => {
+    let bytes = match a.format {
+        Format::Iati => iati::export(&ledger, &directory, chrono::Utc::now()).into_bytes(),
+        Format::Giving360 => {
+            serde_json::to_string_pretty(&giving360::export(&ledger, &directory))?.into_bytes()
+        }
+        Format::Ledger => givetrail_domain::journal::journal(&ledger).into_bytes(),
+        Format::Csv | Format::Xlsx => {
             let live: Vec<Record> = ledger
                 .records
                 .iter()
                 .filter(|r| ledger.is_live(r.seq))
                 .cloned()
                 .collect();
-            match a.feed {
-                Feed::Donations => csv::donations(&a.org, &live),
-                Feed::Allocations => csv::allocations(&a.org, &live, &directory),
-                Feed::Disbursements => csv::disbursements(&a.org, &live, &directory),
+            let t = match a.feed {
+                Feed::Donations => table::donations(&a.org, &live),
+                Feed::Allocations => table::allocations(&a.org, &live, &directory),
+                Feed::Disbursements => table::disbursements(&a.org, &live, &directory),
+            };
+            match a.format {
+                Format::Xlsx => t.xlsx().map_err(anyhow::Error::msg)?,
+                _ => t.csv().into_bytes(),
             }
         }
     };
     match a.output {
-        Some(path) => std::fs::write(&path, text)
+        Some(path) => std::fs::write(&path, bytes)
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => print!("{text}"),
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
     }
     Ok(())
 }

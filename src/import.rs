@@ -1,4 +1,5 @@
-//! `givetrail import --org X donations.csv`: stream a donations CSV into an organisation's log.
+//! `givetrail import --org X donations.csv` (or `.xlsx`): stream a donations CSV, or read a
+//! donations workbook, into an organisation's log.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -8,7 +9,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use givetrail_domain::entry::{Author, Role};
-use givetrail_domain::import::DonationCsv;
+use givetrail_domain::import::sheet::DonationSheet;
+use givetrail_domain::import::{DonationCsv, Row};
 use givetrail_store::write::import::{import, ImportError};
 
 use crate::Db;
@@ -31,7 +33,8 @@ pub struct ImportArgs {
     /// required for PostgreSQL).
     #[arg(long, env = "GIVETRAIL_SIGNING_KEY")]
     signing_key: Option<PathBuf>,
-    /// The donations CSV (the documented columns, header row first).
+    /// The donations CSV, or an Excel workbook (`.xlsx`, its first worksheet), with the
+    /// documented columns, header row first.
     file: PathBuf,
 }
 
@@ -45,24 +48,47 @@ pub fn run(a: ImportArgs) -> anyhow::Result<()> {
         bail!("organisation {} is not registered", a.org);
     }
     let key = crate::checked_signing_key(&mut conn, &key_path)?;
-    let file = std::fs::File::open(&a.file)
-        .with_context(|| format!("cannot open {}", a.file.display()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}, ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let input = std::io::BufReader::with_capacity(1 << 16, bar.wrap_read(file));
-    let mut rows = DonationCsv::new(input).map_err(|v| {
+    let nothing_written = |v: givetrail_domain::error::ValidationError| {
         anyhow::anyhow!(
             "{}: {}; nothing was written",
             a.file.display(),
             v.to_string().trim_start_matches("invalid request: ")
         )
-    })?;
+    };
+    let workbook = a
+        .file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let bar;
+    let (mut rows, first_row): (Box<dyn Iterator<Item = Row>>, u64) = if workbook {
+        // A workbook is a zip archive: it is read whole.
+        let bytes =
+            std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
+        let sheet = DonationSheet::new(&bytes).map_err(nothing_written)?;
+        bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        let first = sheet.header_row() + 1;
+        (Box::new(sheet), first)
+    } else {
+        let file = std::fs::File::open(&a.file)
+            .with_context(|| format!("cannot open {}", a.file.display()))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}, ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let input = std::io::BufReader::with_capacity(1 << 16, bar.wrap_read(file));
+        (
+            Box::new(DonationCsv::new(input).map_err(nothing_written)?),
+            2,
+        )
+    };
     let author = Author {
         role: Role::Charity,
         subject: a.org.clone(),
@@ -90,7 +116,7 @@ pub fn run(a: ImportArgs) -> anyhow::Result<()> {
     match result {
         Ok(done) if done.rows == 0 => {
             bail!(
-                "{}: row 2: the file has a header but no donation rows",
+                "{}: row {first_row}: the file has a header but no donation rows",
                 a.file.display()
             )
         }

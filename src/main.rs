@@ -3,6 +3,7 @@
 mod audit;
 mod disclosure;
 mod import;
+mod receipts;
 mod reconcile;
 
 use std::net::TcpListener;
@@ -53,6 +54,10 @@ struct Serve {
     /// Address to listen on (`127.0.0.1:0` picks a free port).
     #[arg(long, env = "GIVETRAIL_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
+    /// Where the public reaches this server (`https://givetrail.example.org`): the origin of the
+    /// absolute links in feeds and QR codes. Without it, `http://` and each request's `Host`.
+    #[arg(long, env = "GIVETRAIL_PUBLIC_URL", value_parser = givetrail_http::link::PublicUrl::parse)]
+    public_url: Option<givetrail_http::link::PublicUrl>,
     /// A PostgreSQL streaming replica of the database: public reads go there (authentication
     /// and writes stay on the primary).
     #[arg(long, env = "GIVETRAIL_READ_DATABASE_URL")]
@@ -109,8 +114,12 @@ enum Command {
         #[arg(long)]
         org: Option<String>,
     },
-    /// Import a donations CSV into an organisation's log (all rows or none, unless --chunk).
+    /// Import a donations CSV or Excel workbook into an organisation's log (all rows or none,
+    /// unless --chunk).
     Import(import::ImportArgs),
+    /// Write a printable HTML sheet of an organisation's receipts, each with the QR code of its
+    /// trail page.
+    Receipts(receipts::ReceiptsArgs),
     /// Print the OpenAPI document.
     Openapi,
     /// Write an organisation's IATI, 360Giving or CSV export.
@@ -366,6 +375,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Export(a) => disclosure::export(a),
         Command::Import(a) => import::run(a),
+        Command::Receipts(a) => receipts::run(a),
         Command::Reconcile(a) => reconcile::run(a),
         Command::Backup { db, to } => {
             if !Backend::from_url(&db.database_url).is_sqlite() {
@@ -668,6 +678,7 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
             )
             .with_client_rate(s.client_read_rate),
         ),
+        public_url: s.public_url.clone().unwrap_or_default(),
     };
     let listener =
         TcpListener::bind(&s.bind).with_context(|| format!("cannot listen on {}", s.bind))?;

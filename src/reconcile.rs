@@ -113,7 +113,7 @@ pub fn run(a: ReconcileArgs) -> anyhow::Result<()> {
     }
     match a.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&r)?),
-        ReportFormat::Csv => print!("{}", report::csv::report(&r)),
+        ReportFormat::Csv => print!("{}", report::table::report(&r).csv()),
     }
     Ok(())
 }

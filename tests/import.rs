@@ -98,14 +98,6 @@ fn write_file(w: &World, name: &str, text: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-fn cli_import(w: &World, file: &str, extra: &[&str]) -> (bool, String, String) {
-    let key = w.s.db.signing_key();
-    let mut args = vec!["import", "--org", ORG, "--signing-key", &key];
-    args.extend_from_slice(extra);
-    args.push(file);
-    w.s.db.cli(&args)
-}
-
 fn post_csv(w: &World, key: Option<&str>, content_type: &str, body: &str) -> (u16, Value) {
     let mut req = reqwest::blocking::Client::new()
         .post(w.s.url(&format!("/organizations/{ORG}/donations/import")))

@@ -628,6 +628,15 @@ pub fn undesignated() -> Value {
     json!({"kind": "none"})
 }
 
+/// `givetrail import --org ORG` of `file` with the server's signing key; (ok, stdout, stderr).
+pub fn cli_import(w: &World, file: &str, extra: &[&str]) -> (bool, String, String) {
+    let key = w.s.db.signing_key();
+    let mut args = vec!["import", "--org", ORG, "--signing-key", &key];
+    args.extend_from_slice(extra);
+    args.push(file);
+    w.s.db.cli(&args)
+}
+
 impl World {
     /// Post a donation and return its seq.
     pub fn donate(&self, receipt: &str, at: &str, asset: Value, restriction: Value) -> i64 {

@@ -9,12 +9,10 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 use serde::Deserialize;
 
-use givetrail_domain::disclosure::trail::{self, Trail, TrailAllocation};
+use givetrail_domain::disclosure::trail::{Trail, TrailAllocation};
 use givetrail_domain::disclosure::Directory;
 use givetrail_domain::entry::{EntryKind, Fact, Seq};
-use givetrail_store::read::disclosure as store;
 
-use crate::db::read_snapshot;
 use crate::disclosure::ledger;
 use crate::link;
 use crate::problem::{ApiError, Problem};
@@ -110,12 +108,6 @@ fn respond(feed: &AtomFeed) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().content_type(ATOM).body(body))
 }
 
-/// `scheme://host` of the request, for the absolute links a feed needs.
-fn origin(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
-}
-
 /// The language of a feed: `?lang=zh` or `en` (the default).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct FeedLang {
@@ -146,7 +138,7 @@ pub async fn organization_feed(
     let lang = lang_of(&p)?;
     let org = org.into_inner();
     let (l, directory): (_, Directory) = ledger(&state, &org).await?;
-    let base = origin(&req);
+    let base = state.public_url.origin(&req);
     let lq = lang.code();
     let page = format!("{base}/organizations/{}?lang={lq}", link::encode(&org));
     let entries = l
@@ -442,38 +434,11 @@ pub async fn trail_feed(
 ) -> Result<HttpResponse, ApiError> {
     let lang = lang_of(&p)?;
     let (org, receipt) = path.into_inner();
-    let (o, r) = (org.clone(), receipt.clone());
-    let model = state.read_model.clone();
-    let traced = read_snapshot(&state, move |c| {
-        trail::trace_receipt(
-            &mut store::Logs {
-                conn: c,
-                model: &model,
-            },
-            &o,
-            &r,
-        )
-    })
-    .await?;
-    let tr = match traced {
-        trail::Traced::Found(t) => t,
-        trail::Traced::Voided { correction } => {
-            return Err(ApiError::gone(
-                format!("donation {receipt} of {org} was voided by entry {correction}"),
-                correction,
-            ))
-        }
-        trail::Traced::NotFound => {
-            return Err(ApiError::not_found(format!(
-                "no donation {receipt} recorded by {org}"
-            )))
-        }
-    };
-    let base = origin(&req);
+    let tr = crate::disclosure::trail_of(&state, &org, &receipt).await?;
+    let base = state.public_url.origin(&req);
     let page = format!(
-        "{base}/trail/{}/{}?lang={}",
-        link::encode(&org),
-        link::encode(&receipt),
+        "{}?lang={}",
+        crate::qr::trail_url(&base, &org, &receipt),
         lang.code()
     );
     let mut entries = Vec::new();

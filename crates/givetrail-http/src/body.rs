@@ -82,14 +82,26 @@ pub fn idempotency(
 
 /// Refuse (415) a body not sent as `Content-Type: text/csv`; `what` names the upload in the message.
 pub fn require_csv(req: &HttpRequest, what: &str) -> Result<(), ApiError> {
-    if has_media_type(req, "text/csv") {
-        return Ok(());
+    require_media(req, &["text/csv"], what).map(|_| ())
+}
+
+/// The one of `media` the body is sent as, or 415 naming them; `what` names the upload.
+pub fn require_media(
+    req: &HttpRequest,
+    media: &[&'static str],
+    what: &str,
+) -> Result<&'static str, ApiError> {
+    if let Some(m) = media.iter().find(|m| has_media_type(req, m)) {
+        return Ok(m);
     }
     Err(ApiError::new(
         actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported-media-type",
         "Unsupported media type",
-        format!("{what} is sent as Content-Type: text/csv"),
+        format!(
+            "{what} is sent as Content-Type: {}",
+            media.join(" or Content-Type: ")
+        ),
     ))
 }
 

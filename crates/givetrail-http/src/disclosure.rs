@@ -11,9 +11,10 @@ use serde_json::json;
 use std::sync::Arc;
 
 use givetrail_domain::disclosure::summary::{self, ReceivedCursor, RecipientView, Summary};
+use givetrail_domain::disclosure::table::{self, Table};
 use givetrail_domain::disclosure::timeliness::{self, EntryTimeliness};
 use givetrail_domain::disclosure::trail::{self, Trail};
-use givetrail_domain::disclosure::{csv, giving360, iati, period, Directory, Ledger, Record};
+use givetrail_domain::disclosure::{giving360, iati, period, xlsx, Directory, Ledger, Record};
 use givetrail_domain::entry::Role;
 use givetrail_store::read::disclosure as store;
 use givetrail_store::read::feeds::Feed;
@@ -28,31 +29,73 @@ use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::streamed;
 
-/// Whether the client asked for CSV: `?format=csv`, or `Accept: text/csv` without `?format`.
-pub fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
+/// A table form of a read: CSV or an Excel workbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// `text/csv` (`?format=csv`).
+    Csv,
+    /// An Excel workbook (`?format=xlsx`).
+    Xlsx,
+}
+
+/// An Excel workbook (`.xlsx`), as the OpenAPI document names a response or request body.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Workbook(#[allow(dead_code)] Vec<u8>);
+
+/// The media type of a CSV read.
+pub const CSV: &str = "text/csv";
+
+/// The table form the client asked for (`None`: JSON): `?format=csv|xlsx|json`, or without
+/// `?format` the `Accept` header (the workbook's media type, else `text/csv`).
+pub fn wanted(req: &HttpRequest, format: Option<&str>) -> Result<Option<TableFormat>, ApiError> {
     match format {
-        Some("csv") => Ok(true),
-        Some("json") => Ok(false),
-        Some(_) => Err(ApiError::field("format", "must be json or csv")),
-        None => Ok(req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/csv"))),
+        Some("csv") => Ok(Some(TableFormat::Csv)),
+        Some("xlsx") => Ok(Some(TableFormat::Xlsx)),
+        Some("json") => Ok(None),
+        Some(_) => Err(ApiError::field("format", "must be json, csv or xlsx")),
+        None => {
+            let accept = req
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            Ok(if accept.contains(xlsx::MEDIA_TYPE) {
+                Some(TableFormat::Xlsx)
+            } else if accept.contains(CSV) {
+                Some(TableFormat::Csv)
+            } else {
+                None
+            })
+        }
     }
 }
 
-/// A CSV document as a response; the next page's cursor, if any, in `Link` and `X-Next-Cursor`.
-pub fn csv_response(
+/// A table as a CSV document or a workbook named `name`; the next page's cursor, if any, in
+/// `Link` and `X-Next-Cursor`.
+pub fn table_response(
     req: &HttpRequest,
     name: &str,
-    body: String,
+    format: TableFormat,
+    table: &Table,
     next: Option<String>,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
     let mut r = HttpResponse::Ok();
-    r.content_type("text/csv; charset=utf-8").insert_header((
+    let (body, media, extension) = match format {
+        TableFormat::Csv => (table.csv().into_bytes(), "text/csv; charset=utf-8", "csv"),
+        TableFormat::Xlsx => (
+            table.xlsx().map_err(|e| ApiError::internal(&e))?,
+            xlsx::MEDIA_TYPE,
+            "xlsx",
+        ),
+    };
+    let disposition = match format {
+        TableFormat::Csv => "inline",
+        TableFormat::Xlsx => "attachment",
+    };
+    r.content_type(media).insert_header((
         header::CONTENT_DISPOSITION,
-        format!("inline; filename=\"{name}.csv\""),
+        format!("{disposition}; filename=\"{name}.{extension}\""),
     ));
     if let Some(n) = next {
         let mut query: Vec<(String, String)> =
@@ -67,7 +110,7 @@ pub fn csv_response(
         ));
         r.insert_header(("X-Next-Cursor", n));
     }
-    r.body(body)
+    Ok(r.body(body))
 }
 
 fn records(entries: &[serde_json::Value]) -> Result<Vec<Record>, ApiError> {
@@ -77,25 +120,25 @@ fn records(entries: &[serde_json::Value]) -> Result<Vec<Record>, ApiError> {
         .collect()
 }
 
-/// The CSV of one page of a feed.
-pub fn feed_csv(
+/// The table of one page of a feed.
+pub fn feed_table(
     org: &str,
     which: Feed,
     entries: &[serde_json::Value],
     directory: &Directory,
-) -> Result<String, ApiError> {
+) -> Result<Table, ApiError> {
     let records = records(entries)?;
     Ok(match which {
-        Feed::Donations => csv::donations(org, &records),
-        Feed::Allocations => csv::allocations(org, &records, directory),
-        Feed::Disbursements => csv::disbursements(org, &records, directory),
-        Feed::Procurements => csv::procurements(org, &records),
+        Feed::Donations => table::donations(org, &records),
+        Feed::Allocations => table::allocations(org, &records, directory),
+        Feed::Disbursements => table::disbursements(org, &records, directory),
+        Feed::Procurements => table::procurements(org, &records),
     })
 }
 
-/// The CSV of an organisation's campaigns (their opening entries, or replacing corrections).
-pub fn campaigns_csv(org: &str, entries: &[serde_json::Value]) -> Result<String, ApiError> {
-    Ok(csv::campaigns(org, &records(entries)?))
+/// The table of an organisation's campaigns (their opening entries, or replacing corrections).
+pub fn campaigns_table(org: &str, entries: &[serde_json::Value]) -> Result<Table, ApiError> {
+    Ok(table::campaigns(org, &records(entries)?))
 }
 
 /// An organisation's replayed log and directory, or 404.
@@ -120,6 +163,8 @@ pub struct SummaryParams {
     /// future ages what is held now to that moment, as if nothing moved.
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<String>,
+    /// `json` (default), `csv` or `xlsx` (also chosen by `Accept`): one row per asset.
+    pub format: Option<String>,
 }
 
 impl SummaryParams {
@@ -154,31 +199,52 @@ async fn ledger_as_at(
 /// An organisation's summary per asset: received, allocated, disbursed, acknowledged, used,
 /// expenses, unallocated, undisbursed; designated vs undesignated; the priority-region share of
 /// undesignated assets; stock ageing of what is unallocated and undisbursed; designation
-/// changes, corrections and timeliness. As at `to` (default now).
+/// changes, corrections and timeliness. As at `to` (default now). As CSV or an Excel workbook,
+/// one row per asset (totals, designated and undesignated totals, priority share, corrections,
+/// ageing).
 #[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug"), SummaryParams),
-    responses((status = 200, body = Summary), (status = 400, description = "`to` is not an RFC 3339 date-time", body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "the summary", content((Summary = "application/json"), (String = "text/csv"), (Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, description = "`to` is not an RFC 3339 date-time, or `format` unknown", body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/summary")]
 pub async fn organization_summary(
+    req: HttpRequest,
     state: web::Data<AppState>,
     org: web::Path<String>,
     q: web::Query<SummaryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let as_at = q.as_at()?;
+    let form = wanted(&req, q.format.as_deref())?;
     let (l, d) = ledger_as_at(&state, &org, as_at).await?;
-    Ok(HttpResponse::Ok().json(summary::organisation_summary(&l, &d, &state.policy, as_at)))
+    let s = summary::organisation_summary(&l, &d, &state.policy, as_at);
+    summary_response(&req, &format!("{org}-summary"), form, &s)
 }
 
-/// A campaign's summary: its donations and everything drawn on them, as at `to` (default now).
+/// A summary as JSON, or as its table.
+fn summary_response(
+    req: &HttpRequest,
+    name: &str,
+    form: Option<TableFormat>,
+    s: &Summary,
+) -> Result<HttpResponse, ApiError> {
+    match form {
+        Some(f) => table_response(req, name, f, &table::summary(s), None),
+        None => Ok(HttpResponse::Ok().json(s)),
+    }
+}
+
+/// A campaign's summary: its donations and everything drawn on them, as at `to` (default now);
+/// JSON, CSV or an Excel workbook as the organisation's.
 #[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug"), ("campaign" = String, Path, description = "campaign slug"), SummaryParams),
-    responses((status = 200, body = Summary), (status = 400, description = "`to` is not an RFC 3339 date-time", body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "the summary", content((Summary = "application/json"), (String = "text/csv"), (Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, description = "`to` is not an RFC 3339 date-time, or `format` unknown", body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/campaigns/{campaign}/summary")]
 pub async fn campaign_summary(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     q: web::Query<SummaryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (org, campaign) = path.into_inner();
     let as_at = q.as_at()?;
+    let form = wanted(&req, q.format.as_deref())?;
     let (l, d) = ledger_as_at(&state, &org, as_at).await?;
     let known = l
         .books
@@ -190,13 +256,8 @@ pub async fn campaign_summary(
             "campaign {campaign} of {org} not found"
         )));
     }
-    Ok(HttpResponse::Ok().json(summary::summarise(
-        &l,
-        &d,
-        &state.policy,
-        Some(&campaign),
-        as_at,
-    )))
+    let s = summary::summarise(&l, &d, &state.policy, Some(&campaign), as_at);
+    summary_response(&req, &format!("{org}-{campaign}-summary"), form, &s)
 }
 
 /// "Where did my donation go": every allocation, disbursement, acknowledgement and usage report
@@ -212,9 +273,19 @@ pub async fn donation_trail(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (org, receipt) = path.into_inner();
-    let (o, r) = (org.clone(), receipt.clone());
+    Ok(HttpResponse::Ok().json(trail_of(&state, &org, &receipt).await?))
+}
+
+/// The trail of `org`'s donation with receipt number `receipt`: 404 when there is none, 410
+/// (with the correcting entry's seq) when it was voided.
+pub(crate) async fn trail_of(
+    state: &AppState,
+    org: &str,
+    receipt: &str,
+) -> Result<Box<Trail>, ApiError> {
+    let (o, r) = (org.to_owned(), receipt.to_owned());
     let model = state.read_model.clone();
-    let t = read_snapshot(&state, move |c| {
+    let t = read_snapshot(state, move |c| {
         trail::trace_receipt(
             &mut store::Logs {
                 conn: c,
@@ -226,7 +297,7 @@ pub async fn donation_trail(
     })
     .await?;
     match t {
-        trail::Traced::Found(t) => Ok(HttpResponse::Ok().json(t)),
+        trail::Traced::Found(t) => Ok(t),
         trail::Traced::Voided { correction } => Err(ApiError::gone(
             format!("donation {receipt} of {org} was voided by entry {correction}"),
             correction,
@@ -246,14 +317,14 @@ pub struct TimelinessParams {
     pub limit: Option<i64>,
     /// Only entries that missed their deadline.
     pub missed: Option<bool>,
-    /// `json` (default) or `csv`.
+    /// `json` (default), `csv` or `xlsx` (also chosen by `Accept`).
     pub format: Option<String>,
 }
 
 /// Per entry: `recorded_at − occurred_at`, the campaign deadline that applies and whether it
-/// was missed. JSON (`{"entries": [...], "meta"}`) or CSV.
+/// was missed. JSON (`{"entries": [...], "meta"}`), CSV or an Excel workbook.
 #[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug"), TimelinessParams),
-    responses((status = 200, description = "`{\"entries\": [EntryTimeliness], \"meta\": {\"next\"}}`, or CSV", body = Vec<EntryTimeliness>), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "`{\"entries\": [EntryTimeliness], \"meta\": {\"next\"}}`, or CSV, or an Excel workbook", content((Vec<EntryTimeliness> = "application/json"), (String = "text/csv"), (Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/timeliness")]
 pub async fn entry_timeliness(
     req: HttpRequest,
@@ -263,7 +334,7 @@ pub async fn entry_timeliness(
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(p.limit)?;
     let after = seq_cursor(p.after.as_deref())?;
-    let csv = wants_csv(&req, p.format.as_deref())?;
+    let table = wanted(&req, p.format.as_deref())?;
     let (l, _) = ledger(&state, &org).await?;
     let all = timeliness::entries_of(&l, &state.policy);
     let start = all.partition_point(|e| e.seq <= after);
@@ -278,9 +349,9 @@ pub async fn entry_timeliness(
         rows.last().map(|e| e.seq.to_string())
     });
     let next = next.flatten();
-    if csv {
-        let body = csv::timeliness(&org, &rows);
-        return Ok(csv_response(&req, &format!("{org}-timeliness"), body, next));
+    if let Some(f) = table {
+        let t = table::timeliness(&org, &rows);
+        return table_response(&req, &format!("{org}-timeliness"), f, &t, next);
     }
     Ok(HttpResponse::Ok().json(json!({"entries": rows, "meta": {"next": next}})))
 }

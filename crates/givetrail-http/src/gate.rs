@@ -34,7 +34,8 @@ pub const COMPLAINT_FORM: &str = "/complaints/new";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Route {
     /// The media type the body must have; `None` where the handler checks it after deciding
-    /// who may call (the CSV uploads: a caller who may not upload hears 403, not 415).
+    /// who may call (the uploads: a caller who may not upload hears 403, not 415; the donations
+    /// import takes `text/csv` or an Excel workbook, a bank statement `text/csv`).
     media: Option<&'static str>,
     /// An API route: the key is checked here, before the body is read.
     api: bool,

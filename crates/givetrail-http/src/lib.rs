@@ -19,6 +19,7 @@ pub mod needs;
 pub mod paging;
 pub mod periodic;
 pub mod problem;
+pub mod qr;
 pub mod readers;
 pub mod reads;
 pub mod reconciliation;
@@ -46,7 +47,7 @@ pub const MAX_REQUEST_BYTES: usize = body::MAX_BATCH_BODY_BYTES;
         title = "Givetrail",
         description = "Append-only, publicly verifiable ledger of charitable donations.\n\n\
             Errors are RFC 9457 `application/problem+json`. Limits: single write body 64 KiB; batch body 16 MiB \
-            and 10,000 items; donations CSV import (`text/csv`) 64 MiB; page size default 100, max 1000; Idempotency-Key at most 255 characters.\n\n\
+            and 10,000 items; donations import (`text/csv` or an Excel workbook) 64 MiB; page size default 100, max 1000; Idempotency-Key at most 255 characters.\n\n\
             A busy server answers 503 with `Retry-After` (never 500): exports, reports, pages and feeds are admitted \
             a few at a time per class, and any read waits at most 3 s for a database connection.",
         license(name = "Apache-2.0")
@@ -106,6 +107,7 @@ pub(crate) fn routes(cfg: &mut ServiceConfig) {
         .service(disclosure::donation_trail)
         .service(atom::organization_feed)
         .service(atom::trail_feed)
+        .service(qr::donation_qr)
         .service(disclosure::entry_timeliness)
         .service(disclosure::iati_export)
         .service(disclosure::giving360_export)

@@ -79,12 +79,13 @@ pub struct RegistryParams {
     pub after: Option<String>,
     /// Page size (default 100, at most 1000).
     pub limit: Option<i64>,
-    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
+    /// `json` (default), `csv` or `xlsx` (also chosen by `Accept`: `text/csv`, or the workbook's
+    /// media type).
     pub format: Option<String>,
 }
 
-/// Registered recipients (JSON or CSV).
-#[utoipa::path(tag = "public reads", params(RegistryParams), responses((status = 200, description = "`{\"recipients\": [...], \"meta\": {\"next\"}}`, or CSV", body = Object), (status = 400, body = Problem)))]
+/// Registered recipients (JSON, CSV or an Excel workbook).
+#[utoipa::path(tag = "public reads", params(RegistryParams), responses((status = 200, description = "`{\"recipients\": [...], \"meta\": {\"next\"}}`, or CSV, or a workbook", content((Object = "application/json"), (String = "text/csv"), (crate::disclosure::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, body = Problem)))]
 #[get("/recipients")]
 pub async fn list_recipients(
     req: HttpRequest,
@@ -92,23 +93,18 @@ pub async fn list_recipients(
     p: web::Query<RegistryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(p.limit)?;
-    let csv = crate::disclosure::wants_csv(&req, p.format.as_deref())?;
+    let table = crate::disclosure::wanted(&req, p.format.as_deref())?;
     let after = p.after.clone();
     let mut page = read(&state, move |c| {
         registrations::recipients(c, after.as_deref(), limit)
     })
     .await?;
     page.items = page.items.into_iter().map(public_recipient).collect();
-    if csv {
+    if let Some(f) = table {
         let parties: Vec<givetrail_domain::disclosure::Party> =
             page.items.into_iter().map(Into::into).collect();
-        let body = givetrail_domain::disclosure::csv::parties(&parties);
-        return Ok(crate::disclosure::csv_response(
-            &req,
-            "recipients",
-            body,
-            page.next,
-        ));
+        let t = givetrail_domain::disclosure::table::parties(&parties);
+        return crate::disclosure::table_response(&req, "recipients", f, &t, page.next);
     }
     Ok(list("recipients", json!(page.items), page.next))
 }
@@ -176,12 +172,13 @@ fn campaign_of(entry: &Value) -> Value {
 /// The response format of a list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct FormatParams {
-    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
+    /// `json` (default), `csv` or `xlsx` (also chosen by `Accept`: `text/csv`, or the workbook's
+    /// media type).
     pub format: Option<String>,
 }
 
-/// An organisation's campaigns (JSON or CSV).
-#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FormatParams), responses((status = 200, description = "`{\"campaigns\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+/// An organisation's campaigns (JSON, CSV or an Excel workbook).
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FormatParams), responses((status = 200, description = "`{\"campaigns\": [...], \"meta\"}`, or CSV, or a workbook", content((Object = "application/json"), (String = "text/csv"), (crate::disclosure::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/campaigns")]
 pub async fn list_campaigns(
     req: HttpRequest,
@@ -190,7 +187,7 @@ pub async fn list_campaigns(
     p: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
     let org = org.into_inner();
-    let csv = crate::disclosure::wants_csv(&req, p.format.as_deref())?;
+    let table = crate::disclosure::wanted(&req, p.format.as_deref())?;
     existing_org(&state, &org).await?;
     let o = org.clone();
     let entries = read(&state, move |c| {
@@ -201,14 +198,9 @@ pub async fn list_campaigns(
         q::entries_at(c, &o, &seqs)
     })
     .await?;
-    if csv {
-        let body = crate::disclosure::campaigns_csv(&org, &entries)?;
-        return Ok(crate::disclosure::csv_response(
-            &req,
-            &format!("{org}-campaigns"),
-            body,
-            None,
-        ));
+    if let Some(f) = table {
+        let t = crate::disclosure::campaigns_table(&org, &entries)?;
+        return crate::disclosure::table_response(&req, &format!("{org}-campaigns"), f, &t, None);
     }
     let campaigns: Vec<Value> = entries.iter().map(campaign_of).collect();
     Ok(list("campaigns", json!(campaigns), None))
@@ -294,7 +286,8 @@ pub struct FeedParams {
     pub from: Option<DateTime<Utc>>,
     /// Happened before (RFC 3339).
     pub to: Option<DateTime<Utc>>,
-    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
+    /// `json` (default), `csv` or `xlsx` (also chosen by `Accept`: `text/csv`, or the workbook's
+    /// media type).
     pub format: Option<String>,
 }
 
@@ -327,7 +320,7 @@ async fn feed(
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(p.limit)?;
     let after = seq_cursor(p.after.as_deref())?;
-    let csv = crate::disclosure::wants_csv(req, p.format.as_deref())?;
+    let table = crate::disclosure::wanted(req, p.format.as_deref())?;
     let region = p
         .region
         .as_deref()
@@ -351,7 +344,7 @@ async fn feed(
             .iter()
             .filter_map(|e| e["body"]["recipient"].as_str().map(str::to_owned))
             .collect();
-        let directory = if csv {
+        let directory = if table.is_some() {
             givetrail_store::read::disclosure::directory(c, &ids)?
         } else {
             Default::default()
@@ -359,20 +352,15 @@ async fn feed(
         Ok((page, directory))
     })
     .await?;
-    if csv {
-        let body = crate::disclosure::feed_csv(&org, which, &page.items, &directory)?;
-        return Ok(crate::disclosure::csv_response(
-            req,
-            &format!("{org}-{name}"),
-            body,
-            page.next,
-        ));
+    if let Some(f) = table {
+        let t = crate::disclosure::feed_table(&org, which, &page.items, &directory)?;
+        return crate::disclosure::table_response(req, &format!("{org}-{name}"), f, &t, page.next);
     }
     Ok(list(name, json!(page.items), page.next))
 }
 
 /// Donations received (public form: donors masked, private fields as commitments).
-#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"donations\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"donations\": [...], \"meta\"}`, or CSV, or an Excel workbook (`format`)", content((Object = "application/json"), (String = "text/csv"), (crate::disclosure::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/donations")]
 pub async fn list_donations(
     req: HttpRequest,
@@ -392,7 +380,7 @@ pub async fn list_donations(
 }
 
 /// Allocations made.
-#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"allocations\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"allocations\": [...], \"meta\"}`, or CSV, or an Excel workbook (`format`)", content((Object = "application/json"), (String = "text/csv"), (crate::disclosure::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/allocations")]
 pub async fn list_allocations(
     req: HttpRequest,
@@ -414,7 +402,7 @@ pub async fn list_allocations(
 /// Goods bought with donated money: supplier, invoice, what was paid from which donations, the
 /// goods (a new lot at the entry's seq) and the unit price. Filters apply to the goods lot
 /// (campaign, designated recipient or region, goods asset key, dates).
-#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"procurements\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"procurements\": [...], \"meta\"}`, or CSV, or an Excel workbook (`format`)", content((Object = "application/json"), (String = "text/csv"), (crate::disclosure::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/procurements")]
 pub async fn list_procurements(
     req: HttpRequest,
@@ -434,7 +422,7 @@ pub async fn list_procurements(
 }
 
 /// Disbursements made: each names its receiving unit and amount (level-by-level publication).
-#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"disbursements\": [...], \"meta\"}`", body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(tag = "public reads", params(("org" = String, Path, description = "organisation slug"), FeedParams), responses((status = 200, description = "`{\"disbursements\": [...], \"meta\"}`, or CSV, or an Excel workbook (`format`)", content((Object = "application/json"), (String = "text/csv"), (crate::disclosure::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/disbursements")]
 pub async fn list_disbursements(
     req: HttpRequest,

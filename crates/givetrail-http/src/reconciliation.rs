@@ -21,7 +21,7 @@ use givetrail_store::write::Write;
 use crate::auth::{author, regulator_covers, required};
 use crate::body::require_csv;
 use crate::db::read;
-use crate::disclosure::{csv_response, wants_csv};
+use crate::disclosure::{table_response, wanted};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::writes::{limit_body, submit};
@@ -59,7 +59,8 @@ pub struct ReconciliationParams {
     pub from: Option<DateTime<Utc>>,
     /// Event findings before this moment; the report describes the books as at `to` (default now).
     pub to: Option<DateTime<Utc>>,
-    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
+    /// `json` (default), `csv` or `xlsx` (also chosen by `Accept`: `text/csv`, or the
+    /// workbook's media type).
     pub format: Option<String>,
     /// `true`: recompute every entry's hashes and compare the derived balances with a replay of
     /// the whole log. By default only the entries appended since the server's last clean check
@@ -98,7 +99,7 @@ fn regulator_of_destination(p: &Principal, destination: &str) -> Result<(), ApiE
 /// them per asset (CSV: `destination_totals` rows).
 #[utoipa::path(tag = "regulator", params(("org" = String, Path, description = "organisation slug"), ReconciliationParams),
     security(("bearer" = [])),
-    responses((status = 200, description = "the report; CSV (totals rows, then one row per finding) with `?format=csv` or `Accept: text/csv`", content((Report = "application/json"), (String = "text/csv"))),
+    responses((status = 200, description = "the report; CSV (totals rows, then one row per finding) with `?format=csv` or `Accept: text/csv`, the same as an Excel workbook with `?format=xlsx` or its media type in `Accept`", content((Report = "application/json"), (String = "text/csv"), (crate::disclosure::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/reconciliation")]
 pub async fn get_reconciliation(
@@ -109,7 +110,7 @@ pub async fn get_reconciliation(
 ) -> Result<HttpResponse, ApiError> {
     let org = org.into_inner();
     let p = required(&req, &state).await?;
-    let csv = wants_csv(&req, q.format.as_deref())?;
+    let table = wanted(&req, q.format.as_deref())?;
     if let (Some(from), Some(to)) = (q.from, q.to) {
         if from >= to {
             return Err(ApiError::field("to", "must be after from"));
@@ -153,13 +154,9 @@ pub async fn get_reconciliation(
     })
     .await?
     .ok_or_else(|| ApiError::not_found(format!("organisation {org} is not registered")))?;
-    if csv {
-        return Ok(csv_response(
-            &req,
-            &format!("{org}-reconciliation"),
-            report::csv::report(&r),
-            None,
-        ));
+    if let Some(f) = table {
+        let t = report::table::report(&r);
+        return table_response(&req, &format!("{org}-reconciliation"), f, &t, None);
     }
     Ok(HttpResponse::Ok().json(r))
 }

@@ -24,4 +24,6 @@ pub struct AppState {
     pub policy: Arc<givetrail_domain::disclosure::Policy>,
     /// The limits of the expensive reads and their counts (`crate::load`).
     pub load: Arc<crate::load::Load>,
+    /// Where the public reaches this deployment, for absolute links (feeds, QR codes).
+    pub public_url: crate::link::PublicUrl,
 }

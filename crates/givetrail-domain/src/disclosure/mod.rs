@@ -15,20 +15,22 @@
 //! - [`received`]: what each recipient received from a log, kept by [`Ledger::extend`].
 //! - [`trail`]: "where did my donation go", across logs.
 //! - [`timeliness`]: disclosure delays, deadlines and receipt-to-disbursement times.
-//! - [`csv`], [`iati`], [`giving360`]: spreadsheet and standard exports.
+//! - [`table`] (feeds and reports as tables, written as CSV or, by [`xlsx`], as Excel
+//!   workbooks), [`iati`], [`giving360`]: spreadsheet and standard exports.
 
 pub mod ageing;
-pub mod csv;
 pub mod flows;
 pub mod giving360;
 pub mod iati;
 pub mod period;
 pub mod received;
 pub mod summary;
+pub mod table;
 #[cfg(test)]
 pub(crate) mod test_log;
 pub mod timeliness;
 pub mod trail;
+pub mod xlsx;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};

@@ -49,12 +49,12 @@
 
 pub mod bank;
 pub mod complaint;
-pub mod csv;
 pub mod destination;
 pub mod inputs;
 pub mod kind;
 pub mod model;
 pub mod sections;
+pub mod table;
 
 use crate::disclosure::summary;
 

@@ -13,6 +13,7 @@ pub mod flow;
 pub mod format;
 pub mod i18n;
 pub mod pages;
+pub mod receipts;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -9,9 +9,9 @@ use diesel::connection::Connection;
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
 
-use givetrail_domain::entry::{Author, Command, DonationRequest, Seq};
+use givetrail_domain::entry::{Author, Command, Seq};
 use givetrail_domain::error::ValidationError;
-use givetrail_domain::import::name_row;
+use givetrail_domain::import::{name_row, FileFormat};
 use givetrail_domain::ledger::Rejection;
 
 use crate::db::AnyConnection;
@@ -21,13 +21,24 @@ use crate::write::append::{append, org_context};
 use crate::write::lock::{lock_log, lock_sqlite_database};
 use crate::{StoreError, WriteError};
 
-/// A CSV body handed to the writer (shown by its length, never its content, in logs).
+/// A donations file (CSV or workbook) handed to the writer (shown by its form and length, never
+/// its content, in logs).
 #[derive(Clone)]
-pub struct CsvBody(pub Arc<[u8]>);
+pub struct ImportBody {
+    /// CSV or workbook.
+    pub format: FileFormat,
+    /// The file.
+    pub bytes: Arc<[u8]>,
+}
 
-impl std::fmt::Debug for CsvBody {
+impl std::fmt::Debug for ImportBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CsvBody({} bytes)", self.0.len())
+        write!(
+            f,
+            "ImportBody({:?}, {} bytes)",
+            self.format,
+            self.bytes.len()
+        )
     }
 }
 
@@ -87,8 +98,8 @@ pub struct ImportFailure {
     pub error: ImportError,
 }
 
-/// Rows as the domain's CSV reader yields them: row number and request, or the row's problems.
-pub type Row = Result<(u64, DonationRequest), ValidationError>;
+/// Rows as the domain's readers yield them: row number and request, or the row's problems.
+pub use givetrail_domain::import::Row;
 
 /// Append up to `limit` rows (all when `None`) to `org`'s log inside the caller's transaction.
 /// Returns how many were appended and the seq range; the caller rolls back on `Err`.
@@ -178,19 +189,19 @@ pub fn import(
     }
 }
 
-/// The writer's part of `POST …/donations/import`: parse and append every row of `csv` inside
+/// The writer's part of `POST …/donations/import`: parse and append every row of `file` inside
 /// the writer's transaction (the writer signs the checkpoint when it commits). All or nothing.
-pub fn append_csv(
+pub fn append_file(
     conn: &mut AnyConnection,
     org: &str,
     author: &Author,
-    csv: &CsvBody,
+    file: &ImportBody,
 ) -> Result<serde_json::Value, WriteError> {
     let rejected = |rejection| WriteError::Rejected {
         index: None,
         rejection,
     };
-    let mut rows = givetrail_domain::import::DonationCsv::new(&csv.0[..])
+    let (mut rows, first_row) = givetrail_domain::import::rows(file.format, &file.bytes)
         .map_err(|v| rejected(Rejection::Invalid(v)))?;
     let done =
         append_rows(conn, org, author, &mut rows, None, &mut |_| {}).map_err(|e| match e {
@@ -200,7 +211,7 @@ pub fn append_csv(
         })?;
     if done.rows == 0 {
         return Err(rejected(Rejection::Invalid(ValidationError::field(
-            "row 2",
+            format!("row {first_row}"),
             "the file has a header but no donation rows",
         ))));
     }

@@ -72,14 +72,14 @@ pub enum Write {
         /// Respond with `{"entries": [...]}` rather than the single entry.
         batch: bool,
     },
-    /// Import a donations CSV into one organisation's log: every row, or none.
+    /// Import a donations file (CSV or workbook) into one organisation's log: every row, or none.
     Import {
         /// Organisation.
         org: String,
         /// Author.
         author: Author,
-        /// The CSV (header row first).
-        csv: import::CsvBody,
+        /// The file (header row first).
+        file: import::ImportBody,
     },
     /// Register an organisation.
     Organization(Organization),
@@ -408,7 +408,7 @@ fn perform(
                 written.pop().unwrap_or(Value::Null)
             }
         }
-        Write::Import { org, author, csv } => import::append_csv(conn, org, author, csv)?,
+        Write::Import { org, author, file } => import::append_file(conn, org, author, file)?,
         Write::Organization(o) => {
             let mut o = o.clone();
             o.created_at = micros(now);

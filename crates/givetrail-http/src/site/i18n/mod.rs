@@ -150,6 +150,14 @@ pub struct Text {
     // --- the trail
     pub trail_title: &'static str,
     pub trail_intro: &'static str,
+    /// Caption of the trail page's QR code.
+    pub qr_caption: &'static str,
+    /// Alternative text of the QR code image.
+    pub qr_alt: &'static str,
+    /// Title of the printable receipts sheet (`{org}`).
+    pub receipts_title: &'static str,
+    /// Under each receipt's code on the sheet.
+    pub receipt_scan: &'static str,
     pub donor: &'static str,
     pub anonymous_donor: &'static str,
     pub received_on: &'static str,

@@ -31,6 +31,8 @@ struct TrailPage {
     unaccounted: Vec<String>,
     steps: Vec<Step>,
     corrections: Vec<String>,
+    /// The page's QR code (same origin: the CSP allows it).
+    qr_src: String,
 }
 
 /// Read the trail of the donation with receipt number `receipt` in `org`'s log (inside one
@@ -464,6 +466,11 @@ fn view(req: &HttpRequest, lang: Lang, tr: &Trail) -> TrailPage {
         unaccounted,
         steps,
         corrections,
+        qr_src: format!(
+            "/api/v1/organizations/{}/donations/{}/qr.svg",
+            crate::link::encode(&tr.organization),
+            crate::link::encode(&tr.receipt_number)
+        ),
     }
 }
 

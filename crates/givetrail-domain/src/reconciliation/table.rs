@@ -1,15 +1,15 @@
-//! The reconciliation report as CSV: one header, the per-asset totals first (section `totals`;
-//! in a report restricted to a destination, kind `destination_totals`: what went there), then
-//! one row per finding. Written with the disclosure CSV writer (BOM, CRLF, formula guard).
+//! The reconciliation report as a table (CSV or workbook, `disclosure::table`): one header, the
+//! per-asset totals first (section `totals`; in a report restricted to a destination, kind
+//! `destination_totals`: what went there), then one row per finding.
 
 use chrono::SecondsFormat;
 
-use crate::disclosure::csv::{document, Cell};
+use crate::disclosure::table::{Cell, Table};
 use crate::disclosure::AssetLabel;
 
 use super::model::{Finding, Report};
 
-/// Columns of the report CSV.
+/// Columns of the report table.
 pub const REPORT_COLUMNS: [&str; 15] = [
     "section",
     "kind",
@@ -42,7 +42,7 @@ fn finding_row(f: &Finding) -> Vec<Cell> {
         Cell::Value(f.severity.as_str().to_owned()),
         Cell::Text(f.asset.as_ref().map(label).unwrap_or_default()),
     ];
-    row.extend((0..8).map(|_| Cell::Value(String::new())));
+    row.extend((0..8).map(|_| Cell::Empty));
     row.push(Cell::Value(
         f.entries
             .iter()
@@ -61,8 +61,8 @@ fn finding_row(f: &Finding) -> Vec<Cell> {
     row
 }
 
-/// The report as a CSV document.
-pub fn report(r: &Report) -> String {
+/// The report as a table.
+pub fn report(r: &Report) -> Table {
     let as_at = r.as_at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
     let mut rows: Vec<Vec<Cell>> = r
         .totals
@@ -86,11 +86,11 @@ pub fn report(r: &Report) -> String {
                     &t.acknowledged,
                     &t.used,
                 ]
-                .map(|v| Cell::Value(v.clone())),
+                .map(|v| Cell::Number(v.clone())),
             );
             row.extend([
-                Cell::Value(String::new()),
-                Cell::Value(String::new()),
+                Cell::Empty,
+                Cell::Empty,
                 Cell::Text(format!("{} as at {as_at}", r.organization)),
             ]);
             row
@@ -104,16 +104,16 @@ pub fn report(r: &Report) -> String {
                 Cell::Value("info".into()),
                 Cell::Text(label(&a.asset)),
             ];
-            let none = || Cell::Value(String::new());
+            let none = || Cell::Empty;
             row.extend([
                 none(),
-                Cell::Value(a.allocated.clone()),
+                Cell::Number(a.allocated.clone()),
                 none(),
                 none(),
-                Cell::Value(a.disbursed.clone()),
+                Cell::Number(a.disbursed.clone()),
                 none(),
-                Cell::Value(a.acknowledged.clone()),
-                Cell::Value(a.used.clone()),
+                Cell::Number(a.acknowledged.clone()),
+                Cell::Number(a.used.clone()),
                 none(),
                 none(),
                 Cell::Text(format!(
@@ -125,5 +125,5 @@ pub fn report(r: &Report) -> String {
         }));
     }
     rows.extend(r.findings.iter().map(finding_row));
-    document(&REPORT_COLUMNS, &rows)
+    Table::new("reconciliation", REPORT_COLUMNS.to_vec(), rows)
 }

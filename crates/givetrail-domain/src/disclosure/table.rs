@@ -1,14 +1,18 @@
-//! CSV forms of the public feeds: UTF-8 with a byte-order mark (so spreadsheet programs read
-//! Chinese text correctly), a header row, CRLF line ends (RFC 4180). Only public values appear:
-//! the donor's public name, never contact data or related parties.
+//! The public feeds and reports as tables: a header and rows of typed [`Cell`]s, written as CSV
+//! ([`Table::csv`]: UTF-8 with a byte-order mark so spreadsheet programs read Chinese text
+//! correctly, a header row, CRLF line ends per RFC 4180, formulas neutralised) or as an Excel
+//! workbook ([`Table::xlsx`], [`super::xlsx`]: numbers as numbers, times as dates, the header row
+//! frozen). One table, two writers: both formats always hold the same columns and rows. Only
+//! public values appear: the donor's public name, never contact data or related parties.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::asset::AssetWire;
 use crate::entry::{Fact, RestrictionWire};
 
+use super::summary::Summary;
 use super::timeliness::EntryTimeliness;
-use super::{Directory, Party, Record};
+use super::{AssetLabel, Directory, Party, Record};
 
 /// The UTF-8 byte-order mark every CSV starts with.
 pub const BOM: &str = "\u{feff}";
@@ -48,40 +52,74 @@ const ASSET_COLUMNS: [&str; 7] = [
     "quantity",
 ];
 
-/// One cell: free text (guarded against spreadsheet formulas) or a value we produced.
+/// One cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cell {
-    /// Text someone typed (names, purposes): a leading `=`, `+`, `-`, `@` is neutralised.
+    /// Text someone typed (names, purposes): in CSV a leading `=`, `+`, `-`, `@` is neutralised.
     Text(String),
-    /// A number, date, slug or code this program wrote.
+    /// A slug, code, hash or list this program wrote: text in both formats.
     Value(String),
+    /// An exact decimal or integer this program wrote (`"100.50"`, a seq): a number in a
+    /// workbook, written as it stands in CSV.
+    Number(String),
+    /// A moment: RFC 3339 UTC in CSV, a date and time (UTC) in a workbook.
+    Time(DateTime<Utc>),
+    /// `true` or `false`.
+    Bool(bool),
+    /// Nothing.
+    Empty,
 }
 
-fn text(s: impl Into<String>) -> Cell {
+/// A table: what one CSV file or one worksheet holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The worksheet's name (at most 31 characters).
+    pub name: &'static str,
+    /// Column names.
+    pub header: Vec<&'static str>,
+    /// Rows, each as long as the header.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+pub(crate) fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
 
-fn value(s: impl ToString) -> Cell {
+pub(crate) fn value(s: impl ToString) -> Cell {
     Cell::Value(s.to_string())
 }
 
-fn empty() -> Cell {
-    Cell::Value(String::new())
+pub(crate) fn number(s: impl ToString) -> Cell {
+    Cell::Number(s.to_string())
 }
 
-fn time(t: DateTime<Utc>) -> Cell {
-    Cell::Value(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+pub(crate) fn empty() -> Cell {
+    Cell::Empty
 }
 
 fn opt(s: Option<impl ToString>) -> Cell {
     s.map_or_else(empty, value)
 }
 
+fn opt_number(s: Option<impl ToString>) -> Cell {
+    s.map_or_else(empty, number)
+}
+
+impl Cell {
+    /// The cell as CSV text, before quoting.
+    fn csv_text(&self) -> String {
+        match self {
+            Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
+            Cell::Text(s) | Cell::Value(s) | Cell::Number(s) => s.clone(),
+            Cell::Time(t) => t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            Cell::Bool(b) => b.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
 fn escape(cell: &Cell) -> String {
-    let raw = match cell {
-        Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
-        Cell::Text(s) | Cell::Value(s) => s.clone(),
-    };
+    let raw = cell.csv_text();
     if raw.contains([',', '"', '\n', '\r']) || raw.trim() != raw {
         format!("\"{}\"", raw.replace('"', "\"\""))
     } else {
@@ -89,17 +127,29 @@ fn escape(cell: &Cell) -> String {
     }
 }
 
-/// A CSV document: BOM, header row, rows.
-pub fn document(header: &[&str], rows: &[Vec<Cell>]) -> String {
-    let mut out = String::from(BOM);
-    out.push_str(&header.join(","));
-    out.push_str("\r\n");
-    for row in rows {
-        let line: Vec<String> = row.iter().map(escape).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+impl Table {
+    /// A table named `name`.
+    pub fn new(name: &'static str, header: Vec<&'static str>, rows: Vec<Vec<Cell>>) -> Table {
+        Table { name, header, rows }
     }
-    out
+
+    /// The CSV document: BOM, header row, rows.
+    pub fn csv(&self) -> String {
+        let mut out = String::from(BOM);
+        out.push_str(&self.header.join(","));
+        out.push_str("\r\n");
+        for row in &self.rows {
+            let line: Vec<String> = row.iter().map(escape).collect();
+            out.push_str(&line.join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+
+    /// The workbook (`.xlsx`) of one worksheet holding this table ([`super::xlsx::workbook`]).
+    pub fn xlsx(&self) -> Result<Vec<u8>, String> {
+        super::xlsx::workbook(self)
+    }
 }
 
 fn asset_cells(a: &AssetWire) -> [Cell; 7] {
@@ -107,7 +157,7 @@ fn asset_cells(a: &AssetWire) -> [Cell; 7] {
         AssetWire::Money { amount, currency } => [
             value("money"),
             value(currency),
-            value(amount),
+            number(amount),
             empty(),
             empty(),
             empty(),
@@ -126,7 +176,7 @@ fn asset_cells(a: &AssetWire) -> [Cell; 7] {
             text(item),
             text(spec),
             text(unit),
-            value(quantity),
+            number(quantity),
         ],
     }
 }
@@ -147,7 +197,7 @@ fn fact_of(r: &Record) -> &Fact {
 }
 
 /// The donations CSV of feed records (donation entries, or corrections replacing one).
-pub fn donations(organization: &str, records: &[Record]) -> String {
+pub fn donations(organization: &str, records: &[Record]) -> Table {
     let rows: Vec<Vec<Cell>> = records
         .iter()
         .filter_map(|r| match fact_of(r) {
@@ -173,17 +223,17 @@ pub fn donations(organization: &str, records: &[Record]) -> String {
                 AssetWire::Goods {
                     declared_value: Some(v),
                     ..
-                } => (value(&v.amount), value(&v.currency)),
+                } => (number(&v.amount), value(&v.currency)),
                 _ => (empty(), empty()),
             };
             let mut row = vec![
                 value(organization),
-                value(r.seq),
+                number(r.seq),
                 text(&d.receipt_number),
-                time(r.occurred_at),
+                Cell::Time(r.occurred_at),
                 text(d.donor.display_name.clone().unwrap_or_default()),
                 value(enum_name(&d.donor.kind)),
-                value(d.donor.anonymous),
+                Cell::Bool(d.donor.anonymous),
                 value(enum_name(&d.channel)),
                 opt(d.campaign.as_ref()),
                 value(restriction),
@@ -193,17 +243,17 @@ pub fn donations(organization: &str, records: &[Record]) -> String {
             ];
             row.extend(asset_cells(&d.asset));
             row.extend([
-                time(r.recorded_at),
+                Cell::Time(r.recorded_at),
                 declared.0,
                 declared.1,
                 opt(d.source_disbursement.as_ref().map(|s| &s.organization)),
-                opt(d.source_disbursement.as_ref().map(|s| s.disbursement)),
+                opt_number(d.source_disbursement.as_ref().map(|s| s.disbursement)),
                 value(&r.entry_hash),
             ]);
             row
         })
         .collect();
-    document(&donation_columns(), &rows)
+    Table::new("donations", donation_columns(), rows)
 }
 
 fn recipient_name(directory: &Directory, id: &str) -> Cell {
@@ -216,7 +266,7 @@ fn recipient_name(directory: &Directory, id: &str) -> Cell {
 }
 
 /// The allocations CSV.
-pub fn allocations(organization: &str, records: &[Record], directory: &Directory) -> String {
+pub fn allocations(organization: &str, records: &[Record], directory: &Directory) -> Table {
     let mut header = vec![
         "organization",
         "seq",
@@ -248,14 +298,14 @@ pub fn allocations(organization: &str, records: &[Record], directory: &Directory
                 .collect();
             let mut row = vec![
                 value(organization),
-                value(r.seq),
-                time(r.occurred_at),
-                time(r.recorded_at),
+                number(r.seq),
+                Cell::Time(r.occurred_at),
+                Cell::Time(r.recorded_at),
                 value(&a.recipient),
                 recipient_name(directory, a.recipient.as_str()),
                 text(&a.purpose),
-                value(a.pool),
-                opt(a.donation),
+                Cell::Bool(a.pool),
+                opt_number(a.donation),
                 value(drawn.join(";")),
                 text(
                     a.designation_change
@@ -276,11 +326,11 @@ pub fn allocations(organization: &str, records: &[Record], directory: &Directory
             row
         })
         .collect();
-    document(&header, &rows)
+    Table::new("allocations", header, rows)
 }
 
 /// The disbursements CSV: every receiving unit and amount (level-by-level publication).
-pub fn disbursements(organization: &str, records: &[Record], directory: &Directory) -> String {
+pub fn disbursements(organization: &str, records: &[Record], directory: &Directory) -> Table {
     let mut header = vec![
         "organization",
         "seq",
@@ -307,10 +357,10 @@ pub fn disbursements(organization: &str, records: &[Record], directory: &Directo
                 .map(|p| p.region_code.clone());
             let mut row = vec![
                 value(organization),
-                value(r.seq),
-                time(r.occurred_at),
-                time(r.recorded_at),
-                value(d.allocation),
+                number(r.seq),
+                Cell::Time(r.occurred_at),
+                Cell::Time(r.recorded_at),
+                number(d.allocation),
                 value(&d.recipient),
                 recipient_name(directory, d.recipient.as_str()),
                 opt(region),
@@ -322,12 +372,12 @@ pub fn disbursements(organization: &str, records: &[Record], directory: &Directo
             row
         })
         .collect();
-    document(&header, &rows)
+    Table::new("disbursements", header, rows)
 }
 
 /// The procurements CSV: what donated money bought, from whom, at what unit price. Money
 /// columns say what was paid; goods columns what was bought.
-pub fn procurements(organization: &str, records: &[Record]) -> String {
+pub fn procurements(organization: &str, records: &[Record]) -> Table {
     let header = vec![
         "organization",
         "seq",
@@ -361,7 +411,7 @@ pub fn procurements(organization: &str, records: &[Record]) -> String {
         })
         .map(|(r, p)| {
             let (currency, paid) = match &p.paid {
-                AssetWire::Money { amount, currency } => (value(currency), value(amount)),
+                AssetWire::Money { amount, currency } => (value(currency), number(amount)),
                 AssetWire::Goods { .. } => (empty(), empty()),
             };
             let goods = asset_cells(&p.goods);
@@ -385,11 +435,11 @@ pub fn procurements(organization: &str, records: &[Record]) -> String {
             let [_, _, _, item, spec, unit, quantity] = goods;
             vec![
                 value(organization),
-                value(r.seq),
-                time(r.occurred_at),
-                time(r.recorded_at),
-                opt(p.donation),
-                value(p.pool),
+                number(r.seq),
+                Cell::Time(r.occurred_at),
+                Cell::Time(r.recorded_at),
+                opt_number(p.donation),
+                Cell::Bool(p.pool),
                 opt(p.campaign.as_ref()),
                 text(&p.supplier.name),
                 opt(p.supplier.credit_code.clone().map(String::from)),
@@ -400,8 +450,8 @@ pub fn procurements(organization: &str, records: &[Record]) -> String {
                 spec,
                 unit,
                 quantity,
-                value(&p.unit_price),
-                value(p.unit_price_rounded),
+                number(&p.unit_price),
+                Cell::Bool(p.unit_price_rounded),
                 value(restriction),
                 opt(region),
                 opt(recipient),
@@ -410,11 +460,11 @@ pub fn procurements(organization: &str, records: &[Record]) -> String {
             ]
         })
         .collect();
-    document(&header, &rows)
+    Table::new("procurements", header, rows)
 }
 
 /// The campaigns CSV.
-pub fn campaigns(organization: &str, records: &[Record]) -> String {
+pub fn campaigns(organization: &str, records: &[Record]) -> Table {
     let header = [
         "organization",
         "seq",
@@ -433,25 +483,25 @@ pub fn campaigns(organization: &str, records: &[Record]) -> String {
         .filter_map(|r| match fact_of(r) {
             Fact::Campaign(c) => Some(vec![
                 value(organization),
-                value(r.seq),
+                number(r.seq),
                 value(&c.id),
                 text(&c.title),
                 text(&c.purpose),
                 value(&c.region_code),
-                value(c.public_fundraising),
+                Cell::Bool(c.public_fundraising),
                 text(c.record_number.clone().unwrap_or_default()),
-                value(c.emergency),
-                time(c.starts_at),
-                c.ends_at.map_or_else(empty, time),
+                Cell::Bool(c.emergency),
+                Cell::Time(c.starts_at),
+                c.ends_at.map_or_else(empty, Cell::Time),
             ]),
             _ => None,
         })
         .collect();
-    document(&header, &rows)
+    Table::new("campaigns", header.to_vec(), rows)
 }
 
 /// The organisations or recipients CSV of the public registry.
-pub fn parties(parties: &[Party]) -> String {
+pub fn parties(parties: &[Party]) -> Table {
     let header = [
         "id",
         "name",
@@ -485,24 +535,18 @@ pub fn parties(parties: &[Party]) -> String {
                 opt(p.credit_code.as_ref()),
                 opt(p.organization.as_ref()),
                 opt(p.ownership.as_ref()),
-                value(if p.designated_hospital {
-                    "true"
-                } else {
-                    "false"
-                }),
+                Cell::Bool(p.designated_hospital),
                 opt(role),
                 opt(by),
-                opt(p
-                    .confirmed_at
-                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))),
+                p.confirmed_at.map_or_else(empty, Cell::Time),
             ]
         })
         .collect();
-    document(&header, &rows)
+    Table::new("registry", header.to_vec(), rows)
 }
 
 /// The per-entry timeliness CSV.
-pub fn timeliness(organization: &str, entries: &[EntryTimeliness]) -> String {
+pub fn timeliness(organization: &str, entries: &[EntryTimeliness]) -> Table {
     let header = [
         "organization",
         "seq",
@@ -519,18 +563,163 @@ pub fn timeliness(organization: &str, entries: &[EntryTimeliness]) -> String {
         .map(|e| {
             vec![
                 value(organization),
-                value(e.seq),
+                number(e.seq),
                 value(&e.kind),
-                time(e.occurred_at),
-                time(e.recorded_at),
-                value(&e.delay_hours),
+                Cell::Time(e.occurred_at),
+                Cell::Time(e.recorded_at),
+                number(&e.delay_hours),
                 value(e.campaigns.join(";")),
-                value(e.deadline_hours),
-                value(e.missed),
+                number(e.deadline_hours),
+                Cell::Bool(e.missed),
             ]
         })
         .collect();
-    document(&header, &rows)
+    Table::new("timeliness", header.to_vec(), rows)
+}
+
+/// A summary's totals columns, in [`super::summary::TotalsWire`]'s order.
+const TOTALS_COLUMNS: [&str; 12] = [
+    "received",
+    "allocated",
+    "disbursed",
+    "acknowledged",
+    "used",
+    "expenses",
+    "procured",
+    "purchased",
+    "unallocated",
+    "undisbursed",
+    "unacknowledged",
+    "shortfall",
+];
+const DESIGNATED_COLUMNS: [&str; 12] = [
+    "designated_received",
+    "designated_allocated",
+    "designated_disbursed",
+    "designated_acknowledged",
+    "designated_used",
+    "designated_expenses",
+    "designated_procured",
+    "designated_purchased",
+    "designated_unallocated",
+    "designated_undisbursed",
+    "designated_unacknowledged",
+    "designated_shortfall",
+];
+const UNDESIGNATED_COLUMNS: [&str; 12] = [
+    "undesignated_received",
+    "undesignated_allocated",
+    "undesignated_disbursed",
+    "undesignated_acknowledged",
+    "undesignated_used",
+    "undesignated_expenses",
+    "undesignated_procured",
+    "undesignated_purchased",
+    "undesignated_unallocated",
+    "undesignated_undisbursed",
+    "undesignated_unacknowledged",
+    "undesignated_shortfall",
+];
+
+/// Stock ageing columns: unallocated, then undisbursed, each by bucket and the oldest unit's hours.
+const AGEING_COLUMNS: [&str; 12] = [
+    "unallocated_under_24h",
+    "unallocated_1d_to_3d",
+    "unallocated_3d_to_7d",
+    "unallocated_7d_to_30d",
+    "unallocated_over_30d",
+    "unallocated_oldest_hours",
+    "undisbursed_under_24h",
+    "undisbursed_1d_to_3d",
+    "undisbursed_3d_to_7d",
+    "undisbursed_7d_to_30d",
+    "undisbursed_over_30d",
+    "undisbursed_oldest_hours",
+];
+
+fn totals_cells(t: &super::summary::TotalsWire) -> [Cell; 12] {
+    [
+        &t.received,
+        &t.allocated,
+        &t.disbursed,
+        &t.acknowledged,
+        &t.used,
+        &t.expenses,
+        &t.procured,
+        &t.purchased,
+        &t.unallocated,
+        &t.undisbursed,
+        &t.unacknowledged,
+        &t.shortfall,
+    ]
+    .map(number)
+}
+
+fn ageing_cells(a: &super::ageing::AgeBuckets) -> [Cell; 6] {
+    [
+        number(&a.under_24h),
+        number(&a.d1_to_3d),
+        number(&a.d3_to_7d),
+        number(&a.d7_to_30d),
+        number(&a.over_30d),
+        opt_number(a.oldest_hours),
+    ]
+}
+
+fn asset_label_cells(a: &AssetLabel) -> [Cell; 5] {
+    match a {
+        AssetLabel::Money { currency } => {
+            [value("money"), value(currency), empty(), empty(), empty()]
+        }
+        AssetLabel::Goods { item, spec, unit } => {
+            [value("goods"), empty(), text(item), text(spec), text(unit)]
+        }
+    }
+}
+
+/// A summary as a table: one row per asset with its totals, the designated and undesignated
+/// totals, the priority-region share, the corrections counted and the stock ageing.
+pub fn summary(s: &Summary) -> Table {
+    let mut header = vec![
+        "organization",
+        "campaign",
+        "asset_kind",
+        "currency",
+        "item",
+        "spec",
+        "unit",
+    ];
+    header.extend(TOTALS_COLUMNS);
+    header.extend(DESIGNATED_COLUMNS);
+    header.extend(UNDESIGNATED_COLUMNS);
+    header.extend([
+        "priority_undesignated_disbursed",
+        "priority_to_priority_regions",
+        "priority_share_percent",
+        "corrections",
+    ]);
+    header.extend(AGEING_COLUMNS);
+    let rows = s
+        .assets
+        .iter()
+        .map(|a| {
+            let mut row = vec![value(&s.organization), opt(s.campaign.as_ref())];
+            row.extend(asset_label_cells(&a.asset));
+            row.extend(totals_cells(&a.totals));
+            row.extend(totals_cells(&a.designated));
+            row.extend(totals_cells(&a.undesignated));
+            row.extend([
+                number(&a.priority_regions.undesignated_disbursed),
+                number(&a.priority_regions.to_priority_regions),
+                opt_number(a.priority_regions.share_percent.as_ref()),
+                number(a.corrections),
+            ]);
+            row.extend(ageing_cells(&a.ageing.unallocated));
+            row.extend(ageing_cells(&a.ageing.undisbursed));
+            row
+        })
+        .collect();
+    Table::new("summary", header, rows)
 }
 
 #[cfg(test)]
@@ -539,18 +728,22 @@ mod tests {
 
     #[test]
     fn cells_are_quoted_and_formulas_neutralised() {
-        let doc = document(
-            &["a", "b", "c"],
-            &[vec![
+        let doc = Table::new(
+            "t",
+            vec!["a", "b", "c", "d", "e"],
+            vec![vec![
                 text("=HYPERLINK(\"x\")"),
                 text("武汉, 湖北"),
-                value("-5.00"),
+                number("-5.00"),
+                Cell::Bool(true),
+                Cell::Time(DateTime::from_timestamp(1_580_175_000, 0).expect("t")),
             ]],
-        );
+        )
+        .csv();
         assert!(doc.starts_with(BOM));
         assert_eq!(
             doc.trim_start_matches(BOM),
-            "a,b,c\r\n\"'=HYPERLINK(\"\"x\"\")\",\"武汉, 湖北\",-5.00\r\n"
+            "a,b,c,d,e\r\n\"'=HYPERLINK(\"\"x\"\")\",\"武汉, 湖北\",-5.00,true,2020-01-28T01:30:00Z\r\n"
         );
     }
 }

@@ -1,8 +1,11 @@
-//! The donations CSV a charity imports (`givetrail import`, `POST …/donations/import`): its
-//! columns, and the pure mapping of one row to a [`DonationRequest`], with every problem named by
-//! row and column.
+//! The donations file a charity imports (`givetrail import`, `POST …/donations/import`), as CSV
+//! ([`DonationCsv`]) or as an Excel workbook ([`sheet::DonationSheet`]): its columns, and the
+//! pure mapping of one row to a [`DonationRequest`], with every problem named by row and column.
 //!
-//! Rows are numbered as a spreadsheet shows them: the header is row 1, the first donation row 2.
+//! Rows are numbered as a spreadsheet shows them: in a CSV the header is row 1, the first
+//! donation row 2; in a workbook, the rows keep the sheet's own numbers.
+
+pub mod sheet;
 
 use std::io::Read;
 
@@ -60,6 +63,14 @@ impl Header {
     /// Read a header row: names in any order (a UTF-8 byte-order mark is ignored), each at most
     /// once, none unknown, the required ones present.
     pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Header, ValidationError> {
+        Self::parse_row(1, names)
+    }
+
+    /// [`Header::parse`] of a header that is row `row` of its sheet.
+    pub fn parse_row<'a>(
+        row: u64,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Header, ValidationError> {
         let mut index = [None; 20];
         let mut errors = Vec::new();
         for (i, raw) in names.into_iter().enumerate() {
@@ -67,13 +78,13 @@ impl Header {
             match COLUMNS.iter().position(|c| *c == name) {
                 Some(c) if index[c].is_some() => {
                     errors.push(FieldError::new(
-                        format!("row 1: {name}"),
+                        row_field(row, name),
                         "the column appears twice in the header",
                     ));
                 }
                 Some(c) => index[c] = Some(i),
                 None => errors.push(FieldError::new(
-                    format!("row 1: {name}"),
+                    row_field(row, name),
                     format!("unknown column; the columns are {}", COLUMNS.join(", ")),
                 )),
             }
@@ -81,7 +92,7 @@ impl Header {
         for required in REQUIRED_COLUMNS {
             if column_index(required).and_then(|c| index[c]).is_none() {
                 errors.push(FieldError::new(
-                    format!("row 1: {required}"),
+                    row_field(row, required),
                     "the header lacks this required column",
                 ));
             }
@@ -93,6 +104,14 @@ impl Header {
         }
     }
 
+    /// The column at position `i` of the file, if it is one of [`COLUMNS`].
+    pub fn column_at(&self, i: usize) -> Option<&'static str> {
+        self.index
+            .iter()
+            .position(|at| *at == Some(i))
+            .map(|c| COLUMNS[c])
+    }
+
     /// The trimmed value of `column` in `record` (empty when the file lacks the column).
     fn get<'r>(&self, record: &'r [&'r str], column: &str) -> &'r str {
         column_index(column)
@@ -100,6 +119,14 @@ impl Header {
             .and_then(|i| record.get(i).copied())
             .unwrap_or("")
             .trim()
+    }
+}
+
+impl Header {
+    /// How an error names the cell at position `i`: its column, else `field {i + 1}`.
+    pub fn cell_name(&self, i: usize) -> String {
+        self.column_at(i)
+            .map_or_else(|| format!("field {}", i + 1), str::to_owned)
     }
 }
 
@@ -393,6 +420,60 @@ pub fn donation_from_row(
     }
 }
 
+/// The two forms of a donations file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// CSV (`text/csv`), header on row 1.
+    Csv,
+    /// An Excel workbook (`.xlsx`), read from its first worksheet ([`sheet::DonationSheet`]).
+    Xlsx,
+}
+
+/// A row as a reader yields it: its number and request, or its problems.
+pub type Row = Result<(u64, DonationRequest), ValidationError>;
+
+/// The rows of a donations file held in memory, and the number of the row after the header
+/// (where the first donation belongs).
+pub fn rows(
+    format: FileFormat,
+    bytes: &[u8],
+) -> Result<(Box<dyn Iterator<Item = Row> + '_>, u64), ValidationError> {
+    Ok(match format {
+        FileFormat::Csv => (Box::new(DonationCsv::new(bytes)?), 2),
+        FileFormat::Xlsx => {
+            let sheet = sheet::DonationSheet::new(bytes)?;
+            let first = sheet.header_row() + 1;
+            (Box::new(sheet), first)
+        }
+    })
+}
+
+/// One row's cells, checked as any file's (length, no NUL), mapped to a donation request.
+pub(crate) fn request_of(
+    header: &Header,
+    row: u64,
+    cells: &[&str],
+) -> Result<DonationRequest, ValidationError> {
+    if let Some((i, _)) = cells
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.len() > MAX_FIELD_BYTES)
+    {
+        return Err(ValidationError::field(
+            row_field(row, &header.cell_name(i)),
+            format!("is longer than {MAX_FIELD_BYTES} bytes"),
+        ));
+    }
+    // NUL cannot be stored as text (PostgreSQL refuses it): name the cell.
+    if let Some(i) = cells.iter().position(|f| f.contains('\0')) {
+        return Err(ValidationError::field(
+            row_field(row, &header.cell_name(i)),
+            "must not contain a NUL character",
+        ));
+    }
+    donation_from_row(header, row, cells)
+}
+
 /// Reads a donations CSV row by row (memory stays flat with file size): each item is the row
 /// number and its request, or the row's problems.
 pub struct DonationCsv<R: Read> {
@@ -453,26 +534,8 @@ impl<R: Read> Iterator for DonationCsv<R> {
                 csv_message(&e),
             ))),
             Ok(true) => {
-                if let Some((i, _)) = self
-                    .record
-                    .iter()
-                    .enumerate()
-                    .find(|(_, f)| f.len() > MAX_FIELD_BYTES)
-                {
-                    return Some(Err(ValidationError::field(
-                        row_field(row, &format!("field {}", i + 1)),
-                        format!("is longer than {MAX_FIELD_BYTES} bytes"),
-                    )));
-                }
-                // NUL cannot be stored as text (PostgreSQL refuses it): name the cell.
-                if let Some(i) = self.record.iter().position(|f| f.contains('\0')) {
-                    return Some(Err(ValidationError::field(
-                        row_field(row, &format!("field {}", i + 1)),
-                        "must not contain a NUL character",
-                    )));
-                }
                 let cells: Vec<&str> = self.record.iter().collect();
-                Some(donation_from_row(&self.header, row, &cells).map(|d| (row, d)))
+                Some(request_of(&self.header, row, &cells).map(|d| (row, d)))
             }
         }
     }
