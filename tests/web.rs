@@ -459,6 +459,10 @@ fn an_organisation_page_draws_its_flow_chart_and_the_site_fits_a_phone() {
         assert!(gift.contains("仅限地区 武汉市 (420100)"), "{gift}");
         assert!(gift.contains(&format!("仅限 {UNION_HOSPITAL}")), "{gift}");
         assert!(!gift.contains("wuhan-union-hospital"), "{gift}");
+        assert!(
+            gift.contains("抗击新型冠状病毒感染的肺炎疫情募捐") && !gift.contains("hubei-covid-2020"),
+            "the campaign by its title: {gift}"
+        );
         b.screenshot("trail-phone-zh").await;
         b.goto("/trail/hubei-red-cross/HBRC-2020-00017?lang=en")
             .await;

@@ -278,8 +278,13 @@ fn measures(summary: &Summary, lang: Lang) -> Vec<(String, Vec<(String, bool)>)>
     measures
 }
 
-/// Per campaign deadline: hours allowed, entries, missed (flagged when any).
-fn deadlines(summary: &Summary, t: &Text) -> Vec<(String, String, String, String, bool)> {
+/// Per campaign deadline (the campaign by its title): hours allowed, entries, missed (flagged
+/// when any).
+fn deadlines(
+    summary: &Summary,
+    ledger: &Ledger,
+    t: &Text,
+) -> Vec<(String, String, String, String, bool)> {
     summary
         .timeliness
         .deadlines
@@ -287,7 +292,12 @@ fn deadlines(summary: &Summary, t: &Text) -> Vec<(String, String, String, String
         .map(|d| {
             (
                 d.campaign
-                    .clone()
+                    .as_deref()
+                    .map(|c| {
+                        ledger
+                            .campaign_body(c)
+                            .map_or_else(|| c.to_owned(), |b| b.title.clone())
+                    })
                     .unwrap_or_else(|| t.no_campaign.to_owned()),
                 format::number(&d.deadline_hours.to_string(), false),
                 d.entries.to_string(),
@@ -422,7 +432,7 @@ fn view(req: &HttpRequest, lang: Lang, data: OrgData, policy: &Policy) -> OrgPag
         ageing: ageing::charts(&summary, lang),
         asset_totals: asset_totals(&summary, lang),
         matches: match_rows(&matches, &match_names, lang),
-        deadlines: deadlines(&summary, t),
+        deadlines: deadlines(&summary, &ledger, t),
         latency: latency(&summary),
         changes,
         corrections,

@@ -34,8 +34,8 @@ struct TrailPage {
     corrections: Vec<String>,
 }
 
-/// Names of the parties a trail's facts give by slug: the recipient a gift is designated to,
-/// the organisation a transferred gift came from.
+/// Names of what a trail's facts give by slug: the recipient a gift is designated to, the
+/// organisation a transferred gift came from, the campaign it was given to (its title).
 pub type Names = BTreeMap<String, String>;
 
 /// Read the trail of the donation with receipt number `receipt` in `org`'s log (inside one
@@ -61,6 +61,13 @@ pub fn load_trail(
         if let Some(s) = &tr.source_disbursement {
             if let Some(o) = givetrail_store::registry::organization(c, s.organization.as_str())? {
                 names.insert(o.id, o.name);
+            }
+        }
+        if let Some(campaign) = &tr.campaign {
+            if let Some(ledger) = model.ledger(c, &tr.organization)? {
+                if let Some(body) = ledger.campaign_body(campaign) {
+                    names.insert(campaign.clone(), body.title.clone());
+                }
             }
         }
     }
@@ -414,7 +421,10 @@ fn view(req: &HttpRequest, lang: Lang, tr: &Trail, names: &Names) -> TrailPage {
         ),
     ];
     if let Some(c) = &tr.campaign {
-        facts.push((t.campaign.to_owned(), c.clone()));
+        facts.push((
+            t.campaign.to_owned(),
+            names.get(c).cloned().unwrap_or_else(|| c.clone()),
+        ));
     }
     if let Some(s) = &tr.source_disbursement {
         facts.push((
