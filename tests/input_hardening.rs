@@ -343,9 +343,7 @@ fn charities_cannot_link_others_and_lookalike_hospitals_are_flagged() {
     // Its page warns, in both languages; the real one does not.
     let en = page(s, "/recipients/wuhan-union-lookalike?lang=en");
     assert!(
-        en.contains(
-            "Registered by the charity 北京某基金会, not yet confirmed by a regulator"
-        ),
+        en.contains("Registered by the charity 北京某基金会, not yet confirmed by a regulator"),
         "{en}"
     );
     let zh = page(s, "/recipients/wuhan-union-lookalike?lang=zh");
