@@ -343,14 +343,12 @@ fn charities_cannot_link_others_and_lookalike_hospitals_are_flagged() {
     // Its page warns, in both languages; the real one does not.
     let en = page(s, "/recipients/wuhan-union-lookalike?lang=en");
     assert!(
-        en.contains(
-            "Registered by the charity beijing-foundation, not yet confirmed by a regulator"
-        ),
+        en.contains("Registered by the charity 北京某基金会, not yet confirmed by a regulator"),
         "{en}"
     );
     let zh = page(s, "/recipients/wuhan-union-lookalike?lang=zh");
     assert!(
-        zh.contains("由慈善组织 beijing-foundation 登记，尚未经监管部门确认"),
+        zh.contains("由慈善组织 北京某基金会 登记，尚未经监管部门确认"),
         "{zh}"
     );
     assert!(!page(s, "/recipients/wuhan-union-real?lang=en").contains("id=\"unconfirmed\""));

@@ -980,7 +980,7 @@ fn a_purchase_is_procured_money_and_received_goods_in_the_balances() {
     };
     let money = message_for("balances_hold", "CNY");
     assert!(money.contains("+ procured 150000.00 +"), "{money}");
-    let suits = message_for("balances_hold", "medical protective suit");
+    let suits = message_for("balances_hold", "医用防护服");
     assert!(suits.contains("(of which 3000.000 bought)"), "{suits}");
     let share = message_for("expense_share", "CNY");
     assert!(

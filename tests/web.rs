@@ -421,28 +421,105 @@ fn an_organisation_page_draws_its_flow_chart_and_the_site_fits_a_phone() {
         b.assert_console_clean("recipient").await;
         b.screenshot("recipient-zh").await;
 
-        // A phone: nothing wider than the screen except inside scrollable tables.
+        // A phone (390 px): nothing wider than the screen.
         b.client
             .set_window_size(390, 844)
             .await
             .expect("phone size");
+        let width: i64 = b.script("return window.innerWidth").await;
+        assert!(width <= 390, "the window is a phone's: {width}");
         for page in [
             "/?lang=zh",
             "/trail/hubei-red-cross/HBRC-2020-00017?lang=zh",
+            "/trail/hubei-red-cross/HBRC-2020-00017?lang=en",
             "/organizations/hubei-red-cross?lang=zh",
+            "/organizations/hubei-red-cross?lang=en",
+            "/recipients/wuhan-union-hospital?lang=zh",
+            "/regions/42?lang=zh",
             "/needs?lang=zh",
         ] {
             b.goto(page).await;
-            let fits: bool = b
-                .script("return document.documentElement.scrollWidth <= window.innerWidth")
+            let (scroll, inner): (i64, i64) = b
+                .script("return [document.documentElement.scrollWidth, window.innerWidth]")
                 .await;
-            assert!(fits, "{page} scrolls sideways on a phone");
+            assert!(scroll <= inner, "{page} scrolls sideways on a phone: {scroll} > {inner}");
+            b.assert_console_clean(page).await;
         }
+        b.goto("/?lang=zh").await;
+        assert!(
+            b.text("ul.cards").await.contains("湖北省 (420000)"),
+            "organisations' regions are named"
+        );
+        b.screenshot("home-phone-zh").await;
+
+        // The trail names the designation's region and hospital, not their codes.
         b.goto("/trail/hubei-red-cross/HBRC-2020-00017?lang=zh")
             .await;
+        let gift = b.text("#gift-heading + dl").await;
+        assert!(gift.contains("仅限地区 武汉市 (420100)"), "{gift}");
+        assert!(gift.contains(&format!("仅限 {UNION_HOSPITAL}")), "{gift}");
+        assert!(!gift.contains("wuhan-union-hospital"), "{gift}");
+        assert!(
+            gift.contains("抗击新型冠状病毒感染的肺炎疫情募捐") && !gift.contains("hubei-covid-2020"),
+            "the campaign by its title: {gift}"
+        );
         b.screenshot("trail-phone-zh").await;
+        b.goto("/trail/hubei-red-cross/HBRC-2020-00017?lang=en")
+            .await;
+        let gift = b.text("#gift-heading + dl").await;
+        assert!(
+            gift.contains("Only within 武汉市, Hubei Province (420100)"),
+            "{gift}"
+        );
+        b.screenshot("trail-phone-en").await;
+
+        // The organisation: every asset's totals fit on screen, stacked one card per asset,
+        // and the flow diagram gives way to its table, in type as large as the page's.
         b.goto("/organizations/hubei-red-cross?lang=zh").await;
+        assert!(b.text("main dl.facts").await.contains("湖北省 (420000)"));
+        let cards: Vec<(f64, f64, String)> = b
+            .script(
+                "return [...document.querySelectorAll('ul.asset-totals table')].map(t => \
+                 { const r = t.getBoundingClientRect(); return [r.left, r.right, t.caption.textContent]; })",
+            )
+            .await;
+        assert!(cards.len() >= 3, "one card per asset: {cards:?}");
+        assert!(
+            cards.iter().all(|(l, r, _)| *l >= 0.0 && *r <= width as f64),
+            "every asset's totals are on screen: {cards:?}"
+        );
+        assert!(
+            cards.iter().any(|c| c.2.contains("N95医用防护口罩 (GB 19083-2010)")),
+            "goods are named as the charity wrote them: {cards:?}"
+        );
+        let flow: (String, usize, f64) = b
+            .script(
+                "const svg = document.querySelector('svg.flow-chart'); \
+                 const cells = [...document.querySelectorAll('.flow-narrow td')].filter(c => c.offsetParent !== null); \
+                 return [getComputedStyle(svg).display, cells.length, \
+                         Math.min(...cells.map(c => parseFloat(getComputedStyle(c).fontSize)))]",
+            )
+            .await;
+        assert_eq!(flow.0, "none", "the diagram is not shrunk onto a phone");
+        assert!(flow.1 >= 6, "its table is shown instead: {flow:?}");
+        assert!(flow.2 >= 14.0, "in legible type: {flow:?}");
         b.screenshot("organization-phone-zh").await;
+        b.goto("/organizations/hubei-red-cross?lang=en").await;
+        b.screenshot("organization-phone-en").await;
+
+        // On a wide screen the diagram is back and the stand-in table hidden.
+        b.client
+            .set_window_size(1280, 1000)
+            .await
+            .expect("desktop size");
+        b.goto("/organizations/hubei-red-cross?lang=zh").await;
+        let shown: (String, String) = b
+            .script(
+                "return [getComputedStyle(document.querySelector('svg.flow-chart')).display, \
+                 getComputedStyle(document.querySelector('.flow-narrow')).display]",
+            )
+            .await;
+        assert_eq!((shown.0.as_str(), shown.1.as_str()), ("block", "none"));
         b.close().await;
     });
 }
@@ -539,7 +616,7 @@ fn a_need_posted_by_a_hospital_appears_on_the_board() {
     let posted = s.post(
         "/recipients/wuhan-union-hospital/needs",
         Some("demo-recipient-wuhan-union-hospital"),
-        &json!({"item": "KN95 respirator", "spec": "GB 2626-2006 KN95", "unit": "piece",
+        &json!({"item": "KN95口罩", "spec": "GB 2626-2006 KN95", "unit": "piece",
                 "quantity": "12000", "urgency": "critical", "needed_by": "2020-03-01T00:00:00Z",
                 "note": "Fever clinic"}),
     );
@@ -557,7 +634,7 @@ fn a_need_posted_by_a_hospital_appears_on_the_board() {
         b.wait_for_path("/needs").await;
         let row = b.text(&format!("tr#{id}")).await;
         assert!(row.contains(UNION_HOSPITAL), "{row}");
-        assert!(row.contains("KN95 respirator"), "{row}");
+        assert!(row.contains("KN95口罩"), "{row}");
         assert!(row.contains("12,000 pieces"), "{row}");
         assert!(row.contains("Critical"), "{row}");
         // The filters are a plain form.

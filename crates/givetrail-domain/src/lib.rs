@@ -8,6 +8,7 @@ pub mod asset;
 pub mod canonical;
 pub mod checkpoint;
 pub mod disclosure;
+pub mod divisions;
 pub mod entry;
 pub mod error;
 pub mod ids;

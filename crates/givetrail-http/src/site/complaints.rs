@@ -79,7 +79,7 @@ async fn render_form(
     let t = lang.text();
     let p = FormPage {
         layout: Layout::new(req, lang, t.complaint_new_title),
-        orgs: organizations(state, t).await?,
+        orgs: organizations(state, lang).await?,
         categories: categories(t),
         form,
         errors,

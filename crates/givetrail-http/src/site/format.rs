@@ -170,10 +170,36 @@ pub fn iso(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// A region code (six digits, or a prefix of two or four as the region pages take it) with its
+/// GB/T 2260 name: `湖北省 (420000)`, `武汉市江汉区 (420103)`; in English the provincial name in
+/// both languages (`Hubei Province 湖北省 (420000)`) and, below it, the Chinese name with the
+/// province's English one (`武汉市, Hubei Province (420100)`). A code the table does not name is
+/// shown as it is.
+pub fn region(code: &str, lang: Lang) -> String {
+    let Some(n) = givetrail_domain::divisions::names(code) else {
+        return code.to_owned();
+    };
+    match (lang, n.en, n.province_en) {
+        (Lang::En, Some(en), _) => format!("{en} {} ({code})", n.zh),
+        (Lang::En, None, Some(province)) => format!("{}, {province} ({code})", n.zh),
+        _ => format!("{} ({code})", n.zh),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn regions_are_named_in_each_language() {
+        assert_eq!(region("420000", Lang::Zh), "湖北省 (420000)");
+        assert_eq!(region("420000", Lang::En), "Hubei Province 湖北省 (420000)");
+        assert_eq!(region("420100", Lang::Zh), "武汉市 (420100)");
+        assert_eq!(region("4201", Lang::En), "武汉市, Hubei Province (4201)");
+        assert_eq!(region("420103", Lang::Zh), "武汉市江汉区 (420103)");
+        assert_eq!(region("990000", Lang::Zh), "990000");
+    }
 
     #[test]
     fn digits_are_grouped_exactly() {

@@ -137,6 +137,8 @@ pub struct OrgItem {
     pub kind: String,
     /// Region code.
     pub region_code: String,
+    /// Region, named in the page's language (`湖北省 (420000)`).
+    pub region: String,
 }
 
 /// Every registered organisation (at most one page of [`MAX_PAGE`]), for lists and forms.
@@ -145,10 +147,12 @@ pub fn registered(c: &mut AnyConnection) -> Result<Vec<Organization>, StoreError
 }
 
 /// Organisations as list items, kinds in the page's language.
-pub fn org_items(orgs: Vec<Organization>, t: &Text) -> Vec<OrgItem> {
+pub fn org_items(orgs: Vec<Organization>, lang: Lang) -> Vec<OrgItem> {
+    let t = lang.text();
     orgs.into_iter()
         .map(|o| OrgItem {
             kind: t.kind_name(&o.kind).to_owned(),
+            region: format::region(&o.region_code, lang),
             id: o.id,
             name: o.name,
             region_code: o.region_code,
@@ -157,8 +161,8 @@ pub fn org_items(orgs: Vec<Organization>, t: &Text) -> Vec<OrgItem> {
 }
 
 /// Every registered organisation as list items (one read), for lists and forms.
-pub async fn organizations(state: &AppState, t: &'static Text) -> Result<Vec<OrgItem>, ApiError> {
-    Ok(org_items(read(state, registered).await?, t))
+pub async fn organizations(state: &AppState, lang: Lang) -> Result<Vec<OrgItem>, ApiError> {
+    Ok(org_items(read(state, registered).await?, lang))
 }
 
 /// The error page: a message, and the receipt search again.
@@ -210,7 +214,7 @@ pub async fn error_page(req: &HttpRequest, state: &AppState, error: ApiError) ->
     let orgs = if matches!(status.as_u16(), 429 | 503) {
         Vec::new()
     } else {
-        organizations(state, t).await.unwrap_or_default()
+        organizations(state, lang).await.unwrap_or_default()
     };
     let page = ErrorPage {
         layout: Layout::new(req, lang, title),
@@ -256,7 +260,10 @@ pub fn region_link(code: &str, lang: i18n::Lang) -> (String, String) {
     let href = format!("/regions/{}?lang={}", link::encode(&prefix), lang.code());
     (
         href,
-        i18n::fill(lang.text().region_link, &[("code", &prefix)]),
+        i18n::fill(
+            lang.text().region_link,
+            &[("code", &format::region(&prefix, lang))],
+        ),
     )
 }
 

@@ -48,7 +48,7 @@ pub fn load_home(c: &mut AnyConnection) -> Result<HomeData, StoreError> {
 
 fn view(req: &HttpRequest, lang: Lang, data: HomeData) -> Home {
     let t = lang.text();
-    let orgs = org_items(data.orgs, t);
+    let orgs = org_items(data.orgs, lang);
     Home {
         layout: Layout::new(req, lang, t.home_title),
         selected_org: orgs.first().map(|o| o.id.clone()).unwrap_or_default(),
@@ -101,7 +101,7 @@ pub async fn search(
     }
     let r = async {
         let t = lang.text();
-        let orgs = organizations(&state, t).await?;
+        let orgs = organizations(&state, lang).await?;
         let p = Home {
             layout: Layout::new(&req, lang, t.home_title),
             orgs,

@@ -24,7 +24,8 @@ pub struct NeedRow {
     pub id: String,
     pub recipient: String,
     pub recipient_name: String,
-    pub region_code: String,
+    /// The recipient's region, named (`武汉市江汉区 (420103)`).
+    pub region: String,
     pub item: String,
     pub note: String,
     pub urgency: &'static str,
@@ -88,7 +89,7 @@ pub fn need_row(n: &Need, directory: &Directory, lang: Lang) -> NeedRow {
         ),
         id: v.id,
         recipient: v.recipient,
-        region_code: v.region_code,
+        region: format::region(&v.region_code, lang),
         note: v.note,
     }
 }

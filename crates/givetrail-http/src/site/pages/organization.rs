@@ -33,7 +33,8 @@ struct OrgFacts {
     id: String,
     name: String,
     kind: String,
-    region_code: String,
+    /// Its region, named (`湖北省 (420000)`).
+    region: String,
     /// Its region's page and the link's words.
     region_link: (String, String),
     credit_code: String,
@@ -63,8 +64,8 @@ struct MatchRow {
 struct OrgPage {
     layout: Layout,
     org: OrgFacts,
-    asset_names: Vec<String>,
-    measures: Vec<(String, Vec<(String, bool)>)>,
+    /// Per asset: its name, then each measure's name, value and whether it is flagged.
+    asset_totals: Vec<AssetTotals>,
     charts: Vec<flow::Chart>,
     ageing: Vec<ageing::Chart>,
     matches: Vec<MatchRow>,
@@ -204,6 +205,31 @@ fn label_amount(label: &AssetLabel, s: &str, lang: Lang) -> String {
 
 type Measure = fn(&TotalsWire) -> &String;
 
+/// One asset's totals: its name, then each measure's name, value and flag.
+type AssetTotals = (String, Vec<(String, String, bool)>);
+
+/// The totals stacked per asset (a card each, readable at a phone's width): the measures of
+/// [`measures`] turned from rows across assets into one list per asset.
+fn asset_totals(summary: &Summary, lang: Lang) -> Vec<AssetTotals> {
+    let measures = measures(summary, lang);
+    summary
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let rows = measures
+                .iter()
+                .filter_map(|(name, cells)| {
+                    cells
+                        .get(i)
+                        .map(|(v, flag)| (name.clone(), v.clone(), *flag))
+                })
+                .collect();
+            (format::label(&a.asset), rows)
+        })
+        .collect()
+}
+
 /// The totals grid: one row per measure, one cell per asset (flagged when something is
 /// unaccounted for), then the priority-region share.
 fn measures(summary: &Summary, lang: Lang) -> Vec<(String, Vec<(String, bool)>)> {
@@ -252,8 +278,13 @@ fn measures(summary: &Summary, lang: Lang) -> Vec<(String, Vec<(String, bool)>)>
     measures
 }
 
-/// Per campaign deadline: hours allowed, entries, missed (flagged when any).
-fn deadlines(summary: &Summary, t: &Text) -> Vec<(String, String, String, String, bool)> {
+/// Per campaign deadline (the campaign by its title): hours allowed, entries, missed (flagged
+/// when any).
+fn deadlines(
+    summary: &Summary,
+    ledger: &Ledger,
+    t: &Text,
+) -> Vec<(String, String, String, String, bool)> {
     summary
         .timeliness
         .deadlines
@@ -261,7 +292,12 @@ fn deadlines(summary: &Summary, t: &Text) -> Vec<(String, String, String, String
         .map(|d| {
             (
                 d.campaign
-                    .clone()
+                    .as_deref()
+                    .map(|c| {
+                        ledger
+                            .campaign_body(c)
+                            .map_or_else(|| c.to_owned(), |b| b.title.clone())
+                    })
                     .unwrap_or_else(|| t.no_campaign.to_owned()),
                 format::number(&d.deadline_hours.to_string(), false),
                 d.entries.to_string(),
@@ -394,14 +430,9 @@ fn view(req: &HttpRequest, lang: Lang, data: OrgData, policy: &Policy) -> OrgPag
             flow::charts(&ledger, &directory, lang)
         })),
         ageing: ageing::charts(&summary, lang),
-        asset_names: summary
-            .assets
-            .iter()
-            .map(|a| format::label(&a.asset))
-            .collect(),
-        measures: measures(&summary, lang),
+        asset_totals: asset_totals(&summary, lang),
         matches: match_rows(&matches, &match_names, lang),
-        deadlines: deadlines(&summary, t),
+        deadlines: deadlines(&summary, &ledger, t),
         latency: latency(&summary),
         changes,
         corrections,
@@ -420,7 +451,7 @@ fn view(req: &HttpRequest, lang: Lang, data: OrgData, policy: &Policy) -> OrgPag
             id: o.id,
             name: o.name,
             region_link: crate::site::region_link(&o.region_code, lang),
-            region_code: o.region_code,
+            region: format::region(&o.region_code, lang),
             credit_code: o.credit_code,
         },
     }

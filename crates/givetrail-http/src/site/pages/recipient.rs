@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use givetrail_store::read::model::ReadModel;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 use givetrail_domain::disclosure::summary::{ReceivedCursor, RecipientView};
 use givetrail_domain::disclosure::Registrar;
@@ -44,11 +45,13 @@ struct RecipientFacts {
     unconfirmed: Option<String>,
     name: String,
     kind: String,
-    region_code: String,
+    /// Its region, named (`武汉市江汉区 (420103)`).
+    region: String,
     /// Its region's page and the link's words, then its province's.
     region_links: Vec<(String, String)>,
     credit_code: Option<String>,
-    organization: Option<String>,
+    /// The organisation it is (a linked charity): its slug and name.
+    organization: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -142,6 +145,9 @@ pub struct RecipientData {
     pub view: RecipientView,
     /// The needs it posted (at most [`MAX_PAGE`]), oldest first.
     pub needs: Vec<Need>,
+    /// The names of the organisations the page names by slug (the one it is, the one that
+    /// registered it).
+    pub org_names: BTreeMap<String, String>,
 }
 
 /// Read everything the page of recipient `id` shows inside one snapshot, with the page of its
@@ -162,10 +168,21 @@ pub fn load_recipient(
         ..NeedFilter::default()
     };
     let needs = needs_store::list(c, &filter, 0, MAX_PAGE)?.items;
+    let mut org_names = BTreeMap::new();
+    let registrar = match recipient.registrar() {
+        Some(Registrar::Charity { organization }) => Some(organization),
+        _ => None,
+    };
+    for org in recipient.organization.iter().cloned().chain(registrar) {
+        if let Some(o) = registry::organization(c, &org)? {
+            org_names.insert(org, o.name);
+        }
+    }
     Ok(Some(RecipientData {
         recipient,
         view,
         needs,
+        org_names,
     }))
 }
 
@@ -177,7 +194,9 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData, later_page: bool) ->
         recipient: rec,
         view,
         needs,
+        org_names,
     } = data;
+    let org_name = |id: &str| org_names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let name = Party::public_name(&rec.kind, &rec.name);
     let mut directory = Directory::new();
     directory.insert(
@@ -218,7 +237,7 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData, later_page: bool) ->
         (_, Some(_)) => None,
         (Some(Registrar::Charity { organization }), None) => Some(
             t.registered_by_charity
-                .replace("{organization}", &organization),
+                .replace("{organization}", &org_name(&organization)),
         ),
         (Some(Registrar::Regulator { .. }) | None, None) => Some(t.not_confirmed.to_owned()),
     };
@@ -252,9 +271,12 @@ fn view(req: &HttpRequest, lang: Lang, data: RecipientData, later_page: bool) ->
                 }
                 links
             },
-            region_code: rec.region_code,
+            region: format::region(&rec.region_code, lang),
             credit_code: rec.credit_code,
-            organization: rec.organization,
+            organization: rec.organization.map(|o| {
+                let name = org_name(&o);
+                (o, name)
+            }),
         },
         received_from,
     }

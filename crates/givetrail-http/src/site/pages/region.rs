@@ -70,6 +70,7 @@ struct RegionPage {
 fn view(req: &HttpRequest, lang: Lang, books: &RegionBooks, doc: &RegionInflows) -> RegionPage {
     let t = lang.text();
     let code = doc.region.clone();
+    let named = format::region(&code, lang);
     let mut rows = Vec::new();
     for o in &doc.organizations {
         let org_span = o.recipients.iter().map(|r| r.assets.len()).sum();
@@ -88,7 +89,7 @@ fn view(req: &HttpRequest, lang: Lang, books: &RegionBooks, doc: &RegionInflows)
                         (
                             r.recipient.clone(),
                             r.name.clone(),
-                            r.region_code.clone(),
+                            format::region(&r.region_code, lang),
                             r.assets.len(),
                         )
                     }),
@@ -99,8 +100,8 @@ fn view(req: &HttpRequest, lang: Lang, books: &RegionBooks, doc: &RegionInflows)
         }
     }
     RegionPage {
-        layout: Layout::new(req, lang, fill(t.region_title, &[("code", &code)])),
-        intro: fill(t.region_intro, &[("code", &code)]),
+        layout: Layout::new(req, lang, fill(t.region_title, &[("code", &named)])),
+        intro: fill(t.region_intro, &[("code", &named)]),
         truncated: doc.meta.recipients_truncated.then(|| {
             fill(
                 t.region_truncated,

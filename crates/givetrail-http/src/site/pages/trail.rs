@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use givetrail_store::read::model::ReadModel;
+use std::collections::BTreeMap;
 
 use givetrail_domain::disclosure::trail::{self, Trail};
 use givetrail_domain::entry::RestrictionWire;
@@ -15,7 +16,7 @@ use super::{at, entry_no, Step};
 use crate::db::read_snapshot;
 use crate::link::encode;
 use crate::problem::ApiError;
-use crate::site::i18n::{fill, Lang, Text};
+use crate::site::i18n::{fill, Lang};
 use crate::site::{format, html, lang_of, page, positive, Layout};
 use crate::state::AppState;
 
@@ -35,15 +36,44 @@ struct TrailPage {
     qr_src: String,
 }
 
+/// Names of what a trail's facts give by slug: the recipient a gift is designated to, the
+/// organisation a transferred gift came from, the campaign it was given to (its title).
+pub type Names = BTreeMap<String, String>;
+
 /// Read the trail of the donation with receipt number `receipt` in `org`'s log (inside one
-/// snapshot: the trail reads every log it follows), or the correction that voided it.
+/// snapshot: the trail reads every log it follows), or the correction that voided it, and the
+/// names its facts need.
 pub fn load_trail(
     c: &mut AnyConnection,
     model: &ReadModel,
     org: &str,
     receipt: &str,
-) -> Result<trail::Traced, StoreError> {
-    trail::trace_receipt(&mut disclosure_store::Logs { conn: c, model }, org, receipt)
+) -> Result<(trail::Traced, Names), StoreError> {
+    let traced =
+        trail::trace_receipt(&mut disclosure_store::Logs { conn: c, model }, org, receipt)?;
+    let mut names = Names::new();
+    if let trail::Traced::Found(tr) = &traced {
+        if let RestrictionWire::Designated {
+            recipient: Some(r), ..
+        } = &tr.restriction
+        {
+            let directory = disclosure_store::directory(c, &[r.as_str().to_owned()])?;
+            names.extend(directory.into_iter().map(|(id, p)| (id, p.name)));
+        }
+        if let Some(s) = &tr.source_disbursement {
+            if let Some(o) = givetrail_store::registry::organization(c, s.organization.as_str())? {
+                names.insert(o.id, o.name);
+            }
+        }
+        if let Some(campaign) = &tr.campaign {
+            if let Some(ledger) = model.ledger(c, &tr.organization)? {
+                if let Some(body) = ledger.campaign_body(campaign) {
+                    names.insert(campaign.clone(), body.title.clone());
+                }
+            }
+        }
+    }
+    Ok((traced, names))
 }
 
 /// A correction notice in words: what it corrected, why, and what changed.
@@ -338,7 +368,8 @@ fn channel_name(d: &trail::TrailDisbursement) -> String {
         .unwrap_or_default()
 }
 
-fn restriction_text(r: &RestrictionWire, t: &Text) -> String {
+fn restriction_text(r: &RestrictionWire, names: &Names, lang: Lang) -> String {
+    let t = lang.text();
     match r {
         RestrictionWire::None => t.undesignated.to_owned(),
         RestrictionWire::Designated {
@@ -349,10 +380,12 @@ fn restriction_text(r: &RestrictionWire, t: &Text) -> String {
         } => {
             let mut parts = Vec::new();
             if let Some(code) = region_code {
-                parts.push(fill(t.designated_region, &[("region", code.as_str())]));
+                let region = format::region(code.as_str(), lang);
+                parts.push(fill(t.designated_region, &[("region", &region)]));
             }
             if let Some(r) = recipient {
-                parts.push(fill(t.designated_recipient, &[("recipient", r.as_str())]));
+                let name = names.get(r.as_str()).map_or(r.as_str(), String::as_str);
+                parts.push(fill(t.designated_recipient, &[("recipient", name)]));
             }
             if let Some(p) = purpose {
                 parts.push(p.clone());
@@ -363,7 +396,7 @@ fn restriction_text(r: &RestrictionWire, t: &Text) -> String {
 }
 
 /// The trail page of a loaded trail.
-fn view(req: &HttpRequest, lang: Lang, tr: &Trail) -> TrailPage {
+fn view(req: &HttpRequest, lang: Lang, tr: &Trail, names: &Names) -> TrailPage {
     let t = lang.text();
     let label = format::asset_label(&tr.asset);
     let amount = |s: &str| format::amount_of(&label, s, lang);
@@ -386,11 +419,14 @@ fn view(req: &HttpRequest, lang: Lang, tr: &Trail) -> TrailPage {
         ),
         (
             t.restriction.to_owned(),
-            restriction_text(&tr.restriction, t),
+            restriction_text(&tr.restriction, names, lang),
         ),
     ];
     if let Some(c) = &tr.campaign {
-        facts.push((t.campaign.to_owned(), c.clone()));
+        facts.push((
+            t.campaign.to_owned(),
+            names.get(c).cloned().unwrap_or_else(|| c.clone()),
+        ));
     }
     if let Some(s) = &tr.source_disbursement {
         facts.push((
@@ -398,7 +434,12 @@ fn view(req: &HttpRequest, lang: Lang, tr: &Trail) -> TrailPage {
             fill(
                 t.came_from,
                 &[
-                    ("org", s.organization.as_str()),
+                    (
+                        "org",
+                        names
+                            .get(s.organization.as_str())
+                            .map_or(s.organization.as_str(), String::as_str),
+                    ),
                     ("seq", &s.disbursement.to_string()),
                 ],
             ),
@@ -488,8 +529,10 @@ pub async fn trail(
         let model = state.read_model.clone();
         let found = read_snapshot(&state, move |c| load_trail(c, &model, &o, &rc)).await?;
         match found {
-            trail::Traced::Found(tr) => html(StatusCode::OK, &view(&req, lang, &tr)),
-            trail::Traced::Voided { correction } => Err(ApiError::gone(
+            (trail::Traced::Found(tr), names) => {
+                html(StatusCode::OK, &view(&req, lang, &tr, &names))
+            }
+            (trail::Traced::Voided { correction }, _) => Err(ApiError::gone(
                 fill(
                     t.receipt_voided,
                     &[
@@ -500,7 +543,7 @@ pub async fn trail(
                 ),
                 correction,
             )),
-            trail::Traced::NotFound => Err(ApiError::not_found(fill(
+            (trail::Traced::NotFound, _) => Err(ApiError::not_found(fill(
                 t.receipt_not_found,
                 &[("receipt", &receipt), ("org", &org)],
             ))),
@@ -516,9 +559,12 @@ mod tests {
 
     #[test]
     fn restrictions_read_as_sentences() {
-        let t = Lang::En.text();
+        let names = Names::from([(
+            "wuhan-union-hospital".to_owned(),
+            "华中科技大学同济医学院附属协和医院".to_owned(),
+        )]);
         assert_eq!(
-            restriction_text(&RestrictionWire::None, t),
+            restriction_text(&RestrictionWire::None, &names, Lang::En),
             "None (general funds)"
         );
         let d = RestrictionWire::Designated {
@@ -527,6 +573,25 @@ mod tests {
             purpose: None,
             costs_allowed: false,
         };
-        assert_eq!(restriction_text(&d, t), "Only within region 420100");
+        assert_eq!(
+            restriction_text(&d, &names, Lang::En),
+            "Only within 武汉市, Hubei Province (420100)"
+        );
+        assert_eq!(
+            restriction_text(&d, &names, Lang::Zh),
+            "仅限地区 武汉市 (420100)"
+        );
+        let to_hospital = RestrictionWire::Designated {
+            region_code: None,
+            recipient: Some(
+                givetrail_domain::ids::Slug::parse("wuhan-union-hospital").expect("slug"),
+            ),
+            purpose: None,
+            costs_allowed: false,
+        };
+        assert_eq!(
+            restriction_text(&to_hospital, &names, Lang::Zh),
+            "仅限 华中科技大学同济医学院附属协和医院"
+        );
     }
 }
