@@ -3,6 +3,12 @@
 //! Backend: SQLite in a temporary file, or PostgreSQL when `GIVETRAIL_TEST_POSTGRES` holds a server
 //! URL such as `postgres://postgres@127.0.0.1:5432` (a fresh database is created per test and
 //! dropped after it). If that variable is set and PostgreSQL is unreachable, tests fail.
+//!
+//! Citus: `GIVETRAIL_TEST_CITUS` holds the coordinator's server URL (`.ci/citus-cluster` prints
+//! it), and wins over `GIVETRAIL_TEST_POSTGRES`. Each test's database is made on the coordinator
+//! and on every worker (read from the coordinator's `postgres` database), with the `citus`
+//! extension in each and the workers registered in the coordinator's copy, so the server's
+//! migrations distribute the tables there. Dropped on every node afterwards.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -28,6 +34,8 @@ pub fn repo_file(relative: &str) -> PathBuf {
 pub struct TestDb {
     pub url: String,
     pg: Option<(String, String)>,
+    /// On Citus: the workers' server URLs (the database of the same name exists on each).
+    citus_workers: Vec<String>,
     /// Scratch directory of this test: the SQLite file (if any) and the signing key.
     pub dir: PathBuf,
 }
@@ -40,6 +48,10 @@ impl TestDb {
     pub fn new() -> TestDb {
         let dir = std::env::temp_dir().join(unique("givetrail-test"));
         std::fs::create_dir_all(&dir).expect("temp dir");
+        if let Some(coordinator) = citus_server() {
+            let workers = citus_workers_of(&coordinator);
+            return TestDb::on_citus(&coordinator, &workers);
+        }
         match std::env::var("GIVETRAIL_TEST_POSTGRES") {
             Ok(server) if !server.is_empty() => {
                 let name = unique("givetrail_test");
@@ -47,14 +59,31 @@ impl TestDb {
                 TestDb {
                     url: format!("{server}/{name}"),
                     pg: Some((server, name)),
+                    citus_workers: Vec::new(),
                     dir,
                 }
             }
             _ => TestDb {
                 url: dir.join("test.db").to_string_lossy().into_owned(),
                 pg: None,
+                citus_workers: Vec::new(),
                 dir,
             },
+        }
+    }
+
+    /// A fresh database on a given Citus cluster: the coordinator's and the workers' server
+    /// URLs (`postgres://user@host:port`).
+    pub fn on_citus(coordinator: &str, workers: &[String]) -> TestDb {
+        let dir = std::env::temp_dir().join(unique("givetrail-test"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let name = unique("givetrail_test");
+        citus_database(coordinator, &name, workers);
+        TestDb {
+            url: format!("{coordinator}/{name}"),
+            pg: Some((coordinator.to_owned(), name)),
+            citus_workers: workers.to_vec(),
+            dir,
         }
     }
 
@@ -71,10 +100,18 @@ impl TestDb {
         match &self.pg {
             Some((server, name)) => {
                 let copy = unique("givetrail_fork");
+                // On Citus the copy is made on every node from the same-named database (the
+                // shards keep their ids, so the copies form a cluster of their own).
+                for node in self.citus_workers.iter().chain(std::iter::once(server)) {
+                    if node != server {
+                        psql(node, &format!("CREATE DATABASE {copy} TEMPLATE {name}"));
+                    }
+                }
                 psql(server, &format!("CREATE DATABASE {copy} TEMPLATE {name}"));
                 TestDb {
                     url: format!("{server}/{copy}"),
                     pg: Some((server.clone(), copy)),
+                    citus_workers: self.citus_workers.clone(),
                     dir,
                 }
             }
@@ -89,6 +126,7 @@ impl TestDb {
                 TestDb {
                     url: dir.join("test.db").to_string_lossy().into_owned(),
                     pg: None,
+                    citus_workers: Vec::new(),
                     dir,
                 }
             }
@@ -99,11 +137,29 @@ impl TestDb {
         self.pg.is_some()
     }
 
+    /// Whether this database is distributed over a Citus cluster.
+    pub fn is_citus(&self) -> bool {
+        !self.citus_workers.is_empty()
+    }
+
+    /// On Citus, the workers' server URLs (`postgres://…:port`, no database).
+    pub fn citus_workers(&self) -> &[String] {
+        &self.citus_workers
+    }
+
+    /// The database's name on its server (PostgreSQL and Citus only).
+    pub fn pg_name(&self) -> Option<&str> {
+        self.pg.as_ref().map(|(_, name)| name.as_str())
+    }
+
     /// Run SQL directly against the database with the backend's own CLI; returns (success, output).
     pub fn sql(&self, statement: &str) -> (bool, String) {
         let out = match &self.pg {
+            // On Citus a test tampering with triggers acts as a database owner would, with the
+            // setting Citus asks for before trigger DDL on distributed tables.
             Some(_) => Command::new("psql")
                 .args([&self.url, "-v", "ON_ERROR_STOP=1", "-At", "-c", statement])
+                .env("PGOPTIONS", "-c citus.enable_unsafe_triggers=on")
                 .output(),
             None => Command::new("sqlite3")
                 .args([&self.url, statement])
@@ -134,6 +190,77 @@ impl TestDb {
     }
 }
 
+/// The Citus coordinator to test on, if `GIVETRAIL_TEST_CITUS` is set.
+pub fn citus_server() -> Option<String> {
+    std::env::var("GIVETRAIL_TEST_CITUS")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// The workers of the Citus cluster whose coordinator is `coordinator`, as registered in its
+/// `postgres` database (`.ci/citus-cluster` registers them there).
+pub fn citus_workers_of(coordinator: &str) -> Vec<String> {
+    let nodes = psql_in(
+        &format!("{coordinator}/postgres"),
+        "SELECT nodename || ':' || nodeport FROM pg_dist_node \
+         WHERE groupid <> 0 AND noderole = 'primary' ORDER BY nodeport",
+    );
+    let workers: Vec<String> = nodes
+        .lines()
+        .map(|n| format!("postgres://postgres@{}", n.trim()))
+        .collect();
+    assert!(
+        !workers.is_empty(),
+        "the Citus coordinator at {coordinator} (GIVETRAIL_TEST_CITUS) has no workers: run .ci/citus-cluster"
+    );
+    workers
+}
+
+/// `host` and `port` of a server URL `postgres://user@host:port`.
+pub fn host_port(server: &str) -> (String, u16) {
+    let (host, port) = server
+        .rsplit('@')
+        .next()
+        .and_then(|h| h.split_once(':'))
+        .unwrap_or_else(|| panic!("{server} is not postgres://user@host:port"));
+    (host.to_owned(), port.parse().expect("a port number"))
+}
+
+/// Make database `name` on a Citus cluster: on the coordinator and each worker, with the
+/// extension, the workers registered in the coordinator's copy, and few shards (4 per table
+/// instead of Citus's 32: each test database is small and made afresh).
+fn citus_database(coordinator: &str, name: &str, workers: &[String]) {
+    for node in std::iter::once(coordinator).chain(workers.iter().map(String::as_str)) {
+        psql(node, &format!("CREATE DATABASE {name}"));
+        psql_in(&format!("{node}/{name}"), "CREATE EXTENSION citus");
+    }
+    psql(
+        coordinator,
+        &format!("ALTER DATABASE {name} SET citus.shard_count = 4"),
+    );
+    let (host, port) = host_port(coordinator);
+    let mut register = format!("SELECT citus_set_coordinator_host('{host}', {port});");
+    for w in workers {
+        let (host, port) = host_port(w);
+        register.push_str(&format!("SELECT citus_add_node('{host}', {port});"));
+    }
+    psql_in(&format!("{coordinator}/{name}"), &register);
+}
+
+/// Run `statement` in database `url`; its output (`-At`). Fails the test if it fails.
+pub fn psql_in(url: &str, statement: &str) -> String {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-At", "-c", statement])
+        .output()
+        .expect("psql must be installed for the PostgreSQL run");
+    assert!(
+        out.status.success(),
+        "`{statement}` failed on {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn psql(server: &str, statement: &str) {
     let out = Command::new("psql")
         .args([
@@ -155,13 +282,15 @@ fn psql(server: &str, statement: &str) {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((server, name)) = &self.pg {
-            let _ = Command::new("psql")
-                .args([
-                    &format!("{server}/postgres"),
-                    "-c",
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                ])
-                .output();
+            for node in std::iter::once(server).chain(&self.citus_workers) {
+                let _ = Command::new("psql")
+                    .args([
+                        &format!("{node}/postgres"),
+                        "-c",
+                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    ])
+                    .output();
+            }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -400,6 +529,7 @@ impl TestDb {
         TestDb {
             url: String::new(),
             pg: None,
+            citus_workers: Vec::new(),
             dir: PathBuf::from("/nonexistent-givetrail-placeholder"),
         }
     }

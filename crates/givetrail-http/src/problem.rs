@@ -224,6 +224,25 @@ impl From<StoreError> for ApiError {
                 "the checkpoint signing key was rotated while the server ran; nothing was written \
                  and the operator must restart it with the new key",
             ),
+            e if e.is_unreachable() => {
+                // The node's address and the driver's words stay in the log.
+                tracing::warn!(error = %e, "database node unreachable");
+                let detail = if e.commit_outcome_unknown() {
+                    "a database node failed while this write was being committed, so it may or may \
+                     not have been recorded: read the log before sending it again (a receipt \
+                     number already recorded is refused with 409)"
+                } else {
+                    "a database node holding this data cannot be reached; nothing was written, \
+                     try again shortly"
+                };
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Unavailable",
+                    detail,
+                )
+                .with_retry_after(RETRY_AFTER_SECS)
+            }
             other => Self::internal(&other),
         }
     }

@@ -26,9 +26,67 @@ pub enum StoreError {
     /// The writer is gone (shutting down).
     #[error("the writer is shutting down")]
     Unavailable,
+    /// A database node could not be reached (a Citus worker is down, the connection was lost,
+    /// or a statement ran past its timeout): nothing was written, and the same request may be
+    /// sent again later.
+    #[error("a database node is unreachable: {0}")]
+    Unreachable(String),
 }
 
+/// What Citus says when a worker failed while the transaction was committing on it alone (a
+/// one-phase commit): the worker may or may not have committed it.
+const COMMIT_UNKNOWN: &str = "could not commit transaction";
+
+/// What PostgreSQL and Citus say when a node cannot be reached or a connection is lost (diesel
+/// does not expose the SQLSTATE, so the class 08 and 57 messages are matched here).
+const UNREACHABLE_MESSAGES: [&str; 12] = [
+    COMMIT_UNKNOWN,
+    "connection to the remote node",
+    "connection establishment for node",
+    "failure on connection marked as essential",
+    "could not establish any connections to the node",
+    "could not establish connection",
+    "could not connect",
+    "connection not open",
+    "server closed the connection",
+    "terminating connection",
+    "canceling statement due to statement timeout",
+    "no connection to the server",
+];
+
 impl StoreError {
+    /// Whether a database node could not be reached: a Citus worker that is down, a lost
+    /// connection, a statement timeout. The HTTP layer answers 503; nothing was written.
+    pub fn is_unreachable(&self) -> bool {
+        self.unreachable_message().is_some()
+    }
+
+    /// Whether a node failed during the commit itself, so the write may have been made on it
+    /// (Citus commits a transaction that touched one worker with a one-phase commit there).
+    pub fn commit_outcome_unknown(&self) -> bool {
+        self.unreachable_message()
+            .is_some_and(|m| m.contains(COMMIT_UNKNOWN))
+    }
+
+    fn unreachable_message(&self) -> Option<&str> {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            StoreError::Unreachable(m) => Some(m),
+            StoreError::Query(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            )) => Some(info.message()),
+            StoreError::Query(Error::DatabaseError(_, info)) => {
+                let message = info.message();
+                UNREACHABLE_MESSAGES
+                    .iter()
+                    .any(|m| message.contains(m))
+                    .then_some(message)
+            }
+            _ => None,
+        }
+    }
+
     /// Whether this is a unique-constraint violation (a concurrent duplicate).
     pub fn is_unique_violation(&self) -> bool {
         matches!(
@@ -79,6 +137,27 @@ impl From<diesel::result::Error> for WriteError {
 }
 
 impl WriteError {
+    /// Whether the write failed because a database node could not be reached.
+    pub fn is_unreachable(&self) -> bool {
+        self.store().is_some_and(StoreError::is_unreachable)
+    }
+
+    /// Whether a node failed during the commit itself (see [`StoreError::commit_outcome_unknown`]).
+    pub fn commit_outcome_unknown(&self) -> bool {
+        self.store().is_some_and(StoreError::commit_outcome_unknown)
+    }
+
+    fn store(&self) -> Option<&StoreError> {
+        match self {
+            WriteError::Store(e)
+            | WriteError::Rejected {
+                rejection: Rejection::Store(e),
+                ..
+            } => Some(e),
+            _ => None,
+        }
+    }
+
     /// A single (non-batch) write refused by a rule.
     pub(crate) fn rule(e: RuleError) -> WriteError {
         WriteError::Rejected {

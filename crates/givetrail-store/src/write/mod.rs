@@ -270,9 +270,36 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey, pol
                 let _ = job.reply.send(r);
             }
         }
+        // A node that cannot be reached (on Citus, the worker holding some organisation's
+        // shards) fails the whole group; nothing was committed. The other organisations in the
+        // group must not fail with it: each organisation's writes are tried again on their own.
+        // Not when the node failed during the commit itself: then the group may have been
+        // committed there, and trying it again could append its entries twice.
+        Err(e) if e.is_unreachable() && !e.commit_outcome_unknown() && orgs.len() > 1 => {
+            tracing::warn!(error = %e, jobs = group.len(), "write group failed on an unreachable node; trying each organisation alone");
+            let mut by_org: Vec<(Option<String>, Vec<Job>)> = Vec::new();
+            for job in group {
+                let route = match &job.write {
+                    Write::Entries { org, .. } | Write::Import { org, .. } => Some(org.clone()),
+                    _ => None,
+                };
+                match by_org.iter_mut().find(|(r, _)| *r == route) {
+                    Some((_, jobs)) => jobs.push(job),
+                    None => by_org.push((route, vec![job])),
+                }
+            }
+            for (_, jobs) in by_org {
+                commit_group(conn, jobs, key, policy);
+            }
+        }
         Err(e) => {
-            tracing::error!(error = %e, jobs = group.len(), "write transaction failed");
             let msg = e.to_string();
+            let unreachable = e.is_unreachable();
+            if unreachable {
+                tracing::warn!(error = %e, jobs = group.len(), "write transaction failed: a database node is unreachable");
+            } else {
+                tracing::error!(error = %e, jobs = group.len(), "write transaction failed");
+            }
             let rotated = match &e {
                 WriteError::Store(StoreError::SigningKey(m)) => Some(m.clone()),
                 _ => None,
@@ -280,6 +307,7 @@ fn commit_group(conn: &mut AnyConnection, group: Vec<Job>, key: &SigningKey, pol
             for job in group {
                 let err = match &rotated {
                     Some(m) => StoreError::SigningKey(m.clone()),
+                    None if unreachable => StoreError::Unreachable(msg.clone()),
                     None => StoreError::Corrupt(format!("write transaction failed: {msg}")),
                 };
                 let _ = job.reply.send(Err(err.into()));
