@@ -103,11 +103,8 @@ impl TestDb {
                 // On Citus the copy is made on every node from the same-named database (the
                 // shards keep their ids, so the copies form a cluster of their own).
                 for node in self.citus_workers.iter().chain(std::iter::once(server)) {
-                    if node != server {
-                        psql(node, &format!("CREATE DATABASE {copy} TEMPLATE {name}"));
-                    }
+                    copy_database(node, name, &copy, self.is_citus());
                 }
-                psql(server, &format!("CREATE DATABASE {copy} TEMPLATE {name}"));
                 TestDb {
                     url: format!("{server}/{copy}"),
                     pg: Some((server.clone(), copy)),
@@ -244,7 +241,57 @@ fn citus_database(coordinator: &str, name: &str, workers: &[String]) {
         let (host, port) = host_port(w);
         register.push_str(&format!("SELECT citus_add_node('{host}', {port});"));
     }
-    psql_in(&format!("{coordinator}/{name}"), &register);
+    // Registering a node copies the cluster's roles to it: two test databases registering at
+    // once may collide there ("tuple concurrently updated"), and the statement is then tried again.
+    let url = format!("{coordinator}/{name}");
+    psql_retrying(&[&url, "-c", &register], "concurrently");
+}
+
+/// Run psql with `args` (after the connection's options), again while it fails saying `transient`
+/// (at most 20 times); fails the test on any other error.
+fn psql_retrying(args: &[&str], transient: &str) {
+    for attempt in 0.. {
+        let out = Command::new("psql")
+            .args(["-v", "ON_ERROR_STOP=1", "-At"])
+            .args(args)
+            .output()
+            .expect("psql");
+        if out.status.success() {
+            return;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            attempt < 20 && err.contains(transient),
+            "psql {args:?} failed: {err}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(
+            100 + u64::from(rand::random::<u8>()),
+        ));
+    }
+}
+
+/// `CREATE DATABASE to TEMPLATE from` on `server`. On Citus the template is never idle (the
+/// extension's maintenance daemon and the coordinator's cached connections stay connected), so
+/// those sessions are ended first, and the copy is tried again if one came back in between.
+fn copy_database(server: &str, from: &str, to: &str, citus: bool) {
+    if !citus {
+        psql(server, &format!("CREATE DATABASE {to} TEMPLATE {from}"));
+        return;
+    }
+    let terminate = format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = '{from}' AND pid <> pg_backend_pid()"
+    );
+    psql_retrying(
+        &[
+            &format!("{server}/postgres"),
+            "-c",
+            &terminate,
+            "-c",
+            &format!("CREATE DATABASE {to} TEMPLATE {from}"),
+        ],
+        "being accessed by other users",
+    );
 }
 
 /// Run `statement` in database `url`; its output (`-At`). Fails the test if it fails.
