@@ -38,8 +38,9 @@ fn donations_csv(n: usize) -> String {
 /// Import [`DONATIONS`] on top of the demo; the client used (patient: CI's two cores are busy).
 fn import_donations(s: &Server) -> reqwest::blocking::Client {
     let key = key_for(s, ORG);
+    // On Citus each statement of the import goes on to a worker: several times slower.
     let http = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(180))
+        .timeout(Duration::from_secs(if s.db.is_citus() { 900 } else { 180 }))
         .build()
         .expect("client");
     let r = http

@@ -3,6 +3,12 @@
 //! Backend: SQLite in a temporary file, or PostgreSQL when `GIVETRAIL_TEST_POSTGRES` holds a server
 //! URL such as `postgres://postgres@127.0.0.1:5432` (a fresh database is created per test and
 //! dropped after it). If that variable is set and PostgreSQL is unreachable, tests fail.
+//!
+//! Citus: `GIVETRAIL_TEST_CITUS` holds the coordinator's server URL (`.ci/citus-cluster` prints
+//! it), and wins over `GIVETRAIL_TEST_POSTGRES`. Each test's database is made on the coordinator
+//! and on every worker (read from the coordinator's `postgres` database), with the `citus`
+//! extension in each and the workers registered in the coordinator's copy, so the server's
+//! migrations distribute the tables there. Dropped on every node afterwards.
 #![allow(dead_code)]
 
 pub mod cluster;
@@ -91,6 +97,8 @@ fn scratch() -> PathBuf {
 pub struct TestDb {
     pub url: String,
     pg: Option<(String, String)>,
+    /// On Citus: the workers' server URLs (the database of the same name exists on each).
+    citus_workers: Vec<String>,
     /// Scratch directory of this test: the SQLite file (if any) and the signing key.
     pub dir: PathBuf,
 }
@@ -101,6 +109,10 @@ fn unique(prefix: &str) -> String {
 
 impl TestDb {
     pub fn new() -> TestDb {
+        if let Some(coordinator) = citus_server() {
+            let workers = citus_workers_of(&coordinator);
+            return TestDb::on_citus(&coordinator, &workers);
+        }
         match std::env::var("GIVETRAIL_TEST_POSTGRES") {
             Ok(server) if !server.is_empty() => TestDb::on_server(&server),
             _ => {
@@ -108,6 +120,7 @@ impl TestDb {
                 TestDb {
                     url: dir.join("test.db").to_string_lossy().into_owned(),
                     pg: None,
+                    citus_workers: Vec::new(),
                     dir,
                 }
             }
@@ -122,6 +135,7 @@ impl TestDb {
         TestDb {
             url: format!("{server}/{name}"),
             pg: Some((server.to_owned(), name)),
+            citus_workers: Vec::new(),
             dir,
         }
     }
@@ -133,7 +147,22 @@ impl TestDb {
         TestDb {
             url: data.join("test.db").to_string_lossy().into_owned(),
             pg: None,
+            citus_workers: Vec::new(),
             dir: scratch(),
+        }
+    }
+
+    /// A fresh database on a given Citus cluster: the coordinator's and the workers' server
+    /// URLs (`postgres://user@host:port`).
+    pub fn on_citus(coordinator: &str, workers: &[String]) -> TestDb {
+        let dir = scratch();
+        let name = unique("givetrail_test");
+        citus_database(coordinator, &name, workers);
+        TestDb {
+            url: format!("{coordinator}/{name}"),
+            pg: Some((coordinator.to_owned(), name)),
+            citus_workers: workers.to_vec(),
+            dir,
         }
     }
 
@@ -150,10 +179,15 @@ impl TestDb {
         match &self.pg {
             Some((server, name)) => {
                 let copy = unique("givetrail_fork");
-                psql(server, &format!("CREATE DATABASE {copy} TEMPLATE {name}"));
+                // On Citus the copy is made on every node from the same-named database (the
+                // shards keep their ids, so the copies form a cluster of their own).
+                for node in self.citus_workers.iter().chain(std::iter::once(server)) {
+                    copy_database(node, name, &copy, self.is_citus());
+                }
                 TestDb {
                     url: format!("{server}/{copy}"),
                     pg: Some((server.clone(), copy)),
+                    citus_workers: self.citus_workers.clone(),
                     dir,
                 }
             }
@@ -168,6 +202,7 @@ impl TestDb {
                 TestDb {
                     url: dir.join("test.db").to_string_lossy().into_owned(),
                     pg: None,
+                    citus_workers: Vec::new(),
                     dir,
                 }
             }
@@ -178,11 +213,29 @@ impl TestDb {
         self.pg.is_some()
     }
 
+    /// Whether this database is distributed over a Citus cluster.
+    pub fn is_citus(&self) -> bool {
+        !self.citus_workers.is_empty()
+    }
+
+    /// On Citus, the workers' server URLs (`postgres://…:port`, no database).
+    pub fn citus_workers(&self) -> &[String] {
+        &self.citus_workers
+    }
+
+    /// The database's name on its server (PostgreSQL and Citus only).
+    pub fn pg_name(&self) -> Option<&str> {
+        self.pg.as_ref().map(|(_, name)| name.as_str())
+    }
+
     /// Run SQL directly against the database with the backend's own CLI; returns (success, output).
     pub fn sql(&self, statement: &str) -> (bool, String) {
         let out = match &self.pg {
+            // On Citus a test tampering with triggers acts as a database owner would, with the
+            // setting Citus asks for before trigger DDL on distributed tables.
             Some(_) => Command::new("psql")
                 .args([&self.url, "-v", "ON_ERROR_STOP=1", "-At", "-c", statement])
+                .env("PGOPTIONS", "-c citus.enable_unsafe_triggers=on")
                 .output(),
             None => Command::new("sqlite3")
                 .args([&self.url, statement])
@@ -213,6 +266,127 @@ impl TestDb {
     }
 }
 
+/// The Citus coordinator to test on, if `GIVETRAIL_TEST_CITUS` is set.
+pub fn citus_server() -> Option<String> {
+    std::env::var("GIVETRAIL_TEST_CITUS")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// The workers of the Citus cluster whose coordinator is `coordinator`, as registered in its
+/// `postgres` database (`.ci/citus-cluster` registers them there).
+pub fn citus_workers_of(coordinator: &str) -> Vec<String> {
+    let nodes = psql_in(
+        &format!("{coordinator}/postgres"),
+        "SELECT nodename || ':' || nodeport FROM pg_dist_node \
+         WHERE groupid <> 0 AND noderole = 'primary' ORDER BY nodeport",
+    );
+    let workers: Vec<String> = nodes
+        .lines()
+        .map(|n| format!("postgres://postgres@{}", n.trim()))
+        .collect();
+    assert!(
+        !workers.is_empty(),
+        "the Citus coordinator at {coordinator} (GIVETRAIL_TEST_CITUS) has no workers: run .ci/citus-cluster"
+    );
+    workers
+}
+
+/// `host` and `port` of a server URL `postgres://user@host:port`.
+pub fn host_port(server: &str) -> (String, u16) {
+    let (host, port) = server
+        .rsplit('@')
+        .next()
+        .and_then(|h| h.split_once(':'))
+        .unwrap_or_else(|| panic!("{server} is not postgres://user@host:port"));
+    (host.to_owned(), port.parse().expect("a port number"))
+}
+
+/// Make database `name` on a Citus cluster: on the coordinator and each worker, with the
+/// extension, the workers registered in the coordinator's copy, and few shards (4 per table
+/// instead of Citus's 32: each test database is small and made afresh).
+fn citus_database(coordinator: &str, name: &str, workers: &[String]) {
+    for node in std::iter::once(coordinator).chain(workers.iter().map(String::as_str)) {
+        psql(node, &format!("CREATE DATABASE {name}"));
+        psql_in(&format!("{node}/{name}"), "CREATE EXTENSION citus");
+    }
+    psql(
+        coordinator,
+        &format!("ALTER DATABASE {name} SET citus.shard_count = 4"),
+    );
+    let (host, port) = host_port(coordinator);
+    let mut register = format!("SELECT citus_set_coordinator_host('{host}', {port});");
+    for w in workers {
+        let (host, port) = host_port(w);
+        register.push_str(&format!("SELECT citus_add_node('{host}', {port});"));
+    }
+    // Registering a node copies the cluster's roles to it: two test databases registering at
+    // once may collide there ("tuple concurrently updated"), and the statement is then tried again.
+    let url = format!("{coordinator}/{name}");
+    psql_retrying(&[&url, "-c", &register], "concurrently");
+}
+
+/// Run psql with `args` (after the connection's options), again while it fails saying `transient`
+/// (at most 20 times); fails the test on any other error.
+fn psql_retrying(args: &[&str], transient: &str) {
+    for attempt in 0.. {
+        let out = Command::new("psql")
+            .args(["-v", "ON_ERROR_STOP=1", "-At"])
+            .args(args)
+            .output()
+            .expect("psql");
+        if out.status.success() {
+            return;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            attempt < 20 && err.contains(transient),
+            "psql {args:?} failed: {err}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(
+            100 + u64::from(rand::random::<u8>()),
+        ));
+    }
+}
+
+/// `CREATE DATABASE to TEMPLATE from` on `server`. On Citus the template is never idle (the
+/// extension's maintenance daemon and the coordinator's cached connections stay connected), so
+/// those sessions are ended first, and the copy is tried again if one came back in between.
+fn copy_database(server: &str, from: &str, to: &str, citus: bool) {
+    if !citus {
+        psql(server, &format!("CREATE DATABASE {to} TEMPLATE {from}"));
+        return;
+    }
+    let terminate = format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = '{from}' AND pid <> pg_backend_pid()"
+    );
+    psql_retrying(
+        &[
+            &format!("{server}/postgres"),
+            "-c",
+            &terminate,
+            "-c",
+            &format!("CREATE DATABASE {to} TEMPLATE {from}"),
+        ],
+        "being accessed by other users",
+    );
+}
+
+/// Run `statement` in database `url`; its output (`-At`). Fails the test if it fails.
+pub fn psql_in(url: &str, statement: &str) -> String {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-At", "-c", statement])
+        .output()
+        .expect("psql must be installed for the PostgreSQL run");
+    assert!(
+        out.status.success(),
+        "`{statement}` failed on {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn psql(server: &str, statement: &str) {
     let out = Command::new("psql")
         .args([
@@ -234,13 +408,15 @@ fn psql(server: &str, statement: &str) {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((server, name)) = &self.pg {
-            let _ = Command::new("psql")
-                .args([
-                    &format!("{server}/postgres"),
-                    "-c",
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                ])
-                .output();
+            for node in std::iter::once(server).chain(&self.citus_workers) {
+                let _ = Command::new("psql")
+                    .args([
+                        &format!("{node}/postgres"),
+                        "-c",
+                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    ])
+                    .output();
+            }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -485,6 +661,7 @@ impl TestDb {
         TestDb {
             url: String::new(),
             pg: None,
+            citus_workers: Vec::new(),
             dir: PathBuf::from("/nonexistent-givetrail-placeholder"),
         }
     }

@@ -232,6 +232,16 @@ impl From<StoreError> for ApiError {
                 "Unavailable",
                 "the server is shutting down",
             ),
+            // The node's address and the driver's words stay in the log.
+            e @ StoreError::Down(_) if e.commit_outcome_unknown() => {
+                tracing::warn!(error = %e, "a database node failed during a commit");
+                let mut down = Self::database_down();
+                down.0.detail = "a database node failed while this write was being committed, so \
+                                 it may or may not have been recorded: read the log before sending \
+                                 it again (a receipt number already recorded is refused with 409)"
+                    .into();
+                down
+            }
             StoreError::Down(_) => Self::database_down(),
             StoreError::Full(_) => Self::new(
                 StatusCode::INSUFFICIENT_STORAGE,

@@ -134,6 +134,26 @@ pub fn migrate(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
         .map_err(|e| StoreError::Migration(e.to_string()))
 }
 
+/// Whether the database is distributed with Citus (its tables are then distributed by the
+/// migration `2026-12-07-000001_citus`). The few queries Citus plans differently ask this.
+pub fn is_distributed(conn: &mut AnyConnection) -> Result<bool, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        citus: bool,
+    }
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(false),
+        AnyConnection::Postgresql(pg) => {
+            let row: Row = diesel::sql_query(
+                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus",
+            )
+            .get_result(pg)?;
+            Ok(row.citus)
+        }
+    }
+}
+
 #[derive(Debug)]
 struct SqlitePragmas;
 

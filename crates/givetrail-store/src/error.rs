@@ -36,9 +36,24 @@ pub enum StoreError {
     Unavailable,
 }
 
-/// What the backends say when the server went away (PostgreSQL messages of a connection lost
-/// or refused, or of a server shutting down or starting up).
+/// What Citus says when a worker failed while the transaction was committing on it alone (a
+/// one-phase commit): the worker may or may not have committed it.
+const COMMIT_UNKNOWN: &str = "could not commit transaction";
+
+/// What the backends say when the server or one of its nodes went away (PostgreSQL messages of a
+/// connection lost or refused, of a server shutting down or starting up; Citus's of a worker that
+/// cannot be reached; a statement past its timeout). diesel does not expose the SQLSTATE, so the
+/// class 08 and 57 messages are matched.
 const DOWN_MESSAGES: &[&str] = &[
+    COMMIT_UNKNOWN,
+    "connection to the remote node",
+    "connection establishment for node",
+    "failure on connection marked as essential",
+    "could not establish any connections to the node",
+    "could not establish connection",
+    "could not connect",
+    "connection not open",
+    "canceling statement due to statement timeout",
     "server closed the connection unexpectedly",
     "terminating connection due to administrator command",
     "the database system is shutting down",
@@ -85,6 +100,18 @@ impl StoreError {
     /// reached ([`StoreError::Down`]) or has no room ([`StoreError::Full`]).
     pub fn is_outage(&self) -> bool {
         matches!(self, StoreError::Down(_) | StoreError::Full(_))
+    }
+
+    /// Whether a database node could not be reached: the server gone, a Citus worker that is
+    /// down, a lost connection, a statement timeout.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StoreError::Down(_))
+    }
+
+    /// Whether a node failed during the commit itself, so the write may have been made on it
+    /// (Citus commits a transaction that touched one worker with a one-phase commit there).
+    pub fn commit_outcome_unknown(&self) -> bool {
+        matches!(self, StoreError::Down(m) if m.contains(COMMIT_UNKNOWN))
     }
 
     /// Whether this is a unique-constraint violation (a concurrent duplicate).
@@ -137,6 +164,27 @@ impl From<diesel::result::Error> for WriteError {
 }
 
 impl WriteError {
+    /// Whether the write failed because a database node could not be reached.
+    pub fn is_unreachable(&self) -> bool {
+        self.store().is_some_and(StoreError::is_unreachable)
+    }
+
+    /// Whether a node failed during the commit itself (see [`StoreError::commit_outcome_unknown`]).
+    pub fn commit_outcome_unknown(&self) -> bool {
+        self.store().is_some_and(StoreError::commit_outcome_unknown)
+    }
+
+    fn store(&self) -> Option<&StoreError> {
+        match self {
+            WriteError::Store(e)
+            | WriteError::Rejected {
+                rejection: Rejection::Store(e),
+                ..
+            } => Some(e),
+            _ => None,
+        }
+    }
+
     /// A single (non-batch) write refused by a rule.
     pub(crate) fn rule(e: RuleError) -> WriteError {
         WriteError::Rejected {

@@ -2,8 +2,9 @@
 //! how each backend refuses changes: trigger and function blocks (`CREATE TRIGGER`, `CREATE
 //! FUNCTION`, `DROP TRIGGER`, `DROP FUNCTION`) are removed, and a statement that only raises an
 //! error (`DO $$ … RAISE EXCEPTION 'x' … $$;`, `SELECT RAISE(ABORT, 'x');`) becomes one marker
-//! naming its message. Everything else — tables, indexes, comments, migration names — must match
-//! line for line.
+//! naming its message. A PostgreSQL `DO $citus$ … $citus$;` block, which distributes the tables
+//! when the database has the Citus extension and does nothing otherwise, is removed as well.
+//! Everything else — tables, indexes, comments, migration names — must match line for line.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -32,10 +33,15 @@ enum BlockEnd {
     DollarQuote,
     /// A trigger: `END;` when it has a `BEGIN … END` body (SQLite), else a line ending in `;`.
     Trigger,
+    /// The `$citus$` that closes a Citus distribution block, then `;`.
+    Citus,
 }
 
 fn block_start(line: &str) -> Option<BlockEnd> {
     let upper = line.trim_start().to_ascii_uppercase();
+    if upper.starts_with("DO $CITUS$") {
+        return Some(BlockEnd::Citus);
+    }
     let starts = [
         "CREATE TRIGGER",
         "CREATE FUNCTION",
@@ -62,6 +68,7 @@ fn ends(block: BlockEnd, text_so_far: &str) -> bool {
         BlockEnd::DollarQuote => t.matches("$$").count() >= 2 && t.ends_with(';'),
         BlockEnd::Trigger if t.split_whitespace().any(|w| w == "BEGIN") => t.ends_with("END;"),
         BlockEnd::Trigger => t.ends_with(';'),
+        BlockEnd::Citus => t.matches("$CITUS$").count() >= 2 && t.ends_with(';'),
     }
 }
 
@@ -189,6 +196,10 @@ fn normalising_removes_each_backends_trigger_blocks_and_keeps_the_rest() {
                 SELECT RAISE(ABORT, 'irreversible');\n\
                 CREATE INDEX t_x ON t (x);\n";
     assert_eq!(diff(&normalise(pg), &normalise(lite)), None);
+    let distributed = format!(
+        "{pg}DO $citus$\nBEGIN\n    PERFORM create_distributed_table('t', 'x');\nEND\n$citus$;\n"
+    );
+    assert_eq!(diff(&normalise(&distributed), &normalise(lite)), None);
     assert_eq!(
         normalise(pg).last().map(|(_, l)| l.as_str()),
         Some("CREATE INDEX t_x ON t (x);"),

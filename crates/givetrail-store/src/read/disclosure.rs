@@ -87,10 +87,31 @@ pub fn ledger_with_directory(
 /// `LIMIT 1`: PostgreSQL may turn an `EXISTS` into one hash of every row of the recipient (it
 /// does on a database without statistics, as right after a bulk load), and asking the
 /// recipient's rows for their distinct organisations reads every one of them.
+///
+/// Citus plans no correlated subquery over a reference table (`organizations`): there the
+/// recipient's live rows are asked for their distinct organisations, on every shard in parallel
+/// (each on its `(recipient, organization, seq)` index).
 pub fn organizations_giving_to(
     conn: &mut AnyConnection,
     recipient: &str,
 ) -> Result<Vec<String>, StoreError> {
+    if crate::db::is_distributed(conn)? {
+        let allocated = allocations::table
+            .filter(allocations::recipient.eq(recipient.to_owned()))
+            .filter(allocations::voided_by.is_null())
+            .select(allocations::organization)
+            .distinct();
+        let disbursed = disbursements::table
+            .filter(disbursements::recipient.eq(recipient.to_owned()))
+            .filter(disbursements::voided_by.is_null())
+            .select(disbursements::organization)
+            .distinct();
+        let mut orgs: Vec<String> = allocated.load(conn)?;
+        orgs.extend(disbursed.load::<String>(conn)?);
+        orgs.sort_unstable();
+        orgs.dedup();
+        return Ok(orgs);
+    }
     let allocated = allocations::table
         .filter(allocations::recipient.eq(recipient.to_owned()))
         .filter(allocations::organization.eq(organizations::id))

@@ -16,7 +16,7 @@ use givetrail_domain::ids::Slug;
 use givetrail_domain::ledger::{Lot, NeedState, RecipientInfo};
 use givetrail_domain::needs::{Need, NeedStatus, Urgency, Withdrawal};
 
-use crate::db::AnyConnection;
+use crate::db::{is_distributed, AnyConnection};
 use crate::models::{LotRow, NeedRow, RecipientInfoRow};
 use crate::read::Page;
 use crate::schema::*;
@@ -145,11 +145,31 @@ pub fn state(conn: &mut AnyConnection, id: &str) -> Result<Option<NeedState>, St
     Ok(get(conn, id)?.map(|n| n.state()))
 }
 
-fn status_sql(status: NeedStatus) -> String {
-    match status {
-        NeedStatus::Open => format!("needs.withdrawn_at IS NULL AND {DELIVERED_SQL} < needs.units"),
-        NeedStatus::Met => format!("needs.withdrawn_at IS NULL AND {DELIVERED_SQL} >= needs.units"),
-        NeedStatus::Withdrawn => "needs.withdrawn_at IS NOT NULL".to_owned(),
+/// The needs whose acknowledged deliveries cover them, as one uncorrelated subquery: Citus
+/// plans no correlated subquery from a reference table (`needs`) into distributed ones, so on
+/// Citus the deliveries are summed per need on the workers and matched on the coordinator.
+const MET_SQL: &str = "(SELECT n2.id FROM needs n2 INNER JOIN \
+     (SELECT a.need, SUM(d.acknowledged) AS delivered \
+      FROM disbursements d INNER JOIN allocations a \
+      ON a.organization = d.organization AND a.seq = d.allocation_seq \
+      WHERE a.need IS NOT NULL AND a.voided_by IS NULL AND d.voided_by IS NULL \
+      GROUP BY a.need) m ON m.need = n2.id \
+     WHERE m.delivered >= n2.units)";
+
+/// The condition for needs of `status`; `distributed` on Citus (see [`MET_SQL`]).
+fn status_sql(status: NeedStatus, distributed: bool) -> String {
+    match (status, distributed) {
+        (NeedStatus::Open, false) => {
+            format!("needs.withdrawn_at IS NULL AND {DELIVERED_SQL} < needs.units")
+        }
+        (NeedStatus::Met, false) => {
+            format!("needs.withdrawn_at IS NULL AND {DELIVERED_SQL} >= needs.units")
+        }
+        (NeedStatus::Open, true) => {
+            format!("needs.withdrawn_at IS NULL AND needs.id NOT IN {MET_SQL}")
+        }
+        (NeedStatus::Met, true) => format!("needs.withdrawn_at IS NULL AND needs.id IN {MET_SQL}"),
+        (NeedStatus::Withdrawn, _) => "needs.withdrawn_at IS NOT NULL".to_owned(),
     }
 }
 
@@ -176,7 +196,7 @@ pub fn list(
         q = q.filter(needs::recipient.eq(r.clone()));
     }
     if let Some(s) = f.status {
-        q = q.filter(sql::<Bool>(&status_sql(s)));
+        q = q.filter(sql::<Bool>(&status_sql(s, is_distributed(conn)?)));
     }
     let rows: Vec<NeedRow> = q.load(conn)?;
     let next = (rows.len() as i64 == limit)
@@ -191,7 +211,10 @@ pub fn list(
 /// Balance keys of the goods that open needs ask for (at most [`MAX_NEEDS_SCANNED`] needs).
 pub fn open_need_assets(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
     let mut keys: Vec<String> = needs::table
-        .filter(sql::<Bool>(&status_sql(NeedStatus::Open)))
+        .filter(sql::<Bool>(&status_sql(
+            NeedStatus::Open,
+            is_distributed(conn)?,
+        )))
         .order(needs::number.asc())
         .limit(MAX_NEEDS_SCANNED)
         .select(needs::asset_key)
@@ -236,7 +259,10 @@ pub fn open_needs_for(
     let keys: Vec<String> = assets.iter().map(AssetKey::to_key_string).collect();
     let rows: Vec<NeedRow> = needs::table
         .filter(needs::asset_key.eq_any(&keys))
-        .filter(sql::<Bool>(&status_sql(NeedStatus::Open)))
+        .filter(sql::<Bool>(&status_sql(
+            NeedStatus::Open,
+            is_distributed(conn)?,
+        )))
         .order(needs::number.asc())
         .limit(MAX_NEEDS_SCANNED)
         .select(NeedRow::as_select())
@@ -288,7 +314,7 @@ pub fn posted_for(
 pub fn count(conn: &mut AnyConnection, status: Option<NeedStatus>) -> Result<i64, StoreError> {
     let mut q = needs::table.count().into_boxed();
     if let Some(s) = status {
-        q = q.filter(sql::<Bool>(&status_sql(s)));
+        q = q.filter(sql::<Bool>(&status_sql(s, is_distributed(conn)?)));
     }
     Ok(q.get_result(conn)?)
 }

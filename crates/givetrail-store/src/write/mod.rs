@@ -320,6 +320,28 @@ fn commit_group(
             }
             true
         }
+        // A node that cannot be reached (on Citus, the worker holding some organisation's
+        // shards) fails the whole group; nothing was committed. The other organisations in the
+        // group must not fail with it: each organisation's writes are tried again on their own.
+        // Not when the node failed during the commit itself: then the group may have been
+        // committed there, and trying it again could append its entries twice.
+        Err(e) if e.is_unreachable() && !e.commit_outcome_unknown() && orgs.len() > 1 => {
+            tracing::warn!(error = %e, jobs = group.len(), "write group failed on an unreachable node; trying each organisation alone");
+            let mut by_org: Vec<(Option<String>, Vec<Job>)> = Vec::new();
+            for job in group {
+                let route = match &job.write {
+                    Write::Entries { org, .. } | Write::Import { org, .. } => Some(org.clone()),
+                    _ => None,
+                };
+                match by_org.iter_mut().find(|(r, _)| *r == route) {
+                    Some((_, jobs)) => jobs.push(job),
+                    None => by_org.push((route, vec![job])),
+                }
+            }
+            by_org.into_iter().fold(true, |all, (_, jobs)| {
+                commit_group(conn, jobs, key, policy) && all
+            })
+        }
         Err(e) => {
             let e = match e {
                 WriteError::Store(e) => e,

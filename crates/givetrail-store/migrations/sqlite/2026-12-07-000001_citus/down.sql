@@ -1,0 +1,1 @@
+-- Undoes the Citus distribution (PostgreSQL with the `citus` extension only).

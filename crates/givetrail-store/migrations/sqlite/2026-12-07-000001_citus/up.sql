@@ -1,0 +1,6 @@
+-- Citus (distributed PostgreSQL): when the database has the `citus` extension, the per-organisation
+-- tables are distributed by `organization`, colocated with `entries` (an organisation's log, its
+-- derived tables, checkpoints, bank statements and complaints all live in one shard group on one
+-- worker), and the registry tables become reference tables (a copy on every node). On a plain
+-- PostgreSQL this migration does nothing. ARCHITECTURE.md ("Citus") says what Citus forbids and
+-- what replaces it.
