@@ -460,7 +460,7 @@ fn feeds_filter_by_campaign_recipient_region_asset_and_dates_and_page_with_curso
     let bad = s.get(&format!("{hb}/donations?region=hubei"));
     assert_eq!(bad.status, 400);
     assert_eq!(bad.body["errors"][0]["field"], "region");
-    let bad = s.get(&format!("{hb}/donations?format=xlsx"));
+    let bad = s.get(&format!("{hb}/donations?format=pdf"));
     assert_eq!(bad.body["errors"][0]["field"], "format");
 }
 
