@@ -70,9 +70,10 @@ struct Serve {
     /// reports, pages, feeds), which share the rest.
     #[arg(long, env = "GIVETRAIL_READ_CONNECTIONS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     read_connections: u32,
-    /// Reads (GET and HEAD, but health checks and metrics) per second allowed to one client
-    /// address, with a burst of four seconds' worth; past it, 429 with `Retry-After`. 0 turns the
-    /// limit off (behind a reverse proxy every client has the proxy's address: limit there).
+    /// Expensive reads (exports, reports, pages, feeds) per second allowed to one client address,
+    /// with a burst of four seconds' worth; past it, 429 with `Retry-After`. Cheap reads (the log,
+    /// entries, proofs, checkpoints, trails) are not counted. 0 turns the limit off (behind a
+    /// reverse proxy every client has the proxy's address: limit there).
     #[arg(long, env = "GIVETRAIL_CLIENT_READ_RATE", default_value_t = 50)]
     client_read_rate: u32,
     /// Ed25519 key checkpoints are signed with; created (mode 0600) only for a database that

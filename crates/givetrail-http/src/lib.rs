@@ -172,8 +172,8 @@ async fn not_found(
     }
 }
 
-/// Count a read against its client's budget (429 past it), then admit a GET of an expensive read
-/// to its class, or refuse it with 503 and `Retry-After` ([`load`]): a problem document under
+/// Count an expensive read against its client's budget (429 past it), then admit it to its
+/// class, or refuse it with 503 and `Retry-After` ([`load`]): a problem document under
 /// `/api`, an error page on the site. Here, in the crate
 /// root, because it joins the limits (which every handler's state holds) with the site's pages.
 async fn bound_expensive_reads(
@@ -183,16 +183,15 @@ async fn bound_expensive_reads(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let over_budget = match req.peer_addr() {
-        Some(peer) if load::counts_as_client_read(&req) => state.load.check_client(peer.ip()).err(),
-        _ => None,
-    };
-    if let Some(refused) = over_budget {
-        return Ok(refuse(req, &state, refused).await);
-    }
     let Some(class) = load::pattern(&req).as_deref().and_then(load::Class::of) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    let over_budget = req
+        .peer_addr()
+        .and_then(|peer| state.load.check_client(peer.ip()).err());
+    if let Some(refused) = over_budget {
+        return Ok(refuse(req, &state, refused).await);
+    }
     match state.load.admit(class).await {
         // Held until the body is sent: a streamed export counts until its last chunk.
         Ok(admitted) => Ok(next

@@ -13,10 +13,12 @@
 //! - over all classes together: at most `expensive = read connections - reserve`, where the
 //!   reserve (a quarter of the read connections, at least one) is left to everything else.
 //!
-//! Besides, each client address has a budget of reads ([`ClientReads`]): a token bucket of
-//! `rate` reads per second with a burst of [`BURST_SECONDS`] × `rate`, over every GET and HEAD
-//! but `/healthz` and `/metrics`. A client over it is answered 429 with `Retry-After`, before any
-//! work is done for it, so one address cannot keep the expensive classes full for everyone. The
+//! Besides, each client address has a budget of expensive reads ([`ClientReads`]): a token bucket
+//! of `rate` reads per second with a burst of [`BURST_SECONDS`] × `rate`, over the routes of
+//! [`ROUTES`]. A client over it is answered 429 with `Retry-After`, before any work is done for
+//! it, so one address cannot keep the expensive classes full for everyone. The cheap reads (a
+//! page of the log, an entry, a proof, a checkpoint, a trail) are not counted: an outside
+//! verifier downloads and checks a whole log as fast as it likes, bounded only by the pool. The
 //! client is the TCP peer's address (an IPv6 address counts by its /64, which one host usually
 //! owns whole); a reverse proxy in front makes every client one address, so behind a proxy the
 //! limit belongs there (`--client-read-rate 0` turns it off here).
@@ -396,16 +398,6 @@ impl Load {
             self.pool_timeouts.load(Ordering::Relaxed)
         );
     }
-}
-
-/// Whether a request draws on its client's read budget: every GET and HEAD but the health check
-/// and the metrics (which monitors poll, and which cost nothing).
-pub fn counts_as_client_read(req: &ServiceRequest) -> bool {
-    matches!(*req.method(), Method::GET | Method::HEAD)
-        && !matches!(
-            req.match_info().as_str(),
-            "/api/v1/healthz" | "/healthz" | "/metrics" | "/api/v1/metrics"
-        )
 }
 
 /// The route pattern a GET (or HEAD) asks for, as the router will match it: on the

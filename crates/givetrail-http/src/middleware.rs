@@ -164,13 +164,12 @@ pub fn document_problem_content_type(
 ) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::RefOr;
     for (path, item) in api.paths.paths.iter_mut() {
-        // A read counts against its client's rate (`crate::load::ClientReads`), but for the
-        // health check and the metrics.
-        let rated = !path.ends_with("/healthz") && !path.ends_with("/metrics");
+        // An expensive read counts against its client's rate (`crate::load::ClientReads`).
+        let rated = crate::load::Class::of(path).is_some();
         if let Some(get) = item.get.as_mut().filter(|_| rated) {
             get.responses.responses.entry("429".into()).or_insert_with(|| {
                 problem_response(
-                    "this client is over its read rate: retry after the `Retry-After` header's seconds",
+                    "this client is over its rate of expensive reads: retry after the `Retry-After` header's seconds",
                 )
             });
         }
