@@ -4,14 +4,13 @@
   soak.py <base url> <server pid> <minutes> <org> <key> <receipts file>
 
 Writers: 4 threads POST donations to <org>, 5 a second each (20/s, paced, one keep-alive
-connection each). Readers: wrk, 16 connections, trails of the receipts in the file, the
-organisation's summary and page, for each minute in turn. After each minute, one line:
+connection each). Readers: 16 threads, 100 reads a second in all (SOAK_READ_RATE), paced: trails
+of the receipts in the file, the organisation's summary and its page. After each minute, one line:
 `minute writes write_p99_ms reads read_p99_ms errors rss_kib`, errors being failed or non-2xx
 requests of either kind. Exits non-zero if the server dies."""
 import http.client
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -22,6 +21,8 @@ u = urllib.parse.urlparse(base)
 lock = threading.Lock()
 writes, write_errors = [], [0]
 stop = threading.Event()
+READERS = 16
+READ_RATE = float(os.environ.get("SOAK_READ_RATE", "100"))
 
 
 def rss_kib():
@@ -56,43 +57,63 @@ def writer(w):
         time.sleep(max(0, nxt - time.time()))
 
 
-lua = os.path.join(os.path.dirname(receipts), "soak-readers.lua")
-with open(lua, "w") as f:
-    rs = open(receipts).read().split()
-    f.write("local receipts = {" + ",".join(f'"{r}"' for r in rs) + "}\n")
-    f.write(f"""local n = 0
-request = function()
-  n = n + 1
-  local k = n % 4
-  local path
-  if k == 0 then path = "/api/v1/organizations/{org}/summary"
-  elseif k == 1 then path = "/organizations/{org}"
-  else path = "/api/v1/organizations/{org}/donations/" .. receipts[(n % #receipts) + 1] .. "/trail" end
-  return wrk.format("GET", path)
-end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %d %d %d\\n", summary.requests, latency:percentile(99), e.status + e.connect + e.read + e.write + e.timeout))
-end
-""")
+reads, read_errors = [], [0]
+paths = [f"/api/v1/organizations/{org}/summary", f"/organizations/{org}"]
+trails = [f"/api/v1/organizations/{org}/donations/{r}/trail" for r in open(receipts).read().split()]
+
+
+def reader(i):
+    """One of READERS keep-alive connections, paced at READ_RATE / READERS a second: a quarter
+    summaries, a quarter organisation pages, half trails. Paced (a bounded load), so a slower
+    server is seen as latency and errors rather than as fewer requests; a reader more than a
+    second behind its schedule starts again from now."""
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    n, period = i, READERS / READ_RATE
+    nxt = time.time() + period * i / READERS
+    while not stop.is_set():
+        time.sleep(max(0, nxt - time.time()))
+        n += 1
+        path = paths[n % 4] if n % 4 < 2 else trails[n % len(trails)]
+        t = time.perf_counter()
+        try:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            r.read()
+            ok = r.status == 200
+        except OSError:
+            ok = False
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        with lock:
+            reads.append(time.perf_counter() - t)
+            read_errors[0] += not ok
+        nxt += period
+        if time.time() - nxt > 1:
+            nxt = time.time()
+
+
 threads = [threading.Thread(target=writer, args=(w,), daemon=True) for w in range(4)]
+threads += [threading.Thread(target=reader, args=(i,), daemon=True) for i in range(READERS)]
 for t in threads:
     t.start()
 print(f"start 0 0 0 0 0 {rss_kib()}", flush=True)
+
+
+def p99(xs):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * 0.99))] * 1000 if xs else 0
+
+
 for m in range(1, minutes + 1):
-    out = subprocess.run(["wrk", "-t1", "-c16", "-d60s", "--timeout", "30s", "-s", lua, base],
-                         capture_output=True, text=True).stdout
-    line = next((l for l in out.splitlines() if l.startswith("RESULT")), "RESULT 0 0 1")
-    reads, read_p99_us, read_errors = (int(x) for x in line.split()[1:])
+    time.sleep(60)
     with lock:
-        ws = sorted(writes)
+        ws, rs = writes[:], reads[:]
         writes.clear()
-        werr = write_errors[0]
-        write_errors[0] = 0
-    wp99 = ws[min(len(ws) - 1, int(len(ws) * 0.99))] * 1000 if ws else 0
+        reads.clear()
+        errors = write_errors[0] + read_errors[0]
+        write_errors[0] = read_errors[0] = 0
     try:
         rss = rss_kib()
     except (OSError, StopIteration):
         sys.exit(f"the server (pid {pid}) died in minute {m}")
-    print(f"{m} {len(ws)} {wp99:.1f} {reads} {read_p99_us / 1000:.1f} {werr + read_errors} {rss}", flush=True)
+    print(f"{m} {len(ws)} {p99(ws):.1f} {len(rs)} {p99(rs):.1f} {errors} {rss}", flush=True)
 stop.set()
