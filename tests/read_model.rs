@@ -734,3 +734,91 @@ fn the_read_model_after_a_sigkill_mid_write_equals_a_full_replay() {
          {after_kill} entries in {ORG}'s log after it; {compared} answers compared after the restart"
     );
 }
+
+/// Money received as a number of cents, from the summary's decimal string.
+fn cents(received: &str) -> i64 {
+    if received.is_empty() {
+        return 0; // nothing received yet
+    }
+    let (int, frac) = received.split_once('.').unwrap_or((received, "0"));
+    let int: i64 = int.replace(',', "").parse().unwrap_or(-1);
+    let frac: i64 = format!("{frac:0<2}")[..2].parse().unwrap_or(-1);
+    int * 100 + frac
+}
+
+#[test]
+fn readers_racing_writers_each_see_their_snapshot_and_never_go_back() {
+    // Writers add donations while readers ask for the summary and trails as fast as they are
+    // answered: the read model makes a new version for nearly every read, and readers whose
+    // snapshot is older than the newest version take the kept or the rebuilt one. Every answer
+    // must be a whole version (the total a multiple of what each donation gives), each reader's
+    // totals never go back, each writer reads its own donation's trail right after the 201, and
+    // at the end the summary holds every donation. (All from one address: no per-client rate.)
+    let w = world_on(Server::start_with(
+        TestDb::new(),
+        &["serve", "--client-read-rate", "0"],
+    ));
+    const WRITERS: usize = 3;
+    const EACH: usize = 25;
+    const READERS: usize = 6;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (reads, writes) = std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut last = 0;
+                    let mut n = 0;
+                    while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                        let now = cents(&received(&w.s));
+                        assert!(now >= last, "a reader went back: {now} after {last}");
+                        assert_eq!(now % 1000, 0, "not a whole version: {now}");
+                        last = now;
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|t| {
+                let w = &w;
+                scope.spawn(move || {
+                    for i in 0..EACH {
+                        let receipt = format!("RACE-{t}-{i}");
+                        w.donate(
+                            &receipt,
+                            "2020-02-01T10:00:00Z",
+                            money("10.00"),
+                            undesignated(),
+                        );
+                        let trail =
+                            w.s.get(&format!("/organizations/{ORG}/donations/{receipt}/trail"));
+                        assert_eq!(trail.status, 200, "{receipt} right after its 201");
+                    }
+                })
+            })
+            .collect();
+        let writes = writers
+            .into_iter()
+            .map(|h| h.join())
+            .filter(Result::is_ok)
+            .count();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let reads: usize = readers
+            .into_iter()
+            .map(|h| h.join().expect("a reader's check failed"))
+            .sum();
+        (reads, writes)
+    });
+    assert_eq!(writes, WRITERS, "a writer failed");
+    eprintln!("{reads} summary reads beside {} writes", WRITERS * EACH);
+    assert!(
+        reads >= WRITERS * EACH,
+        "the readers raced the writers: {reads} reads"
+    );
+    assert_eq!(
+        cents(&received(&w.s)),
+        (WRITERS * EACH) as i64 * 1000,
+        "every donation in the summary"
+    );
+}

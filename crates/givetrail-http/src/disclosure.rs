@@ -22,6 +22,7 @@ use givetrail_store::read::log::{self as q};
 use givetrail_store::{registry, AnyConnection, StoreError};
 
 use crate::auth;
+use crate::caching;
 use crate::db::{read, read_snapshot};
 use crate::link;
 use crate::paging::{page_limit, seq_cursor};
@@ -362,15 +363,17 @@ pub async fn entry_timeliness(
     responses((status = 200, description = "IATI 2.03 `iati-activities` XML", content_type = "application/xml", body = String), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/exports/iati.xml")]
 pub async fn iati_export(
+    req: HttpRequest,
     state: web::Data<AppState>,
     org: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (l, d) = ledger(&state, &org).await?;
     let now = chrono::Utc::now();
-    Ok(streamed::response(
-        "application/xml; charset=utf-8",
-        move |out| iati::write_export(&l, &d, now, out),
-    ))
+    Ok(caching::tagged(&req, export_tag("iati", &l, &d), || {
+        streamed::response("application/xml; charset=utf-8", move |out| {
+            iati::write_export(&l, &d, now, out)
+        })
+    }))
 }
 
 /// 360Giving 1.4 package: every money disbursement as a grant.
@@ -378,13 +381,35 @@ pub async fn iati_export(
     responses((status = 200, description = "360Giving package `{\"grants\": [...]}`", body = Object), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/exports/360giving.json")]
 pub async fn giving360_export(
+    req: HttpRequest,
     state: web::Data<AppState>,
     org: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (l, d) = ledger(&state, &org).await?;
-    Ok(streamed::response("application/json", move |out| {
-        serde_json::to_writer(out, &giving360::export(&l, &d))
-    }))
+    Ok(caching::tagged(
+        &req,
+        export_tag("360giving", &l, &d),
+        || {
+            streamed::response("application/json", move |out| {
+                serde_json::to_writer(out, &giving360::export(&l, &d))
+            })
+        },
+    ))
+}
+
+/// The tag of a whole-log export ([`caching::export_tag`]): what it is, the log's length and head
+/// hash, and the names it prints (the organisation and the directory of recipients). The IATI
+/// document's generation time is left out: a client holding the document of the same log has it.
+fn export_tag(what: &str, l: &Ledger, d: &Directory) -> String {
+    let head = l.records.last().map_or("", |r| r.entry_hash.as_str());
+    let len = l.records.len().to_string();
+    let names = format!("{:?}{d:?}", l.organization);
+    caching::export_tag([
+        what.as_bytes(),
+        len.as_bytes(),
+        head.as_bytes(),
+        names.as_bytes(),
+    ])
 }
 
 /// What a recipient received, from which organisations and donations, and what it acknowledged

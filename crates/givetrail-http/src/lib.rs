@@ -5,6 +5,7 @@
 pub mod atom;
 pub mod auth;
 pub mod body;
+pub mod caching;
 pub mod complaints;
 pub mod db;
 pub mod disclosure;
@@ -234,6 +235,7 @@ pub fn server(
             .app_data(web::Data::new(metrics.clone()))
             .app_data(known.clone())
             .app_data(complaint_limiter.clone())
+            .wrap(actix_web::middleware::from_fn(caching::conditional))
             .wrap(actix_web::middleware::from_fn(bound_expensive_reads))
             .wrap(actix_web::middleware::from_fn(gate::gate))
             .wrap(actix_web::middleware::from_fn(middleware::refuse_nul))

@@ -173,6 +173,26 @@ pub fn document_problem_content_type(
                 )
             });
         }
+        // A public read answers a matching `If-None-Match` with 304 (`crate::caching`); one that
+        // takes a key, or a complaint's tracking code, is never tagged.
+        if let Some(get) = item.get.as_mut() {
+            let public = get.security.as_ref().is_none_or(|s| s.is_empty())
+                && !path.contains("/complaints/{");
+            if public {
+                get.responses
+                    .responses
+                    .entry("304".into())
+                    .or_insert_with(|| {
+                        RefOr::T(
+                        utoipa::openapi::ResponseBuilder::new()
+                            .description(
+                                "not modified: `If-None-Match` named this answer's current `ETag`",
+                            )
+                            .build(),
+                    )
+                    });
+            }
+        }
         // Each operation, and whether its method writes.
         let ops = [
             (&mut item.get, false),

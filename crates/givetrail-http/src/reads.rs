@@ -13,6 +13,7 @@ use givetrail_store::read::log::{self as q};
 use givetrail_store::read::registrations;
 use givetrail_store::registry;
 
+use crate::caching;
 use crate::db::{read, read_snapshot};
 use crate::paging::{page_limit, seq_cursor, PageParams};
 use crate::problem::{ApiError, Problem};
@@ -241,13 +242,14 @@ pub async fn list_entries(
     let limit = page_limit(p.limit)?;
     let after = seq_cursor(p.after.as_deref())?;
     existing_org(&state, &org).await?;
-    let page = read(&state, move |c| {
+    let (page, full) = read(&state, move |c| {
         givetrail_store::read::log::page_json(c, &org, after, limit)
     })
     .await?;
-    Ok(HttpResponse::Ok()
+    let res = HttpResponse::Ok()
         .content_type("application/json")
-        .body(page))
+        .body(page);
+    Ok(if full { caching::immutable(res) } else { res })
 }
 
 /// Periodic disclosures (`disclosure.published` entries), oldest first: each with its period

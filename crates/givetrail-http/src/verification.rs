@@ -10,6 +10,7 @@ use givetrail_store::verify::proofs::{self, ProofRequestError};
 use givetrail_store::verify::{checkpoints, keys, merkle};
 use givetrail_store::{AnyConnection, StoreError};
 
+use crate::caching;
 use crate::db::read;
 use crate::paging::{page_limit, PageParams};
 use crate::problem::{ApiError, Problem};
@@ -98,10 +99,13 @@ pub async fn list_checkpoints(
         checkpoints::checkpoints(c, &org, after, limit)
     })
     .await?;
-    let next = (items.len() as i64 == limit)
+    // A full page never changes: checkpoints are kept forever and only added after it.
+    let full = items.len() as i64 == limit;
+    let next = full
         .then(|| items.last().map(|c| c.tree_size.to_string()))
         .flatten();
-    Ok(HttpResponse::Ok().json(json!({"checkpoints": items, "meta": {"next": next}})))
+    let res = HttpResponse::Ok().json(json!({"checkpoints": items, "meta": {"next": next}}));
+    Ok(if full { caching::immutable(res) } else { res })
 }
 
 /// Query of an inclusion proof.
@@ -134,6 +138,8 @@ pub async fn inclusion_proof(
         return Err(ApiError::field("seq", "must be at least 1"));
     }
     let (seq, size) = (p.seq, p.tree_size);
+    // A proof against a stated size never changes; one against the log as it is now does.
+    let fixed = size.is_some();
     let (path, size) = read(&state, move |c| {
         let size = match size {
             Some(s) => s,
@@ -143,11 +149,12 @@ pub async fn inclusion_proof(
     })
     .await?;
     let path = path.map_err(proof_error)?;
-    Ok(HttpResponse::Ok().json(json!({
+    let res = HttpResponse::Ok().json(json!({
         "leaf_index": seq - 1,
         "tree_size": size,
         "audit_path": path.iter().map(hex::encode).collect::<Vec<_>>(),
-    })))
+    }));
+    Ok(if fixed { caching::immutable(res) } else { res })
 }
 
 /// Query of a consistency proof.
@@ -173,11 +180,12 @@ pub async fn consistency_proof(
     let proof = read(&state, move |c| Ok(proofs::consistency(c, &org, from, to)))
         .await?
         .map_err(proof_error)?;
-    Ok(HttpResponse::Ok().json(json!({
+    // Both sizes exist (else the proof is refused) and a log only grows: it never changes.
+    Ok(caching::immutable(HttpResponse::Ok().json(json!({
         "from": from,
         "to": to,
         "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
-    })))
+    }))))
 }
 
 /// The key checkpoints are signed with.

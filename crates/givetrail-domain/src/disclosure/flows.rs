@@ -9,7 +9,7 @@
 //! exactly once. Oldest-first keeps each unit's history a single line, where proportional
 //! attribution would split every unit across donors and need fractions.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -85,39 +85,40 @@ pub(crate) struct Memo {
     pub(crate) derived: Derived,
 }
 
-/// Reports worked out from one version of a ledger, by name (see [`Ledger::derived`]).
+/// Reports worked out from one version of a ledger, by name (see [`Ledger::derived`]): a cell
+/// per name and type, each a `OnceLock<Arc<T>>`.
 #[derive(Default)]
-pub(crate) struct Derived(Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>);
+pub(crate) struct Derived(Mutex<HashMap<(String, TypeId), Arc<dyn Any + Send + Sync>>>);
 
 impl Derived {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn Any + Send + Sync>>> {
+    fn map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, TypeId), Arc<dyn Any + Send + Sync>>> {
         // A panic while inserting leaves the map whole (inserts are single calls): keep using it.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The value kept under `key`, or `make()`, kept. `make` runs without the lock held, so it
-    /// may itself ask for other derived values; two requests racing on a cold key both compute it
-    /// and the first kept wins.
+    /// The value kept under `key`, or `make()`, kept. The map's lock is held only to find the
+    /// key's cell; `make` runs in the cell ([`OnceLock::get_or_init`]), so the many requests that
+    /// arrive together for a new version's report compute it once, the others waiting for it
+    /// (before, each computed its own and the first kept won: under a stream of writes, every
+    /// reader of a popular report did the whole work for each new version). `make` may ask for
+    /// other keys.
     pub(crate) fn get_or<T: Any + Send + Sync>(
         &self,
         key: &str,
         make: impl FnOnce() -> T,
     ) -> Arc<T> {
-        if let Some(v) = self
+        let cell = self
             .map()
-            .get(key)
-            .cloned()
-            .and_then(|v| v.downcast::<T>().ok())
-        {
-            return v;
-        }
-        let made: Arc<T> = Arc::new(make());
-        let kept = self
-            .map()
-            .entry(key.to_owned())
-            .or_insert_with(|| made.clone() as Arc<dyn Any + Send + Sync>)
+            .entry((key.to_owned(), TypeId::of::<T>()))
+            .or_insert_with(|| Arc::new(OnceLock::<Arc<T>>::new()))
             .clone();
-        kept.downcast::<T>().unwrap_or(made)
+        match cell.downcast::<OnceLock<Arc<T>>>() {
+            Ok(cell) => cell.get_or_init(|| Arc::new(make())).clone(),
+            // Not reached: the cell was made for `T`.
+            Err(_) => Arc::new(make()),
+        }
     }
 }
 
@@ -129,7 +130,9 @@ impl Clone for Derived {
 
 impl std::fmt::Debug for Derived {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.map().keys()).finish()
+        f.debug_set()
+            .entries(self.map().keys().map(|(name, _)| name.clone()))
+            .finish()
     }
 }
 
@@ -314,5 +317,45 @@ mod purchase_tests {
             .any(|d| d.by == seq::VOIDED_PURCHASE));
         assert!(ledger.is_purchase(seq::PURCHASE));
         assert!(!ledger.is_purchase(seq::EXPENSE));
+    }
+}
+
+#[cfg(test)]
+mod derived_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Barrier;
+
+    #[test]
+    fn readers_arriving_together_compute_a_report_once() {
+        let derived = Derived::default();
+        let made = AtomicUsize::new(0);
+        let start = Barrier::new(8);
+        let values: Vec<Arc<u64>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        derived.get_or("summary", || {
+                            made.fetch_add(1, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                            42_u64
+                        })
+                    })
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        assert_eq!(values.len(), 8);
+        assert!(values.iter().all(|v| **v == 42));
+        assert_eq!(
+            made.load(Ordering::SeqCst),
+            1,
+            "made once, the others waited"
+        );
+        // Another key, and the same key with another type, are their own values.
+        assert_eq!(*derived.get_or("page", || 7_u64), 7);
+        assert_eq!(*derived.get_or("summary", || "text"), "text");
+        assert_eq!(*derived.get_or("summary", || 0_u64), 42);
     }
 }

@@ -129,13 +129,14 @@ pub fn entry(conn: &mut AnyConnection, org: &str, seq: i64) -> Result<Option<Val
 /// A page of the public log as a JSON document `{"entries": [...], "meta": {"next": …}}`, built
 /// by splicing each stored canonical form with its three hash fields. The result is the same JSON
 /// as parsing and re-serialising each entry, without doing so: this is the endpoint auditors
-/// download whole logs through.
+/// download whole logs through. With it, whether the page is full: a full page never changes (the
+/// log is append-only), so it may be cached for good.
 pub fn page_json(
     conn: &mut AnyConnection,
     org: &str,
     after: Seq,
     limit: i64,
-) -> Result<String, StoreError> {
+) -> Result<(String, bool), StoreError> {
     let rows = entry_rows(conn, org, after, limit)?;
     let mut out =
         String::with_capacity(rows.iter().map(|r| r.canonical.len() + 220).sum::<usize>() + 64);
@@ -161,12 +162,13 @@ pub fn page_json(
             r.entry_hash, r.prev_entry_hash, r.leaf_hash
         ));
     }
+    let full = rows.len() as i64 == limit;
     let next = match rows.last() {
-        Some(r) if rows.len() as i64 == limit => format!("\"{}\"", r.seq),
+        Some(r) if full => format!("\"{}\"", r.seq),
         _ => "null".to_owned(),
     };
     out.push_str(&format!("],\"meta\":{{\"next\":{next}}}}}"));
-    Ok(out)
+    Ok((out, full))
 }
 
 /// The private values of an entry (regulators only).

@@ -6,10 +6,18 @@
 //! ledger inside its own snapshot: the head it sees there decides what it gets.
 //!
 //! - cached head = snapshot head: the cached ledger, shared (`Arc`), no query beyond the head;
-//! - cached head < snapshot head: the missing entries are read and applied in place (copied
-//!   first only if an earlier reader still holds the old version);
-//! - cached head > snapshot head (a replica behind the primary, or a reader whose snapshot began
-//!   before another reader advanced the cache): a full replay at the snapshot's head, not kept.
+//! - cached head < snapshot head: the missing entries are read and applied to a copy of the
+//!   newest version (in place when no reader holds it), which becomes the newest; the lock is
+//!   held meanwhile, so readers wanting the same new head wait for one copy;
+//! - cached head > snapshot head (a reader whose snapshot began before another reader advanced
+//!   the cache, or a replica behind the primary): the version at the snapshot's head if one is
+//!   still kept, else a copy of the nearest older kept version advanced to it, else a full
+//!   replay; made after the lock is released, and not kept.
+//!
+//! Besides the newest, a version is kept while a reader still holds it (and at most
+//! [`KEPT_VERSIONS`] of them): under a steady stream of writes, a reader whose snapshot is one
+//! write behind finds its version instead of replaying the whole log. Keeping only versions in
+//! use bounds the memory by what readers hold anyway.
 //!
 //! A read made after a write's 201 therefore sees that write: its snapshot holds the entry, and
 //! the cache never answers with a head other than the snapshot's. Nothing is written to the
@@ -17,7 +25,7 @@
 //! At most [`MAX_CACHED_LOGS`] logs are kept; the least recently read is dropped first.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -30,12 +38,15 @@ use crate::StoreError;
 
 /// Most organisations' ledgers kept in memory at once.
 pub const MAX_CACHED_LOGS: usize = 256;
+/// Most versions of one organisation's ledger kept at once (see the module documentation).
+pub const KEPT_VERSIONS: usize = 4;
 
 /// One organisation's cached ledger; its lock is held while it is advanced, so concurrent
 /// readers of the same log wait for one replay instead of each doing their own.
 #[derive(Default)]
 struct Slot {
-    ledger: Mutex<Option<Arc<Ledger>>>,
+    /// Kept versions, oldest first (heads increasing); the last is the newest.
+    versions: Mutex<VecDeque<Arc<Ledger>>>,
     /// What the last clean integrity check of this log verified (`verify::chain::VerifiedPrefix`,
     /// kept here without this module knowing the verifier: see [`ReadModel::with_verified`]).
     verified: Mutex<Option<Box<dyn Any + Send>>>,
@@ -68,38 +79,61 @@ impl ReadModel {
         let party = Party::from(o);
         let head = log::head(conn, org)?.seq;
         let slot = self.slot(org);
-        let mut cached = match slot.ledger.lock() {
-            Ok(g) => g,
-            Err(poisoned) => {
-                // A reader panicked while advancing it: the ledger may be half advanced.
-                let mut g = poisoned.into_inner();
-                *g = None;
-                g
+        let base = {
+            let mut kept = match slot.versions.lock() {
+                Ok(g) => g,
+                Err(poisoned) => {
+                    // A reader panicked while advancing it: the newest may be half advanced.
+                    let mut g = poisoned.into_inner();
+                    g.clear();
+                    g
+                }
+            };
+            // A registration changed (a new name): every version is stale.
+            if kept.iter().any(|l| l.organization != party) {
+                kept.clear();
+            }
+            if let Some(l) = kept.iter().find(|l| l.head() == head) {
+                return Ok(Some(l.clone()));
+            }
+            match kept.back().map(|l| l.head()) {
+                None => {
+                    let records = records_after(conn, org, 0)?;
+                    let l = Arc::new(Ledger::new(party, records).map_err(StoreError::Corrupt)?);
+                    kept.push_back(l.clone());
+                    return Ok(Some(l));
+                }
+                Some(newest) if newest < head => {
+                    let newer = records_after(conn, org, newest)?;
+                    let next = advance(&mut kept, newer)?;
+                    // Versions no reader holds any more go, but the newest stays.
+                    let last = kept.len() - 1;
+                    let mut i = 0;
+                    kept.retain(|l| {
+                        i += 1;
+                        i - 1 == last || Arc::strong_count(l) > 1
+                    });
+                    while kept.len() > KEPT_VERSIONS {
+                        kept.pop_front();
+                    }
+                    return Ok(Some(next));
+                }
+                // Behind the newest: the nearest older kept version, if any.
+                Some(_) => kept.iter().rev().find(|l| l.head() < head).cloned(),
             }
         };
-        match cached.as_mut() {
-            Some(l) if l.organization == party && l.head() == head => Ok(Some(l.clone())),
-            Some(l) if l.organization == party && l.head() < head => {
-                let newer = records_after(conn, org, l.head())?;
-                let advanced = Arc::make_mut(l);
-                if let Err(e) = advanced.extend(newer) {
-                    *cached = None;
-                    return Err(StoreError::Corrupt(e));
-                }
-                Ok(Some(l.clone()))
+        let at = match base {
+            Some(b) => {
+                let mut l = Ledger::clone(&b);
+                l.extend(records_after(conn, org, b.head())?)
+                    .map_err(StoreError::Corrupt)?;
+                l
             }
-            Some(l) if l.organization == party => {
-                let records = records_after(conn, org, 0)?;
-                let at_snapshot = Ledger::new(party, records).map_err(StoreError::Corrupt)?;
-                Ok(Some(Arc::new(at_snapshot)))
+            None => {
+                Ledger::new(party, records_after(conn, org, 0)?).map_err(StoreError::Corrupt)?
             }
-            _ => {
-                let records = records_after(conn, org, 0)?;
-                let l = Arc::new(Ledger::new(party, records).map_err(StoreError::Corrupt)?);
-                *cached = Some(l.clone());
-                Ok(Some(l))
-            }
-        }
+        };
+        Ok(Some(Arc::new(at)))
     }
 
     /// Run `f` on what the integrity checker remembers of `org`'s log (`None` at first, or when
@@ -136,4 +170,33 @@ impl ReadModel {
         slot.last_read.store(now, Ordering::Relaxed);
         slot
     }
+}
+
+/// Make the newest version of `kept` (not empty) advanced by `newer`: in place when nothing but
+/// `kept` holds it, else a copy pushed after it, so readers holding it keep it. On a failure
+/// (stored entries that do not replay) every version is dropped.
+fn advance(
+    kept: &mut VecDeque<Arc<Ledger>>,
+    newer: Vec<givetrail_domain::disclosure::Record>,
+) -> Result<Arc<Ledger>, StoreError> {
+    let Some(newest) = kept.back_mut() else {
+        return Err(StoreError::Corrupt("no version to advance".into()));
+    };
+    let result = if Arc::strong_count(newest) == 1 {
+        Arc::make_mut(newest).extend(newer).map(|()| None)
+    } else {
+        let mut copy = Ledger::clone(newest);
+        copy.extend(newer).map(|()| Some(Arc::new(copy)))
+    };
+    match result {
+        Ok(Some(copy)) => kept.push_back(copy),
+        Ok(None) => {}
+        Err(e) => {
+            kept.clear();
+            return Err(StoreError::Corrupt(e));
+        }
+    }
+    kept.back()
+        .cloned()
+        .ok_or_else(|| StoreError::Corrupt("no version kept".into()))
 }
