@@ -420,6 +420,13 @@ fn cursor_pattern(path: &str) -> String {
     }
 }
 
+/// The object at `keys` inside `v`, if there is one (never inserting, as `v["key"]` would).
+fn object_at<'a>(v: &'a mut Value, keys: &[&str]) -> Option<&'a mut Map<String, Value>> {
+    keys.iter()
+        .try_fold(v, |v, k| v.get_mut(*k))
+        .and_then(Value::as_object_mut)
+}
+
 /// Copy a component schema under a new name.
 fn copy_schema(schemas: &mut Map<String, Value>, from: &str, to: &str) {
     if let Some(s) = schemas.get(from).cloned() {
@@ -496,11 +503,7 @@ fn tighten_json(doc: &mut Value) {
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default();
     for path in paths {
-        let Some(item) = doc
-            .get_mut("paths")
-            .and_then(|p| p.get_mut(&path))
-            .and_then(Value::as_object_mut)
-        else {
+        let Some(item) = object_at(doc, &["paths", &path]) else {
             continue;
         };
         for (_, op) in item.iter_mut() {
@@ -508,15 +511,19 @@ fn tighten_json(doc: &mut Value) {
             request_body(op);
         }
     }
-    let Some(schemas) = doc
-        .get_mut("components")
-        .and_then(|c| c.get_mut("schemas"))
-        .and_then(Value::as_object_mut)
-    else {
+    let Some(schemas) = object_at(doc, &["components", "schemas"]) else {
         return;
     };
     for name in INPUT_COPIES {
         copy_schema(schemas, name, &format!("{name}Input"));
+    }
+    // A response flattens the designation change into a notice (`DesignationChangeNotice`), so
+    // the response's copy may not be closed; the request's (`DesignationChangeInput`) is.
+    if let Some(change) = schemas
+        .get_mut("DesignationChange")
+        .and_then(Value::as_object_mut)
+    {
+        change.remove("additionalProperties");
     }
     schemas.insert("AssetWireInput".into(), asset_input(false));
     schemas.insert("MoneyAssetInput".into(), money_asset(false));
@@ -630,11 +637,7 @@ fn parameters(path: &str, op: &mut Value) {
 
 /// A body of "no fields" (`{}`) is a closed empty object.
 fn request_body(op: &mut Value) {
-    let Some(content) = op
-        .get_mut("requestBody")
-        .and_then(|b| b.get_mut("content"))
-        .and_then(Value::as_object_mut)
-    else {
+    let Some(content) = object_at(op, &["requestBody", "content"]) else {
         return;
     };
     if let Some(json) = content.get_mut("application/json") {
@@ -771,6 +774,18 @@ mod tests {
             m["pattern"].as_str().unwrap_or_default(),
             "one\ntwo\tthree"
         ));
+    }
+
+    #[test]
+    fn credit_code_pattern_takes_a_published_code_and_not_the_letters_gb_32100_leaves_out() {
+        use givetrail_domain::ids::CreditCode;
+        assert!(matches(CREDIT_CODE_PATTERN, "91350100M000100Y43"));
+        assert!(CreditCode::parse("91350100M000100Y43").is_ok());
+        for letter in ['I', 'O', 'S', 'V', 'Z'] {
+            let code = format!("91350100M000100Y4{letter}");
+            assert!(!matches(CREDIT_CODE_PATTERN, &code), "{code}");
+            assert!(CreditCode::parse(&code).is_err(), "{code}");
+        }
     }
 
     #[test]
