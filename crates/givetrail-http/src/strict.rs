@@ -509,6 +509,7 @@ fn tighten_json(doc: &mut Value) {
         for (_, op) in item.iter_mut() {
             parameters(&path, op);
             request_body(op);
+            idempotency_conflict(op);
         }
     }
     let Some(schemas) = object_at(doc, &["components", "schemas"]) else {
@@ -633,6 +634,21 @@ fn parameters(path: &str, op: &mut Value) {
         }
         p["schema"] = rule;
     }
+}
+
+/// An operation that takes an `Idempotency-Key` answers 409 when the key was used before with
+/// another request (`crate::body::idempotency`): documented on each, in one place.
+fn idempotency_conflict(op: &mut Value) {
+    let keyed = op["parameters"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+    let Some(responses) = object_at(op, &["responses"]).filter(|_| keyed) else {
+        return;
+    };
+    responses.entry("409").or_insert_with(|| {
+        json!({"description": "the Idempotency-Key was already used with a different request",
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+    });
 }
 
 /// A body of "no fields" (`{}`) is a closed empty object.
