@@ -411,9 +411,10 @@ fn cursor_pattern(path: &str) -> String {
         // The registries page by id.
         "/api/v1/organizations" | "/api/v1/recipients" => SLUG_PATTERN.to_owned(),
         // A recipient's disbursements: occurred_at (µs), organisation and seq (`ReceivedCursor`).
-        // (The slug without hyphens here: a pattern cannot bound a slug's length.)
+        // (A slug of at most 63 characters here, so the pattern bounds its length.)
         "/api/v1/recipients/{recipient}" => {
-            format!("^[0-9]{{1,16}}\\.[a-z0-9]{{1,{MAX_SLUG_LEN}}}\\.[0-9]{{1,18}}$")
+            let half = (MAX_SLUG_LEN - 1) / 2;
+            format!("^[0-9]{{1,16}}\\.[a-z0-9](-?[a-z0-9]){{0,{half}}}\\.[0-9]{{1,18}}$")
         }
         // Logs, feeds, checkpoints and needs: a number.
         _ => SEQ_CURSOR_PATTERN.to_owned(),
