@@ -39,6 +39,11 @@ const CURRENCIES: &[(&str, u32)] = &[
     ("USD", 2),
 ];
 
+/// The currencies accepted, as (ISO 4217 code, decimals of the minor unit).
+pub fn currencies() -> impl Iterator<Item = (&'static str, u32)> {
+    CURRENCIES.iter().copied()
+}
+
 /// An ISO 4217 currency this ledger knows the minor unit of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Currency {

@@ -531,8 +531,12 @@ pub struct ProcurementRequest {
 }
 
 /// A period of time, `from` inclusive, `to` exclusive.
+///
+/// Named `DisclosurePeriod` in the OpenAPI document: the reconciliation report's period (both
+/// ends optional) is `Period` there, and one name for both gave a disclosure the wrong schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DisclosurePeriod)]
 pub struct Period {
     /// Start (inclusive).
     pub from: DateTime<Utc>,

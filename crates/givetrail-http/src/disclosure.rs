@@ -309,6 +309,17 @@ pub(crate) async fn trail_of(
     }
 }
 
+/// A page of the timeliness feed as JSON (the OpenAPI document's name for it).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TimelinessPage {
+    /// One row per entry.
+    entries: Vec<EntryTimeliness>,
+    /// `{"next"}`: the cursor of the next page, or null.
+    #[schema(value_type = Object)]
+    meta: (),
+}
+
 /// Parameters of the timeliness feed.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct TimelinessParams {
@@ -325,7 +336,7 @@ pub struct TimelinessParams {
 /// Per entry: `recorded_at − occurred_at`, the campaign deadline that applies and whether it
 /// was missed. JSON (`{"entries": [...], "meta"}`), CSV or an Excel workbook.
 #[utoipa::path(tag = "disclosure", params(("org" = String, Path, description = "organisation slug"), TimelinessParams),
-    responses((status = 200, description = "`{\"entries\": [EntryTimeliness], \"meta\": {\"next\"}}`, or CSV, or an Excel workbook", content((Vec<EntryTimeliness> = "application/json"), (String = "text/csv"), (Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "`{\"entries\": [EntryTimeliness], \"meta\": {\"next\"}}`, or CSV, or an Excel workbook", content((TimelinessPage = "application/json"), (String = "text/csv"), (Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/timeliness")]
 pub async fn entry_timeliness(
     req: HttpRequest,

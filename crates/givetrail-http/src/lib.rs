@@ -28,6 +28,7 @@ pub mod regions;
 pub mod site;
 pub mod state;
 pub mod streamed;
+pub mod strict;
 pub mod verification;
 pub mod writes;
 
@@ -150,10 +151,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     middleware::document_problem_content_type(api)
 }
 
+/// The published OpenAPI document: [`openapi`] made strict by [`strict::tighten`] (patterns,
+/// bounds, closed bodies, unique operation ids). Served at `/api-spec/openapi.json`.
+pub fn openapi_document() -> serde_json::Value {
+    strict::tighten(&openapi())
+}
+
 /// The OpenAPI document as pretty JSON (what `api-spec/openapi.json` holds).
 pub fn openapi_json() -> String {
-    openapi()
-        .to_pretty_json()
+    serde_json::to_string_pretty(&openapi_document())
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
@@ -224,6 +230,7 @@ pub fn server(
 ) -> std::io::Result<actix_web::dev::Server> {
     let spec = openapi();
     let known = web::Data::new(middleware::KnownPaths::from_openapi(&spec));
+    let document = openapi_document();
     let complaint_limiter = web::Data::new(middleware::ComplaintLimiter::default());
     let metrics = metrics::Metrics::default();
     let server = HttpServer::new(move || {
@@ -250,18 +257,20 @@ pub fn server(
             .service(scope("/api/v1").configure(routes))
             .configure(root_routes)
             .split_for_parts();
-        let spec = spec.clone();
-        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", spec))
-            .configure(site::routes)
-            .default_service(web::to(not_found))
-            .route(
-                "/docs",
-                web::get().to(|| async {
-                    HttpResponse::Found()
-                        .insert_header(("Location", "/docs/"))
-                        .finish()
-                }),
-            )
+        app.service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .external_url_unchecked("/api-spec/openapi.json", document.clone()),
+        )
+        .configure(site::routes)
+        .default_service(web::to(not_found))
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::Found()
+                    .insert_header(("Location", "/docs/"))
+                    .finish()
+            }),
+        )
     })
     .client_request_timeout(std::time::Duration::from_secs(30))
     .client_disconnect_timeout(std::time::Duration::from_secs(5))

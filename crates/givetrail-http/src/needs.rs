@@ -237,8 +237,19 @@ pub fn matches(
 /// could go to the need honouring donors' designations (`available`), what to allocate
 /// (`suggested`), and which donations it would come from. Public: it shows only public
 /// balances and public needs.
+/// A charity's matches as JSON (the OpenAPI document's name for them).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct MatchesPage {
+    /// At most 200 matches, the most urgent first.
+    matches: Vec<MatchView>,
+    /// `{"next": null, "priority_regions"}`.
+    #[schema(value_type = Object)]
+    meta: (),
+}
+
 #[utoipa::path(tag = "needs", params(("org" = String, Path, description = "organisation slug")),
-    responses((status = 200, description = "`{\"matches\": [MatchView], \"meta\": {\"next\": null, \"priority_regions\"}}` (at most 200)", body = Vec<MatchView>), (status = 404, body = Problem)))]
+    responses((status = 200, description = "`{\"matches\": [MatchView], \"meta\": {\"next\": null, \"priority_regions\"}}` (at most 200)", body = MatchesPage), (status = 404, body = Problem)))]
 #[get("/organizations/{org}/needs/matches")]
 pub async fn need_matches(
     state: web::Data<AppState>,

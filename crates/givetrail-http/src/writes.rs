@@ -272,7 +272,7 @@ pub async fn post_correction(
 
 /// Acknowledge what actually arrived (recipient key). A shortfall is recorded, not refused.
 #[utoipa::path(tag = "recipient writes", request_body = AcknowledgementRequest, params(("recipient" = String, Path, description = "recipient slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
-    responses((status = 201, description = "the `acknowledgement.recorded` entry, in the disbursing organisation's log", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, description = "the `acknowledgement.recorded` entry, in the disbursing organisation's log", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "the organisation named in the body is not registered", body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/recipients/{recipient}/acknowledgements")]
 pub async fn post_acknowledgement(
@@ -296,7 +296,7 @@ pub async fn post_acknowledgement(
 /// replacement (an acknowledgement of `"0"` says nothing arrived). The `entry.corrected` entry
 /// goes into the organisation's log; nobody else may correct these statements.
 #[utoipa::path(tag = "recipient writes", request_body = RecipientCorrectionRequest, params(("recipient" = String, Path, description = "recipient slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
-    responses((status = 201, description = "the `entry.corrected` entry, in the organisation's log", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, description = "the `entry.corrected` entry, in the organisation's log", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "the organisation named in the body is not registered", body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/recipients/{recipient}/corrections")]
 pub async fn post_recipient_correction(
@@ -318,7 +318,7 @@ pub async fn post_recipient_correction(
 
 /// Report how what arrived was used (recipient key).
 #[utoipa::path(tag = "recipient writes", request_body = UsageRequest, params(("recipient" = String, Path, description = "recipient slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
-    responses((status = 201, description = "the `usage.reported` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, description = "the `usage.reported` entry", body = Object), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "the organisation named in the body is not registered", body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/recipients/{recipient}/usage_reports")]
 pub async fn post_usage(

@@ -118,9 +118,16 @@ fn write(table: &Table) -> Result<Vec<u8>, XlsxError> {
                         sheet.write_string(r, c, text_cell(s))?;
                     }
                 },
-                Cell::Time(t) => {
-                    sheet.write_datetime_with_format(r, c, date_time(t)?, &when)?;
-                }
+                // Excel's dates run from 1900 to 9999: a moment outside them (a campaign said
+                // to start in 0438) is written as its RFC 3339 text rather than failing the sheet.
+                Cell::Time(t) => match date_time(t) {
+                    Ok(d) => {
+                        sheet.write_datetime_with_format(r, c, d, &when)?;
+                    }
+                    Err(_) => {
+                        sheet.write_string(r, c, t.to_rfc3339())?;
+                    }
+                },
                 Cell::Bool(b) => {
                     sheet.write_boolean(r, c, *b)?;
                 }
