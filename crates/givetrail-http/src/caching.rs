@@ -11,12 +11,15 @@
 //! - **`Cache-Control`.** `public, no-cache` (keep it, but ask each time) for what grows with
 //!   the log; `public, max-age=31536000, immutable` for what never changes once it exists, which
 //!   the handler says ([`immutable`]): a full page of entries or of checkpoints, an inclusion proof
-//!   for a stated tree size, a consistency proof, a published disclosure's summary.
+//!   for a stated tree size, a consistency proof. (A published disclosure's summary is not: it
+//!   prints recipients' names, which a registration can change.)
 //! - **Private answers are never stored.** A read with `Authorization` (a regulator's complaints,
 //!   donors' private values) and a complaint's status by its tracking code (the code is its key)
 //!   get `private, no-store` and no tag.
-//! - `Vary: Accept, Accept-Language`: the feeds choose CSV or Excel by `Accept`, the site its
-//!   language by `Accept-Language`.
+//! - `Vary` is left to the handler that varies (the QR code by `Host`) and copied onto a 304.
+//!   The representations chosen by `Accept` (CSV, Excel) or `Accept-Language` (the site) have
+//!   tags of their own and every such answer is `no-cache`, so a cache revalidating a CSV copy
+//!   for a JSON request is answered with the JSON, never a 304.
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -59,10 +62,6 @@ pub async fn conditional(
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(REVALIDATE));
     }
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept, Accept-Language"),
-    );
     if headers.contains_key(header::ETAG) {
         // Tagged by its handler (a streamed export that did not match, see [`export_tag`]).
         return Ok(res.map_into_boxed_body());
@@ -78,13 +77,13 @@ pub async fn conditional(
         .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
     let tag = strong_tag(&Sha256::digest(&bytes)[..16]);
     if matches(&req, &tag) {
-        let cache = res.headers().get(header::CACHE_CONTROL).cloned();
         let mut not = HttpResponse::NotModified();
         not.insert_header((header::ETAG, tag));
-        if let Some(cache) = cache {
-            not.insert_header((header::CACHE_CONTROL, cache));
+        for name in [header::CACHE_CONTROL, header::VARY] {
+            if let Some(value) = res.headers().get(&name) {
+                not.insert_header((name.clone(), value.clone()));
+            }
         }
-        not.insert_header((header::VARY, "Accept, Accept-Language"));
         return Ok(ServiceResponse::new(req, not.finish()));
     }
     if let Ok(value) = HeaderValue::from_str(&tag) {
@@ -123,7 +122,6 @@ pub fn tagged(
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
             .insert_header((header::CACHE_CONTROL, REVALIDATE))
-            .insert_header((header::VARY, "Accept, Accept-Language"))
             .finish();
     }
     let mut res = respond();
