@@ -65,9 +65,9 @@ struct Serve {
     /// Writer threads (PostgreSQL; SQLite always has one writer).
     #[arg(long, default_value_t = 4)]
     writers: usize,
-    /// Connections in each read pool (the replica's, and the primary's, which authentication
-    /// uses). A quarter of them (at least one) is kept from the expensive reads (exports,
-    /// reports, pages, feeds), which share the rest.
+    /// Connections in the pool of public reads (on the replica when there is one).
+    /// Authentication has its own pool of 4 on the primary. A quarter of them (at least one) is
+    /// kept from the expensive reads (exports, reports, pages, feeds), which share the rest.
     #[arg(long, env = "GIVETRAIL_READ_CONNECTIONS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
     read_connections: u32,
     /// Expensive reads (exports, reports, pages, feeds) per second allowed to one client address,
@@ -237,6 +237,9 @@ fn open(db: &Db) -> anyhow::Result<(Backend, AnyConnection)> {
     rebuild::migrate_and_rebuild(&mut conn)?;
     Ok((backend, conn))
 }
+
+/// Connections on the primary for authentication (see `serve`'s pools).
+const AUTH_CONNECTIONS: u32 = 4;
 
 fn main() {
     let cli = Cli::parse();
@@ -647,7 +650,9 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
         Arc::new(key),
         policy.clone(),
     )?);
-    let primary = pool(&backend, s.read_connections)?;
+    // Authentication has a pool of its own on the primary: a crowd of public readers holding
+    // every read connection never keeps a write waiting for its key check.
+    let primary = pool(&backend, AUTH_CONNECTIONS)?;
     let read = match &s.read_database_url {
         Some(url) => {
             let replica = Backend::from_url(url);
@@ -659,7 +664,7 @@ fn serve(s: Serve, fixtures: Option<Demo>) -> anyhow::Result<()> {
             eprintln!("public reads from {}", replica.describe());
             pool(&replica, s.read_connections)?
         }
-        None => primary.clone(),
+        None => pool(&backend, s.read_connections)?,
     };
     let readers = givetrail_http::readers::ReadThreads::start(
         usize::try_from(s.read_connections).unwrap_or(1),
