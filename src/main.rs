@@ -242,11 +242,28 @@ fn open(db: &Db) -> anyhow::Result<(Backend, AnyConnection)> {
 const AUTH_CONNECTIONS: u32 = 4;
 
 fn main() {
+    bound_malloc_arenas();
     let cli = Cli::parse();
     init_logs(cli.log_json);
     if let Err(e) = run(cli.command) {
         eprintln!("givetrail: {e:#}");
         std::process::exit(1);
+    }
+}
+
+/// glibc's malloc gives threads that allocate at once arenas of their own (up to 8 per core), and
+/// what is freed in one arena is not reused by another. The server's request threads and blocking
+/// pool each build and drop whole report versions, so with the default its RSS kept rising under a
+/// steady mix of readers and writers (`scripts/bench/soak`: 96 → 617 MiB in 10 minutes), and with
+/// two arenas it stays flat (docs/BENCHMARKS.md, soak). An operator's own `MALLOC_ARENA_MAX` wins.
+fn bound_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: called first in `main`, before any other thread exists; mallopt only sets a
+        // parameter of the allocator (it returns 0 if refused, which leaves the default).
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
     }
 }
 

@@ -75,8 +75,9 @@ pub fn draw_use(ledger: &Ledger, draw: &DrawState) -> DrawUse {
 }
 
 /// The flows of one version of a ledger, worked out on first use and kept until the ledger is
-/// extended: a ledger kept by the read model answers every request from the same ones.
-#[derive(Debug, Clone, Default)]
+/// extended: a ledger kept by the read model answers every request from the same ones. A copy of
+/// a ledger starts with none: it is made to be extended, which would drop them anyway.
+#[derive(Debug, Default)]
 pub(crate) struct Memo {
     statements: OnceLock<BTreeMap<Seq, Statements>>,
     shares: OnceLock<Vec<Share>>,
@@ -122,9 +123,9 @@ impl Derived {
     }
 }
 
-impl Clone for Derived {
+impl Clone for Memo {
     fn clone(&self) -> Self {
-        Derived(Mutex::new(self.map().clone()))
+        Memo::default()
     }
 }
 

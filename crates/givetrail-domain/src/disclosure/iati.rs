@@ -326,7 +326,7 @@ pub fn write_export(
     if tx.contains_key(&None) || activities.is_empty() {
         let first = ledger
             .records
-            .first()
+            .front()
             .map_or(generated_at, |r| r.occurred_at);
         activities.push(Activity {
             campaign: None,

@@ -34,7 +34,7 @@ pub mod xlsx;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::asset::{AssetKey, AssetWire};
 use crate::entry::{EntryKind, Fact, Seq};
@@ -258,29 +258,29 @@ pub struct Ledger {
     pub organization: Party,
     /// Every entry, in seq order: the entry at seq `s` is `records[s - 1]` (a log's seqs run
     /// from 1 without gaps, which [`Ledger::extend`] checks). Bodies are kept once, here.
-    pub records: Vec<Record>,
+    pub records: imbl::Vector<Record>,
     /// Derived state, exactly as the write rules see it.
     pub books: MemoryBooks,
     /// Donations (lots) by receipt number, in seq order, live or not.
-    by_receipt: HashMap<String, Vec<Seq>>,
+    by_receipt: imbl::HashMap<String, Vec<Seq>>,
     /// Receipt numbers that more than one donation has carried (live or not).
-    receipts_reused: std::collections::BTreeSet<String>,
+    receipts_reused: imbl::OrdSet<String>,
     /// Disbursements by reference, in seq order, live or not.
-    by_reference: HashMap<String, Vec<Seq>>,
+    by_reference: imbl::HashMap<String, Vec<Seq>>,
     /// Recipients any allocation or disbursement named (live or not).
-    recipients: std::collections::BTreeSet<String>,
+    recipients: imbl::OrdSet<String>,
     /// What each recipient received: totals per asset, live disbursements in view order.
     received: received::ReceivedIndex,
     /// Positions in `books.draws` of the draws on each lot, in log order.
-    draws_by_lot: HashMap<Seq, Vec<usize>>,
+    draws_by_lot: imbl::HashMap<Seq, Vec<usize>>,
     /// How many of `books.draws` are in `draws_by_lot` (draws are only ever appended).
     draws_indexed: usize,
     /// Disbursements (live or not, seq order) by the allocation they now belong to.
-    disbursements_by_allocation: HashMap<Seq, Vec<Seq>>,
+    disbursements_by_allocation: imbl::HashMap<Seq, Vec<Seq>>,
     /// Corrected entries: seq → seq of the correction.
-    corrected_by: HashMap<Seq, Seq>,
+    corrected_by: imbl::HashMap<Seq, Seq>,
     /// Replaced entries whose replacement took over their dependants: replacement → replaced.
-    replaced: HashMap<Seq, Seq>,
+    replaced: imbl::HashMap<Seq, Seq>,
     /// Flows worked out from this version (see [`flows::statements`], [`flows::shares`]).
     memo: flows::Memo,
 }
@@ -292,18 +292,18 @@ impl Ledger {
     pub fn new(organization: Party, records: Vec<Record>) -> Result<Ledger, String> {
         let mut ledger = Ledger {
             organization,
-            records: Vec::with_capacity(records.len()),
+            records: imbl::Vector::new(),
             books: MemoryBooks::default(),
-            by_receipt: HashMap::new(),
-            receipts_reused: std::collections::BTreeSet::new(),
-            by_reference: HashMap::new(),
-            recipients: std::collections::BTreeSet::new(),
+            by_receipt: imbl::HashMap::new(),
+            receipts_reused: imbl::OrdSet::new(),
+            by_reference: imbl::HashMap::new(),
+            recipients: imbl::OrdSet::new(),
             received: received::ReceivedIndex::default(),
-            draws_by_lot: HashMap::new(),
+            draws_by_lot: imbl::HashMap::new(),
             draws_indexed: 0,
-            disbursements_by_allocation: HashMap::new(),
-            corrected_by: HashMap::new(),
-            replaced: HashMap::new(),
+            disbursements_by_allocation: imbl::HashMap::new(),
+            corrected_by: imbl::HashMap::new(),
+            replaced: imbl::HashMap::new(),
             memo: flows::Memo::default(),
         };
         ledger.extend(records)?;
@@ -322,7 +322,6 @@ impl Ledger {
     /// advanced and must be dropped.
     pub fn extend(&mut self, records: Vec<Record>) -> Result<(), String> {
         self.memo = flows::Memo::default();
-        self.records.reserve(records.len());
         for r in records {
             if r.seq != self.head() + 1 {
                 return Err(format!(
@@ -389,7 +388,7 @@ impl Ledger {
                     self.carry_indexes(c.corrects, r.seq);
                 }
             }
-            self.records.push(r);
+            self.records.push_back(r);
             for (&s, before) in touched.iter().zip(gave) {
                 let at = self.fact(s).map(|f| f.occurred_at);
                 let after = received::Gift::of(&self.books, s, at);

@@ -85,12 +85,13 @@ pub fn log_at(records: &[Record], to: chrono::DateTime<chrono::Utc>) -> &[Record
 
 /// Replay the log at `to` (see [`log_at`]) of a log whose records (all of them, in seq order)
 /// are `records`.
-pub fn ledger_at(
+pub fn ledger_at<'a>(
     organization: super::Party,
-    records: &[Record],
+    records: impl IntoIterator<Item = &'a Record>,
     to: chrono::DateTime<chrono::Utc>,
 ) -> Result<Ledger, String> {
-    Ledger::new(organization, log_at(records, to).to_vec())
+    let at = records.into_iter().take_while(|r| r.recorded_at <= to);
+    Ledger::new(organization, at.cloned().collect())
 }
 
 /// The period summary of a disclosure, from a ledger of the log at any later head: the log at
@@ -197,7 +198,7 @@ mod tests {
 
     #[test]
     fn the_log_at_to_is_the_prefix_recorded_by_then() {
-        let records = test_log::ledger().records;
+        let records: Vec<Record> = test_log::ledger().records.into_iter().collect();
         let last = records.last().map(|r| r.recorded_at).expect("entries");
         assert_eq!(log_at(&records, last).len(), records.len());
         let before = records[0].recorded_at - chrono::Duration::seconds(1);

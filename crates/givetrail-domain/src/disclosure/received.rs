@@ -10,7 +10,7 @@
 //! only watches. [`Received::recount`] works the same totals out from the books alone, for tests.
 
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 use crate::asset::AssetKey;
 use crate::entry::{Fact, Seq};
@@ -60,7 +60,7 @@ pub struct Received {
     /// Totals per asset (assets with no live allocation or disbursement left are dropped).
     pub totals: BTreeMap<AssetKey, GivenTotals>,
     /// Live disbursements by (when they happened, seq): the recipient view's order.
-    pub disbursements: BTreeSet<(DateTime<Utc>, Seq)>,
+    pub disbursements: imbl::OrdSet<(DateTime<Utc>, Seq)>,
 }
 
 /// What one live allocation or disbursement gives its recipient.
@@ -144,7 +144,7 @@ pub(crate) fn touched(books: &MemoryBooks, seq: Seq, fact: &Fact) -> Vec<Seq> {
 
 /// [`Received`] of every recipient a log gave to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReceivedIndex(HashMap<String, Received>);
+pub struct ReceivedIndex(imbl::HashMap<String, Received>);
 
 impl ReceivedIndex {
     /// What the log gave `recipient`, if anything is live.

@@ -1,7 +1,7 @@
 //! [`MemoryBooks`]: the derived state of one organisation's books in memory, for property tests
 //! and for rebuilding derived state from the log.
 
-use std::collections::BTreeMap;
+use imbl::{OrdMap, Vector};
 
 use super::state::{
     AllocationState, CampaignState, Dependant, DisbursementState, DrawState, FactInfo,
@@ -16,32 +16,32 @@ use crate::ids::Slug;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemoryBooks {
     /// Campaigns by slug (the live one, or the last voided).
-    pub campaigns: BTreeMap<Slug, CampaignState>,
+    pub campaigns: OrdMap<Slug, CampaignState>,
     /// Lots by seq.
-    pub lots: BTreeMap<Seq, Lot>,
+    pub lots: OrdMap<Seq, Lot>,
     /// Allocations by seq.
-    pub allocations: BTreeMap<Seq, AllocationState>,
+    pub allocations: OrdMap<Seq, AllocationState>,
     /// Disbursements by seq.
-    pub disbursements: BTreeMap<Seq, DisbursementState>,
+    pub disbursements: OrdMap<Seq, DisbursementState>,
     /// Expenses by seq: (asset, units, live).
-    pub expenses: BTreeMap<Seq, (AssetKey, i64, bool)>,
+    pub expenses: OrdMap<Seq, (AssetKey, i64, bool)>,
     /// Draws in order.
-    pub draws: Vec<DrawState>,
+    pub draws: Vector<DrawState>,
     /// Facts by seq.
-    pub facts: BTreeMap<Seq, FactInfo>,
+    pub facts: OrdMap<Seq, FactInfo>,
     /// Source disbursements recorded by live donations: (organisation, seq) → donation seqs.
-    pub sources: BTreeMap<(Slug, Seq), Vec<Seq>>,
+    pub sources: OrdMap<(Slug, Seq), Vec<Seq>>,
     /// Recipients' statements (acknowledgements, usage reports) by the disbursement they are
     /// about, in seq order, live or not.
-    pub statements: BTreeMap<Seq, Vec<Seq>>,
+    pub statements: OrdMap<Seq, Vec<Seq>>,
     /// Corrected facts whose replacement took over their dependants: voided seq → replacement.
-    pub successors: BTreeMap<Seq, Seq>,
+    pub successors: OrdMap<Seq, Seq>,
     /// Recipients known (shared across organisations).
-    pub recipients: BTreeMap<Slug, RecipientInfo>,
+    pub recipients: OrdMap<Slug, RecipientInfo>,
     /// Disbursements of other organisations.
-    pub foreign: BTreeMap<(Slug, Seq), ForeignDisbursement>,
+    pub foreign: OrdMap<(Slug, Seq), ForeignDisbursement>,
     /// Recipients' needs (shared across organisations).
-    pub needs: BTreeMap<Slug, NeedState>,
+    pub needs: OrdMap<Slug, NeedState>,
 }
 
 impl Books for MemoryBooks {
@@ -216,7 +216,7 @@ impl Books for MemoryBooks {
                     }
                     assert!(lot.remaining() >= 0, "lot {} over-drawn", lot.seq);
                 }
-                self.draws.push(d);
+                self.draws.push_back(d);
             }
             Change::AddAllocation(a, _) => {
                 self.allocations.insert(a.seq, a);
@@ -269,18 +269,30 @@ impl Books for MemoryBooks {
                 });
                 match kind {
                     EntryKind::CampaignOpened => {
-                        if let Some(c) = self.campaigns.values_mut().find(|c| c.seq == seq) {
-                            c.live = false;
+                        let id = self.campaigns.iter().find(|(_, c)| c.seq == seq);
+                        if let Some(id) = id.map(|(id, _)| id.clone()) {
+                            if let Some(c) = self.campaigns.get_mut(&id) {
+                                c.live = false;
+                            }
                         }
                     }
                     EntryKind::DonationReceived => {
                         if let Some(l) = self.lots.get_mut(&seq) {
                             l.live = false;
                         }
-                        for v in self.sources.values_mut() {
-                            v.retain(|s| *s != seq);
+                        let naming: Vec<_> = (self.sources.iter())
+                            .filter(|(_, v)| v.contains(&seq))
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        for k in naming {
+                            let left = self.sources.get_mut(&k).map(|v| {
+                                v.retain(|s| *s != seq);
+                                v.is_empty()
+                            });
+                            if left == Some(true) {
+                                self.sources.remove(&k);
+                            }
                         }
-                        self.sources.retain(|_, v| !v.is_empty());
                     }
                     EntryKind::AllocationMade
                     | EntryKind::ExpenseRecorded
@@ -367,8 +379,12 @@ impl Books for MemoryBooks {
                         if let Some(a) = self.allocations.get_mut(&to) {
                             a.disbursed += moved;
                         }
-                        for d in self.disbursements.values_mut() {
-                            if d.allocation == from {
+                        let moved: Vec<Seq> = (self.disbursements.values())
+                            .filter(|d| d.allocation == from)
+                            .map(|d| d.seq)
+                            .collect();
+                        for seq in moved {
+                            if let Some(d) = self.disbursements.get_mut(&seq) {
                                 d.allocation = to;
                             }
                         }

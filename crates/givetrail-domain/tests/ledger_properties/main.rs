@@ -1585,3 +1585,82 @@ fn a_gift_passed_on_from_a_named_recipient_keeps_that_recipient() {
     );
     w.accept(&charity(), &Command::Donation(named));
 }
+
+/// Found by the random histories: an expense charged with the donor's consent to a donation that
+/// was then replaced by an undesignated one; replacing that again with a designation barring
+/// costs is refused, as the consent was given against a designation that did not bar them.
+#[test]
+fn a_consented_expense_does_not_let_a_correction_bar_costs_again() {
+    let w0 = When {
+        day: 0,
+        half: false,
+        future: false,
+        after: None,
+    };
+    let ops = vec![
+        Op::Donation {
+            receipt: 1,
+            reuse: None,
+            asset: 0,
+            units: 4,
+            desig: Desig::Region(0),
+            costs: false,
+            related: 0,
+            campaign: None,
+            when: w0,
+        },
+        Op::Donation {
+            receipt: 0,
+            reuse: None,
+            asset: 0,
+            units: 1,
+            desig: Desig::None,
+            costs: false,
+            related: 0,
+            campaign: None,
+            when: w0,
+        },
+        Op::Correction {
+            target: Target::Pick(Pick {
+                index: 4256427931449818359,
+                any: false,
+            }),
+            who: Who::Right,
+            repl: Repl::None,
+            when: w0,
+        },
+        Op::Expense {
+            src: Src::Lot(Pick {
+                index: 0,
+                any: false,
+            }),
+            asset: 0,
+            mismatch: false,
+            amt: Amt::Rest,
+            consent: true,
+            when: w0,
+        },
+        Op::Correction {
+            target: Target::Kind(
+                0,
+                Pick {
+                    index: 0,
+                    any: false,
+                },
+            ),
+            who: Who::Right,
+            repl: Repl::Restriction(Desig::None, false),
+            when: w0,
+        },
+        Op::Correction {
+            target: Target::Pick(Pick {
+                index: 5818213430373293879,
+                any: false,
+            }),
+            who: Who::Right,
+            repl: Repl::Restriction(Desig::Region(0), false),
+            when: w0,
+        },
+    ];
+    run_history(&ops);
+}

@@ -731,8 +731,14 @@ impl World {
                                 return Err("an allocation leaves the designation".into());
                             }
                         }
+                        // The donor's consent an expense cites was given against the
+                        // designation as it stood: a replacement that bars costs where they were
+                        // not barred asks for it again (refused), consent or not.
                         Fact::Expense(e) => {
-                            if costs_barred(&new.restriction) && e.designation_change.is_none() {
+                            if costs_barred(&new.restriction)
+                                && (e.designation_change.is_none()
+                                    || !costs_barred(&old_req.restriction))
+                            {
                                 return Err("an expense would be charged without consent".into());
                             }
                         }
@@ -767,7 +773,9 @@ impl World {
                             }
                         }
                         Fact::Expense(e) => {
-                            if costs_barred(&will) && e.designation_change.is_none() {
+                            if costs_barred(&will)
+                                && (e.designation_change.is_none() || !costs_barred(was))
+                            {
                                 return Err("an expense would be charged without consent".into());
                             }
                         }

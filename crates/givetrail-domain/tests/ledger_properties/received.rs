@@ -124,14 +124,21 @@ fn recipient_totals_follow_statements_and_corrections_as_a_recount_does() {
     for n in 1..=w.log.len() {
         let one = ledger_of(&w, n);
         stepped
-            .extend(one.records[n - 1..].to_vec())
+            .extend(one.records.iter().skip(n - 1).cloned().collect())
             .expect("the next entry replays");
         assert_eq!(stepped.received_index(), one.received_index(), "after {n}");
         assert_eq!(one.received_index(), &ReceivedIndex::recount(&one), "{n}");
     }
     let mut extended = before.clone();
     extended
-        .extend(after.records[before.records.len()..].to_vec())
+        .extend(
+            after
+                .records
+                .iter()
+                .skip(before.records.len())
+                .cloned()
+                .collect(),
+        )
         .expect("the correction replays");
     assert_eq!(extended.received_index(), after.received_index());
 

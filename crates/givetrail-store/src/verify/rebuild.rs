@@ -73,8 +73,15 @@ pub fn replayed(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, Stor
     Ok(normalised(books))
 }
 
+/// Draws in (drawing entry, donation) order, equal keys kept in log order (a stable sort).
+fn by_draw_key(draws: &imbl::Vector<DrawState>) -> imbl::Vector<DrawState> {
+    let mut v: Vec<DrawState> = draws.iter().cloned().collect();
+    v.sort_by_key(|d| (d.by, d.donation));
+    v.into_iter().collect()
+}
+
 fn normalised(mut b: MemoryBooks) -> MemoryBooks {
-    b.draws.sort_by_key(|d| (d.by, d.donation));
+    b.draws = by_draw_key(&b.draws);
     b.sources.clear();
     b.recipients.clear();
     b.foreign.clear();
@@ -152,7 +159,7 @@ pub fn stored(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreE
         let n = rows.len() as i64;
         for r in rows {
             after = (r.by_seq, r.donation_seq);
-            b.draws.push(DrawState::from(r));
+            b.draws.push_back(DrawState::from(r));
         }
         if n < TABLE_PAGE {
             break;
@@ -208,8 +215,7 @@ pub fn differences(
         &want.campaigns,
         &have.campaigns,
     );
-    let mut want_draws = want.draws.clone();
-    want_draws.sort_by_key(|d| (d.by, d.donation));
+    let want_draws = by_draw_key(&want.draws);
     if want_draws != have.draws {
         let at = want_draws
             .iter()
@@ -228,12 +234,12 @@ pub fn differences(
     Ok(diffs)
 }
 
-fn diff_maps<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
+fn diff_maps<K: Ord + Clone + std::fmt::Debug, V: PartialEq + Clone + std::fmt::Debug>(
     out: &mut Vec<String>,
     org: &str,
     what: &str,
-    want: &std::collections::BTreeMap<K, V>,
-    have: &std::collections::BTreeMap<K, V>,
+    want: &imbl::OrdMap<K, V>,
+    have: &imbl::OrdMap<K, V>,
 ) {
     for (k, w) in want {
         match have.get(k) {
@@ -244,7 +250,7 @@ fn diff_maps<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
             _ => {}
         }
     }
-    for k in have.keys().filter(|k| !want.contains_key(k)) {
+    for k in have.keys().filter(|k| !want.contains_key(*k)) {
         out.push(format!(
             "{org}: {what} {k:?} is in the tables but not implied by the log"
         ));
