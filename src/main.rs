@@ -255,7 +255,8 @@ fn main() {
 /// what is freed in one arena is not reused by another. The server's request threads and blocking
 /// pool each build and drop whole report versions, so with the default its RSS kept rising under a
 /// steady mix of readers and writers (`scripts/bench/soak`: 96 → 617 MiB in 10 minutes), and with
-/// two arenas it stays flat (docs/BENCHMARKS.md, soak). An operator's own `MALLOC_ARENA_MAX` wins.
+/// two arenas it stays flat (docs/BENCHMARKS.md, soak). It costs about a fifth of the single-POST
+/// throughput (threads wait for an arena); an operator's own `MALLOC_ARENA_MAX` wins.
 fn bound_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
