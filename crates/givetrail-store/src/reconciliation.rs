@@ -15,13 +15,13 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use givetrail_domain::asset::AssetKey;
-use givetrail_domain::disclosure::{Directory, Ledger, Party, Policy, Record};
+use givetrail_domain::disclosure::{period, Directory, Ledger, Party, Policy, Record};
 use givetrail_domain::entry::EntryKind;
 use givetrail_domain::reconciliation::bank::BankLine;
 use givetrail_domain::reconciliation::complaint::Complaint;
 use givetrail_domain::reconciliation::inputs::{
-    records_as_at, AgeingLimits, ChainBreak, CheckpointStatus, ForeignReference, Inputs, Integrity,
-    NameDuplicate, NeedRecord, Period, PurchaseRecord, ReferenceKind, TransferRecord,
+    AgeingLimits, ChainBreak, CheckpointStatus, ForeignReference, Inputs, Integrity, NameDuplicate,
+    NeedRecord, Period, PurchaseRecord, ReferenceKind, TransferRecord,
 };
 use givetrail_domain::reconciliation::sections::procurement::{purchases, PRICE_WINDOW_DAYS};
 
@@ -137,8 +137,8 @@ pub fn gather(
             return Ok(None);
         };
         let ledger = if whole.records.last().is_some_and(|r| r.recorded_at > as_at) {
-            let records = records_as_at(whole.records.clone(), as_at);
-            Arc::new(Ledger::new(Party::from(o), records).map_err(StoreError::Corrupt)?)
+            let at = period::ledger_at(Party::from(o), &whole.records, as_at);
+            Arc::new(at.map_err(StoreError::Corrupt)?)
         } else {
             whole.clone()
         };

@@ -74,13 +74,13 @@ pub struct PeriodSummary {
     pub position: Summary,
 }
 
-/// The records of the log at `to`: the longest prefix recorded at or before `to`.
-pub fn log_at(records: &[Record], to: chrono::DateTime<chrono::Utc>) -> &[Record] {
-    let n = records
-        .iter()
-        .position(|r| r.recorded_at > to)
-        .unwrap_or(records.len());
-    &records[..n]
+/// The records of the log at `to`: the longest prefix recorded at or before `to` (`recorded_at`
+/// follows seq).
+pub fn log_at<'a>(
+    records: impl IntoIterator<Item = &'a Record>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> impl Iterator<Item = &'a Record> {
+    records.into_iter().take_while(move |r| r.recorded_at <= to)
 }
 
 /// Replay the log at `to` (see [`log_at`]) of a log whose records (all of them, in seq order)
@@ -90,8 +90,7 @@ pub fn ledger_at<'a>(
     records: impl IntoIterator<Item = &'a Record>,
     to: chrono::DateTime<chrono::Utc>,
 ) -> Result<Ledger, String> {
-    let at = records.into_iter().take_while(|r| r.recorded_at <= to);
-    Ledger::new(organization, at.cloned().collect())
+    Ledger::new(organization, log_at(records, to).cloned().collect())
 }
 
 /// The period summary of a disclosure, from a ledger of the log at any later head: the log at
@@ -198,13 +197,13 @@ mod tests {
 
     #[test]
     fn the_log_at_to_is_the_prefix_recorded_by_then() {
-        let records: Vec<Record> = test_log::ledger().records.into_iter().collect();
+        let records = test_log::ledger().records;
         let last = records.last().map(|r| r.recorded_at).expect("entries");
-        assert_eq!(log_at(&records, last).len(), records.len());
+        assert_eq!(log_at(&records, last).count(), records.len());
         let before = records[0].recorded_at - chrono::Duration::seconds(1);
-        assert!(log_at(&records, before).is_empty());
+        assert!(log_at(&records, before).next().is_none());
         let second = records[1].recorded_at;
-        assert!(log_at(&records, second).len() >= 2);
+        assert!(log_at(&records, second).count() >= 2);
     }
 
     #[test]

@@ -326,14 +326,3 @@ pub struct Inputs<'a> {
     /// When it was computed.
     pub generated_at: DateTime<Utc>,
 }
-
-/// The records published before `as_at`: a prefix of the log, since `recorded_at` follows seq.
-pub fn records_as_at(
-    records: impl IntoIterator<Item = Record>,
-    as_at: DateTime<Utc>,
-) -> Vec<Record> {
-    records
-        .into_iter()
-        .take_while(|r| r.recorded_at <= as_at)
-        .collect()
-}
