@@ -12,7 +12,7 @@ use givetrail_domain::ledger::*;
 use crate::db::AnyConnection;
 use crate::models::{
     AllocationRow, CampaignRow, DisbursementRow, DrawRow, FactRow, ForeignDisbursementRow, LotRow,
-    RecipientInfoRow,
+    NewFact, NewLot, RecipientInfoRow,
 };
 use crate::schema::*;
 use crate::{micros, StoreError};
@@ -352,15 +352,7 @@ impl Books for SqlBooks<'_> {
                 units,
             } => {
                 diesel::insert_into(facts::table)
-                    .values((
-                        facts::organization.eq(org),
-                        facts::seq.eq(seq),
-                        facts::kind.eq(kind.as_str()),
-                        facts::occurred_at.eq(micros(at)),
-                        facts::voided_by.eq(None::<i64>),
-                        facts::about_seq.eq(about),
-                        facts::units.eq(units),
-                    ))
+                    .values(&NewFact::new(org, seq, kind, at, about, units))
                     .execute(conn)?;
             }
             Change::OpenCampaign(c, body) => {
@@ -381,34 +373,8 @@ impl Books for SqlBooks<'_> {
                     .execute(conn)?;
             }
             Change::AddLot(lot, source) => {
-                let (region, recipient) = match &lot.designation {
-                    Some(d) => (
-                        d.region_code.as_ref().map(|r| r.as_str().to_owned()),
-                        d.recipient.as_ref().map(|r| r.as_str().to_owned()),
-                    ),
-                    None => (None, None),
-                };
                 diesel::insert_into(lots::table)
-                    .values((
-                        lots::organization.eq(org),
-                        lots::seq.eq(lot.seq),
-                        lots::receipt_number.eq(&lot.receipt_number),
-                        lots::campaign.eq(lot.campaign.as_ref().map(|c| c.as_str())),
-                        lots::asset_key.eq(lot.asset.to_key_string()),
-                        lots::received.eq(lot.received),
-                        lots::allocated.eq(0i64),
-                        lots::expensed.eq(0i64),
-                        lots::designated.eq(lot.designation.is_some()),
-                        lots::designated_region.eq(region),
-                        lots::designated_recipient.eq(recipient),
-                        lots::source_organization
-                            .eq(source.as_ref().map(|s| s.organization.as_str())),
-                        lots::source_seq.eq(source.as_ref().map(|s| s.disbursement)),
-                        lots::occurred_at.eq(micros(lot.occurred_at)),
-                        lots::voided_by.eq(None::<i64>),
-                        lots::costs_allowed
-                            .eq(lot.designation.as_ref().is_some_and(|d| d.costs_allowed)),
-                    ))
+                    .values(&NewLot::new(org, &lot, source.as_ref()))
                     .execute(conn)?;
             }
             Change::Draw(d) => {

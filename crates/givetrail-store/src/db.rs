@@ -20,6 +20,36 @@ pub enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Most rows in one multi-row `INSERT` (the widest written row has 16 columns: 16,000 bound
+/// values, under SQLite's 32,766 and PostgreSQL's 65,535).
+pub(crate) const ROWS_PER_INSERT: usize = 1_000;
+
+/// Insert a slice of `Insertable` rows into `$table` with multi-row `INSERT`s of at most
+/// [`ROWS_PER_INSERT`] rows; evaluates to the `QueryResult` of the rows inserted. Each backend
+/// builds its own statement (a multi-row insert is not one of `AnyConnection`'s shared queries).
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        use diesel::RunQueryDsl as _;
+        let conn: &mut $crate::db::AnyConnection = $conn;
+        let mut insert = || -> diesel::QueryResult<usize> {
+            let mut inserted = 0;
+            for chunk in $rows.chunks($crate::db::ROWS_PER_INSERT) {
+                inserted += match &mut *conn {
+                    $crate::db::AnyConnection::Postgresql(c) => {
+                        diesel::insert_into($table).values(chunk).execute(c)?
+                    }
+                    $crate::db::AnyConnection::Sqlite(c) => {
+                        diesel::insert_into($table).values(chunk).execute(c)?
+                    }
+                };
+            }
+            Ok(inserted)
+        };
+        insert()
+    }};
+}
+pub(crate) use insert_rows;
+
 /// Which database a URL names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {

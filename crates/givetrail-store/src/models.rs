@@ -437,3 +437,128 @@ pub(crate) struct ReferenceRow {
     pub seq: i64,
     pub reference: String,
 }
+
+// Rows as they are written. Each is `Insertable`, so one row and a commit group's rows (a
+// multi-row `INSERT`) go through the same column list.
+
+/// A log entry as stored: the canonical form and its three hashes.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = entries)]
+pub(crate) struct NewEntry {
+    pub organization: String,
+    pub seq: i64,
+    pub kind: &'static str,
+    pub occurred_at: i64,
+    pub recorded_at: i64,
+    pub canonical: String,
+    pub entry_hash: String,
+    pub prev_entry_hash: String,
+    pub leaf_hash: String,
+}
+
+/// An entry's private values (JCS), beside the log.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = entry_private)]
+pub(crate) struct NewPrivate {
+    pub organization: String,
+    pub seq: i64,
+    pub private: String,
+}
+
+/// One stored Merkle subtree hash.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = merkle_nodes)]
+pub(crate) struct NewNode {
+    pub organization: String,
+    pub level: i32,
+    pub idx: i64,
+    pub hash: String,
+}
+
+/// What lives at a seq, as the rules' `Change::Fact` records it.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = facts, treat_none_as_default_value = false)]
+pub(crate) struct NewFact {
+    pub organization: String,
+    pub seq: i64,
+    pub kind: &'static str,
+    pub occurred_at: i64,
+    pub voided_by: Option<i64>,
+    pub about_seq: Option<i64>,
+    pub units: i64,
+}
+
+impl NewFact {
+    pub(crate) fn new(
+        org: &str,
+        seq: i64,
+        kind: EntryKind,
+        at: chrono::DateTime<chrono::Utc>,
+        about: Option<i64>,
+        units: i64,
+    ) -> Self {
+        Self {
+            organization: org.to_owned(),
+            seq,
+            kind: kind.as_str(),
+            occurred_at: crate::micros(at),
+            voided_by: None,
+            about_seq: about,
+            units,
+        }
+    }
+}
+
+/// A new lot, as the rules' `Change::AddLot` records it (nothing drawn yet).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = lots, treat_none_as_default_value = false)]
+pub(crate) struct NewLot {
+    pub organization: String,
+    pub seq: i64,
+    pub receipt_number: String,
+    pub campaign: Option<String>,
+    pub asset_key: String,
+    pub received: i64,
+    pub allocated: i64,
+    pub expensed: i64,
+    pub designated: bool,
+    pub designated_region: Option<String>,
+    pub designated_recipient: Option<String>,
+    pub source_organization: Option<String>,
+    pub source_seq: Option<i64>,
+    pub occurred_at: i64,
+    pub voided_by: Option<i64>,
+    pub costs_allowed: bool,
+}
+
+impl NewLot {
+    pub(crate) fn new(
+        org: &str,
+        lot: &Lot,
+        source: Option<&givetrail_domain::entry::SourceDisbursement>,
+    ) -> Self {
+        let d = lot.designation.as_ref();
+        Self {
+            organization: org.to_owned(),
+            seq: lot.seq,
+            receipt_number: lot.receipt_number.clone(),
+            campaign: lot.campaign.as_ref().map(|c| c.as_str().to_owned()),
+            asset_key: lot.asset.to_key_string(),
+            received: lot.received,
+            allocated: 0,
+            expensed: 0,
+            designated: d.is_some(),
+            designated_region: d
+                .and_then(|d| d.region_code.as_ref())
+                .map(|r| r.as_str().to_owned()),
+            designated_recipient: d
+                .and_then(|d| d.recipient.as_ref())
+                .map(|r| r.as_str().to_owned()),
+            source_organization: source.map(|s| s.organization.as_str().to_owned()),
+            source_seq: source.map(|s| s.disbursement),
+            occurred_at: crate::micros(lot.occurred_at),
+            voided_by: None,
+            costs_allowed: d.is_some_and(|d| d.costs_allowed),
+        }
+    }
+}

@@ -17,10 +17,14 @@
 //! - every read of the `Books` trait, over every seq and every name the world knows, answers the
 //!   same on both.
 //!
+//! The writer does not hand the rules `SqlBooks` itself but `GroupBooks` (a commit group's changes
+//! kept in memory and written when a read needs them): the `Grouped` tests run the same property
+//! through it (see [`Mode`]).
+//!
 //! Each test makes a fresh database and migrates it once; each case runs on its own connection in
 //! a transaction that is never committed, so every case starts from an empty ledger.
 //!
-//! Cases: 64 on SQLite, 16 on PostgreSQL; `PROPTEST_CASES=N` sets both.
+//! Cases: 64 on SQLite, 16 on PostgreSQL, for each mode; `PROPTEST_CASES=N` sets all.
 
 // The imports of crates/givetrail-domain/tests/ledger_properties/main.rs (the shared modules
 // below `use super::*` them; keep the two lists in step), and this test's own.
@@ -51,6 +55,7 @@ use givetrail_store::books::SqlBooks;
 use givetrail_store::db::{establish, migrate};
 use givetrail_store::registry::{insert_organization, insert_recipient, Organization, Recipient};
 use givetrail_store::verify::rebuild::differences;
+use givetrail_store::write::pending::{GroupBooks, Pending};
 use givetrail_store::{AnyConnection, Backend};
 
 // The domain's generator and `World` harness, shared as they are (their `use super::*` finds the
@@ -83,14 +88,14 @@ use world::*;
 /// Both implementations of `Books`: reads are asked of both and must agree; changes go to both.
 /// A database error is a failure of the test (`MemoryBooks` cannot fail), so the error type is the
 /// one `MemoryBooks` has.
-struct Tee<'a, 'c> {
+struct Tee<'a, S> {
     memory: &'a mut MemoryBooks,
-    sql: SqlBooks<'c>,
+    sql: S,
     /// Where in the history the tee is, for failure messages.
     at: &'a str,
 }
 
-impl Tee<'_, '_> {
+impl<S> Tee<'_, S> {
     fn sql_ok<T>(&self, what: &str, r: Result<T, givetrail_store::StoreError>) -> T {
         r.unwrap_or_else(|e| panic!("SqlBooks::{what} failed {}: {e}", self.at))
     }
@@ -116,7 +121,7 @@ macro_rules! both {
     }};
 }
 
-impl Books for Tee<'_, '_> {
+impl<S: Books<Error = givetrail_store::StoreError>> Books for Tee<'_, S> {
     type Error = Infallible;
 
     fn campaign(&mut self, id: &Slug) -> Result<Option<CampaignState>, Infallible> {
@@ -212,7 +217,7 @@ impl Books for Tee<'_, '_> {
 
 /// Every read of the trait, over every seq the world has used (and the next, and 0), every
 /// campaign, receipt, asset and recipient it knows: each asks both and checks they agree.
-fn probe(tee: &mut Tee<'_, '_>, next_seq: Seq) {
+fn probe<S: Books<Error = givetrail_store::StoreError>>(tee: &mut Tee<'_, S>, next_seq: Seq) {
     let seqs = 0..=next_seq;
     for seq in seqs.clone() {
         let _ = tee.fact(seq);
@@ -404,9 +409,45 @@ impl From<diesel::result::Error> for Abort {
     }
 }
 
+/// How the SQL side runs the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `SqlBooks`, each step in its own savepoint (as `rebuild` applies a log).
+    Direct,
+    /// `GroupBooks`, as the writer runs a commit group: changes kept in `Pending` across steps
+    /// and written when a read needs them. A single command other than a correction runs with
+    /// no savepoint and a refusal is taken back with `Pending::rollback` (which fails if a flush
+    /// wrote any of the refused command's rows); a correction runs in its own savepoint after a
+    /// flush. Every step's probe reads through `GroupBooks` (so each read must write what it
+    /// depends on first); the derived tables are compared every third step, after a flush.
+    Grouped,
+}
+
+/// The rules on `books` for one step, with the world's salts.
+fn decide<B: Books>(
+    books: &mut B,
+    w: &World,
+    step: &Step,
+    seq: Seq,
+    salts: &mut u64,
+) -> Result<Decision, Rejection<B::Error>> {
+    let mut salt = || {
+        *salts += 1;
+        format!("{salts:032x}")
+    };
+    let mut ctx = Context {
+        org: &w.org,
+        author: &step.author,
+        now: w.now,
+        salt: &mut salt,
+        replacing: None,
+    };
+    execute(books, &mut ctx, seq, &step.cmd)
+}
+
 /// Run one generated history through the tee and the `World` in lock-step, checking after
 /// every step.
-fn run_case(db: &Db, ops: &[Op]) {
+fn run_case(db: &Db, ops: &[Op], mode: Mode) {
     let mut conn = db.connect();
     // Never committed: dropping the connection (at the end, or while unwinding) rolls it back.
     conn.begin_test_transaction()
@@ -415,6 +456,7 @@ fn run_case(db: &Db, ops: &[Op]) {
     register(&mut conn, &w);
     let mut memory = w.books.clone();
     let mut salts = w.salts;
+    let mut pending = Pending::new();
     for (i, op) in ops.iter().enumerate() {
         let step = w.resolve(op);
         let seq = w.next_seq;
@@ -424,25 +466,63 @@ fn run_case(db: &Db, ops: &[Op]) {
             step.cmd, step.author
         );
         let during = format!("while executing {here}\n ");
-        let outcome = conn.transaction::<Decision, Abort, _>(|c| {
-            let mut tee = Tee {
-                memory: &mut memory,
-                sql: SqlBooks { conn: c, org: ORG },
-                at: &during,
-            };
-            let mut salt = || {
-                salts += 1;
-                format!("{salts:032x}")
-            };
-            let mut ctx = Context {
-                org: &w.org,
-                author: &step.author,
-                now: w.now,
-                salt: &mut salt,
-                replacing: None,
-            };
-            execute(&mut tee, &mut ctx, seq, &step.cmd).map_err(Abort::Refused)
-        });
+        let outcome = match mode {
+            Mode::Direct => conn.transaction::<Decision, Abort, _>(|c| {
+                let mut tee = Tee {
+                    memory: &mut memory,
+                    sql: SqlBooks { conn: c, org: ORG },
+                    at: &during,
+                };
+                decide(&mut tee, &w, &step, seq, &mut salts).map_err(Abort::Refused)
+            }),
+            Mode::Grouped if !matches!(step.cmd, Command::Correction(_)) => {
+                let mark = pending.mark(false);
+                let mut tee = Tee {
+                    memory: &mut memory,
+                    sql: GroupBooks {
+                        conn: &mut conn,
+                        org: ORG,
+                        pending: &mut pending,
+                    },
+                    at: &during,
+                };
+                let r = decide(&mut tee, &w, &step, seq, &mut salts);
+                match r {
+                    Ok(d) => {
+                        pending.keep();
+                        Ok(d)
+                    }
+                    Err(e) => {
+                        pending.rollback(mark).unwrap_or_else(|e| {
+                            panic!("a refused command could not be taken back at {here}: {e}")
+                        });
+                        Err(Abort::Refused(e))
+                    }
+                }
+            }
+            Mode::Grouped => {
+                pending.flush(&mut conn).expect("write what the group kept");
+                let mark = pending.mark(true);
+                let r = conn.transaction::<Decision, Abort, _>(|c| {
+                    let mut tee = Tee {
+                        memory: &mut memory,
+                        sql: GroupBooks {
+                            conn: c,
+                            org: ORG,
+                            pending: &mut pending,
+                        },
+                        at: &during,
+                    };
+                    decide(&mut tee, &w, &step, seq, &mut salts).map_err(Abort::Refused)
+                });
+                if r.is_err() {
+                    pending
+                        .rollback(mark)
+                        .expect("take back a correction kept in a savepoint");
+                }
+                r
+            }
+        };
         let decided = match outcome {
             Ok(decision) => Ok(decision),
             Err(Abort::Refused(e)) => {
@@ -468,22 +548,47 @@ fn run_case(db: &Db, ops: &[Op]) {
             memory == w.books,
             "the tee's MemoryBooks differ from the World's after {here}"
         );
-        let diffs = differences(&mut conn, ORG, &memory).expect("read the derived tables");
-        assert!(
-            diffs.is_empty(),
-            "SQL derived tables differ from MemoryBooks after {here}\n \
-             (\"log implies\" = MemoryBooks, \"tables hold\" = SqlBooks):\n  {}",
-            diffs.join("\n  ")
-        );
-        let mut tee = Tee {
-            memory: &mut memory,
-            sql: SqlBooks {
-                conn: &mut conn,
-                org: ORG,
-            },
-            at: &format!("in the probe of every read after step {i} (seq {seq})"),
+        let at = format!("in the probe of every read after step {i} (seq {seq})");
+        let compare = match mode {
+            Mode::Direct => {
+                let mut tee = Tee {
+                    memory: &mut memory,
+                    sql: SqlBooks {
+                        conn: &mut conn,
+                        org: ORG,
+                    },
+                    at: &at,
+                };
+                probe(&mut tee, w.next_seq);
+                true
+            }
+            Mode::Grouped => {
+                let mut tee = Tee {
+                    memory: &mut memory,
+                    sql: GroupBooks {
+                        conn: &mut conn,
+                        org: ORG,
+                        pending: &mut pending,
+                    },
+                    at: &at,
+                };
+                probe(&mut tee, w.next_seq);
+                let compare = i % 3 == 2 || i + 1 == ops.len();
+                if compare {
+                    pending.flush(&mut conn).expect("write what the group kept");
+                }
+                compare
+            }
         };
-        probe(&mut tee, w.next_seq);
+        if compare {
+            let diffs = differences(&mut conn, ORG, &memory).expect("read the derived tables");
+            assert!(
+                diffs.is_empty(),
+                "SQL derived tables differ from MemoryBooks after {here}\n \
+                 (\"log implies\" = MemoryBooks, \"tables hold\" = SqlBooks):\n  {}",
+                diffs.join("\n  ")
+            );
+        }
     }
 }
 
@@ -494,7 +599,7 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-fn run_property(db: &Db, cases: u32) {
+fn run_property(db: &Db, cases: u32, mode: Mode) {
     let config = ProptestConfig {
         cases,
         // A failure found here belongs in an example test; no regression file is written.
@@ -503,7 +608,7 @@ fn run_property(db: &Db, cases: u32) {
     };
     let mut runner = TestRunner::new(config);
     if let Err(e) = runner.run(&history(), |ops| {
-        run_case(db, &ops);
+        run_case(db, &ops, mode);
         Ok(())
     }) {
         panic!("{e}");
@@ -512,7 +617,21 @@ fn run_property(db: &Db, cases: u32) {
 
 #[test]
 fn sqlite_books_match_memory_books_over_random_histories() {
-    run_property(&Db::sqlite(), cases(64));
+    run_property(&Db::sqlite(), cases(64), Mode::Direct);
+}
+
+#[test]
+fn sqlite_group_books_match_memory_books_over_random_histories() {
+    run_property(&Db::sqlite(), cases(64), Mode::Grouped);
+}
+
+#[test]
+fn postgres_group_books_match_memory_books_over_random_histories() {
+    let Some(db) = Db::postgres() else {
+        eprintln!("GIVETRAIL_TEST_POSTGRES is not set: PostgreSQL not checked");
+        return;
+    };
+    run_property(&db, cases(16), Mode::Grouped);
 }
 
 #[test]
@@ -521,5 +640,5 @@ fn postgres_books_match_memory_books_over_random_histories() {
         eprintln!("GIVETRAIL_TEST_POSTGRES is not set: PostgreSQL not checked");
         return;
     };
-    run_property(&db, cases(16));
+    run_property(&db, cases(16), Mode::Direct);
 }

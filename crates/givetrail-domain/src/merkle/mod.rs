@@ -561,17 +561,53 @@ impl CompactTree {
 
     /// Append the leaf with hash `leaf` (as returned by [`leaf_hash`]).
     pub fn push(&mut self, leaf: Hash) {
-        let mut hash = leaf;
-        let mut carry = self.size;
-        while carry & 1 == 1 {
+        self.push_completed(leaf);
+    }
+
+    /// Append the leaf with hash `leaf` and return the nodes it completes, `(level, index, hash)`
+    /// from the leaf up: what [`completed_nodes`] returns for it, without reading a store (the
+    /// left siblings are the peaks).
+    pub fn push_completed(&mut self, leaf: Hash) -> Vec<(u32, u64, Hash)> {
+        let mut nodes = Vec::with_capacity(1 + self.size.trailing_ones() as usize);
+        let (mut level, mut position, mut hash) = (0_u32, self.size, leaf);
+        nodes.push((level, position, hash));
+        while position & 1 == 1 {
             // Invariant: `peaks` has one entry per set bit of `size`, so a trailing 1 bit always
             // has a matching peak; the `else` arm is unreachable but keeps this panic-free.
             let Some(left) = self.peaks.pop() else { break };
             hash = node_hash(&left, &hash);
-            carry >>= 1;
+            level += 1;
+            position >>= 1;
+            nodes.push((level, position, hash));
         }
         self.peaks.push(hash);
         self.size += 1;
+        nodes
+    }
+
+    /// The peaks a tree of `size` leaves has: `(level, index)` of each perfect subtree covering
+    /// `[0, size)`, leftmost (largest) first; one per set bit of `size`.
+    #[must_use]
+    pub fn peak_positions(size: u64) -> Vec<(u32, u64)> {
+        (0..u64::BITS)
+            .rev()
+            .filter(|l| size >> l & 1 == 1)
+            .map(|l| (l, (size >> l) - 1))
+            .collect()
+    }
+
+    /// The tree of `size` leaves whose peaks (at [`CompactTree::peak_positions`]) are read from
+    /// `store`: `O(log n)` reads, so a writer can go on from a stored tree without its leaves.
+    ///
+    /// # Errors
+    ///
+    /// The store's error if a peak cannot be read.
+    pub fn from_store<S: SubtreeHashes>(store: &S, size: u64) -> Result<Self, S::Error> {
+        let peaks = Self::peak_positions(size)
+            .into_iter()
+            .map(|(level, index)| store.node(level, index))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { peaks, size })
     }
 
     /// Number of leaves pushed so far.

@@ -979,3 +979,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_compact_tree_from_stored_peaks_completes_the_nodes_the_store_would() {
+    let leaves: Vec<Hash> = (0..300u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+    let full = memory_tree(&leaves);
+    for n in 0..leaves.len() {
+        let stored = memory_tree(&leaves[..n]);
+        let mut compact = CompactTree::from_store(&stored, n as u64).expect("peaks are stored");
+        assert_eq!(
+            compact.root(),
+            root(&full, n as u64).expect("root"),
+            "root, size {n}"
+        );
+        let want = completed_nodes(&stored, n as u64, leaves[n]).expect("siblings are stored");
+        assert_eq!(
+            compact.push_completed(leaves[n]),
+            want,
+            "nodes completed at size {n}"
+        );
+        assert_eq!(compact.size(), n as u64 + 1);
+    }
+    assert!(CompactTree::from_store(&memory_tree(&leaves[..4]), 5).is_err());
+}

@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 use ed25519_dalek::SigningKey;
 
+use givetrail_domain::canonical::Hash;
 use givetrail_domain::checkpoint::{public_key_hex, Checkpoint};
 
 use crate::db::AnyConnection;
@@ -22,7 +23,21 @@ pub fn checkpoint(
 ) -> Result<Checkpoint, StoreError> {
     let size_u =
         u64::try_from(size).map_err(|_| StoreError::Corrupt(format!("tree size {size}")))?;
-    let root = hex::encode(root(conn, org, size_u)?);
+    let root = root(conn, org, size_u)?;
+    checkpoint_at(conn, org, size, &root, key, timestamp)
+}
+
+/// Sign and store a checkpoint of `org`'s log at `size` entries whose Merkle root the caller
+/// computed (a writer's in-memory tree).
+pub fn checkpoint_at(
+    conn: &mut AnyConnection,
+    org: &str,
+    size: i64,
+    root: &Hash,
+    key: &SigningKey,
+    timestamp: &str,
+) -> Result<Checkpoint, StoreError> {
+    let root = hex::encode(root);
     let c = Checkpoint::sign(key, org, size, &root, timestamp);
     diesel::insert_into(checkpoints::table)
         .values((

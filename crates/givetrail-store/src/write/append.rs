@@ -1,6 +1,6 @@
 //! Appending to an organisation's log: decide with the ledger rules, build the public entry,
-//! chain its hash, grow the Merkle tree, and write entry, private values and derived state in
-//! the caller's transaction.
+//! chain its hash and grow the Merkle tree; entry, private values, nodes and derived state are
+//! kept in the group's [`Pending`] until it writes them.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -10,12 +10,11 @@ use givetrail_domain::canonical::{canonical_entry, entry_hash, jcs, leaf_hash};
 use givetrail_domain::entry::{Author, Command, EntryKind, Fact, Seq};
 use givetrail_domain::ledger::{execute, Context, OrgContext, Rejection};
 
-use crate::books::SqlBooks;
 use crate::db::AnyConnection;
-use crate::models::OrgContextRow;
-use crate::read::log::{with_hashes, Head};
+use crate::models::{NewEntry, NewPrivate, OrgContextRow};
+use crate::read::log::with_hashes;
 use crate::schema::*;
-use crate::verify::merkle::add_leaf;
+use crate::write::pending::{GroupBooks, Pending};
 use crate::{micros, rfc3339, StoreError};
 
 /// Load what the rules need of an organisation; `None` if it is not registered.
@@ -52,24 +51,30 @@ pub fn entry_object(
 /// Why an append did not happen.
 pub type AppendError = Rejection<StoreError>;
 
-/// Append one command to `org`'s log at `head.seq + 1`; returns the served entry and the new head.
+/// Append one command to `org`'s log after its tip in `pending`; returns the served entry. The
+/// entry's rows are kept in `pending` (written by its next flush, before the group commits).
 ///
-/// Must run inside a transaction (savepoint) that is rolled back on `Err`: the rules may have
-/// changed derived state before refusing.
+/// On `Err`, the caller takes back what the rules kept ([`Pending::rollback`]); the rules may
+/// have changed the books before refusing a correction.
 pub fn append(
     conn: &mut AnyConnection,
+    pending: &mut Pending,
     org: &OrgContext,
-    head: Head,
     author: &Author,
     command: &Command,
     now: DateTime<Utc>,
-) -> Result<(Value, Head), AppendError> {
+) -> Result<Value, AppendError> {
+    let head = pending
+        .tip(conn, org.id.as_str())
+        .map_err(Rejection::Store)?
+        .head;
     let seq = head.seq + 1;
     let mut salt = || hex::encode(rand::random::<[u8; 16]>());
     let decision = {
-        let mut books = SqlBooks {
+        let mut books = GroupBooks {
             conn: &mut *conn,
             org: org.id.as_str(),
+            pending: &mut *pending,
         };
         let mut ctx = Context {
             org,
@@ -95,35 +100,35 @@ pub fn append(
     let leaf = leaf_hash(canonical.as_bytes());
     let (hash_hex, prev_hex, leaf_hex) =
         (hex::encode(hash), hex::encode(head.hash), hex::encode(leaf));
-    diesel::insert_into(entries::table)
-        .values((
-            entries::organization.eq(org.id.as_str()),
-            entries::seq.eq(seq),
-            entries::kind.eq(kind.as_str()),
-            entries::occurred_at.eq(micros(command.occurred_at())),
-            entries::recorded_at.eq(micros(now)),
-            entries::canonical.eq(&canonical),
-            entries::entry_hash.eq(&hash_hex),
-            entries::prev_entry_hash.eq(&prev_hex),
-            entries::leaf_hash.eq(&leaf_hex),
-        ))
-        .execute(conn)
-        .map_err(|e| Rejection::Store(e.into()))?;
-    add_leaf(conn, org.id.as_str(), (seq - 1) as u64, leaf).map_err(Rejection::Store)?;
-    if !decision.private.values.is_empty() {
+    let private = if decision.private.values.is_empty() {
+        None
+    } else {
         let private = serde_json::to_value(&decision.private)
             .map_err(|e| Rejection::Store(StoreError::Corrupt(e.to_string())))?;
-        diesel::insert_into(entry_private::table)
-            .values((
-                entry_private::organization.eq(org.id.as_str()),
-                entry_private::seq.eq(seq),
-                entry_private::private.eq(jcs(&private)),
-            ))
-            .execute(conn)
-            .map_err(|e| Rejection::Store(e.into()))?;
-    }
-    Ok((
-        with_hashes(object, &hash_hex, &prev_hex, &leaf_hex),
-        Head { seq, hash },
-    ))
+        Some(NewPrivate {
+            organization: org.id.as_str().to_owned(),
+            seq,
+            private: jcs(&private),
+        })
+    };
+    let served = with_hashes(object, &hash_hex, &prev_hex, &leaf_hex);
+    pending
+        .push_entry(
+            NewEntry {
+                organization: org.id.as_str().to_owned(),
+                seq,
+                kind: kind.as_str(),
+                occurred_at: micros(command.occurred_at()),
+                recorded_at: micros(now),
+                canonical,
+                entry_hash: hash_hex,
+                prev_entry_hash: prev_hex,
+                leaf_hash: leaf_hex,
+            },
+            private,
+            hash,
+            leaf,
+        )
+        .map_err(Rejection::Store)?;
+    Ok(served)
 }

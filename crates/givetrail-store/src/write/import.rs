@@ -1,6 +1,7 @@
 //! Bulk import of donations: rows are appended one by one with [`append`] (every
-//! ledger rule applies, the hash chain and Merkle tree grow as for any write), inside one
-//! transaction per chunk; each commit stores a checkpoint signed over what it committed.
+//! ledger rule applies, the hash chain and Merkle tree grow as for any write) and written a
+//! thousand at a time, inside one transaction per chunk; each commit stores a checkpoint signed
+//! over what it committed.
 
 use std::sync::Arc;
 
@@ -14,11 +15,11 @@ use givetrail_domain::error::ValidationError;
 use givetrail_domain::import::{name_row, FileFormat};
 use givetrail_domain::ledger::Rejection;
 
-use crate::db::AnyConnection;
-use crate::read::log::head;
-use crate::verify::checkpoints::checkpoint;
+use crate::db::{AnyConnection, ROWS_PER_INSERT};
+use crate::verify::checkpoints::checkpoint_at;
 use crate::write::append::{append, org_context};
 use crate::write::lock::{lock_log, lock_sqlite_database};
+use crate::write::pending::Pending;
 use crate::{StoreError, WriteError};
 
 /// A donations file (CSV or workbook) handed to the writer (shown by its form and length, never
@@ -101,10 +102,14 @@ pub struct ImportFailure {
 /// Rows as the domain's readers yield them: row number and request, or the row's problems.
 pub use givetrail_domain::import::Row;
 
-/// Append up to `limit` rows (all when `None`) to `org`'s log inside the caller's transaction.
-/// Returns how many were appended and the seq range; the caller rolls back on `Err`.
+/// Append up to `limit` rows (all when `None`) to `org`'s log inside the caller's transaction,
+/// through `pending`: rows are decided and written [`ROWS_PER_INSERT`] at a time (their receipt
+/// numbers looked up in one query, their rows in multi-row inserts), so memory stays flat however
+/// long the file. Returns how many were appended and the seq range; the caller rolls back on
+/// `Err`.
 pub fn append_rows(
     conn: &mut AnyConnection,
+    pending: &mut Pending,
     org: &str,
     author: &Author,
     rows: &mut dyn Iterator<Item = Row>,
@@ -113,27 +118,48 @@ pub fn append_rows(
 ) -> Result<Imported, ImportError> {
     let ctx =
         org_context(conn, org)?.ok_or_else(|| ImportError::UnknownOrganization(org.to_owned()))?;
-    let mut h = head(conn, org)?;
     let mut done = Imported::default();
     // One recorded_at for the chunk, at microsecond precision (what the column holds).
     let now = chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
         .unwrap_or_else(Utc::now);
-    while limit.is_none_or(|l| done.rows < l) {
-        let Some(row) = rows.next() else { break };
-        let (n, request) = row.map_err(|v| ImportError::Rejected(Rejection::Invalid(v)))?;
-        let (_, next) = append(conn, &ctx, h, author, &Command::Donation(request), now).map_err(
-            |r| match r {
+    loop {
+        let room = limit.map_or(ROWS_PER_INSERT as u64, |l| {
+            (l - done.rows).min(ROWS_PER_INSERT as u64)
+        });
+        let batch: Vec<Row> = Iterator::take(&mut *rows, room as usize).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let receipts = batch
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|(_, request)| request.receipt_number.as_str())
+            .collect();
+        pending.prefetch_receipts(conn, org, receipts)?;
+        let appended = batch.len() as u64;
+        for row in batch {
+            let (n, request) = row.map_err(|v| ImportError::Rejected(Rejection::Invalid(v)))?;
+            append(
+                conn,
+                pending,
+                &ctx,
+                author,
+                &Command::Donation(request),
+                now,
+            )
+            .map_err(|r| match r {
                 Rejection::Store(e) => ImportError::Store(e),
                 other => ImportError::Rejected(name_row(n, other)),
-            },
-        )?;
-        h = next;
-        if done.rows == 0 {
-            done.first_seq = h.seq;
+            })?;
+            let seq = pending.tip(conn, org)?.head.seq;
+            if done.rows == 0 {
+                done.first_seq = seq;
+            }
+            done.last_seq = seq;
+            done.rows += 1;
         }
-        done.last_seq = h.seq;
-        done.rows += 1;
-        progress(1);
+        pending.flush(conn)?;
+        progress(appended);
     }
     Ok(done)
 }
@@ -158,10 +184,12 @@ pub fn import(
             // PostgreSQL's per-log advisory lock (the one the writer takes).
             lock_sqlite_database(c)?;
             lock_log(c, org)?;
-            let done = append_rows(c, org, author, &mut rows, chunk, progress)?;
+            let mut pending = Pending::new();
+            let done = append_rows(c, &mut pending, org, author, &mut rows, chunk, progress)?;
             if done.rows > 0 {
-                let size = head(c, org)?.seq;
-                checkpoint(c, org, size, key, &crate::rfc3339(Utc::now()))?;
+                let tip = pending.tip(c, org)?;
+                let (size, root) = (tip.head.seq, tip.tree.root());
+                checkpoint_at(c, org, size, &root, key, &crate::rfc3339(Utc::now()))?;
             }
             Ok(done)
         });
@@ -193,6 +221,7 @@ pub fn import(
 /// the writer's transaction (the writer signs the checkpoint when it commits). All or nothing.
 pub fn append_file(
     conn: &mut AnyConnection,
+    pending: &mut Pending,
     org: &str,
     author: &Author,
     file: &ImportBody,
@@ -203,12 +232,13 @@ pub fn append_file(
     };
     let (mut rows, first_row) = givetrail_domain::import::rows(file.format, &file.bytes)
         .map_err(|v| rejected(Rejection::Invalid(v)))?;
-    let done =
-        append_rows(conn, org, author, &mut rows, None, &mut |_| {}).map_err(|e| match e {
+    let done = append_rows(conn, pending, org, author, &mut rows, None, &mut |_| {}).map_err(
+        |e| match e {
             ImportError::Rejected(r) => rejected(r),
             ImportError::UnknownOrganization(o) => WriteError::UnknownOrganization(o),
             ImportError::Store(s) => WriteError::Store(s),
-        })?;
+        },
+    )?;
     if done.rows == 0 {
         return Err(rejected(Rejection::Invalid(ValidationError::field(
             format!("row {first_row}"),

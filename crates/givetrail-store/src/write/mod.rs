@@ -14,6 +14,8 @@
 //! - [`append`]: appending one command to a log (the only code that inserts log entries).
 //! - [`import`]: bulk import of donations, through [`append`], from the writer or the CLI.
 //! - [`needs`]: posting a recipient's need.
+//! - [`pending`]: a group's appends kept in memory and written together (multi-row inserts), and
+//!   each log's tip (head and Merkle frontier) kept between groups.
 //! - `disclosure`: the summary hash of a periodic disclosure, computed from the log.
 //! - `lock`: the log's write lock, shared by the writer and the CLI import.
 
@@ -22,8 +24,10 @@ mod disclosure;
 pub mod import;
 mod lock;
 pub mod needs;
+pub mod pending;
 
 use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
 use std::hash::{Hash as _, Hasher};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -41,13 +45,13 @@ use givetrail_domain::entry::{Author, Command};
 use givetrail_domain::ledger::Rejection;
 
 use crate::db::{establish, AnyConnection, Backend};
-use crate::read::log::head;
 use crate::registry::{self, IdempotentResponse, NewKey, Organization, Recipient};
-use crate::verify::checkpoints::checkpoint;
+use crate::verify::checkpoints::checkpoint_at;
 use crate::{micros, StoreError, WriteError};
 
-use append::{append, org_context};
+use append::append;
 use lock::lock_log;
+use pending::{Pending, Tip};
 
 /// Most requests committed in one transaction.
 pub const MAX_GROUP: usize = 512;
@@ -236,6 +240,9 @@ fn run(
 ) {
     let mut conn = Some(conn);
     let mut last_used = Instant::now();
+    // Each log's tip after this thread's last committed group (checked against the stored head
+    // at the start of the next).
+    let mut tips: HashMap<String, Tip> = HashMap::new();
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -260,20 +267,24 @@ fn run(
                 continue;
             }
         };
-        if commit_group(&mut c, group, key, policy) {
+        if commit_group(&mut c, group, key, policy, &mut tips) {
             conn = Some(c);
+        } else {
+            tips.clear();
         }
     }
 }
 
 /// Commit a group and answer its requests; whether the connection may be used again (after a
 /// failed transaction it is dropped, whatever the cause: it may be closed or its transaction
-/// state broken, and a new one costs little).
+/// state broken, and a new one costs little). `tips` are the logs' tips after the last group;
+/// they are replaced by this group's when it commits.
 fn commit_group(
     conn: &mut AnyConnection,
     group: Vec<Job>,
     key: &SigningKey,
     policy: &Policy,
+    tips: &mut HashMap<String, Tip>,
 ) -> bool {
     let mut orgs: Vec<&str> = group
         .iter()
@@ -285,21 +296,30 @@ fn commit_group(
     orgs.sort_unstable();
     orgs.dedup();
     let committed = conn.transaction::<_, WriteError, _>(|c| {
+        let mut pending = Pending::new();
         for org in &orgs {
             lock_log(c, org)?;
+            pending.adopt(c, org, tips.remove(*org))?;
+            let receipts = group
+                .iter()
+                .filter_map(|j| match &j.write {
+                    Write::Entries { org: o, commands, .. } if o == org => Some(commands),
+                    _ => None,
+                })
+                .flat_map(|commands| Pending::receipts_of(commands))
+                .collect();
+            pending.prefetch_receipts(c, org, receipts)?;
         }
         let mut results = Vec::with_capacity(group.len());
         for job in &group {
-            // Each job in its own savepoint: a refusal rolls back only its own changes.
-            let r = c.transaction::<_, WriteError, _>(|c| {
-                perform(c, &job.write, job.idempotency.as_ref(), policy)
-            });
+            let r = perform_job(c, &mut pending, job, policy)?;
             // The database failed, not the request: the whole group fails with it.
             match r {
                 Err(WriteError::Store(e)) if e.is_outage() => return Err(e.into()),
                 r => results.push(r),
             }
         }
+        pending.flush(c)?;
         // One signed checkpoint per changed log, durable with the entries it covers.
         let timestamp = crate::rfc3339(Utc::now());
         for org in &orgs {
@@ -307,14 +327,16 @@ fn commit_group(
                 matches!((&j.write, r), (Write::Entries { org: o, .. } | Write::Import { org: o, .. }, Ok(Outcome::Created(_))) if o == org)
             });
             if wrote {
-                let size = head(c, org)?.seq;
-                checkpoint(c, org, size, key, &timestamp)?;
+                let tip = pending.tip(c, org)?;
+                let (size, root) = (tip.head.seq, tip.tree.root());
+                checkpoint_at(c, org, size, &root, key, &timestamp)?;
             }
         }
-        Ok(results)
+        Ok((results, pending.into_tips()))
     });
     match committed {
-        Ok(results) => {
+        Ok((results, kept)) => {
+            *tips = kept;
             for (job, r) in group.into_iter().zip(results) {
                 let _ = job.reply.send(r);
             }
@@ -338,11 +360,13 @@ fn commit_group(
                     None => by_org.push((route, vec![job])),
                 }
             }
+            tips.clear();
             by_org.into_iter().fold(true, |all, (_, jobs)| {
-                commit_group(conn, jobs, key, policy) && all
+                commit_group(conn, jobs, key, policy, tips) && all
             })
         }
         Err(e) => {
+            tips.clear();
             let e = match e {
                 WriteError::Store(e) => e,
                 other => StoreError::Corrupt(other.to_string()),
@@ -370,6 +394,52 @@ fn commit_group(
     }
 }
 
+/// Run one request of a group. A single command that is not a correction or a disclosure is
+/// decided against the group's kept state with no savepoint (the rules refuse it before they
+/// change anything); any other request runs in its own savepoint, after what the group kept is
+/// written. The outer `Err` abandons the whole group (kept state that cannot be taken back);
+/// the inner result is the request's.
+fn perform_job(
+    c: &mut AnyConnection,
+    pending: &mut Pending,
+    job: &Job,
+    policy: &Policy,
+) -> Result<Result<Outcome, WriteError>, WriteError> {
+    let simple = matches!(&job.write, Write::Entries { commands, .. }
+        if commands.len() == 1
+            && !matches!(commands[0], Command::Correction(_) | Command::Disclosure(_)));
+    if simple {
+        let mark = pending.mark(false);
+        let r = perform(c, pending, &job.write, job.idempotency.as_ref(), policy);
+        return match r {
+            // Without a savepoint, a failed statement may have left the transaction unusable.
+            Err(WriteError::Store(e)) => Err(e.into()),
+            Ok(_) => {
+                pending.keep();
+                Ok(r)
+            }
+            Err(_) => {
+                pending.rollback(mark)?;
+                Ok(r)
+            }
+        };
+    }
+    pending.flush(c)?;
+    let mark = pending.mark(true);
+    let r = c.transaction::<_, WriteError, _>(|c| {
+        perform(c, pending, &job.write, job.idempotency.as_ref(), policy)
+    });
+    match &r {
+        Ok(_) if matches!(job.write, Write::Entries { .. } | Write::Import { .. }) => {}
+        Ok(_) => {
+            // A registration may change what the rules read of the registry.
+            pending.forget_registry();
+        }
+        Err(_) => pending.rollback(mark)?,
+    }
+    Ok(r)
+}
+
 /// Whether the connection still answers a query.
 fn alive(conn: &mut AnyConnection) -> bool {
     use diesel::connection::SimpleConnection as _;
@@ -378,6 +448,7 @@ fn alive(conn: &mut AnyConnection) -> bool {
 
 fn perform(
     conn: &mut AnyConnection,
+    pending: &mut Pending,
     write: &Write,
     idem: Option<&Idempotency>,
     policy: &Policy,
@@ -406,22 +477,26 @@ fn perform(
             commands,
             batch,
         } => {
-            let ctx = org_context(conn, org)?
+            let ctx = pending
+                .org_context(conn, org)?
                 .ok_or_else(|| WriteError::UnknownOrganization(org.clone()))?;
-            let mut h = head(conn, org)?;
             let mut written = Vec::with_capacity(commands.len());
             for (i, cmd) in commands.iter().enumerate() {
+                if matches!(cmd, Command::Disclosure(_)) {
+                    // The summary is computed from the log as stored.
+                    pending.flush(conn)?;
+                }
                 let cmd = disclosure::with_summary_hash(conn, org, cmd, now, policy)?;
-                let (entry, next) = append(conn, &ctx, h, author, &cmd, now).map_err(
-                    |rejection| match rejection {
-                        Rejection::Store(e) => WriteError::Store(e),
-                        other => WriteError::Rejected {
-                            index: batch.then_some(i),
-                            rejection: other,
-                        },
-                    },
-                )?;
-                h = next;
+                let entry =
+                    append(conn, pending, &ctx, author, &cmd, now).map_err(|rejection| {
+                        match rejection {
+                            Rejection::Store(e) => WriteError::Store(e),
+                            other => WriteError::Rejected {
+                                index: batch.then_some(i),
+                                rejection: other,
+                            },
+                        }
+                    })?;
                 written.push(entry);
             }
             if *batch {
@@ -430,7 +505,9 @@ fn perform(
                 written.pop().unwrap_or(Value::Null)
             }
         }
-        Write::Import { org, author, file } => import::append_file(conn, org, author, file)?,
+        Write::Import { org, author, file } => {
+            import::append_file(conn, pending, org, author, file)?
+        }
         Write::Organization(o) => {
             let mut o = o.clone();
             o.created_at = micros(now);
