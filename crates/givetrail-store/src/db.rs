@@ -20,30 +20,36 @@ pub enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
-/// Most rows in one multi-row `INSERT` (the widest written row has 16 columns: 16,000 bound
-/// values, under SQLite's 32,766 and PostgreSQL's 65,535).
+/// Most rows in one multi-row `INSERT` on SQLite (the widest written row has 16 columns: 16,000
+/// bound values, under its 32,766).
 pub(crate) const ROWS_PER_INSERT: usize = 1_000;
 
-/// Insert a slice of `Insertable` rows into `$table` with multi-row `INSERT`s of at most
-/// [`ROWS_PER_INSERT`] rows; evaluates to the `QueryResult` of the rows inserted. Each backend
-/// builds its own statement (a multi-row insert is not one of `AnyConnection`'s shared queries).
+/// Insert a slice of `Insertable` rows into `$table`; evaluates to the `QueryResult` of the rows
+/// inserted. PostgreSQL: one binary `COPY … FROM STDIN` (no statement to parse, no parameters to
+/// bind: about twice as fast as a multi-row `INSERT` of the same rows, and Citus routes it by
+/// shard). SQLite: multi-row `INSERT`s of at most [`ROWS_PER_INSERT`] rows. Nothing is sent for
+/// no rows.
 macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr) => {{
         use diesel::RunQueryDsl as _;
         let conn: &mut $crate::db::AnyConnection = $conn;
+        let rows = $rows;
         let mut insert = || -> diesel::QueryResult<usize> {
-            let mut inserted = 0;
-            for chunk in $rows.chunks($crate::db::ROWS_PER_INSERT) {
-                inserted += match &mut *conn {
-                    $crate::db::AnyConnection::Postgresql(c) => {
-                        diesel::insert_into($table).values(chunk).execute(c)?
-                    }
-                    $crate::db::AnyConnection::Sqlite(c) => {
-                        diesel::insert_into($table).values(chunk).execute(c)?
-                    }
-                };
+            if rows.is_empty() {
+                return Ok(0);
             }
-            Ok(inserted)
+            match &mut *conn {
+                $crate::db::AnyConnection::Postgresql(c) => {
+                    diesel::copy_from($table).from_insertable(rows).execute(c)
+                }
+                $crate::db::AnyConnection::Sqlite(c) => {
+                    let mut inserted = 0;
+                    for chunk in rows.chunks($crate::db::ROWS_PER_INSERT) {
+                        inserted += diesel::insert_into($table).values(chunk).execute(c)?;
+                    }
+                    Ok(inserted)
+                }
+            }
         };
         insert()
     }};
@@ -137,10 +143,12 @@ pub fn establish(backend: &Backend) -> Result<AnyConnection, StoreError> {
         Backend::Sqlite(path) => {
             let mut conn = diesel::SqliteConnection::establish(path)
                 .map_err(|e| StoreError::Connect(format!("{}: {e}", backend.describe())))?;
-            // WAL for concurrent readers; synchronous=FULL so an acknowledged write survives power loss.
+            // WAL for concurrent readers; synchronous=FULL so an acknowledged write survives power
+            // loss. Statement journals (a multi-row INSERT inside a transaction keeps one, to undo
+            // itself alone) in memory, not in a temporary file opened and unlinked each time.
             conn.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                 PRAGMA busy_timeout = 10000;",
+                 PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;",
             )?;
             Ok(AnyConnection::Sqlite(conn))
         }
@@ -191,7 +199,8 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         if let AnyConnection::Sqlite(c) = conn {
             c.batch_execute(
-                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                 PRAGMA temp_store = MEMORY;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }

@@ -443,7 +443,7 @@ pub(crate) struct ReferenceRow {
 
 /// A log entry as stored: the canonical form and its three hashes.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = entries)]
+#[diesel(table_name = entries, treat_none_as_default_value = false)]
 pub(crate) struct NewEntry {
     pub organization: String,
     pub seq: i64,
@@ -458,7 +458,7 @@ pub(crate) struct NewEntry {
 
 /// An entry's private values (JCS), beside the log.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = entry_private)]
+#[diesel(table_name = entry_private, treat_none_as_default_value = false)]
 pub(crate) struct NewPrivate {
     pub organization: String,
     pub seq: i64,
@@ -467,7 +467,7 @@ pub(crate) struct NewPrivate {
 
 /// One stored Merkle subtree hash.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = merkle_nodes)]
+#[diesel(table_name = merkle_nodes, treat_none_as_default_value = false)]
 pub(crate) struct NewNode {
     pub organization: String,
     pub level: i32,

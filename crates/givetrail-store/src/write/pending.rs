@@ -42,6 +42,12 @@ use crate::verify::merkle::SqlNodes;
 use crate::write::append::org_context;
 use crate::StoreError;
 
+#[derive(QueryableByName)]
+struct ReceiptRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    receipt_number: String,
+}
+
 /// Where a log stands: its head and its Merkle tree's frontier (the peaks), enough to append.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tip {
@@ -184,11 +190,27 @@ impl Pending {
         if receipts.is_empty() {
             return Ok(());
         }
-        let found: Vec<String> = lots::table
-            .filter(lots::organization.eq(org))
-            .filter(lots::receipt_number.eq_any(&receipts))
-            .select(lots::receipt_number)
-            .load(conn)?;
+        let found: Vec<String> = match conn {
+            // As a semi-join with the array, so each number is one probe of `lots_receipt`.
+            // Written `receipt_number = ANY($2)`, the plan made while an import fills `lots` in
+            // its transaction (no statistics yet) scanned the table, comparing every row with
+            // every number: 68 ms a call at 20,000 rows.
+            AnyConnection::Postgresql(pg) => diesel::sql_query(
+                "SELECT receipt_number FROM lots WHERE organization = $1 \
+                 AND receipt_number IN (SELECT unnest($2::text[]))",
+            )
+            .bind::<diesel::sql_types::Text, _>(org)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&receipts)
+            .load::<ReceiptRow>(pg)?
+            .into_iter()
+            .map(|r| r.receipt_number)
+            .collect(),
+            AnyConnection::Sqlite(c) => lots::table
+                .filter(lots::organization.eq(org))
+                .filter(lots::receipt_number.eq_any(&receipts))
+                .select(lots::receipt_number)
+                .load(c)?,
+        };
         let found: HashSet<String> = found.into_iter().collect();
         let known = self.known.entry(org.to_owned()).or_default();
         for r in receipts {
@@ -359,8 +381,8 @@ impl Pending {
                              facts: &mut Vec<NewFact>,
                              lots: &mut Vec<NewLot>|
          -> Result<(), StoreError> {
-            insert_rows!(conn, facts::table, facts)?;
-            insert_rows!(conn, lots::table, lots)?;
+            insert_rows!(conn, facts::table, &*facts)?;
+            insert_rows!(conn, lots::table, &*lots)?;
             facts.clear();
             lots.clear();
             Ok(())
