@@ -317,15 +317,27 @@ pub(crate) struct ExpenseRow {
     pub voided_by: Option<i64>,
 }
 
-/// A signed checkpoint as stored.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = checkpoints)]
+/// A signed checkpoint as stored (read and written).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = checkpoints, treat_none_as_default_value = false)]
 pub(crate) struct CheckpointRow {
     pub organization: String,
     pub tree_size: i64,
     pub root_hash: String,
     pub timestamp: String,
     pub signature: String,
+}
+
+impl From<Checkpoint> for CheckpointRow {
+    fn from(c: Checkpoint) -> CheckpointRow {
+        CheckpointRow {
+            organization: c.organization,
+            tree_size: c.tree_size,
+            root_hash: c.root_hash,
+            timestamp: c.timestamp,
+            signature: c.signature,
+        }
+    }
 }
 
 impl From<CheckpointRow> for Checkpoint {

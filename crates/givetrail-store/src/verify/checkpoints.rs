@@ -7,7 +7,7 @@ use ed25519_dalek::SigningKey;
 use givetrail_domain::canonical::Hash;
 use givetrail_domain::checkpoint::{public_key_hex, Checkpoint};
 
-use crate::db::AnyConnection;
+use crate::db::{insert_rows, AnyConnection};
 use crate::models::CheckpointRow;
 use crate::schema::*;
 use crate::verify::merkle::root;
@@ -37,17 +37,26 @@ pub fn checkpoint_at(
     key: &SigningKey,
     timestamp: &str,
 ) -> Result<Checkpoint, StoreError> {
-    let root = hex::encode(root);
-    let c = Checkpoint::sign(key, org, size, &root, timestamp);
-    diesel::insert_into(checkpoints::table)
-        .values((
-            checkpoints::organization.eq(org),
-            checkpoints::tree_size.eq(size),
-            checkpoints::root_hash.eq(&c.root_hash),
-            checkpoints::timestamp.eq(&c.timestamp),
-            checkpoints::signature.eq(&c.signature),
-        ))
-        .execute(conn)?;
+    let mut signed = checkpoints_at(conn, &[(org, size, *root)], key, timestamp)?;
+    signed
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt(format!("{org}: no checkpoint signed")))
+}
+
+/// Sign and store one checkpoint per `(organisation, size, root)`, with one insert and one check
+/// of the key history for all of them (a commit group's logs).
+pub fn checkpoints_at(
+    conn: &mut AnyConnection,
+    logs: &[(&str, i64, Hash)],
+    key: &SigningKey,
+    timestamp: &str,
+) -> Result<Vec<Checkpoint>, StoreError> {
+    let signed: Vec<Checkpoint> = logs
+        .iter()
+        .map(|(org, size, root)| Checkpoint::sign(key, org, *size, &hex::encode(root), timestamp))
+        .collect();
+    let rows: Vec<CheckpointRow> = signed.iter().cloned().map(CheckpointRow::from).collect();
+    insert_rows!(conn, checkpoints::table, &rows)?;
     // A rotation made while this process runs hands later checkpoints to another key: refuse
     // to sign (the write is rolled back) rather than sign past what the old key handed over.
     // Read after the insert: a rotation locks `checkpoints` against inserts while it reads the
@@ -65,7 +74,7 @@ pub fn checkpoint_at(
              restart it with the new key file"
         )));
     }
-    Ok(c)
+    Ok(signed)
 }
 
 /// The latest checkpoint of a log.

@@ -130,12 +130,12 @@ pub fn append_rows(
         if batch.is_empty() {
             break;
         }
-        let receipts = batch
+        let receipts: Vec<(&str, &str)> = batch
             .iter()
             .filter_map(|r| r.as_ref().ok())
-            .map(|(_, request)| request.receipt_number.as_str())
+            .map(|(_, request)| (org, request.receipt_number.as_str()))
             .collect();
-        pending.prefetch_receipts(conn, org, receipts)?;
+        pending.prefetch(conn, &receipts)?;
         let appended = batch.len() as u64;
         for row in batch {
             let (n, request) = row.map_err(|v| ImportError::Rejected(Rejection::Invalid(v)))?;

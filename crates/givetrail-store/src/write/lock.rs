@@ -6,15 +6,29 @@ use diesel::RunQueryDsl;
 
 use crate::db::AnyConnection;
 
-/// Serialise writers of `org`'s log across processes until the transaction ends. PostgreSQL: a
-/// transaction-scoped advisory lock keyed by the log. Callers that lock several logs take them in
-/// a fixed (sorted) order, so two writers cannot deadlock. SQLite: nothing; it has one writer at
-/// a time (see [`lock_sqlite_database`]).
+/// Serialise writers of `org`'s log across processes until the transaction ends: [`lock_logs`]
+/// of one log.
 pub(crate) fn lock_log(conn: &mut AnyConnection, org: &str) -> QueryResult<()> {
+    lock_logs(conn, &[org])
+}
+
+/// Serialise writers of these logs across processes until the transaction ends. PostgreSQL: a
+/// transaction-scoped advisory lock keyed by each log, all taken by one statement in the order
+/// given; callers give them sorted, so two writers cannot deadlock. SQLite: nothing; it has one
+/// writer at a time (see [`lock_sqlite_database`]).
+pub(crate) fn lock_logs(conn: &mut AnyConnection, orgs: &[&str]) -> QueryResult<()> {
     if let AnyConnection::Postgresql(pg) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('givetrail-log:' || $1))")
-            .bind::<diesel::sql_types::Text, _>(org)
-            .execute(pg)?;
+        if orgs.is_empty() {
+            return Ok(());
+        }
+        // A function scan returns the array's elements in order, and the projection locks them
+        // one row at a time as they come.
+        diesel::sql_query(
+            "SELECT pg_advisory_xact_lock(hashtext('givetrail-log:' || o)) \
+             FROM unnest($1::text[]) AS o",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(orgs)
+        .execute(pg)?;
     }
     Ok(())
 }

@@ -46,11 +46,11 @@ use givetrail_domain::ledger::Rejection;
 
 use crate::db::{establish, AnyConnection, Backend};
 use crate::registry::{self, IdempotentResponse, NewKey, Organization, Recipient};
-use crate::verify::checkpoints::checkpoint_at;
+use crate::verify::checkpoints::checkpoints_at;
 use crate::{micros, StoreError, WriteError};
 
 use append::append;
-use lock::lock_log;
+use lock::lock_logs;
 use pending::{Pending, Tip};
 
 /// Most requests committed in one transaction.
@@ -277,8 +277,8 @@ fn run(
 
 /// Commit a group and answer its requests; whether the connection may be used again (after a
 /// failed transaction it is dropped, whatever the cause: it may be closed or its transaction
-/// state broken, and a new one costs little). `tips` are the logs' tips after the last group;
-/// they are replaced by this group's when it commits.
+/// state broken, and a new one costs little). `tips` are the logs' tips as this thread's last
+/// committed groups left them; the group takes its logs' out and puts them back when it commits.
 fn commit_group(
     conn: &mut AnyConnection,
     group: Vec<Job>,
@@ -296,20 +296,16 @@ fn commit_group(
     orgs.sort_unstable();
     orgs.dedup();
     let committed = conn.transaction::<_, WriteError, _>(|c| {
-        let mut pending = Pending::new();
-        for org in &orgs {
-            lock_log(c, org)?;
-            pending.adopt(c, org, tips.remove(*org))?;
-            let receipts = group
-                .iter()
-                .filter_map(|j| match &j.write {
-                    Write::Entries { org: o, commands, .. } if o == org => Some(commands),
-                    _ => None,
-                })
-                .flat_map(|commands| Pending::receipts_of(commands))
-                .collect();
-            pending.prefetch_receipts(c, org, receipts)?;
-        }
+        lock_logs(c, &orgs)?;
+        let receipts: Vec<(&str, &str)> = group
+            .iter()
+            .filter_map(|j| match &j.write {
+                Write::Entries { org, commands, .. } => Some((org.as_str(), commands)),
+                _ => None,
+            })
+            .flat_map(|(org, commands)| Pending::receipts_of(commands).map(move |r| (org, r)))
+            .collect();
+        let mut pending = Pending::begin(c, &orgs, tips, &receipts)?;
         let mut results = Vec::with_capacity(group.len());
         for job in &group {
             let r = perform_job(c, &mut pending, job, policy)?;
@@ -321,22 +317,24 @@ fn commit_group(
         }
         pending.flush(c)?;
         // One signed checkpoint per changed log, durable with the entries it covers.
-        let timestamp = crate::rfc3339(Utc::now());
+        let mut changed = Vec::new();
         for org in &orgs {
             let wrote = group.iter().zip(&results).any(|(j, r)| {
                 matches!((&j.write, r), (Write::Entries { org: o, .. } | Write::Import { org: o, .. }, Ok(Outcome::Created(_))) if o == org)
             });
             if wrote {
                 let tip = pending.tip(c, org)?;
-                let (size, root) = (tip.head.seq, tip.tree.root());
-                checkpoint_at(c, org, size, &root, key, &timestamp)?;
+                changed.push((*org, tip.head.seq, tip.tree.root()));
             }
+        }
+        if !changed.is_empty() {
+            checkpoints_at(c, &changed, key, &crate::rfc3339(Utc::now()))?;
         }
         Ok((results, pending.into_tips()))
     });
     match committed {
         Ok((results, kept)) => {
-            *tips = kept;
+            tips.extend(kept);
             for (job, r) in group.into_iter().zip(results) {
                 let _ = job.reply.send(r);
             }

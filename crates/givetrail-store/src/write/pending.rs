@@ -25,6 +25,7 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Text};
 
 use givetrail_domain::asset::AssetKey;
 use givetrail_domain::canonical::Hash;
@@ -35,7 +36,7 @@ use givetrail_domain::merkle::CompactTree;
 
 use crate::books::SqlBooks;
 use crate::db::{insert_rows, AnyConnection};
-use crate::models::{NewEntry, NewFact, NewLot, NewNode, NewPrivate};
+use crate::models::{NewEntry, NewFact, NewLot, NewNode, NewPrivate, OrgContextRow};
 use crate::read::log::{head, Head};
 use crate::schema::*;
 use crate::verify::merkle::SqlNodes;
@@ -44,8 +45,50 @@ use crate::StoreError;
 
 #[derive(QueryableByName)]
 struct ReceiptRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(sql_type = Text)]
+    organization: String,
+    #[diesel(sql_type = Text)]
     receipt_number: String,
+}
+
+#[derive(QueryableByName)]
+struct SizeRow {
+    #[diesel(sql_type = Text)]
+    organization: String,
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+}
+
+/// The last seq of each of these logs (absent: empty). PostgreSQL: one statement of one
+/// index probe per log; SQLite: a query each (no round trips to save).
+fn stored_sizes(
+    conn: &mut AnyConnection,
+    orgs: &[&str],
+) -> Result<HashMap<String, i64>, StoreError> {
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            let arms: Vec<String> = (1..=orgs.len())
+                .map(|i| {
+                    format!(
+                        "SELECT * FROM (SELECT organization, seq FROM entries \
+                         WHERE organization = ${i} ORDER BY seq DESC LIMIT 1) AS h{i}"
+                    )
+                })
+                .collect();
+            let mut q = diesel::sql_query(arms.join(" UNION ALL ")).into_boxed::<diesel::pg::Pg>();
+            for org in orgs {
+                q = q.bind::<Text, _>(*org);
+            }
+            Ok(q.load::<SizeRow>(pg)?
+                .into_iter()
+                .map(|r| (r.organization, r.seq))
+                .collect())
+        }
+        AnyConnection::Sqlite(_) => orgs
+            .iter()
+            .map(|org| Ok(((*org).to_owned(), head(conn, org)?.seq)))
+            .collect(),
+    }
 }
 
 /// Where a log stands: its head and its Merkle tree's frontier (the peaks), enough to append.
@@ -143,24 +186,43 @@ impl Pending {
         Self::default()
     }
 
-    /// Use `cached` as `org`'s tip if it is still the stored log's (same head), else load it.
-    /// Call with the log's write lock held.
-    pub fn adopt(
-        &mut self,
+    /// A group's start, with the logs' write locks held: for each of `orgs`, its tip (the one
+    /// taken out of `cached` if the stored log has not grown since the writer kept it, else
+    /// loaded)
+    /// and what the rules need of the organisation; and whether stored lots carry the receipt
+    /// numbers of `receipts` (organisation, number). A few queries for all the organisations.
+    pub fn begin(
         conn: &mut AnyConnection,
-        org: &str,
-        cached: Option<Tip>,
-    ) -> Result<(), StoreError> {
-        if self.tips.contains_key(org) {
-            return Ok(());
+        orgs: &[&str],
+        cached: &mut HashMap<String, Tip>,
+        receipts: &[(&str, &str)],
+    ) -> Result<Pending, StoreError> {
+        let mut pending = Pending::new();
+        if orgs.is_empty() {
+            return Ok(pending);
         }
-        let stored = head(conn, org)?;
-        let tip = match cached {
-            Some(t) if t.head == stored => t,
-            _ => Tip::load(conn, org)?,
-        };
-        self.tips.insert(org.to_owned(), tip);
-        Ok(())
+        let sizes = stored_sizes(conn, orgs)?;
+        for org in orgs {
+            let size = sizes.get(*org).copied().unwrap_or(0);
+            let tip = match cached.remove(*org) {
+                Some(t) if t.head.seq == size => t,
+                _ => Tip::load(conn, org)?,
+            };
+            pending.tips.insert((*org).to_owned(), tip);
+        }
+        let rows: Vec<OrgContextRow> = organizations::table
+            .filter(organizations::id.eq_any(orgs))
+            .select(OrgContextRow::as_select())
+            .load(conn)?;
+        for org in orgs {
+            pending.contexts.insert((*org).to_owned(), None);
+        }
+        for row in rows {
+            let id = row.id.clone();
+            pending.contexts.insert(id, Some(row.into_context()?));
+        }
+        pending.prefetch(conn, receipts)?;
+        Ok(pending)
     }
 
     /// `org`'s tip, loaded from the store the first time.
@@ -174,47 +236,56 @@ impl Pending {
             .ok_or_else(|| StoreError::Corrupt(format!("{org}: tip vanished")))
     }
 
-    /// The tips, to keep for the next group (only after this group committed).
+    /// The tips, to keep for later groups (only after this group committed).
     pub fn into_tips(self) -> HashMap<String, Tip> {
         self.tips
     }
 
-    /// Look up, in one query per organisation, whether stored lots carry the receipt numbers
-    /// of the donations a group is about to decide.
-    pub fn prefetch_receipts(
+    /// Look up, in one query, whether stored lots carry these receipt numbers (organisation,
+    /// number): the donations a group or an import's next rows are about to decide.
+    pub fn prefetch(
         &mut self,
         conn: &mut AnyConnection,
-        org: &str,
-        receipts: Vec<&str>,
+        receipts: &[(&str, &str)],
     ) -> Result<(), StoreError> {
         if receipts.is_empty() {
             return Ok(());
         }
-        let found: Vec<String> = match conn {
-            // As a semi-join with the array, so each number is one probe of `lots_receipt`.
-            // Written `receipt_number = ANY($2)`, the plan made while an import fills `lots` in
-            // its transaction (no statistics yet) scanned the table, comparing every row with
-            // every number: 68 ms a call at 20,000 rows.
+        let (orgs, numbers): (Vec<&str>, Vec<&str>) = receipts.iter().copied().unzip();
+        let found: Vec<(String, String)> = match conn {
+            // A semi-join with the pairs, so each is one probe of `lots_receipt` (organisation,
+            // number). Written `receipt_number = ANY($2)`, the plan made while an import fills
+            // `lots` in its transaction (no statistics yet) scanned the table, comparing every
+            // row with every number: 68 ms a call at 20,000 rows. (With `organization =
+            // ANY($1)` added, the planner probes by organisation alone and filters: 7 ms.)
             AnyConnection::Postgresql(pg) => diesel::sql_query(
-                "SELECT receipt_number FROM lots WHERE organization = $1 \
-                 AND receipt_number IN (SELECT unnest($2::text[]))",
+                "SELECT organization, receipt_number FROM lots WHERE (organization, receipt_number) \
+                 IN (SELECT * FROM unnest($1::text[], $2::text[]))",
             )
-            .bind::<diesel::sql_types::Text, _>(org)
-            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&receipts)
+            .bind::<Array<Text>, _>(&orgs)
+            .bind::<Array<Text>, _>(&numbers)
             .load::<ReceiptRow>(pg)?
             .into_iter()
-            .map(|r| r.receipt_number)
+            .map(|r| (r.organization, r.receipt_number))
             .collect(),
-            AnyConnection::Sqlite(c) => lots::table
-                .filter(lots::organization.eq(org))
-                .filter(lots::receipt_number.eq_any(&receipts))
-                .select(lots::receipt_number)
-                .load(c)?,
+            AnyConnection::Sqlite(c) => {
+                let mut distinct = orgs.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                lots::table
+                    .filter(lots::organization.eq_any(&distinct))
+                    .filter(lots::receipt_number.eq_any(&numbers))
+                    .select((lots::organization, lots::receipt_number))
+                    .load(c)?
+            }
         };
-        let found: HashSet<String> = found.into_iter().collect();
-        let known = self.known.entry(org.to_owned()).or_default();
-        for r in receipts {
-            known.insert(r.to_owned(), found.contains(r));
+        let found: HashSet<(String, String)> = found.into_iter().collect();
+        for (org, r) in receipts {
+            let stored = found.contains(&((*org).to_owned(), (*r).to_owned()));
+            self.known
+                .entry((*org).to_owned())
+                .or_default()
+                .insert((*r).to_owned(), stored);
         }
         Ok(())
     }
