@@ -10,22 +10,7 @@ use givetrail_domain::checkpoint::{public_key_hex, Checkpoint};
 use crate::db::{insert_rows, AnyConnection};
 use crate::models::CheckpointRow;
 use crate::schema::*;
-use crate::verify::merkle::root;
 use crate::StoreError;
-
-/// Sign and store a checkpoint of `org`'s log at `size` entries.
-pub fn checkpoint(
-    conn: &mut AnyConnection,
-    org: &str,
-    size: i64,
-    key: &SigningKey,
-    timestamp: &str,
-) -> Result<Checkpoint, StoreError> {
-    let size_u =
-        u64::try_from(size).map_err(|_| StoreError::Corrupt(format!("tree size {size}")))?;
-    let root = root(conn, org, size_u)?;
-    checkpoint_at(conn, org, size, &root, key, timestamp)
-}
 
 /// Sign and store a checkpoint of `org`'s log at `size` entries whose Merkle root the caller
 /// computed (a writer's in-memory tree).

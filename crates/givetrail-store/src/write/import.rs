@@ -17,7 +17,7 @@ use givetrail_domain::ledger::Rejection;
 
 use crate::db::{AnyConnection, ROWS_PER_INSERT};
 use crate::verify::checkpoints::checkpoint_at;
-use crate::write::append::{append, org_context};
+use crate::write::append::append;
 use crate::write::lock::{lock_log, lock_sqlite_database};
 use crate::write::pending::Pending;
 use crate::{StoreError, WriteError};
@@ -116,8 +116,9 @@ pub fn append_rows(
     limit: Option<u64>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Imported, ImportError> {
-    let ctx =
-        org_context(conn, org)?.ok_or_else(|| ImportError::UnknownOrganization(org.to_owned()))?;
+    let ctx = pending
+        .org_context(conn, org)?
+        .ok_or_else(|| ImportError::UnknownOrganization(org.to_owned()))?;
     let mut done = Imported::default();
     // One recorded_at for the chunk, at microsecond precision (what the column holds).
     let now = chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
