@@ -382,3 +382,50 @@ fn a_regulator_revokes_only_keys_of_strictly_narrower_jurisdictions_or_its_own()
     let r = s.delete(&format!("/keys/{hubei_a_id}"), Some(&hubei_a));
     assert_eq!(r.status, 200, "{:?}", r.body);
 }
+
+#[test]
+fn a_key_revoked_elsewhere_writes_nothing_more_though_the_server_saw_it_live_a_moment_ago() {
+    let w = world();
+    let (key, key_id) = key_and_id(&w.s, ORG);
+    let path = format!("/organizations/{ORG}/donations");
+    let gift = |n: u32| {
+        donation(
+            &format!("REVOKED-{n}"),
+            "2020-01-30T10:00:00Z",
+            money("1.00"),
+            undesignated(),
+        )
+    };
+    // The server has just found the key live (its writes check keys against recent ones
+    // before reading a body).
+    let r = w.s.post(&path, Some(&key), &gift(1));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let before = w.entry_count();
+    // Revoked by another process, straight in the database: this server is not told.
+    let (ok, out, err) = w.s.db.cli(&["keys", "revoke", &key_id]);
+    assert!(ok, "givetrail keys revoke: {out}{err}");
+    // The next write is refused, by the writer, in the transaction that would have committed it.
+    for n in 2..5 {
+        let r = w.s.post(&path, Some(&key), &gift(n));
+        assert_eq!(r.status, 401, "write {n}: {:?}", r.body);
+        assert_eq!(
+            r.body["type"]
+                .as_str()
+                .map(|t| t.ends_with("/unauthenticated")),
+            Some(true),
+            "{:?}",
+            r.body
+        );
+    }
+    // A batch too, and nothing was written.
+    let r = w.s.post(
+        &format!("{path}/batch"),
+        Some(&key),
+        &json!({"donations": [gift(9)]}),
+    );
+    assert_eq!(r.status, 401, "{:?}", r.body);
+    assert_eq!(w.entry_count(), before);
+    // Another key of the same organisation still writes.
+    let r = w.s.post(&path, Some(&w.charity), &gift(10));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+}

@@ -14,29 +14,54 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub(crate) struct Authenticated(pub Option<Principal>);
 
-/// The key presented, if any; `Err(401)` if one is presented but unknown or revoked.
-pub async fn caller(req: &HttpRequest, state: &AppState) -> Result<Option<Principal>, ApiError> {
-    if let Some(Authenticated(who)) = req.extensions().get::<Authenticated>() {
-        return Ok(who.clone());
-    }
+/// The key presented in the Authorization header, if any; `Err(401)` if the header is malformed.
+fn presented_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(header) = req.headers().get("Authorization") else {
         return Ok(None);
     };
-    let key = header
+    header
         .to_str()
         .ok()
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 512)
-        .ok_or_else(|| {
-            ApiError::unauthenticated("the Authorization header must be 'Bearer <key>'")
-        })?
-        .to_owned();
+        .map(|k| Some(k.to_owned()))
+        .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be 'Bearer <key>'"))
+}
+
+/// The key presented, if any; `Err(401)` if one is presented but unknown or revoked.
+pub async fn caller(req: &HttpRequest, state: &AppState) -> Result<Option<Principal>, ApiError> {
+    if let Some(Authenticated(who)) = req.extensions().get::<Authenticated>() {
+        return Ok(who.clone());
+    }
+    let Some(key) = presented_key(req)? else {
+        return Ok(None);
+    };
     // On the primary: a revoked key stops working at once, a new one works at once.
     let principal = read_primary(state, move |c| registry::authenticate(c, &key)).await?;
     principal
         .map(Some)
         .ok_or_else(|| ApiError::unauthenticated("the key is unknown or revoked"))
+}
+
+/// The caller of a write (`crate::gate`, for the routes that write through the writer), from
+/// [`crate::key_cache::KeyCache`] when its key was found live lately, else as [`caller`]
+/// does. The writer checks the key again when the write commits.
+pub(crate) async fn caller_of_write(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<Principal>, ApiError> {
+    let Some(key) = presented_key(req)? else {
+        return Ok(None);
+    };
+    let hash = registry::key_hash(&key);
+    if let Some(p) = state.keys.get(&hash) {
+        return Ok(Some(p));
+    }
+    let principal = read_primary(state, move |c| registry::authenticate(c, &key)).await?;
+    let p = principal.ok_or_else(|| ApiError::unauthenticated("the key is unknown or revoked"))?;
+    state.keys.put(hash, p.clone());
+    Ok(Some(p))
 }
 
 /// A caller that must be authenticated.

@@ -77,7 +77,7 @@ pub async fn post_complaint(
     let write = Write::Complaint(new);
     match &p {
         Some(p) => submit(&req, &state, p, &body, write).await,
-        None => Ok(respond(state.writer.submit(write, None).await?)),
+        None => Ok(respond(state.writer.submit(write, None, None).await?)),
     }
 }
 

@@ -10,16 +10,15 @@ use givetrail_store::{AnyConnection, StoreError};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// Take a connection from `pool` and run `f` on it; on no connection, the error and whether the
-/// pool holds fewer connections than it keeps (it could not open the ones it lacks).
+/// Take a connection from `pool` and run `f` on it ([`db::with_pooled`]); on no connection, the
+/// error and whether the pool holds fewer connections than it keeps (it could not open the ones
+/// it lacks).
 fn on_connection<T>(
     pool: &ReadPool,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
 ) -> Result<Result<T, StoreError>, (String, bool)> {
-    match pool.get() {
-        Ok(mut conn) => Ok(f(&mut conn)),
-        Err(e) => Err((e.to_string(), pool.state().connections < pool.max_size())),
-    }
+    db::with_pooled(pool, f)
+        .map_err(|e| (e.to_string(), pool.state().connections < pool.max_size()))
 }
 
 /// What a read got. When no connection came free within the pool's checkout timeout

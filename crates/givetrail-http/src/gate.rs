@@ -133,7 +133,9 @@ pub async fn gate(
         let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
             return Ok(refuse(req, ApiError::internal(&"no application state")));
         };
-        let who = match crate::auth::caller(req.request(), &state).await {
+        // Every route the gate admits writes through the writer, which checks the key again
+        // as the write commits: the early check may use the recent keys (`auth::KeyCache`).
+        let who = match crate::auth::caller_of_write(req.request(), &state).await {
             Ok(who) => who,
             Err(e) => return Ok(refuse(req, e)),
         };

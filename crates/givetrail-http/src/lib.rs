@@ -12,6 +12,7 @@ pub mod disclosure;
 pub mod fixtures;
 pub mod gate;
 pub mod import;
+pub mod key_cache;
 pub mod link;
 pub mod load;
 pub mod metrics;

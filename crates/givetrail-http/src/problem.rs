@@ -296,6 +296,7 @@ impl From<WriteError> for ApiError {
                 "Idempotency-Key reused",
                 e.to_string(),
             ),
+            WriteError::Unauthenticated => Self::unauthenticated("the key is unknown or revoked"),
             WriteError::Overloaded => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",

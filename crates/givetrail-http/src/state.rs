@@ -16,6 +16,8 @@ pub struct AppState {
     pub primary: ReadPool,
     /// The single write path.
     pub writer: Arc<Writer>,
+    /// Keys of recent writes found live (`crate::key_cache`).
+    pub keys: Arc<crate::key_cache::KeyCache>,
     /// Hex of the Ed25519 key checkpoints are signed with.
     pub public_key: String,
     /// Replayed logs, kept and advanced by new entries (`givetrail_store::read::model`).

@@ -54,7 +54,12 @@ pub(crate) async fn submit(
     write: Write,
 ) -> Result<HttpResponse, ApiError> {
     let idem = idempotency(req, &p.key_id, body)?;
-    Ok(respond(state.writer.submit(write, idem).await?))
+    Ok(respond(
+        state
+            .writer
+            .submit(write, idem, Some(p.key_id.clone()))
+            .await?,
+    ))
 }
 
 /// The one handler body behind every charity log write.
@@ -669,7 +674,11 @@ pub async fn revoke_key(
              (a regulator's key) by a regulator with a strictly broader jurisdiction",
         ));
     }
-    match state.writer.submit(Write::RevokeKey(id), None).await? {
+    match state
+        .writer
+        .submit(Write::RevokeKey(id), None, Some(p.key_id.clone()))
+        .await?
+    {
         Outcome::Created(v) => Ok(HttpResponse::Ok().json(v)),
         Outcome::Replayed { .. } => Err(ApiError::internal(&"a revocation is never replayed")),
     }

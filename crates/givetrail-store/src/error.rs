@@ -152,6 +152,9 @@ pub enum WriteError {
     /// Too many writes are waiting.
     #[error("too many writes are waiting; retry later")]
     Overloaded,
+    /// The caller's key was revoked (or is unknown) when the write would have committed.
+    #[error("the key is unknown or revoked")]
+    Unauthenticated,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -322,6 +322,23 @@ pub fn authenticate(conn: &mut AnyConnection, key: &str) -> Result<Option<Princi
     }
 }
 
+/// Which of these keys (public ids) exist and are not revoked.
+pub fn live_keys(
+    conn: &mut AnyConnection,
+    key_ids: &[&str],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    if key_ids.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    Ok(api_keys::table
+        .filter(api_keys::key_id.eq_any(key_ids))
+        .filter(api_keys::revoked_at.is_null())
+        .select(api_keys::key_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// A key by its public id (never its secret): (principal, revoked).
 pub fn key_by_id(
     conn: &mut AnyConnection,

@@ -195,7 +195,10 @@ pub async fn submit(
 async fn file(state: &AppState, r: &ComplaintRequest) -> Result<String, ApiError> {
     let new = r.validate(store::new_code()).map_err(ApiError::invalid)?;
     let code = new.code.clone();
-    state.writer.submit(Write::Complaint(new), None).await?;
+    state
+        .writer
+        .submit(Write::Complaint(new), None, None)
+        .await?;
     Ok(code)
 }
 

@@ -32,7 +32,7 @@ use std::hash::{Hash as _, Hasher};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 use diesel::connection::Connection;
@@ -44,7 +44,7 @@ use givetrail_domain::disclosure::Policy;
 use givetrail_domain::entry::{Author, Command};
 use givetrail_domain::ledger::Rejection;
 
-use crate::db::{establish, AnyConnection, Backend};
+use crate::db::{alive, establish, AnyConnection, Backend, IDLE_CHECK};
 use crate::registry::{self, IdempotentResponse, NewKey, Organization, Recipient};
 use crate::verify::checkpoints::checkpoints_at;
 use crate::{micros, StoreError, WriteError};
@@ -59,8 +59,6 @@ pub const MAX_GROUP: usize = 512;
 pub const MAX_QUEUE: usize = 20_000;
 /// Most items in one atomic batch.
 pub const MAX_BATCH_ITEMS: usize = 10_000;
-/// A writer's connection idle longer than this is checked (`SELECT 1`) before it is used.
-const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// A write.
 #[derive(Debug, Clone)]
@@ -153,6 +151,9 @@ pub enum Outcome {
 struct Job {
     write: Write,
     idempotency: Option<Idempotency>,
+    /// Public id of the caller's key; the write is made only if the key is live when its group
+    /// commits (checked in the group's transaction).
+    key_id: Option<String>,
     reply: oneshot::Sender<Result<Outcome, WriteError>>,
 }
 
@@ -199,11 +200,16 @@ impl Writer {
         })
     }
 
-    /// Submit a write and wait for its durable outcome.
+    /// Submit a write and wait for its durable outcome. With `key_id` (the caller's key), the
+    /// write is refused with [`WriteError::Unauthenticated`] unless that key is still live in
+    /// the transaction that would commit it: a revocation committed before then stops it, even
+    /// when the caller was authenticated earlier (`givetrail_http` checks keys of writes
+    /// against a short-lived cache before reading their bodies, and relies on this).
     pub async fn submit(
         &self,
         write: Write,
         idempotency: Option<Idempotency>,
+        key_id: Option<String>,
     ) -> Result<Outcome, WriteError> {
         let mut h = DefaultHasher::new();
         write.route().hash(&mut h);
@@ -212,6 +218,7 @@ impl Writer {
         match self.senders[index].try_send(Job {
             write,
             idempotency,
+            key_id,
             reply,
         }) {
             Ok(()) => {}
@@ -296,6 +303,11 @@ fn commit_group(
     orgs.sort_unstable();
     orgs.dedup();
     let committed = conn.transaction::<_, WriteError, _>(|c| {
+        // Whose keys are still live, for the whole group in one query.
+        let mut keys: Vec<&str> = group.iter().filter_map(|j| j.key_id.as_deref()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let live = registry::live_keys(c, &keys)?;
         lock_logs(c, &orgs)?;
         let receipts: Vec<(&str, &str)> = group
             .iter()
@@ -308,6 +320,10 @@ fn commit_group(
         let mut pending = Pending::begin(c, &orgs, tips, &receipts)?;
         let mut results = Vec::with_capacity(group.len());
         for job in &group {
+            if job.key_id.as_ref().is_some_and(|k| !live.contains(k)) {
+                results.push(Err(WriteError::Unauthenticated));
+                continue;
+            }
             let r = perform_job(c, &mut pending, job, policy)?;
             // The database failed, not the request: the whole group fails with it.
             match r {
@@ -436,12 +452,6 @@ fn perform_job(
         Err(_) => pending.rollback(mark)?,
     }
     Ok(r)
-}
-
-/// Whether the connection still answers a query.
-fn alive(conn: &mut AnyConnection) -> bool {
-    use diesel::connection::SimpleConnection as _;
-    conn.batch_execute("SELECT 1").is_ok()
 }
 
 fn perform(
