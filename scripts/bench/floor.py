@@ -36,31 +36,12 @@ def seq_filter(table, first, last):
     return f"seq BETWEEN {first} AND {last}"
 
 
-def chunk_of(table, row, cols, first, chunk):
-    """Which chunk a row belongs to: by seq, or for a node by the last leaf it covers."""
-    if table == "merkle_nodes":
-        level, idx = row[cols.index("level")], row[cols.index("idx")]
-        seq = (idx + 1) << level
-    else:
-        seq = row[cols.index("seq")]
-    return (seq - first) // chunk
-
-
 def sqlite_floor(db, org, first, last, chunk, scratch):
     src = sqlite3.connect(db)
     ddl = [sql for (sql,) in src.execute(
         "SELECT sql FROM sqlite_master WHERE tbl_name IN (%s) AND type IN ('table', 'index') AND sql IS NOT NULL"
         % ",".join("?" * (len(TABLES) + 1)), (*TABLES, "organizations"))]
-    chunks = {}
-    total = 0
-    for t in TABLES:
-        cur = src.execute(f"SELECT * FROM {t} WHERE organization = ? AND {seq_filter(t, first, last)}", (org,))
-        cols = [d[0] for d in cur.description]
-        for row in cur:
-            chunks.setdefault(chunk_of(t, row, cols, first, chunk), {}).setdefault(t, []).append(row)
-            total += 1
     orgrow = src.execute("SELECT * FROM organizations WHERE id = ?", (org,)).fetchone()
-    src.close()
     if os.path.exists(scratch):
         os.remove(scratch)
     dst = sqlite3.connect(scratch, isolation_level=None)
@@ -70,13 +51,21 @@ def sqlite_floor(db, org, first, last, chunk, scratch):
     for sql in ddl:
         dst.execute(sql)
     dst.execute("INSERT INTO organizations VALUES (%s)" % ",".join("?" * len(orgrow)), orgrow)
-    start = time.time()
-    for k in sorted(chunks):
+    took, total = 0.0, 0
+    # One chunk in memory at a time: read (not timed), then written in one timed transaction.
+    for lo in range(first, last + 1, chunk):
+        hi = min(last, lo + chunk - 1)
+        rows = {t: src.execute(f"SELECT * FROM {t} WHERE organization = ? AND {seq_filter(t, lo, hi)}",
+                               (org,)).fetchall() for t in TABLES}
+        start = time.time()
         dst.execute("BEGIN")
-        for t, rows in chunks[k].items():
-            dst.executemany(f"INSERT INTO {t} VALUES ({','.join('?' * len(rows[0]))})", rows)
+        for t, r in rows.items():
+            if r:
+                dst.executemany(f"INSERT INTO {t} VALUES ({','.join('?' * len(r[0]))})", r)
         dst.execute("COMMIT")
-    took = time.time() - start
+        took += time.time() - start
+        total += sum(len(r) for r in rows.values())
+    src.close()
     dst.close()
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(scratch + suffix):

@@ -37,10 +37,14 @@ pub async fn caller(req: &HttpRequest, state: &AppState) -> Result<Option<Princi
     let Some(key) = presented_key(req)? else {
         return Ok(None);
     };
-    // On the primary: a revoked key stops working at once, a new one works at once.
-    let principal = read_primary(state, move |c| registry::authenticate(c, &key)).await?;
-    principal
-        .map(Some)
+    look_up(state, key).await.map(Some)
+}
+
+/// Look a presented key up on the primary (a revoked key stops working at once, a new one works
+/// at once); `Err(401)` if it is unknown or revoked.
+async fn look_up(state: &AppState, key: String) -> Result<Principal, ApiError> {
+    read_primary(state, move |c| registry::authenticate(c, &key))
+        .await?
         .ok_or_else(|| ApiError::unauthenticated("the key is unknown or revoked"))
 }
 
@@ -58,8 +62,7 @@ pub(crate) async fn caller_of_write(
     if let Some(p) = state.keys.get(&hash) {
         return Ok(Some(p));
     }
-    let principal = read_primary(state, move |c| registry::authenticate(c, &key)).await?;
-    let p = principal.ok_or_else(|| ApiError::unauthenticated("the key is unknown or revoked"))?;
+    let p = look_up(state, key).await?;
     state.keys.put(hash, p.clone());
     Ok(Some(p))
 }
