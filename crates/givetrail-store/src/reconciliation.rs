@@ -262,17 +262,104 @@ fn integrity(
     })
 }
 
-/// Live donations and disbursements of other organisations whose receipt number or reference
-/// equals a receipt number or disbursement reference of this log: two set queries, so the
-/// database matches the references rather than this process sending them in chunks. Every
-/// donation and disbursement this log ever recorded counts (a superset of what the ledger as at
-/// the report's moment holds; the report only flags references it finds in that ledger).
+/// Other organisations' live lots and disbursements whose receipt number or reference this
+/// log also carries (as a receipt number or a disbursement reference), in (organisation, seq)
+/// order. It reads whichever side is smaller: other organisations' rows are read first, at most
+/// as many as this log has (`Ledger`'s reference indexes say which match); if there are more,
+/// this log's receipt numbers and references are looked up on other books instead (indexes
+/// `lots_receipt_number`, `disbursements_reference`). So it costs the smaller of the two, never
+/// both: nothing at all where the organisation is the only one.
 fn foreign_references(
     conn: &mut AnyConnection,
     ledger: &Ledger,
 ) -> Result<Vec<ForeignReference>, StoreError> {
-    diesel::alias!(lots as our_lots: OurLots, disbursements as our_disbursements: OurDisbursements);
     let org = ledger.organization.id.as_str();
+    let ours = ledger.books.lots.len() + ledger.books.disbursements.len();
+    let cap = i64::try_from(ours).unwrap_or(i64::MAX - 1);
+    let (receipts, references) = match others_rows(conn, org, cap)? {
+        Some((receipts, references)) => {
+            let carried = |r: &str| {
+                !ledger.donations_with_receipt(r).is_empty()
+                    || !ledger.disbursements_with_reference(r).is_empty()
+            };
+            (
+                receipts
+                    .into_iter()
+                    .filter(|r| carried(&r.receipt_number))
+                    .collect(),
+                references
+                    .into_iter()
+                    .filter(|r| carried(&r.reference))
+                    .collect(),
+            )
+        }
+        None => ours_on_other_books(conn, org)?,
+    };
+    let mut out: Vec<ForeignReference> = receipts
+        .into_iter()
+        .map(|r| ForeignReference {
+            reference: r.receipt_number,
+            organization: r.organization,
+            seq: r.seq,
+            kind: ReferenceKind::ReceiptNumber,
+            source: r.source_organization.zip(r.source_seq),
+        })
+        .collect();
+    out.extend(references.into_iter().map(|r| ForeignReference {
+        reference: r.reference,
+        organization: r.organization,
+        seq: r.seq,
+        kind: ReferenceKind::DisbursementReference,
+        source: None,
+    }));
+    out.sort_by(|a, b| (&a.organization, a.seq).cmp(&(&b.organization, b.seq)));
+    Ok(out)
+}
+
+/// Live lots and disbursements of other organisations.
+type OtherBooks = (Vec<ReceiptRow>, Vec<ReferenceRow>);
+
+/// Every live lot and disbursement of other organisations, if they are at most `cap` rows.
+fn others_rows(
+    conn: &mut AnyConnection,
+    org: &str,
+    cap: i64,
+) -> Result<Option<OtherBooks>, StoreError> {
+    let receipts: Vec<ReceiptRow> = lots::table
+        .filter(lots::organization.lt(org).or(lots::organization.gt(org)))
+        .filter(lots::voided_by.is_null())
+        .select(ReceiptRow::as_select())
+        .limit(cap + 1)
+        .load(conn)?;
+    let Some(left) = (cap + 1)
+        .checked_sub(receipts.len() as i64)
+        .filter(|n| *n > 1)
+    else {
+        return Ok(None);
+    };
+    let references: Vec<ReferenceRow> = disbursements::table
+        .filter(
+            disbursements::organization
+                .lt(org)
+                .or(disbursements::organization.gt(org)),
+        )
+        .filter(disbursements::voided_by.is_null())
+        .select(ReferenceRow::as_select())
+        .limit(left)
+        .load(conn)?;
+    if references.len() as i64 >= left {
+        return Ok(None);
+    }
+    Ok(Some((receipts, references)))
+}
+
+/// Other organisations' live lots and disbursements carrying one of this log's receipt numbers
+/// or disbursement references, looked up one by one on the indexes.
+fn ours_on_other_books(
+    conn: &mut AnyConnection,
+    org: &str,
+) -> Result<OtherBooks, StoreError> {
+    diesel::alias!(lots as our_lots: OurLots, disbursements as our_disbursements: OurDisbursements);
     let our_receipts = our_lots
         .filter(our_lots.field(lots::organization).eq(org))
         .select(our_lots.field(lots::receipt_number));
@@ -299,24 +386,7 @@ fn foreign_references(
         )
         .select(ReferenceRow::as_select())
         .load(conn)?;
-    let mut out: Vec<ForeignReference> = receipts
-        .into_iter()
-        .map(|r| ForeignReference {
-            reference: r.receipt_number,
-            organization: r.organization,
-            seq: r.seq,
-            kind: ReferenceKind::ReceiptNumber,
-            source: r.source_organization.zip(r.source_seq),
-        })
-        .collect();
-    out.extend(references.into_iter().map(|r| ForeignReference {
-        reference: r.reference,
-        organization: r.organization,
-        seq: r.seq,
-        kind: ReferenceKind::DisbursementReference,
-        source: None,
-    }));
-    Ok(out)
+    Ok((receipts, references))
 }
 
 /// The needs posted (by `as_at`) for any goods this log received or allocated, each with its

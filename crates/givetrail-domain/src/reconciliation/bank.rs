@@ -2,9 +2,9 @@
 //! receipts and disbursements of the log — by reference first, then by amount, currency,
 //! direction and a date window.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::asset::{parse_units, Asset, AssetWire, Currency, Money};
 use crate::entry::{DisbursementChannel, DonationChannel, Fact, MAX_SHORT_TEXT};
@@ -331,9 +331,16 @@ pub struct StatementCoverage {
     pub to: NaiveDate,
 }
 
-/// The money facts of the log a bank account should show: money donations not given in cash,
-/// and money disbursements not delivered by hand.
-pub fn ledger_money(ledger: &Ledger, period: &Period) -> Vec<LedgerMoney> {
+/// The money facts of the log a bank account should show (money donations not given in cash,
+/// and money disbursements not delivered by hand) that one of `lines` could account for: those
+/// whose receipt number or reference a line carries, and those within [`MATCH_WINDOW_DAYS`] of a
+/// statement's dates. [`reconcile`] can match no other and expects no line for any other, so the
+/// rest of the log is never copied: with no statement this is empty, whatever the log's size.
+pub fn ledger_money(ledger: &Ledger, period: &Period, lines: &[BankLine]) -> Vec<LedgerMoney> {
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    let reach = Reach::new(lines);
     let org = &ledger.organization.id;
     ledger
         .live_facts()
@@ -358,19 +365,64 @@ pub fn ledger_money(ledger: &Ledger, period: &Period) -> Vec<LedgerMoney> {
                 | Fact::Correction(_)
                 | Fact::Disclosure(_) => return None,
             };
+            let date = f.occurred_at.date_naive();
+            if !reach.covers(date, reference) {
+                return None;
+            }
             let Ok(Asset::Money(money)) = asset.parse() else {
                 return None;
             };
             Some(LedgerMoney {
                 entry: EntryAt::new(org, f.seq),
                 direction,
-                date: f.occurred_at.date_naive(),
+                date,
                 amount: asset.clone(),
                 reference: reference.clone(),
                 money,
             })
         })
         .collect()
+}
+
+/// What some bank line could account for: a reference one of them carries, or a date within
+/// [`MATCH_WINDOW_DAYS`] of a statement's dates.
+struct Reach<'a> {
+    references: HashSet<&'a str>,
+    windows: Vec<(NaiveDate, NaiveDate)>,
+}
+
+impl<'a> Reach<'a> {
+    fn new(lines: &'a [BankLine]) -> Self {
+        let window = Duration::days(MATCH_WINDOW_DAYS);
+        Reach {
+            references: lines
+                .iter()
+                .map(|l| l.line.reference.as_str())
+                .filter(|r| !r.is_empty())
+                .collect(),
+            windows: coverage(lines)
+                .into_values()
+                .map(|(from, to)| (from - window, to + window))
+                .collect(),
+        }
+    }
+
+    fn covers(&self, date: NaiveDate, reference: &str) -> bool {
+        self.references.contains(reference)
+            || self.windows.iter().any(|(a, b)| *a <= date && date <= *b)
+    }
+}
+
+/// Per statement, the first and last booking dates of its lines.
+fn coverage(lines: &[BankLine]) -> BTreeMap<i64, (NaiveDate, NaiveDate)> {
+    let mut coverage: BTreeMap<i64, (NaiveDate, NaiveDate)> = BTreeMap::new();
+    for l in lines {
+        let d = l.line.booked_on;
+        let c = coverage.entry(l.statement).or_insert((d, d));
+        c.0 = c.0.min(d);
+        c.1 = c.1.max(d);
+    }
+    coverage
 }
 
 /// Match bank lines to ledger money: by reference (same direction and currency) first, then
@@ -381,13 +433,7 @@ pub fn reconcile(
     lines: &[BankLine],
     ledger: Vec<LedgerMoney>,
 ) -> BankReconciliation {
-    let mut coverage: BTreeMap<i64, (NaiveDate, NaiveDate)> = BTreeMap::new();
-    for l in lines {
-        let d = l.line.booked_on;
-        let c = coverage.entry(l.statement).or_insert((d, d));
-        c.0 = c.0.min(d);
-        c.1 = c.1.max(d);
-    }
+    let coverage = coverage(lines);
     let covered = |d: NaiveDate| coverage.values().any(|(a, b)| *a <= d && d <= *b);
     let mut taken = vec![false; lines.len()];
     let mut matched = Vec::new();
@@ -395,14 +441,28 @@ pub fn reconcile(
     let same_kind = |l: &BankLine, m: &LedgerMoney| {
         l.line.direction == m.direction && l.line.money.currency() == m.money.currency()
     };
+    // Line numbers by reference and by amount, in statement order: each ledger entry looks only
+    // at the lines it could match.
+    let mut with_reference: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut with_units: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        if !l.line.reference.is_empty() {
+            with_reference
+                .entry(l.line.reference.as_str())
+                .or_default()
+                .push(i);
+        }
+        with_units.entry(l.line.money.units()).or_default().push(i);
+    }
     for m in ledger {
-        let by_reference = (!m.reference.is_empty())
-            .then(|| {
-                lines.iter().enumerate().position(|(i, l)| {
-                    !taken[i] && same_kind(l, &m) && l.line.reference == m.reference
-                })
+        let by_reference = with_reference
+            .get(m.reference.as_str())
+            .and_then(|found| {
+                found
+                    .iter()
+                    .find(|&&i| !taken[i] && same_kind(&lines[i], &m))
             })
-            .flatten();
+            .copied();
         match by_reference {
             Some(i) => {
                 taken[i] = true;
@@ -422,13 +482,14 @@ pub fn reconcile(
     }
     let mut unmatched_entries = Vec::new();
     for m in rest {
-        let best = lines
-            .iter()
-            .enumerate()
+        let best = with_units
+            .get(&m.money.units())
+            .into_iter()
+            .flatten()
+            .map(|&i| (i, &lines[i]))
             .filter(|(i, l)| {
                 !taken[*i]
                     && same_kind(l, &m)
-                    && l.line.money.units() == m.money.units()
                     && (l.line.booked_on - m.date).num_days().abs() <= MATCH_WINDOW_DAYS
             })
             .min_by_key(|(_, l)| {
@@ -586,5 +647,33 @@ mod tests {
             r.coverage[0].to,
             NaiveDate::from_ymd_opt(2020, 2, 9).unwrap()
         );
+    }
+
+    #[test]
+    fn money_no_line_could_account_for_changes_nothing_and_is_left_out() {
+        let lines = [
+            line(1, 2, 10, 500_000, "HB-1"),
+            line(1, 3, 12, 120_000, ""),
+            line(2, 2, 20, 80_000, ""),
+        ];
+        let ledger = vec![
+            receipt(1, 1, 500_000, "HB-1"), // far before, but its reference is on a line
+            receipt(2, 7, 120_000, "HB-2"), // three days before statement 1: may match by amount
+            receipt(3, 6, 120_000, "HB-3"), // four days before: nothing can match it
+            receipt(4, 15, 10_000, "HB-4"), // three days after statement 1
+            receipt(5, 16, 10_000, "HB-5"), // between the statements, beyond both windows
+            receipt(6, 23, 80_000, "HB-6"), // three days after statement 2
+            receipt(7, 24, 80_000, "HB-7"), // beyond it
+        ];
+        let reach = Reach::new(&lines);
+        let kept: Vec<LedgerMoney> = ledger
+            .iter()
+            .filter(|m| reach.covers(m.date, &m.reference))
+            .cloned()
+            .collect();
+        let seqs: Vec<i64> = kept.iter().map(|m| m.entry.seq).collect();
+        assert_eq!(seqs, [1, 2, 4, 6]);
+        assert_eq!(reconcile(2, &lines, kept), reconcile(2, &lines, ledger));
+        assert!(Reach::new(&[]).windows.is_empty());
     }
 }

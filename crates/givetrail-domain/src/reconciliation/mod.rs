@@ -74,10 +74,11 @@ pub fn reconcile(inp: &Inputs<'_>) -> Report {
     sections::receipt::findings(inp, &mut f);
     sections::spending::findings(&per_asset, &mut f);
     sections::spending::cost_ratios(inp, &mut f);
+    let lines = sections::bank::lines_in(inp);
     let bank = bank::reconcile(
         inp.bank_statements,
-        &sections::bank::lines_in(inp),
-        bank::ledger_money(inp.ledger, &inp.period),
+        &lines,
+        bank::ledger_money(inp.ledger, &inp.period, &lines),
     );
     sections::bank::findings(inp, &bank, &mut f);
     sections::disclosure::findings(inp, &summary, &mut f);
