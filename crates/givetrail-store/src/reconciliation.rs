@@ -355,10 +355,7 @@ fn others_rows(
 
 /// Other organisations' live lots and disbursements carrying one of this log's receipt numbers
 /// or disbursement references, looked up one by one on the indexes.
-fn ours_on_other_books(
-    conn: &mut AnyConnection,
-    org: &str,
-) -> Result<OtherBooks, StoreError> {
+fn ours_on_other_books(conn: &mut AnyConnection, org: &str) -> Result<OtherBooks, StoreError> {
     diesel::alias!(lots as our_lots: OurLots, disbursements as our_disbursements: OurDisbursements);
     let our_receipts = our_lots
         .filter(our_lots.field(lots::organization).eq(org))
@@ -397,16 +394,25 @@ fn need_histories(
     ledger: &Ledger,
     as_at: DateTime<Utc>,
 ) -> Result<Vec<NeedRecord>, StoreError> {
-    let keys: BTreeSet<String> = ledger
+    // Lots in a row mostly hold the same goods: a key equal to the one before is not looked up.
+    let mut goods: BTreeSet<&AssetKey> = BTreeSet::new();
+    let mut last: Option<&AssetKey> = None;
+    for key in ledger
         .books
         .lots
         .values()
         .map(|l| &l.asset)
         .chain(ledger.books.allocations.values().map(|a| &a.asset))
         .filter(|k| !k.is_money())
-        .map(AssetKey::to_key_string)
-        .collect();
-    let keys: Vec<String> = keys.into_iter().collect();
+    {
+        if last != Some(key) {
+            goods.insert(key);
+            last = Some(key);
+        }
+    }
+    let mut keys: Vec<String> = goods.into_iter().map(AssetKey::to_key_string).collect();
+    keys.sort();
+    keys.dedup();
     let posted = needs::posted_for(conn, &keys, micros(as_at))?;
     if posted.is_empty() {
         return Ok(Vec::new());

@@ -251,6 +251,18 @@ pub struct LiveFact<'a> {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// The totals kept for `key` in a per-asset map, the key copied only the first time it is met
+/// (a report adding up every lot would otherwise copy a key per lot).
+pub(crate) fn per_asset<'a, V: Default>(
+    map: &'a mut BTreeMap<AssetKey, V>,
+    key: &AssetKey,
+) -> &'a mut V {
+    if !map.contains_key(key) {
+        map.insert(key.clone(), V::default());
+    }
+    map.get_mut(key).expect("inserted above")
+}
+
 /// One organisation's public log, replayed: balances and bodies, ready for reports.
 #[derive(Debug, Clone)]
 pub struct Ledger {
@@ -281,6 +293,11 @@ pub struct Ledger {
     corrected_by: imbl::HashMap<Seq, Seq>,
     /// Replaced entries whose replacement took over their dependants: replacement → replaced.
     replaced: imbl::HashMap<Seq, Seq>,
+    /// Seqs by the kind of the fact they hold (a correction's replacement's kind), live or not,
+    /// in seq order: a seq's kind never changes, so this is only appended to.
+    of_kind: BTreeMap<EntryKind, imbl::Vector<Seq>>,
+    /// Seqs of the corrections, in seq order.
+    corrections: imbl::Vector<Seq>,
     /// Flows worked out from this version (see [`flows::statements`], [`flows::shares`]).
     memo: flows::Memo,
 }
@@ -304,6 +321,8 @@ impl Ledger {
             disbursements_by_allocation: imbl::HashMap::new(),
             corrected_by: imbl::HashMap::new(),
             replaced: imbl::HashMap::new(),
+            of_kind: BTreeMap::new(),
+            corrections: imbl::Vector::new(),
             memo: flows::Memo::default(),
         };
         ledger.extend(records)?;
@@ -382,11 +401,15 @@ impl Ledger {
                     .push(r.seq);
             }
             if let Fact::Correction(c) = &r.fact {
+                self.corrections.push_back(r.seq);
                 self.corrected_by.insert(c.corrects, r.seq);
                 if c.replacement.is_some() {
                     self.replaced.insert(r.seq, c.corrects);
                     self.carry_indexes(c.corrects, r.seq);
                 }
+            }
+            if let Some(f) = self.books.facts.get(&r.seq) {
+                self.of_kind.entry(f.kind).or_default().push_back(r.seq);
             }
             self.records.push_back(r);
             for (&s, before) in touched.iter().zip(gave) {
@@ -482,8 +505,13 @@ impl Ledger {
 
     /// The fact at `seq` (a replacement unwrapped), whether or not it is still live.
     pub fn fact(&self, seq: Seq) -> Option<LiveFact<'_>> {
+        self.record(seq).map(Self::unwrapped)
+    }
+
+    /// The record at `seq`, as written.
+    pub fn record(&self, seq: Seq) -> Option<&Record> {
         let index = usize::try_from(seq.checked_sub(1)?).ok()?;
-        self.records.get(index).map(Self::unwrapped)
+        self.records.get(index)
     }
 
     fn unwrapped(r: &Record) -> LiveFact<'_> {
@@ -523,12 +551,64 @@ impl Ledger {
         self.books.facts.get(&seq).is_some_and(|f| f.live)
     }
 
-    /// Live facts, in seq order.
+    /// Live facts, in seq order. The records and the books' facts are walked side by side (both
+    /// are in seq order), not looked up one by one: a walk of the whole log costs a step per
+    /// entry, not a search of the facts' tree per entry.
     pub fn live_facts(&self) -> impl Iterator<Item = LiveFact<'_>> {
+        let mut facts = self.books.facts.iter().peekable();
         self.records
             .iter()
-            .filter(|r| self.is_live(r.seq))
+            .filter(move |r| {
+                while facts.next_if(|(seq, _)| **seq < r.seq).is_some() {}
+                facts
+                    .peek()
+                    .is_some_and(|(seq, f)| **seq == r.seq && f.live)
+            })
             .map(Self::unwrapped)
+    }
+
+    /// Live lots in seq order, each with whether it was bought (a procurement's goods): lots and
+    /// the books' facts are walked side by side, not searched per lot.
+    pub fn live_lots(&self) -> impl Iterator<Item = (&crate::ledger::Lot, bool)> {
+        let mut facts = self.books.facts.iter().peekable();
+        self.books.lots.values().filter(|l| l.live).map(move |l| {
+            while facts.next_if(|(seq, _)| **seq < l.seq).is_some() {}
+            let bought = facts
+                .peek()
+                .is_some_and(|(seq, f)| **seq == l.seq && f.kind == EntryKind::ProcurementMade);
+            (l, bought)
+        })
+    }
+
+    /// Live facts of one kind (for a correction with a replacement, the replacement's kind), in
+    /// seq order, found through the index of seqs by kind: a report about allocations reads the
+    /// allocations, not every donation before them.
+    pub fn live_facts_of(&self, kind: EntryKind) -> impl Iterator<Item = LiveFact<'_>> {
+        self.of_kind
+            .get(&kind)
+            .into_iter()
+            .flat_map(|seqs| seqs.iter())
+            .filter(|seq| self.is_live(**seq))
+            .filter_map(|seq| self.fact(*seq))
+    }
+
+    /// Live facts of any of `kinds`, in seq order (see [`Ledger::live_facts_of`]).
+    pub fn live_facts_of_any(&self, kinds: &[EntryKind]) -> Vec<LiveFact<'_>> {
+        let mut seqs: Vec<Seq> = kinds
+            .iter()
+            .filter_map(|k| self.of_kind.get(k))
+            .flat_map(|seqs| seqs.iter().copied())
+            .collect();
+        seqs.sort_unstable();
+        seqs.into_iter()
+            .filter(|seq| self.is_live(*seq))
+            .filter_map(|seq| self.fact(seq))
+            .collect()
+    }
+
+    /// The corrections, live or not, in seq order, as written.
+    pub fn correction_records(&self) -> impl Iterator<Item = &Record> {
+        self.corrections.iter().filter_map(|seq| self.record(*seq))
     }
 
     /// Donations (live or not, seq order) by receipt number, for the numbers more than one

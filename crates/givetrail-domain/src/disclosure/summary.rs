@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::asset::{AssetKey, AssetWire};
-use crate::entry::{DesignationChange, Fact, Seq};
+use crate::entry::{DesignationChange, EntryKind, Fact, Seq};
 
 use super::ageing::{self, Ageing};
 use super::flows::{self, Share};
 use super::timeliness::{self, TimelinessSummary};
-use super::{asset_wire, percent, AssetLabel, Directory, Ledger, Policy};
+use super::{asset_wire, per_asset, percent, AssetLabel, Directory, Ledger, Policy};
 
 /// Running totals of one asset, in units.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -278,33 +278,31 @@ fn unaged(
         })
     };
     let mut acc: BTreeMap<AssetKey, Acc> = BTreeMap::new();
-    for lot in books.lots.values().filter(|l| in_scope(l.seq)) {
+    let scoped = |l: &crate::ledger::Lot| {
+        campaign.is_none() || l.campaign.as_ref().map(|c| c.as_str()) == campaign
+    };
+    for (lot, bought) in ledger.live_lots().filter(|(l, _)| scoped(l)) {
         let designated = lot.designation.is_some();
-        let bought = ledger.is_purchase(lot.seq);
-        acc.entry(lot.asset.clone())
-            .or_default()
-            .add(designated, |t| {
-                t.received += lot.received;
-                if bought {
-                    t.purchased += lot.received;
-                }
-            });
+        per_asset(&mut acc, &lot.asset).add(designated, |t| {
+            t.received += lot.received;
+            if bought {
+                t.purchased += lot.received;
+            }
+        });
     }
     for d in flows::live_draws(ledger).filter(|d| in_scope(d.donation)) {
         let Some(lot) = books.lots.get(&d.donation) else {
             continue;
         };
-        acc.entry(lot.asset.clone())
-            .or_default()
-            .add(lot.designation.is_some(), |t| {
-                if !d.expense {
-                    t.allocated += d.units;
-                } else if ledger.is_purchase(d.by) {
-                    t.procured += d.units;
-                } else {
-                    t.expenses += d.units;
-                }
-            });
+        per_asset(&mut acc, &lot.asset).add(lot.designation.is_some(), |t| {
+            if !d.expense {
+                t.allocated += d.units;
+            } else if ledger.is_purchase(d.by) {
+                t.procured += d.units;
+            } else {
+                t.expenses += d.units;
+            }
+        });
     }
     let shares = flows::shares(ledger);
     for s in shares.iter().filter(|s| in_scope(s.lot)) {
@@ -312,7 +310,7 @@ fn unaged(
             continue;
         };
         let designated = lot.designation.is_some();
-        let a = acc.entry(lot.asset.clone()).or_default();
+        let a = per_asset(&mut acc, &lot.asset);
         a.add(designated, |t| t.add_share(s));
         let priority = books
             .disbursements
@@ -324,7 +322,7 @@ fn unaged(
         }
     }
     let mut corrections_of: BTreeMap<AssetKey, u64> = BTreeMap::new();
-    for r in &ledger.records {
+    for r in ledger.correction_records() {
         let Fact::Correction(c) = &r.fact else {
             continue;
         };
@@ -358,7 +356,7 @@ fn unaged(
     let in_campaign =
         |seq: Seq| campaign.is_none_or(|c| ledger.campaigns_of(seq).iter().any(|x| x == c));
     let designation_changes = ledger
-        .live_facts()
+        .live_facts_of(EntryKind::AllocationMade)
         .filter(|f| in_campaign(f.seq))
         .filter_map(|f| match &f.fact {
             Fact::Allocation(a) => {
@@ -375,8 +373,7 @@ fn unaged(
         })
         .collect();
     let corrections = ledger
-        .records
-        .iter()
+        .correction_records()
         .filter(|r| in_campaign(r.seq))
         .filter_map(|r| match &r.fact {
             Fact::Correction(c) => Some(CorrectionNotice {

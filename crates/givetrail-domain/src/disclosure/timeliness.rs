@@ -50,8 +50,7 @@ pub fn entries(ledger: &Ledger, policy: &Policy) -> Vec<EntryTimeliness> {
         .iter()
         .map(|r| {
             let campaigns = ledger.campaigns_of(r.seq);
-            let emergency = campaigns.iter().any(|c| ledger.is_emergency(c));
-            let deadline = policy.deadline(emergency);
+            let deadline = deadline_of(ledger, policy, &campaigns);
             let delay = r.recorded_at - r.occurred_at;
             EntryTimeliness {
                 seq: r.seq,
@@ -65,6 +64,12 @@ pub fn entries(ledger: &Ledger, policy: &Policy) -> Vec<EntryTimeliness> {
             }
         })
         .collect()
+}
+
+/// The deadline of an entry belonging to `campaigns`: the emergency one if any of them is an
+/// emergency appeal.
+fn deadline_of(ledger: &Ledger, policy: &Policy, campaigns: &[String]) -> chrono::Duration {
+    policy.deadline(campaigns.iter().any(|c| ledger.is_emergency(c)))
 }
 
 /// A campaign's disclosure deadline and the entries that missed it.
@@ -126,30 +131,35 @@ pub fn summarise(
     shares: &[Share],
 ) -> TimelinessSummary {
     let mut per: BTreeMap<Option<String>, CampaignDeadline> = BTreeMap::new();
-    for e in entries(ledger, policy) {
-        let keys: Vec<Option<String>> = if e.campaigns.is_empty() {
+    // What [`entries`] says of each entry, without the words: only whether it missed.
+    for r in &ledger.records {
+        let campaigns = ledger.campaigns_of(r.seq);
+        let missed = r.recorded_at - r.occurred_at > deadline_of(ledger, policy, &campaigns);
+        let keys: Vec<Option<String>> = if campaigns.is_empty() {
             vec![None]
         } else {
-            e.campaigns.iter().cloned().map(Some).collect()
+            campaigns.into_iter().map(Some).collect()
         };
         for key in keys {
             if campaign.is_some() && key.as_deref() != campaign {
                 continue;
             }
-            let emergency = key.as_deref().is_some_and(|c| ledger.is_emergency(c));
-            let row = per.entry(key.clone()).or_insert_with(|| CampaignDeadline {
-                campaign: key,
-                emergency,
-                deadline_hours: policy.deadline(emergency).num_hours(),
-                entries: 0,
-                missed: 0,
-                missed_entries: Vec::new(),
+            let row = per.entry(key).or_insert_with_key(|key| {
+                let emergency = key.as_deref().is_some_and(|c| ledger.is_emergency(c));
+                CampaignDeadline {
+                    campaign: key.clone(),
+                    emergency,
+                    deadline_hours: policy.deadline(emergency).num_hours(),
+                    entries: 0,
+                    missed: 0,
+                    missed_entries: Vec::new(),
+                }
             });
             row.entries += 1;
-            if e.missed {
+            if missed {
                 row.missed += 1;
                 if row.missed_entries.len() < MAX_LISTED {
-                    row.missed_entries.push(e.seq);
+                    row.missed_entries.push(r.seq);
                 }
             }
         }

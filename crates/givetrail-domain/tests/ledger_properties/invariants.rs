@@ -676,6 +676,59 @@ fn check_ledger_advances(w: &World) {
         for seq in 1..=whole.head() {
             assert_eq!(advanced.fact(seq), whole.fact(seq), "fact {seq}");
         }
+        // Walking the records beside the books' facts finds the live ones a look-up finds.
+        let looked_up: Vec<Seq> = whole
+            .records
+            .iter()
+            .filter(|r| whole.is_live(r.seq))
+            .map(|r| r.seq)
+            .collect();
+        let walked_live: Vec<Seq> = advanced.live_facts().map(|f| f.seq).collect();
+        assert_eq!(walked_live, looked_up, "live facts after steps of {step}");
+        let lots_searched: Vec<(Seq, bool)> = whole
+            .books
+            .lots
+            .values()
+            .filter(|l| l.live)
+            .map(|l| (l.seq, whole.is_purchase(l.seq)))
+            .collect();
+        let lots_walked: Vec<(Seq, bool)> = advanced.live_lots().map(|(l, b)| (l.seq, b)).collect();
+        assert_eq!(
+            lots_walked, lots_searched,
+            "live lots after steps of {step}"
+        );
+        // The index of facts by kind finds what a walk of the whole log finds.
+        for kind in EntryKind::ALL {
+            let walked: Vec<Seq> = whole
+                .live_facts()
+                .filter(|f| f.fact.kind() == kind)
+                .map(|f| f.seq)
+                .collect();
+            let indexed = |l: &Ledger| l.live_facts_of(kind).map(|f| f.seq).collect::<Vec<_>>();
+            assert_eq!(indexed(&whole), walked, "{kind:?}");
+            assert_eq!(indexed(&advanced), walked, "{kind:?} after steps of {step}");
+            let others: Vec<EntryKind> =
+                EntryKind::ALL.into_iter().filter(|k| *k != kind).collect();
+            let walked: Vec<Seq> = whole
+                .live_facts()
+                .filter(|f| f.fact.kind() != kind)
+                .map(|f| f.seq)
+                .collect();
+            let indexed: Vec<Seq> = advanced
+                .live_facts_of_any(&others)
+                .iter()
+                .map(|f| f.seq)
+                .collect();
+            assert_eq!(indexed, walked, "all but {kind:?} after steps of {step}");
+        }
+        let corrections: Vec<Seq> = whole
+            .records
+            .iter()
+            .filter(|r| matches!(r.fact, Fact::Correction(_)))
+            .map(|r| r.seq)
+            .collect();
+        let indexed: Vec<Seq> = advanced.correction_records().map(|r| r.seq).collect();
+        assert_eq!(indexed, corrections, "corrections after steps of {step}");
         // Goods bought have no receipt number, and no gift is found by an empty one.
         assert_eq!(whole.donation_by_receipt(""), None, "receipt \"\"");
         assert_eq!(

@@ -1,6 +1,8 @@
 //! Ageing: money and goods unallocated or undisbursed beyond their limit; receipt-to-disbursement
 //! times.
 
+use std::collections::HashMap;
+
 use super::{ageing_limit, at, day, describe, emergency_of, label_text, span, Findings};
 use crate::disclosure::ageing::{age, unallocated_lots, undisbursed_allocations};
 use crate::disclosure::summary::Summary;
@@ -14,13 +16,16 @@ use crate::reconciliation::model::{Section, Severity};
 /// times.
 pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
     let ledger = inp.ledger;
+    // A lot belongs to at most one campaign: its limit is worked out once per campaign.
+    let mut limits: HashMap<Option<&str>, (chrono::Duration, String)> = HashMap::new();
     for lot in unallocated_lots(ledger) {
-        let emergency = lot
-            .campaign
-            .as_ref()
-            .is_some_and(|c| ledger.is_emergency(c.as_str()));
-        let campaigns: Vec<String> = lot.campaign.iter().map(|c| c.to_string()).collect();
-        let (limit, limit_text) = ageing_limit(ledger, &inp.limits, &campaigns, emergency);
+        let campaign = lot.campaign.as_ref().map(|c| c.as_str());
+        let (limit, limit_text) = limits.entry(campaign).or_insert_with(|| {
+            let emergency = campaign.is_some_and(|c| ledger.is_emergency(c));
+            let campaigns: Vec<String> = campaign.iter().map(|c| c.to_string()).collect();
+            ageing_limit(ledger, &inp.limits, &campaigns, emergency)
+        });
+        let (limit, limit_text) = (*limit, limit_text.as_str());
         let waited = age(lot.occurred_at, inp.as_at);
         if waited > limit {
             let message = || {

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use super::Findings;
 use crate::asset::AssetKey;
-use crate::disclosure::{flows, AssetLabel, Ledger};
-use crate::entry::Fact;
+use crate::disclosure::{flows, per_asset, AssetLabel, Ledger};
+use crate::entry::{EntryKind, Fact};
 use crate::reconciliation::kind::FindingKind;
 
 /// One asset's figures, each from its own source so that the identities are real checks.
@@ -55,10 +55,10 @@ pub(crate) struct AssetBooks {
 pub(crate) fn asset_books(ledger: &Ledger) -> BTreeMap<AssetKey, AssetBooks> {
     let books = &ledger.books;
     let mut out: BTreeMap<AssetKey, AssetBooks> = BTreeMap::new();
-    for l in books.lots.values().filter(|l| l.live) {
-        let b = out.entry(l.asset.clone()).or_default();
+    for (l, bought) in ledger.live_lots() {
+        let b = per_asset(&mut out, &l.asset);
         b.received += l.received;
-        if ledger.is_purchase(l.seq) {
+        if bought {
             b.purchased += l.received;
         }
         b.lot_allocated += l.allocated;
@@ -69,14 +69,14 @@ pub(crate) fn asset_books(ledger: &Ledger) -> BTreeMap<AssetKey, AssetBooks> {
         let Some(l) = books.lots.get(&d.donation) else {
             continue;
         };
-        let b = out.entry(l.asset.clone()).or_default();
+        let b = per_asset(&mut out, &l.asset);
         match flows::draw_use(ledger, d) {
             flows::DrawUse::Purchase => b.drawn_procured += d.units,
             flows::DrawUse::Expense => b.drawn_expensed += d.units,
             flows::DrawUse::Allocation => b.drawn_allocated += d.units,
         }
     }
-    for f in ledger.live_facts() {
+    for f in ledger.live_facts_of(EntryKind::ProcurementMade) {
         let Fact::Procurement(p) = f.fact else {
             continue;
         };
@@ -89,12 +89,12 @@ pub(crate) fn asset_books(ledger: &Ledger) -> BTreeMap<AssetKey, AssetBooks> {
         }
     }
     for a in books.allocations.values().filter(|a| a.live) {
-        let b = out.entry(a.asset.clone()).or_default();
+        let b = per_asset(&mut out, &a.asset);
         b.allocations += a.units;
         b.allocation_disbursed += a.disbursed;
     }
     for d in books.disbursements.values().filter(|d| d.live) {
-        let b = out.entry(d.asset.clone()).or_default();
+        let b = per_asset(&mut out, &d.asset);
         b.disbursed += d.units;
         b.used += d.used;
         if let Some(a) = d.acknowledged {
@@ -104,7 +104,7 @@ pub(crate) fn asset_books(ledger: &Ledger) -> BTreeMap<AssetKey, AssetBooks> {
     }
     for (key, units, live) in books.expenses.values() {
         if *live {
-            out.entry(key.clone()).or_default().expenses += units;
+            per_asset(&mut out, key).expenses += units;
         }
     }
     out

@@ -2,7 +2,7 @@
 
 use super::{at, Findings};
 use crate::disclosure::Directory;
-use crate::entry::Fact;
+use crate::entry::{EntryKind, Fact};
 use crate::ids::{RegionCode, Slug};
 use crate::ledger::{designation_breach, Lot, RecipientInfo};
 use crate::reconciliation::inputs::Inputs;
@@ -40,7 +40,7 @@ pub(crate) fn findings(inp: &Inputs<'_>, f: &mut Findings) {
     let books = &ledger.books;
     let mut designated_allocations = 0usize;
     for fact in ledger
-        .live_facts()
+        .live_facts_of(EntryKind::AllocationMade)
         .filter(|x| inp.period.contains(x.occurred_at))
     {
         let Fact::Allocation(a) = &fact.fact else {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::{at, day, listed, Findings};
 use crate::disclosure::summary::Summary;
 use crate::disclosure::{flows, Ledger};
-use crate::entry::{Fact, Seq};
+use crate::entry::{EntryKind, Fact, Seq};
 use crate::reconciliation::inputs::Inputs;
 use crate::reconciliation::kind::FindingKind;
 use crate::reconciliation::model::{Section, Severity};
@@ -132,8 +132,7 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
     }
     let mut replaced = BTreeSet::new();
     for r in ledger
-        .records
-        .iter()
+        .correction_records()
         .filter(|r| inp.period.contains(r.occurred_at))
     {
         let Fact::Correction(c) = &r.fact else {
@@ -189,8 +188,14 @@ pub(crate) fn findings(inp: &Inputs<'_>, summary: &Summary, f: &mut Findings) {
             ),
         );
     }
+    // A campaign's or a donation's own date depends on nothing earlier (`date_problems`).
+    let dependent: Vec<EntryKind> = EntryKind::ALL
+        .into_iter()
+        .filter(|k| !matches!(k, EntryKind::CampaignOpened | EntryKind::DonationReceived))
+        .collect();
     for fact in ledger
-        .live_facts()
+        .live_facts_of_any(&dependent)
+        .into_iter()
         .filter(|x| !replaced.contains(&x.seq) && inp.period.contains(x.occurred_at))
     {
         let problems = date_problems(ledger, fact.seq, fact.fact, fact.occurred_at);
@@ -246,25 +251,30 @@ pub fn quarter_of(t: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
 /// within those 30 days.
 fn overdue_quarters(inp: &Inputs<'_>, f: &mut Findings) {
     let ledger = inp.ledger;
-    // Quarter start → (its end, entries in it).
-    let mut quarters: std::collections::BTreeMap<DateTime<Utc>, (DateTime<Utc>, Vec<Seq>)> =
+    // Quarter start → (its end, the first and last of its entries, how many). Entries mostly
+    // follow one another within a quarter: the last quarter found is tried first.
+    let mut quarters: std::collections::BTreeMap<DateTime<Utc>, (DateTime<Utc>, Seq, Seq, usize)> =
         std::collections::BTreeMap::new();
     let mut disclosures = Vec::new();
+    let mut last_quarter: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
     for r in &ledger.records {
         match &r.fact {
             Fact::Disclosure(d) => disclosures.push((r.seq, r.occurred_at, d.period)),
             _ if inp.period.contains(r.occurred_at) => {
-                let (start, end) = quarter_of(r.occurred_at);
-                quarters
-                    .entry(start)
-                    .or_insert((end, Vec::new()))
-                    .1
-                    .push(r.seq);
+                let (start, end) = match last_quarter {
+                    Some((s, e)) if s <= r.occurred_at && r.occurred_at < e => (s, e),
+                    _ => quarter_of(r.occurred_at),
+                };
+                last_quarter = Some((start, end));
+                let q = quarters.entry(start).or_insert((end, r.seq, r.seq, 0));
+                q.1 = q.1.min(r.seq);
+                q.2 = q.2.max(r.seq);
+                q.3 += 1;
             }
             _ => {}
         }
     }
-    for (start, (end, seqs)) in quarters {
+    for (start, (end, first, last, count)) in quarters {
         let due = end + chrono::Duration::days(QUARTERLY_DISCLOSURE_DAYS);
         if due > inp.as_at {
             continue;
@@ -276,7 +286,6 @@ fn overdue_quarters(inp: &Inputs<'_>, f: &mut Findings) {
         if covering.iter().any(|(_, when, _)| *when <= due) {
             continue;
         }
-        let (first, last) = (seqs[0], seqs[seqs.len() - 1]);
         let mut entries = vec![at(inp, first)];
         if last != first {
             entries.push(at(inp, last));
@@ -299,7 +308,7 @@ fn overdue_quarters(inp: &Inputs<'_>, f: &mut Findings) {
                 "Quarter {}-Q{} (China Standard Time) has {} entries (#{first} to #{last}), but no periodic disclosure covering it was made by {}, {} days after it ended.{late}",
                 chrono::Datelike::year(&local),
                 chrono::Datelike::month0(&local) / 3 + 1,
-                seqs.len(),
+                count,
                 day(due),
                 QUARTERLY_DISCLOSURE_DAYS,
             ),

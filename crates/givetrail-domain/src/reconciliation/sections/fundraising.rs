@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 use super::{at, day, listed, Findings};
-use crate::entry::{DonationChannel, Fact, Seq};
+use crate::entry::{DonationChannel, EntryKind, Fact, Seq};
 use crate::reconciliation::inputs::{Inputs, ReferenceKind};
 use crate::reconciliation::kind::FindingKind;
 use crate::reconciliation::model::{EntryAt, Section, Severity};
@@ -130,7 +130,7 @@ fn name_duplicates(inp: &Inputs<'_>, f: &mut Findings) {
     let ledger = inp.ledger;
     let org = ledger.organization.id.as_str();
     let mut allocations: std::collections::BTreeMap<&str, Vec<Seq>> = Default::default();
-    for fact in ledger.live_facts() {
+    for fact in ledger.live_facts_of(EntryKind::AllocationMade) {
         if let Fact::Allocation(a) = &fact.fact {
             allocations
                 .entry(a.recipient.as_str())

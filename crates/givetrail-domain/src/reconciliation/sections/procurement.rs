@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 
 use super::{at, day, label_text, Findings};
 use crate::disclosure::{AssetLabel, Ledger};
+use crate::entry::EntryKind;
 use crate::reconciliation::inputs::{Inputs, PurchaseRecord};
 use crate::reconciliation::kind::FindingKind;
 use crate::reconciliation::model::EntryAt;
@@ -26,9 +27,8 @@ pub fn outlier_ratio() -> Decimal {
 pub fn purchases(ledger: &Ledger) -> Vec<PurchaseRecord> {
     let org = ledger.organization.id.as_str();
     ledger
-        .records
-        .iter()
-        .filter(|r| ledger.is_live(r.seq) && ledger.is_purchase(r.seq))
+        .live_facts_of(EntryKind::ProcurementMade)
+        .filter_map(|f| ledger.record(f.seq))
         .filter_map(|r| PurchaseRecord::from_record(org, r))
         .collect()
 }
