@@ -215,3 +215,38 @@ fn private_answers_are_never_stored_or_tagged() {
     assert_eq!(header(&status, CACHE_CONTROL), "private, no-store");
     assert!(header(&status, ETAG).is_empty());
 }
+
+#[test]
+fn the_iati_export_is_the_same_bytes_for_a_version_until_a_campaign_ends() {
+    let w = world();
+    let now = chrono::Utc::now();
+    let ends = now + chrono::Duration::seconds(3);
+    let r = w.s.post(
+        &format!("/organizations/{ORG}/campaigns"),
+        Some(&w.charity),
+        &json!({"id": "brief", "title": "brief", "region_code": "420000", "emergency": true,
+                "starts_at": (now - chrono::Duration::hours(1)).to_rfc3339(),
+                "ends_at": ends.to_rfc3339(), "occurred_at": now.to_rfc3339()}),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let url = w.s.url(&format!("/organizations/{ORG}/exports/iati.xml"));
+    let first = get(&url, None);
+    let tag = header(&first, ETAG);
+    let body = first.text().expect("body");
+    assert!(body.contains("<activity-status code=\"2\"/>"), "{body}");
+    // Over more than a second of the clock, the same version gives the same bytes.
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    let again = get(&url, None);
+    assert_eq!(header(&again, ETAG), tag);
+    assert_eq!(again.text().expect("body"), body);
+    // Once the campaign has ended, its activity is finished: a new tag and a new answer.
+    let wait = (ends - chrono::Utc::now()).num_milliseconds().max(0) + 500;
+    std::thread::sleep(std::time::Duration::from_millis(wait as u64));
+    let after = get(&url, Some(&tag));
+    assert_eq!(after.status().as_u16(), 200, "a campaign ended: not 304");
+    assert_ne!(header(&after, ETAG), tag);
+    assert!(after
+        .text()
+        .expect("body")
+        .contains("<activity-status code=\"3\"/>"));
+}

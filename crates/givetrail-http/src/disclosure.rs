@@ -380,7 +380,15 @@ pub async fn iati_export(
 ) -> Result<HttpResponse, ApiError> {
     let (l, d) = ledger(&state, &org).await?;
     let now = chrono::Utc::now();
-    Ok(caching::tagged(&req, export_tag("iati", &l, &d), || {
+    // An activity's status says whether its campaign has ended: the tag changes when one does.
+    let ended = l
+        .books
+        .campaigns
+        .values()
+        .filter(|c| c.ends_at.is_some_and(|e| e < now))
+        .count();
+    let tag = export_tag(&format!("iati {ended}"), &l, &d);
+    Ok(caching::tagged(&req, tag, || {
         streamed::response("application/xml; charset=utf-8", move |out| {
             iati::write_export(&l, &d, now, out)
         })
