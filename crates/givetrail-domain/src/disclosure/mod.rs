@@ -122,7 +122,53 @@ pub struct Record {
     pub author: Option<Box<crate::entry::Author>>,
 }
 
+/// The parts of a stored canonical form a [`Record`] keeps, the body left as text to be typed
+/// by its kind.
+#[derive(Deserialize)]
+struct Stored<'a> {
+    seq: Seq,
+    kind: String,
+    occurred_at: String,
+    recorded_at: String,
+    #[serde(borrow)]
+    body: &'a serde_json::value::RawValue,
+    #[serde(default)]
+    author: Option<crate::entry::Author>,
+}
+
 impl Record {
+    /// Read an entry's stored canonical form (with its `entry_hash`, kept beside it) straight
+    /// into a record: the body is typed from its text, never held as a `serde_json::Value`.
+    /// The same record as [`Record::from_entry`] of the served object.
+    pub fn from_canonical(canonical: &str, entry_hash: &str) -> Result<Record, String> {
+        let e: Stored<'_> = serde_json::from_str(canonical).map_err(|e| format!("entry: {e}"))?;
+        let seq = e.seq;
+        let kind = EntryKind::parse(&e.kind).ok_or_else(|| format!("entry {seq}: unknown kind"))?;
+        let time = |field: &str, t: &str| -> Result<DateTime<Utc>, String> {
+            DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| format!("entry {seq}: bad {field}"))
+        };
+        let fact = Fact::from_body_text(kind, e.body.get())
+            .map_err(|x| format!("entry {seq}: body: {x}"))?;
+        let author = match kind {
+            EntryKind::EntryCorrected => Some(Box::new(
+                e.author
+                    .ok_or_else(|| format!("entry {seq}: author: missing"))?,
+            )),
+            _ => None,
+        };
+        Ok(Record {
+            seq,
+            kind,
+            occurred_at: time("occurred_at", &e.occurred_at)?,
+            recorded_at: time("recorded_at", &e.recorded_at)?,
+            fact,
+            entry_hash: entry_hash.to_owned(),
+            author,
+        })
+    }
+
     /// Read a served entry object back.
     pub fn from_entry(entry: &serde_json::Value) -> Result<Record, String> {
         let seq = entry["seq"].as_i64().ok_or("entry without seq")?;

@@ -196,12 +196,15 @@ pub fn records_after(
     let mut out = Vec::new();
     let mut after = after;
     loop {
-        let page = entries(conn, org, after, MAX_PAGE)?;
-        for e in &page.items {
-            out.push(Record::from_entry(e).map_err(StoreError::Corrupt)?);
+        let rows = entry_rows(conn, org, after, MAX_PAGE)?;
+        let full = rows.len() as i64 == MAX_PAGE;
+        for r in &rows {
+            let record = Record::from_canonical(&r.canonical, &r.entry_hash)
+                .map_err(|e| StoreError::Corrupt(format!("{org}: {e}")))?;
+            out.push(record);
         }
         match out.last() {
-            Some(r) if page.next.is_some() => after = r.seq,
+            Some(r) if full => after = r.seq,
             _ => return Ok(out),
         }
     }
