@@ -306,45 +306,44 @@ impl Fact {
     /// [`Fact::from_body`] from the body's JSON text, typed without a `serde_json::Value` in
     /// between (a correction, whose replacement is typed by the kind it names, goes through one).
     pub fn from_body_text(kind: EntryKind, body: &str) -> Result<Fact, serde_json::Error> {
-        Ok(match kind {
-            EntryKind::CampaignOpened => Fact::Campaign(serde_json::from_str(body)?),
-            EntryKind::DonationReceived => Fact::Donation(serde_json::from_str(body)?),
-            EntryKind::AllocationMade => Fact::Allocation(serde_json::from_str(body)?),
-            EntryKind::DisbursementMade => Fact::Disbursement(serde_json::from_str(body)?),
-            EntryKind::AcknowledgementRecorded => {
-                Fact::Acknowledgement(serde_json::from_str(body)?)
-            }
-            EntryKind::UsageReported => Fact::Usage(serde_json::from_str(body)?),
-            EntryKind::ExpenseRecorded => Fact::Expense(serde_json::from_str(body)?),
-            EntryKind::ProcurementMade => Fact::Procurement(serde_json::from_str(body)?),
-            EntryKind::DisclosurePublished => Fact::Disclosure(serde_json::from_str(body)?),
-            EntryKind::EntryCorrected => Fact::from_body(kind, serde_json::from_str(body)?)?,
-        })
+        if kind == EntryKind::EntryCorrected {
+            return Fact::from_body(kind, serde_json::from_str(body)?);
+        }
+        let mut de = serde_json::Deserializer::from_str(body);
+        let fact = Fact::typed(kind, &mut de)?;
+        de.end()?;
+        Ok(fact)
     }
 
     /// Read a stored body back, knowing its kind (untagged parsing alone would be ambiguous).
     pub fn from_body(kind: EntryKind, body: serde_json::Value) -> Result<Fact, serde_json::Error> {
+        let mut body = body;
+        let replacement = match kind {
+            EntryKind::EntryCorrected => body.as_object_mut().and_then(|o| o.remove("replacement")),
+            _ => None,
+        };
+        let mut fact = Fact::typed(kind, body)?;
+        if let (Fact::Correction(c), Some(r)) = (&mut fact, replacement) {
+            c.replacement = Some(Box::new(Fact::from_body(c.corrected_kind, r)?));
+        }
+        Ok(fact)
+    }
+
+    /// The body of `kind` from any deserializer; a correction without its replacement.
+    fn typed<'de, D: serde::Deserializer<'de>>(kind: EntryKind, d: D) -> Result<Fact, D::Error> {
         Ok(match kind {
-            EntryKind::CampaignOpened => Fact::Campaign(serde_json::from_value(body)?),
-            EntryKind::DonationReceived => Fact::Donation(serde_json::from_value(body)?),
-            EntryKind::AllocationMade => Fact::Allocation(serde_json::from_value(body)?),
-            EntryKind::DisbursementMade => Fact::Disbursement(serde_json::from_value(body)?),
+            EntryKind::CampaignOpened => Fact::Campaign(Deserialize::deserialize(d)?),
+            EntryKind::DonationReceived => Fact::Donation(Deserialize::deserialize(d)?),
+            EntryKind::AllocationMade => Fact::Allocation(Deserialize::deserialize(d)?),
+            EntryKind::DisbursementMade => Fact::Disbursement(Deserialize::deserialize(d)?),
             EntryKind::AcknowledgementRecorded => {
-                Fact::Acknowledgement(serde_json::from_value(body)?)
+                Fact::Acknowledgement(Deserialize::deserialize(d)?)
             }
-            EntryKind::UsageReported => Fact::Usage(serde_json::from_value(body)?),
-            EntryKind::ExpenseRecorded => Fact::Expense(serde_json::from_value(body)?),
-            EntryKind::ProcurementMade => Fact::Procurement(serde_json::from_value(body)?),
-            EntryKind::DisclosurePublished => Fact::Disclosure(serde_json::from_value(body)?),
-            EntryKind::EntryCorrected => {
-                let mut body = body;
-                let replacement = body.as_object_mut().and_then(|o| o.remove("replacement"));
-                let mut c: CorrectionBody = serde_json::from_value(body)?;
-                if let Some(r) = replacement {
-                    c.replacement = Some(Box::new(Fact::from_body(c.corrected_kind, r)?));
-                }
-                Fact::Correction(c)
-            }
+            EntryKind::UsageReported => Fact::Usage(Deserialize::deserialize(d)?),
+            EntryKind::ExpenseRecorded => Fact::Expense(Deserialize::deserialize(d)?),
+            EntryKind::ProcurementMade => Fact::Procurement(Deserialize::deserialize(d)?),
+            EntryKind::DisclosurePublished => Fact::Disclosure(Deserialize::deserialize(d)?),
+            EntryKind::EntryCorrected => Fact::Correction(Deserialize::deserialize(d)?),
         })
     }
 }
