@@ -122,6 +122,13 @@ pub struct Record {
     pub author: Option<Box<crate::entry::Author>>,
 }
 
+/// An entry's `field` (RFC 3339) as a time.
+fn entry_time(seq: Seq, field: &str, text: Option<&str>) -> Result<DateTime<Utc>, String> {
+    text.and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| format!("entry {seq}: bad {field}"))
+}
+
 /// The parts of a stored canonical form a [`Record`] keeps, the body left as text to be typed
 /// by its kind.
 #[derive(Deserialize)]
@@ -144,11 +151,7 @@ impl Record {
         let e: Stored<'_> = serde_json::from_str(canonical).map_err(|e| format!("entry: {e}"))?;
         let seq = e.seq;
         let kind = EntryKind::parse(&e.kind).ok_or_else(|| format!("entry {seq}: unknown kind"))?;
-        let time = |field: &str, t: &str| -> Result<DateTime<Utc>, String> {
-            DateTime::parse_from_rfc3339(t)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| format!("entry {seq}: bad {field}"))
-        };
+        let time = |field: &str, t: &str| entry_time(seq, field, Some(t));
         let fact = Fact::from_body_text(kind, e.body.get())
             .map_err(|x| format!("entry {seq}: body: {x}"))?;
         let author = match kind {
@@ -176,13 +179,7 @@ impl Record {
             .as_str()
             .and_then(EntryKind::parse)
             .ok_or_else(|| format!("entry {seq}: unknown kind"))?;
-        let time = |field: &str| -> Result<DateTime<Utc>, String> {
-            entry[field]
-                .as_str()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.with_timezone(&Utc))
-                .ok_or_else(|| format!("entry {seq}: bad {field}"))
-        };
+        let time = |field: &str| entry_time(seq, field, entry[field].as_str());
         let fact = Fact::from_body(kind, entry["body"].clone())
             .map_err(|e| format!("entry {seq}: body: {e}"))?;
         let author = match kind {
@@ -295,6 +292,16 @@ pub struct LiveFact<'a> {
     pub occurred_at: DateTime<Utc>,
     /// When it was published.
     pub recorded_at: DateTime<Utc>,
+}
+
+/// The books' fact at `seq`, found by stepping `facts` (in seq order) forward to it: a walk in
+/// seq order beside the facts costs a step per item, not a search of the facts' tree.
+fn fact_at<'a>(
+    facts: &mut std::iter::Peekable<impl Iterator<Item = (&'a Seq, &'a crate::ledger::FactInfo)>>,
+    seq: Seq,
+) -> Option<&'a crate::ledger::FactInfo> {
+    while facts.next_if(|(s, _)| **s < seq).is_some() {}
+    facts.peek().filter(|(s, _)| **s == seq).map(|(_, f)| *f)
 }
 
 /// The totals kept for `key` in a per-asset map, the key copied only the first time it is met
@@ -604,12 +611,7 @@ impl Ledger {
         let mut facts = self.books.facts.iter().peekable();
         self.records
             .iter()
-            .filter(move |r| {
-                while facts.next_if(|(seq, _)| **seq < r.seq).is_some() {}
-                facts
-                    .peek()
-                    .is_some_and(|(seq, f)| **seq == r.seq && f.live)
-            })
+            .filter(move |r| fact_at(&mut facts, r.seq).is_some_and(|f| f.live))
             .map(Self::unwrapped)
     }
 
@@ -618,10 +620,8 @@ impl Ledger {
     pub fn live_lots(&self) -> impl Iterator<Item = (&crate::ledger::Lot, bool)> {
         let mut facts = self.books.facts.iter().peekable();
         self.books.lots.values().filter(|l| l.live).map(move |l| {
-            while facts.next_if(|(seq, _)| **seq < l.seq).is_some() {}
-            let bought = facts
-                .peek()
-                .is_some_and(|(seq, f)| **seq == l.seq && f.kind == EntryKind::ProcurementMade);
+            let bought =
+                fact_at(&mut facts, l.seq).is_some_and(|f| f.kind == EntryKind::ProcurementMade);
             (l, bought)
         })
     }

@@ -272,15 +272,11 @@ fn unaged(
     campaign: Option<&str>,
 ) -> Summary {
     let books = &ledger.books;
-    let in_scope = |lot: Seq| {
-        books.lots.get(&lot).is_some_and(|l| {
-            l.live && (campaign.is_none() || l.campaign.as_ref().map(|c| c.as_str()) == campaign)
-        })
-    };
-    let mut acc: BTreeMap<AssetKey, Acc> = BTreeMap::new();
     let scoped = |l: &crate::ledger::Lot| {
         campaign.is_none() || l.campaign.as_ref().map(|c| c.as_str()) == campaign
     };
+    let in_scope = |lot: Seq| books.lots.get(&lot).is_some_and(|l| l.live && scoped(l));
+    let mut acc: BTreeMap<AssetKey, Acc> = BTreeMap::new();
     for (lot, bought) in ledger.live_lots().filter(|(l, _)| scoped(l)) {
         let designated = lot.designation.is_some();
         per_asset(&mut acc, &lot.asset).add(designated, |t| {
