@@ -4,7 +4,7 @@
 
 CLIENT_DIR holds the package `givetrail_client` made by
 `openapi-python-client generate --path api-spec/openapi.json --meta none --output-path
-CLIENT_DIR/givetrail_client` (tests/openapi.rs does both). With the demo's charity key, it records
+CLIENT_DIR/givetrail_client` (tests/it/openapi.rs does both). With the demo's charity key, it records
 a donation of 1000.00 CNY to hubei-red-cross under RECEIPT, allocates 600.00 of it to
 wuhan-union-hospital and reads the donation's trail, all through the generated functions and
 models; it prints one JSON line: the statuses, the seqs and the trail as the client parsed it.

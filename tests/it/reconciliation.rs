@@ -1,7 +1,7 @@
 //! The regulator's reconciliation report, bank statements, complaints and jurisdictions, end to
 //! end over HTTP (SQLite, or PostgreSQL when GIVETRAIL_TEST_POSTGRES is set).
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, SecondsFormat, Utc};
 use common::*;

@@ -2,7 +2,7 @@
 //! `givetrail audit` catches each way of rewriting history (SQLite, or PostgreSQL when
 //! GIVETRAIL_TEST_POSTGRES is set).
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -8,7 +8,7 @@
 //! with Citus installed) so that stopping a worker does not disturb the tests sharing the CI
 //! cluster; it is dropped afterwards, also when the test fails.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -185,7 +185,7 @@ fn per_organisation_tables_are_distributed_by_organisation_and_the_registry_is_r
     );
 }
 
-/// The tables whose triggers refuse changes (as tests/ledger_api.rs lists them).
+/// The tables whose triggers refuse changes (as tests/it/ledger_api.rs lists them).
 const APPEND_ONLY: [&str; 8] = [
     "bank_lines",
     "bank_statements",

@@ -1,7 +1,7 @@
 //! Atom 1.0 feeds over HTTP, read with a real feed parser (`feed-rs`): an organisation's newest
 //! entries with corrections marked, one gift's trail, and the pages that link to them.
 
-mod common;
+use crate::common;
 
 use common::*;
 use feed_rs::model::{Feed, FeedType};

@@ -4,7 +4,7 @@
 //! page on the site), never another 5xx, while `GET /healthz` keeps answering quickly.
 //! SQLite, or PostgreSQL with `GIVETRAIL_TEST_POSTGRES`.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! decoded is then opened over HTTP and must be the donation's trail page. Both tools are
 //! required (`.ci/run` and `scripts/test` install them); without them these tests fail.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

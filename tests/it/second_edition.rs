@@ -3,7 +3,7 @@
 //! reused, money that buys goods, transfers level by level, and the write-time rules on costs,
 //! dates and goods keys. Every refusal is checked for the field it names.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

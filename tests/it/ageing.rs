@@ -3,7 +3,7 @@
 //! summaries asked as at chosen moments (`?to=`), and every bucket compared with what this test
 //! works out itself from what it wrote, one part at a time.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use common::*;

@@ -3,7 +3,7 @@
 //! must leave no error in the browser's console, and a screenshot of it is written to
 //! `target/screenshots/` for a person to look at.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

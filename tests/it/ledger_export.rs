@@ -3,7 +3,7 @@
 //! The demo buys protective suits with donated money: the purchase converts money into goods at
 //! the price paid, so the journal balances to zero at cost (`-B`).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::process::Command;

@@ -14,7 +14,7 @@
 //! every pass; it needs root to mount its tmpfs (CI runs as root: there a failed mount fails the
 //! test; as another user it says why and does nothing).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! The committed OpenAPI document is the one the code generates.
 
-mod common;
+use crate::common;
 
 #[test]
 fn committed_openapi_document_is_current() {

@@ -6,7 +6,7 @@
 //! dates, a frozen header row. openpyxl is required (`.ci/run` and `scripts/test` install it);
 //! without it these tests fail. SQLite, or PostgreSQL with `GIVETRAIL_TEST_POSTGRES`.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 

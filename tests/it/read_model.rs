@@ -4,7 +4,7 @@
 //! on both databases. After a SIGKILL in the middle of writes, the restarted server answers as
 //! the test's own replay of the downloaded logs does, before and after further writes.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;

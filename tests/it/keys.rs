@@ -4,7 +4,7 @@
 //! follows it and fails an unsigned change (SQLite, or PostgreSQL when GIVETRAIL_TEST_POSTGRES
 //! is set).
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -333,7 +333,7 @@ fn an_unsigned_change_of_key_fails_the_audit() {
 
 #[test]
 fn the_default_key_path_lives_beside_the_data() {
-    let db = TestDb::new();
+    let db = TestDb::empty();
     if db.is_postgres() {
         let (code, err) = refused_start(&db, None);
         assert_ne!(code, Some(0), "{err}");

@@ -4,7 +4,7 @@
 //! exact media types, the key checked before a body is read, a body read deadline, security
 //! headers, no shared anonymous idempotency scope, and regulators who may not revoke their peers.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

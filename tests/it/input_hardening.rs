@@ -6,7 +6,7 @@
 //! - fake hospitals: `registered_by`, regulator confirmation, linking only to oneself, and the
 //!   `recipient_name_duplicate` finding.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! hospital posts a need, it appears on the board and in a charity's matches, allocations name
 //! it, and its delivered quantity rises as the hospital acknowledges what arrived.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

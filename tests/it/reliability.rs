@@ -1,7 +1,7 @@
 //! Reliability and security under crashes, retries and hostile input, against the real server
 //! (SQLite, or PostgreSQL when GIVETRAIL_TEST_POSTGRES is set).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

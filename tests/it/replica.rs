@@ -7,7 +7,7 @@
 //! Runs in the PostgreSQL pass (`GIVETRAIL_TEST_POSTGRES` set; as root, with the server packages
 //! `.ci/run` uses). Clusters are dropped afterwards, also when the test fails.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

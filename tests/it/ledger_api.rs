@@ -1,7 +1,7 @@
 //! The ledger's write path and basic reads, end to end over HTTP against a real server and
 //! database (SQLite, or PostgreSQL when GIVETRAIL_TEST_POSTGRES is set).
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

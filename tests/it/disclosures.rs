@@ -3,7 +3,7 @@
 //! reconciliation finding `disclosure_overdue` (SQLite, or PostgreSQL when
 //! GIVETRAIL_TEST_POSTGRES is set).
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use common::*;

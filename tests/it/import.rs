@@ -2,7 +2,7 @@
 //! (or per `--chunk`), errors naming row and column, every row through the ledger's rules, and
 //! the log still auditable afterwards. SQLite, or PostgreSQL with `GIVETRAIL_TEST_POSTGRES`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! donation, summaries, timeliness, feeds with filters and CSV, the standard exports validated
 //! against the official schemas, privacy of every public response, metrics, health and docs.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

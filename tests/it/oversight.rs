@@ -5,7 +5,7 @@
 //! charity recorded of a disbursement) and procurement (a unit price far above what others paid).
 //! Each finding kind is provoked once and shown absent from a clean case.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, SecondsFormat, Utc};
 use common::*;

@@ -2,7 +2,7 @@
 //! PostgreSQL when GIVETRAIL_TEST_POSTGRES is set): every figure is recomputed here from the
 //! writes the test made, for the whole time and for a window whose ends fall exactly on entries.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

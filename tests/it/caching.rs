@@ -3,7 +3,7 @@
 //! new entry changes the tag. Immutable things say so; private answers are never stored. Real
 //! conditional requests over HTTP against the running server (both databases in CI).
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::blocking::{Client, Response};
