@@ -26,6 +26,21 @@ pub enum AnyConnection {
 /// bound values, under its 32,766).
 pub(crate) const ROWS_PER_INSERT: usize = 1_000;
 
+/// Pages the SQLite WAL may hold before the committing connection copies them back into the
+/// database (SQLite's default is 1,000). A commit group rewrites the same hot pages (the tails
+/// of the tables and their indexes), and a checkpoint copies each page once however many times
+/// the WAL holds it, so copying every 8,000 pages (32 MiB of WAL at 4 KiB pages) instead of
+/// every 1,000 spends less of the single writer thread copying (single POSTs on a fresh
+/// database, three interleaved 10-second runs each: 11,423/s at 1,000, 11,780/s at 8,000).
+pub(crate) const WAL_AUTOCHECKPOINT_PAGES: u32 = 8_000;
+
+/// Most rows SQLite takes one `INSERT` at a time rather than in one multi-row `INSERT`: a
+/// single-row statement is prepared once and kept in the connection's statement cache, where a
+/// multi-row one (its text depends on the number of rows) is parsed again each time, which was
+/// 6% of the writer thread under single POSTs (commit groups of about 15 requests): 11,144/s
+/// before, 11,423/s after (three interleaved 10-second runs each).
+pub(crate) const SQLITE_ROWS_ONE_BY_ONE: usize = 32;
+
 /// Most rows PostgreSQL takes in one multi-row `INSERT` rather than a `COPY` (see
 /// [`insert_rows`]).
 pub(crate) const PG_ROWS_PER_INSERT: usize = 64;
@@ -36,7 +51,8 @@ pub(crate) const PG_ROWS_PER_INSERT: usize = 64;
 /// shard), except for at most [`PG_ROWS_PER_INSERT`] rows, which go by one multi-row `INSERT`:
 /// a `COPY` costs two round trips (the statement, then the data) and a fixed 0.2–0.5 ms in
 /// the server whatever its size, which a commit group of a few single POSTs paid six times.
-/// SQLite: multi-row `INSERT`s of at most [`ROWS_PER_INSERT`] rows. Nothing is sent for no rows.
+/// SQLite: cached single-row `INSERT`s for at most [`SQLITE_ROWS_ONE_BY_ONE`] rows, else
+/// multi-row `INSERT`s of at most [`ROWS_PER_INSERT`] rows. Nothing is sent for no rows.
 macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr) => {{
         use diesel::RunQueryDsl as _;
@@ -56,6 +72,12 @@ macro_rules! insert_rows {
                 }
                 $crate::db::AnyConnection::Sqlite(c) => {
                     let mut inserted = 0;
+                    if rows.len() <= $crate::db::SQLITE_ROWS_ONE_BY_ONE {
+                        for row in rows.iter() {
+                            inserted += diesel::insert_into($table).values(row).execute(c)?;
+                        }
+                        return Ok(inserted);
+                    }
                     for chunk in rows.chunks($crate::db::ROWS_PER_INSERT) {
                         inserted += diesel::insert_into($table).values(chunk).execute(c)?;
                     }
@@ -158,10 +180,11 @@ pub fn establish(backend: &Backend) -> Result<AnyConnection, StoreError> {
             // WAL for concurrent readers; synchronous=FULL so an acknowledged write survives power
             // loss. Statement journals (a multi-row INSERT inside a transaction keeps one, to undo
             // itself alone) in memory, not in a temporary file opened and unlinked each time.
-            conn.batch_execute(
+            conn.batch_execute(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                 PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;",
-            )?;
+                 PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY; \
+                 PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+            ))?;
             Ok(AnyConnection::Sqlite(conn))
         }
     }
