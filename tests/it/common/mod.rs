@@ -375,7 +375,7 @@ fn citus_database(coordinator: &str, name: &str, workers: &[String]) {
 /// extension is created and the workers registered, as for [`TestDb::on_citus`]. It is closed to
 /// connections, since a database is copied only while nobody is connected to it and Citus's
 /// maintenance daemon connects to every database with the extension. Templates of other migrations
-/// are dropped when a new one is made. A lock file keeps two test processes from making it at once.
+/// are dropped when a new one is made, with any half-made one a failed test run left. A lock file keeps two test processes from making it at once.
 fn template(server: &str, workers: &[String]) -> String {
     use sha2::{Digest, Sha256};
     static MADE: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
@@ -439,7 +439,10 @@ fn template(server: &str, workers: &[String]) -> String {
         for node in &nodes {
             let old = psql_in(
                 &format!("{node}/postgres"),
-                "SELECT datname FROM pg_database WHERE datname LIKE 'givetrail\\_tpl\\_%'",
+                &format!(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'givetrail\\_tpl%' \
+                     AND datname <> '{fresh}'"
+                ),
             );
             for db in old.lines().filter(|db| !db.is_empty()) {
                 psql(node, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
