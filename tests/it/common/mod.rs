@@ -157,10 +157,7 @@ impl TestDb {
         }
         if !workers.is_empty() {
             // Database settings are not copied with the database.
-            psql(
-                server,
-                &format!("ALTER DATABASE {name} SET citus.shard_count = 4"),
-            );
+            few_shards(server, &name);
         }
         TestDb {
             url: format!("{server}/{name}"),
@@ -353,10 +350,7 @@ fn citus_database(coordinator: &str, name: &str, workers: &[String]) {
         psql(node, &format!("CREATE DATABASE {name}"));
         psql_in(&format!("{node}/{name}"), "CREATE EXTENSION citus");
     }
-    psql(
-        coordinator,
-        &format!("ALTER DATABASE {name} SET citus.shard_count = 4"),
-    );
+    few_shards(coordinator, name);
     let (host, port) = host_port(coordinator);
     let mut register = format!("SELECT citus_set_coordinator_host('{host}', {port});");
     for w in workers {
@@ -370,12 +364,13 @@ fn citus_database(coordinator: &str, name: &str, workers: &[String]) {
 }
 
 /// The template database of this checkout's migrations on `server` (with `workers`, a Citus
-/// cluster): `givetrail_tpl_<digest of crates/givetrail-store/migrations/postgres>`, made on first
-/// use by the service's own migration code (`givetrail_store::db::migrate`), on Citus after the
-/// extension is created and the workers registered, as for [`TestDb::on_citus`]. It is closed to
-/// connections, since a database is copied only while nobody is connected to it and Citus's
-/// maintenance daemon connects to every database with the extension. Templates of other migrations
-/// are dropped when a new one is made, with any half-made one a failed test run left. A lock file keeps two test processes from making it at once.
+/// cluster): `givetrail_tpl_<`[`migrations_digest`]`>`, made on first use by the service's own
+/// migration code (`givetrail_store::db::migrate`), on Citus after the extension is created and
+/// the workers registered, as for [`TestDb::on_citus`]. It is closed to connections, since a
+/// database is copied only while nobody is connected to it and Citus's maintenance daemon
+/// connects to every database with the extension. Templates of other migrations, and any
+/// half-made one a failed test run left, are dropped when a new one is made. A lock file keeps
+/// two test processes from making it at once.
 fn template(server: &str, workers: &[String]) -> String {
     use sha2::{Digest, Sha256};
     static MADE: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
@@ -385,31 +380,7 @@ fn template(server: &str, workers: &[String]) -> String {
     if let Some((_, name)) = made.iter().find(|(s, _)| s == server) {
         return name.clone();
     }
-    let mut files = Vec::new();
-    let root = repo_file("crates/givetrail-store/migrations/postgres");
-    let mut folders = vec![root.clone()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).expect("the PostgreSQL migrations") {
-            let path = entry.expect("a migration file").path();
-            if path.is_dir() {
-                folders.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    let mut digest = Sha256::new();
-    for file in &files {
-        digest.update(
-            file.strip_prefix(&root)
-                .expect("under the root")
-                .to_string_lossy()
-                .as_bytes(),
-        );
-        digest.update(std::fs::read(file).expect("read a migration"));
-    }
-    let name = format!("givetrail_tpl_{}", &hex::encode(digest.finalize())[..16]);
+    let name = format!("givetrail_tpl_{}", migrations_digest());
     let nodes: Vec<&str> = workers.iter().map(String::as_str).chain([server]).collect();
     let lock_path = std::env::temp_dir().join(format!(
         "givetrail-test-template-{}.lock",
@@ -464,6 +435,46 @@ fn template(server: &str, workers: &[String]) -> String {
     drop(lock);
     made.push((server.to_owned(), name.clone()));
     name
+}
+
+/// The first 16 hex digits of a SHA-256 of this checkout's PostgreSQL migrations (each file's
+/// path under the folder, then its bytes, in path order).
+fn migrations_digest() -> String {
+    use sha2::{Digest, Sha256};
+    let mut files = Vec::new();
+    let root = repo_file("crates/givetrail-store/migrations/postgres");
+    let mut folders = vec![root.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("the PostgreSQL migrations") {
+            let path = entry.expect("a migration file").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut digest = Sha256::new();
+    for file in &files {
+        digest.update(
+            file.strip_prefix(&root)
+                .expect("under the root")
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        digest.update(std::fs::read(file).expect("read a migration"));
+    }
+    hex::encode(digest.finalize())[..16].to_owned()
+}
+
+/// Citus's shards per table for database `name` of `coordinator`: 4 instead of 32, each test
+/// database being small and made afresh.
+fn few_shards(coordinator: &str, name: &str) {
+    psql(
+        coordinator,
+        &format!("ALTER DATABASE {name} SET citus.shard_count = 4"),
+    );
 }
 
 /// Run psql with `args` (after the connection's options), again while it fails saying `transient`
