@@ -4,7 +4,7 @@
 use diesel::result::QueryResult;
 use diesel::RunQueryDsl;
 
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, Cached};
 
 /// Serialise writers of `org`'s log across processes until the transaction ends: [`lock_logs`]
 /// of one log.
@@ -23,12 +23,14 @@ pub(crate) fn lock_logs(conn: &mut AnyConnection, orgs: &[&str]) -> QueryResult<
         }
         // A function scan returns the array's elements in order, and the projection locks them
         // one row at a time as they come.
-        diesel::sql_query(
-            "SELECT pg_advisory_xact_lock(hashtext('givetrail-log:' || o)) \
-             FROM unnest($1::text[]) AS o",
+        Cached(
+            diesel::sql_query(
+                "SELECT pg_advisory_xact_lock(hashtext('givetrail-log:' || o)) \
+                 FROM unnest($1::text[]) AS o",
+            )
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(orgs),
         )
-        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(orgs)
-        .execute(pg)?;
+        .run(pg)?;
     }
     Ok(())
 }
