@@ -16,10 +16,13 @@
 //! - [`needs`]: posting a recipient's need.
 //! - [`pending`]: a group's appends kept in memory and written together (multi-row inserts), and
 //!   each log's tip (head and Merkle frontier) kept between groups.
+//! - `columns`: PostgreSQL, a group's new rows of five tables in one statement of column
+//!   arrays.
 //! - `disclosure`: the summary hash of a periodic disclosure, computed from the log.
 //! - `lock`: the log's write lock, shared by the writer and the CLI import.
 
 pub mod append;
+mod columns;
 mod disclosure;
 pub mod import;
 mod lock;

@@ -35,12 +35,13 @@ use givetrail_domain::ledger::*;
 use givetrail_domain::merkle::CompactTree;
 
 use crate::books::SqlBooks;
-use crate::db::{insert_rows, AnyConnection, Cached};
+use crate::db::{insert_rows, AnyConnection, Cached, PG_ROWS_PER_INSERT};
 use crate::models::{NewEntry, NewFact, NewLot, NewNode, NewPrivate, OrgContextRow};
 use crate::read::log::{head, Head};
 use crate::schema::*;
 use crate::verify::merkle::SqlNodes;
 use crate::write::append::org_context;
+use crate::write::columns::insert_group;
 use crate::StoreError;
 
 #[derive(QueryableByName)]
@@ -492,6 +493,9 @@ impl Pending {
                 || self.changes.len() > open.changes
                 || self.flushes != open.flushes;
         }
+        if self.flush_in_one_statement(conn)? {
+            return Ok(());
+        }
         insert_rows!(conn, entries::table, &self.entries)?;
         insert_rows!(conn, entry_private::table, &self.private)?;
         insert_rows!(conn, merkle_nodes::table, &self.nodes)?;
@@ -540,6 +544,58 @@ impl Pending {
             }
         }
         write_inserts(conn, &mut facts, &mut lots)?;
+        self.flushed();
+        Ok(())
+    }
+
+    /// PostgreSQL, when everything kept is new rows (a group of donations) and no table has
+    /// more than [`PG_ROWS_PER_INSERT`] of them: write them all in one statement
+    /// (`columns::insert_group`); whether it did. Larger sets (an import's chunks) go by `COPY`.
+    fn flush_in_one_statement(&mut self, conn: &mut AnyConnection) -> Result<bool, StoreError> {
+        let AnyConnection::Postgresql(pg) = conn else {
+            return Ok(false);
+        };
+        let small = [
+            self.entries.len(),
+            self.private.len(),
+            self.nodes.len(),
+            self.changes.len(),
+        ]
+        .iter()
+        .all(|n| *n <= PG_ROWS_PER_INSERT);
+        let only_new_rows = self
+            .changes
+            .iter()
+            .all(|(_, c)| matches!(c, Change::Fact { .. } | Change::AddLot(..)));
+        if !small || !only_new_rows {
+            return Ok(false);
+        }
+        let mut facts = Vec::new();
+        let mut lots = Vec::new();
+        for (org, change) in &self.changes {
+            match change {
+                Change::Fact {
+                    seq,
+                    kind,
+                    at,
+                    about,
+                    units,
+                } => facts.push(NewFact::new(org, *seq, *kind, *at, *about, *units)),
+                Change::AddLot(lot, source) => lots.push(NewLot::new(org, lot, source.as_ref())),
+                _ => return Ok(false),
+            }
+        }
+        insert_group(pg, &self.entries, &self.private, &self.nodes, &facts, &lots)?;
+        self.entries.clear();
+        self.private.clear();
+        self.nodes.clear();
+        self.changes.clear();
+        self.flushed();
+        Ok(true)
+    }
+
+    /// What follows every flush.
+    fn flushed(&mut self) {
         self.touched = 0;
         self.flushes += 1;
         // What is written, the database answers: the receipt numbers kept for this group (and
@@ -547,7 +603,6 @@ impl Pending {
         self.receipts.clear();
         self.receipt_log.clear();
         self.known.clear();
-        Ok(())
     }
 }
 
