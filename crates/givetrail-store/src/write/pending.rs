@@ -515,15 +515,10 @@ impl Pending {
             Ok(())
         };
         for (org, change) in std::mem::take(&mut self.changes) {
+            if push_new_row(&org, &change, &mut facts, &mut lots) {
+                continue;
+            }
             match change {
-                Change::Fact {
-                    seq,
-                    kind,
-                    at,
-                    about,
-                    units,
-                } => facts.push(NewFact::new(&org, seq, kind, at, about, units)),
-                Change::AddLot(lot, source) => lots.push(NewLot::new(&org, &lot, source.as_ref())),
                 // Inserts of their own rows, which nothing kept reads or updates: any order.
                 pure @ (Change::OpenCampaign(..)
                 | Change::AddAllocation(..)
@@ -563,26 +558,14 @@ impl Pending {
         ]
         .iter()
         .all(|n| *n <= PG_ROWS_PER_INSERT);
-        let only_new_rows = self
-            .changes
-            .iter()
-            .all(|(_, c)| matches!(c, Change::Fact { .. } | Change::AddLot(..)));
-        if !small || !only_new_rows {
+        if !small {
             return Ok(false);
         }
         let mut facts = Vec::new();
         let mut lots = Vec::new();
         for (org, change) in &self.changes {
-            match change {
-                Change::Fact {
-                    seq,
-                    kind,
-                    at,
-                    about,
-                    units,
-                } => facts.push(NewFact::new(org, *seq, *kind, *at, *about, *units)),
-                Change::AddLot(lot, source) => lots.push(NewLot::new(org, lot, source.as_ref())),
-                _ => return Ok(false),
+            if !push_new_row(org, change, &mut facts, &mut lots) {
+                return Ok(false);
             }
         }
         insert_group(pg, &self.entries, &self.private, &self.nodes, &facts, &lots)?;
@@ -604,6 +587,28 @@ impl Pending {
         self.receipt_log.clear();
         self.known.clear();
     }
+}
+
+/// The row a change adds to `facts` or `lots`, pushed there; whether it was one (any other
+/// change updates rows or writes other tables).
+fn push_new_row(
+    org: &str,
+    change: &Change,
+    facts: &mut Vec<NewFact>,
+    lots: &mut Vec<NewLot>,
+) -> bool {
+    match change {
+        Change::Fact {
+            seq,
+            kind,
+            at,
+            about,
+            units,
+        } => facts.push(NewFact::new(org, *seq, *kind, *at, *about, *units)),
+        Change::AddLot(lot, source) => lots.push(NewLot::new(org, lot, source.as_ref())),
+        _ => return false,
+    }
+    true
 }
 
 /// One organisation's books for the rules during a group: reads from the database, after
