@@ -54,7 +54,7 @@ use crate::{micros, StoreError, WriteError};
 
 use append::append;
 use lock::lock_logs;
-use pending::{Pending, Tip};
+use pending::{Lookups, Pending, Tip};
 
 /// Most requests committed in one transaction.
 pub const MAX_GROUP: usize = 512;
@@ -243,11 +243,13 @@ impl Writer {
 
 fn run(
     backend: &Backend,
-    conn: AnyConnection,
+    mut conn: AnyConnection,
     rx: Receiver<Job>,
     key: &SigningKey,
     policy: &Policy,
 ) {
+    // What the database takes does not change while the process runs: asked once.
+    let lookups = Lookups::of(&mut conn);
     let mut conn = Some(conn);
     let mut last_used = Instant::now();
     // Each log's tip after this thread's last committed group (checked against the stored head
@@ -277,7 +279,7 @@ fn run(
                 continue;
             }
         };
-        if commit_group(&mut c, group, key, policy, &mut tips) {
+        if commit_group(&mut c, group, key, policy, &mut tips, lookups) {
             conn = Some(c);
         } else {
             tips.clear();
@@ -295,6 +297,7 @@ fn commit_group(
     key: &SigningKey,
     policy: &Policy,
     tips: &mut HashMap<String, Tip>,
+    lookups: Lookups,
 ) -> bool {
     let mut orgs: Vec<&str> = group
         .iter()
@@ -320,7 +323,7 @@ fn commit_group(
             })
             .flat_map(|(org, commands)| Pending::receipts_of(commands).map(move |r| (org, r)))
             .collect();
-        let mut pending = Pending::begin(c, &orgs, tips, &receipts)?;
+        let mut pending = Pending::begin(c, &orgs, tips, &receipts, lookups)?;
         let mut results = Vec::with_capacity(group.len());
         for job in &group {
             if job.key_id.as_ref().is_some_and(|k| !live.contains(k)) {
@@ -379,7 +382,7 @@ fn commit_group(
             }
             tips.clear();
             by_org.into_iter().fold(true, |all, (_, jobs)| {
-                commit_group(conn, jobs, key, policy, tips) && all
+                commit_group(conn, jobs, key, policy, tips, lookups) && all
             })
         }
         Err(e) => {
