@@ -7,8 +7,8 @@
 //! `INSERT … SELECT * FROM unnest(…)`, the five chained as data-modifying CTEs: one round trip,
 //! and one text whatever the number of rows, so it is prepared once per connection
 //! ([`Cached`]). Each field is bound under its own name as the column's, so the column list and
-//! the values cannot drift apart. The CTEs run with one snapshot and insert independent rows (no table here reads
-//! another), and constraints are checked as for separate statements.
+//! the values cannot drift apart. The CTEs run with one snapshot and insert independent rows (no
+//! table here reads another), and constraints are checked as for separate statements.
 
 use diesel::pg::{Pg, PgConnection};
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};

@@ -326,13 +326,7 @@ impl Pending {
         if receipts.is_empty() {
             return Ok(());
         }
-        let mut by_org: Vec<(&str, Vec<&str>)> = Vec::new();
-        for (org, number) in receipts {
-            match by_org.iter_mut().find(|(o, _)| o == org) {
-                Some((_, numbers)) => numbers.push(number),
-                None => by_org.push((org, vec![number])),
-            }
-        }
+        let (orgs, numbers): (Vec<&str>, Vec<&str>) = receipts.iter().copied().unzip();
         let found: Vec<(String, String)> = match conn {
             // Each number one probe of `lots_receipt` (organisation, number), whatever the
             // planner knows of `lots`: per organisation, a lateral subquery with `LIMIT 1` per
@@ -349,24 +343,28 @@ impl Pending {
             // (`organization = $n`), so Citus sends it to that organisation's shard alone; if
             // the worker of one of them is down, the group fails and is retried one
             // organisation at a time.
-            AnyConnection::Postgresql(pg) if self.lookups == Lookups::Lateral => {
-                let (orgs, numbers): (Vec<&str>, Vec<&str>) = receipts.iter().copied().unzip();
-                Cached(
-                    diesel::sql_query(
-                        "SELECT l.organization, l.receipt_number \
-                         FROM unnest($1::text[], $2::text[]) AS r(o, n), \
-                         LATERAL (SELECT organization, receipt_number FROM lots \
-                         WHERE organization = r.o AND receipt_number = r.n LIMIT 1) AS l",
-                    )
-                    .bind::<Array<Text>, _>(orgs)
-                    .bind::<Array<Text>, _>(numbers),
+            AnyConnection::Postgresql(pg) if self.lookups == Lookups::Lateral => Cached(
+                diesel::sql_query(
+                    "SELECT l.organization, l.receipt_number \
+                     FROM unnest($1::text[], $2::text[]) AS r(o, n), \
+                     LATERAL (SELECT organization, receipt_number FROM lots \
+                     WHERE organization = r.o AND receipt_number = r.n LIMIT 1) AS l",
                 )
-                .load::<ReceiptRow>(pg)?
-                .into_iter()
-                .map(|r| (r.organization, r.receipt_number))
-                .collect()
-            }
+                .bind::<Array<Text>, _>(&orgs)
+                .bind::<Array<Text>, _>(&numbers),
+            )
+            .load::<ReceiptRow>(pg)?
+            .into_iter()
+            .map(|r| (r.organization, r.receipt_number))
+            .collect(),
             AnyConnection::Postgresql(pg) => {
+                let mut by_org: Vec<(&str, Vec<&str>)> = Vec::new();
+                for (org, number) in receipts {
+                    match by_org.iter_mut().find(|(o, _)| o == org) {
+                        Some((_, numbers)) => numbers.push(number),
+                        None => by_org.push((org, vec![number])),
+                    }
+                }
                 let sql = union_all(by_org.len(), |i| {
                     format!(
                         "SELECT l.organization, l.receipt_number \
@@ -387,10 +385,11 @@ impl Pending {
                     .collect()
             }
             AnyConnection::Sqlite(c) => {
-                let orgs: Vec<&str> = by_org.iter().map(|(o, _)| *o).collect();
-                let numbers: Vec<&str> = receipts.iter().map(|(_, n)| *n).collect();
+                let mut distinct = orgs.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
                 lots::table
-                    .filter(lots::organization.eq_any(&orgs))
+                    .filter(lots::organization.eq_any(&distinct))
                     .filter(lots::receipt_number.eq_any(&numbers))
                     .select((lots::organization, lots::receipt_number))
                     .load(c)?
