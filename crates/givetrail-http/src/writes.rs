@@ -33,7 +33,9 @@ pub(crate) fn limit_body(body: &[u8], max: usize) -> Result<(), ApiError> {
 
 pub(crate) fn respond(outcome: Outcome) -> HttpResponse {
     match outcome {
-        Outcome::Created(v) => HttpResponse::Created().json(v),
+        Outcome::Created(v) => HttpResponse::Created()
+            .content_type("application/json")
+            .body(String::from(Box::<str>::from(v))),
         Outcome::Replayed { status, body } => {
             let status = actix_web::http::StatusCode::from_u16(status)
                 .unwrap_or(actix_web::http::StatusCode::OK);
@@ -679,7 +681,9 @@ pub async fn revoke_key(
         .submit(Write::RevokeKey(id), None, Some(p.key_id.clone()))
         .await?
     {
-        Outcome::Created(v) => Ok(HttpResponse::Ok().json(v)),
+        Outcome::Created(v) => Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .body(String::from(Box::<str>::from(v)))),
         Outcome::Replayed { .. } => Err(ApiError::internal(&"a revocation is never replayed")),
     }
 }

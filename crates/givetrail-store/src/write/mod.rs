@@ -40,7 +40,8 @@ use std::time::Instant;
 use chrono::Utc;
 use diesel::connection::Connection;
 use ed25519_dalek::SigningKey;
-use serde_json::{json, Value};
+use serde_json::json;
+use serde_json::value::RawValue;
 use tokio::sync::oneshot;
 
 use givetrail_domain::disclosure::Policy;
@@ -138,10 +139,11 @@ pub struct Idempotency {
 }
 
 /// A successful write.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Outcome {
-    /// Written now; 201 with this body.
-    Created(Value),
+    /// Written now; 201 with this body, serialized once by the writer (what an Idempotency-Key
+    /// stores is the same text).
+    Created(Box<RawValue>),
     /// A retry: the first response, as stored.
     Replayed {
         /// Status of the first response.
@@ -511,16 +513,20 @@ fn perform(
                             },
                         }
                     })?;
-                written.push(entry);
+                // Kept as text at once: a batch holds 10,000 of these until it commits, and
+                // the tree is several times the size of its text.
+                written.push(raw(&entry)?);
             }
             if *batch {
-                json!({ "entries": written })
+                batch_body(&written)?
             } else {
-                written.pop().unwrap_or(Value::Null)
+                written.pop().ok_or_else(|| {
+                    StoreError::Corrupt("a write of no entries was accepted".into())
+                })?
             }
         }
         Write::Import { org, author, file } => {
-            import::append_file(conn, pending, org, author, file)?
+            raw(&import::append_file(conn, pending, org, author, file)?)?
         }
         Write::Organization(o) => {
             let mut o = o.clone();
@@ -531,7 +537,7 @@ fn perform(
                     "an organisation with this id or credit code already exists",
                 )
             })?;
-            serde_json::to_value(&o).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            raw(&o)?
         }
         Write::Recipient(r) => {
             let mut r = r.clone();
@@ -543,7 +549,7 @@ fn perform(
             }
             registry::insert_recipient(conn, &r)
                 .map_err(|e| duplicate(e, "a recipient with this id already exists"))?;
-            serde_json::to_value(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            raw(&r)?
         }
         Write::RecipientConfirmation {
             recipient,
@@ -556,41 +562,41 @@ fn perform(
             }
             let r = registry::recipient(conn, recipient)?
                 .ok_or_else(|| StoreError::Corrupt(format!("recipient {recipient} vanished")))?;
-            serde_json::to_value(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            raw(&r)?
         }
-        Write::BankStatement(s) => crate::bank::insert(conn, s, micros(now))?,
-        Write::Complaint(c) => crate::complaints::insert(conn, c, micros(now))?,
-        Write::ComplaintEvent(e) => crate::complaints::add_event(conn, e, micros(now))?,
+        Write::BankStatement(s) => raw(&crate::bank::insert(conn, s, micros(now))?)?,
+        Write::Complaint(c) => raw(&crate::complaints::insert(conn, c, micros(now))?)?,
+        Write::ComplaintEvent(e) => raw(&crate::complaints::add_event(conn, e, micros(now))?)?,
         Write::Need(n) => {
             let need = needs::insert(conn, n, micros(now))
                 .map_err(|e| duplicate(e, "another need was posted at the same moment; retry"))?;
-            serde_json::to_value(need.view()).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            raw(&need.view())?
         }
         Write::NeedWithdrawal(w) => {
             let need = needs::withdraw(conn, w, micros(now))?;
-            serde_json::to_value(need.view()).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            raw(&need.view())?
         }
         Write::RevokeKey(key_id) => {
             registry::revoke_key(conn, key_id, micros(now))?;
-            json!({ "key_id": key_id, "revoked": true })
+            raw(&json!({ "key_id": key_id, "revoked": true }))?
         }
         Write::Key(k) => {
             let key_id = registry::insert_key(conn, k, micros(now))?;
-            json!({
+            raw(&json!({
                 "key": k.key,
                 "key_id": key_id,
                 "role": k.role,
                 "organization": k.organization,
                 "recipient": k.recipient,
                 "jurisdiction": k.jurisdiction,
-            })
+            }))?
         }
     };
     if let Some(i) = idem {
         // A key is never stored in clear: remember only that this Idempotency-Key was used.
         let stored = match write {
             Write::Key(_) => String::new(),
-            _ => body.to_string(),
+            _ => body.get().to_owned(),
         };
         let r = IdempotentResponse {
             request_hash: i.request_hash.clone(),
@@ -600,6 +606,27 @@ fn perform(
         registry::remember(conn, &i.key_id, &i.key, &r, micros(now))?;
     }
     Ok(Outcome::Created(body))
+}
+
+/// A response body as JSON text.
+fn raw<T: serde::Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, WriteError> {
+    serde_json::value::to_raw_value(value).map_err(|e| StoreError::Corrupt(e.to_string()).into())
+}
+
+/// `{"entries": [...]}` from the served entries, each already text: a batch of 10,000 is copied
+/// once, not built again as a tree.
+fn batch_body(entries: &[Box<RawValue>]) -> Result<Box<RawValue>, WriteError> {
+    let len = entries.iter().map(|e| e.get().len() + 1).sum::<usize>();
+    let mut text = String::with_capacity(len + 16);
+    text.push_str("{\"entries\":[");
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(e.get());
+    }
+    text.push_str("]}");
+    RawValue::from_string(text).map_err(|e| StoreError::Corrupt(e.to_string()).into())
 }
 
 fn duplicate(e: StoreError, message: &str) -> WriteError {
