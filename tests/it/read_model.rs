@@ -113,6 +113,26 @@ fn a_warm_read_model_answers_each_read_after_a_write_as_a_full_replay_would() {
     assert_eq!(fix.status, 201, "{:?}", fix.body);
     assert_eq!(received(&w.s), "1050.00", "the correction is seen at once");
 
+    // More entries than one page of the log (1,000): a fresh server loads the log page by page
+    // into its ledger, and must come to the same answers as the warm one advanced by the batch.
+    let many: Vec<Value> = (0..2_100)
+        .map(|i| {
+            donation(
+                &format!("RM-B{i}"),
+                "2020-02-03T10:00:00Z",
+                money("1.00"),
+                undesignated(),
+            )
+        })
+        .collect();
+    let batch = w.s.post(
+        &format!("/organizations/{ORG}/donations/batch"),
+        Some(&w.charity),
+        &json!({ "donations": many }),
+    );
+    assert_eq!(batch.status, 201, "{:?}", batch.body);
+    assert_eq!(received(&w.s), "3150.00");
+
     let warm = reads(&w.s);
     let db = w.s.stop();
     let cold = Server::start_with(db, &["serve"]);

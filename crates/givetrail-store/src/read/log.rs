@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use givetrail_domain::canonical::{parse_hash, Hash, GENESIS_HASH};
-use givetrail_domain::disclosure::Record;
+use givetrail_domain::disclosure::{Ledger, Record};
 use givetrail_domain::entry::Seq;
 
 use crate::db::AnyConnection;
@@ -188,6 +188,31 @@ pub fn private_values(
 }
 
 /// The entries of an organisation's public log after `after`, typed, in seq order.
+/// Advance `ledger` by the stored entries after its head, a page at a time: a log loaded whole
+/// is never held as records beside the ledger it becomes (at 200,000 entries that list was
+/// 159 MB on top of the ledger, at the read that first loads it).
+pub fn extend_ledger(
+    conn: &mut AnyConnection,
+    org: &str,
+    ledger: &mut Ledger,
+) -> Result<(), StoreError> {
+    loop {
+        let rows = entry_rows(conn, org, ledger.head(), MAX_PAGE)?;
+        let full = rows.len() as i64 == MAX_PAGE;
+        let records = rows
+            .iter()
+            .map(|r| {
+                Record::from_canonical(&r.canonical, &r.entry_hash)
+                    .map_err(|e| StoreError::Corrupt(format!("{org}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        ledger.extend(records).map_err(StoreError::Corrupt)?;
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
 pub fn records_after(
     conn: &mut AnyConnection,
     org: &str,

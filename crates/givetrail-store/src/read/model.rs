@@ -98,8 +98,9 @@ impl ReadModel {
             }
             match kept.back().map(|l| l.head()) {
                 None => {
-                    let records = records_after(conn, org, 0)?;
-                    let l = Arc::new(Ledger::new(party, records).map_err(StoreError::Corrupt)?);
+                    let mut l = Ledger::new(party, Vec::new()).map_err(StoreError::Corrupt)?;
+                    log::extend_ledger(conn, org, &mut l)?;
+                    let l = Arc::new(l);
                     kept.push_back(l.clone());
                     return Ok(Some(l));
                 }
@@ -125,12 +126,13 @@ impl ReadModel {
         let at = match base {
             Some(b) => {
                 let mut l = Ledger::clone(&b);
-                l.extend(records_after(conn, org, b.head())?)
-                    .map_err(StoreError::Corrupt)?;
+                log::extend_ledger(conn, org, &mut l)?;
                 l
             }
             None => {
-                Ledger::new(party, records_after(conn, org, 0)?).map_err(StoreError::Corrupt)?
+                let mut l = Ledger::new(party, Vec::new()).map_err(StoreError::Corrupt)?;
+                log::extend_ledger(conn, org, &mut l)?;
+                l
             }
         };
         Ok(Some(Arc::new(at)))
