@@ -133,8 +133,20 @@ pub fn gather(
             return Ok(None);
         };
         let qualified = o.public_fundraising_qualified;
-        let Some(whole) = model.ledger(c, org)? else {
-            return Ok(None);
+        let whole = match depth {
+            // A full report trusts nothing an earlier read worked out: the log is replayed
+            // afresh, and that one replay is both what the report reads and what the derived
+            // tables are compared with (`integrity`).
+            Depth::Full => {
+                let mut l =
+                    Ledger::new(Party::from(o.clone()), Vec::new()).map_err(StoreError::Corrupt)?;
+                log::extend_ledger(c, org, &mut l)?;
+                Arc::new(l)
+            }
+            Depth::Incremental => match model.ledger(c, org)? {
+                Some(l) => l,
+                None => return Ok(None),
+            },
         };
         let ledger = if whole.records.last().is_some_and(|r| r.recorded_at > as_at) {
             let at = period::ledger_at(Party::from(o), &whole.records, as_at);
@@ -143,7 +155,7 @@ pub fn gather(
             whole.clone()
         };
         let directory = disclosure::directory(c, &ledger.recipient_ids())?;
-        let integrity = integrity(c, model, org, public_key, depth)?;
+        let integrity = integrity(c, model, org, public_key, depth, &whole)?;
         let (statements, lines) = bank::lines(c, org)?;
         let foreign = foreign_references(c, &ledger)?;
         let complaints = complaints::about(c, org)?;
@@ -227,13 +239,13 @@ fn integrity(
     org: &str,
     public_key: Option<&str>,
     depth: Depth,
+    whole: &Ledger,
 ) -> Result<Integrity, StoreError> {
     let (log, verified_before) =
         chain::check_log_remembered(conn, model, org, depth == Depth::Full)?;
     let derived_differences = match depth {
-        // A fresh replay of the stored log, not the read model's: a full report trusts nothing
-        // an earlier read worked out.
-        Depth::Full => Some(rebuild::check(conn, org)?),
+        // `whole` is then a fresh replay of the stored log (`gather`), not the read model's.
+        Depth::Full => Some(rebuild::check_against(conn, org, &whole.books)?),
         Depth::Incremental => None,
     };
     // A checkpoint signed before a rotation is checked with the key of its time, when the key

@@ -4,7 +4,8 @@
 
 use diesel::prelude::*;
 
-use givetrail_domain::entry::{EntryKind, Fact};
+use givetrail_domain::disclosure::Record;
+use givetrail_domain::entry::Fact;
 use givetrail_domain::ledger::{replay, DrawState, MemoryBooks, Rejection};
 
 use crate::books::SqlBooks;
@@ -46,16 +47,13 @@ fn each_fact(
         } in rows
         {
             after = seq;
-            let kind = EntryKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("{org}#{seq} kind {kind}")))?;
-            let mut object: serde_json::Value = serde_json::from_str(&canonical)
-                .map_err(|e| StoreError::Corrupt(format!("{org}#{seq}: {e}")))?;
-            let body = object
-                .get_mut("body")
-                .map(serde_json::Value::take)
-                .unwrap_or_default();
-            let fact = Fact::from_body(kind, body)
-                .map_err(|e| StoreError::Corrupt(format!("{org}#{seq} body: {e}")))?;
+            // Typed from the text, as the read model does (never a `serde_json::Value` first).
+            let record = Record::from_canonical(&canonical, "")
+                .map_err(|e| StoreError::Corrupt(format!("{org}: {e}")))?;
+            if record.kind.as_str() != kind {
+                return Err(StoreError::Corrupt(format!("{org}#{seq} kind {kind}")));
+            }
+            let fact = record.fact;
             f(seq, from_micros(at), fact)?;
         }
         if n < PAGE {
@@ -172,7 +170,25 @@ pub fn stored(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreE
 /// subtrees and the log, in words (empty = consistent).
 pub fn check(conn: &mut AnyConnection, org: &str) -> Result<Vec<String>, StoreError> {
     let want = replayed(conn, org)?;
-    let mut diffs = differences(conn, org, &want)?;
+    compare(conn, org, &want)
+}
+
+/// [`check`] against `books`, a replay of the whole stored log made by the caller (the ledger a
+/// full reconciliation report reads), so the log is not replayed twice.
+pub fn check_against(
+    conn: &mut AnyConnection,
+    org: &str,
+    books: &MemoryBooks,
+) -> Result<Vec<String>, StoreError> {
+    compare(conn, org, &normalised(books.clone()))
+}
+
+fn compare(
+    conn: &mut AnyConnection,
+    org: &str,
+    want: &MemoryBooks,
+) -> Result<Vec<String>, StoreError> {
+    let mut diffs = differences(conn, org, want)?;
     diffs.extend(check_tree(conn, org, false)?);
     Ok(diffs)
 }
