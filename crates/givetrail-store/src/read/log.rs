@@ -199,13 +199,15 @@ pub fn extend_ledger(
     loop {
         let rows = entry_rows(conn, org, ledger.head(), MAX_PAGE)?;
         let full = rows.len() as i64 == MAX_PAGE;
-        let records = rows
-            .iter()
-            .map(|r| {
+        // Sized at once: collecting `Result`s gives no size hint, and growing a page of
+        // records (608 bytes each) copied them and touched fresh memory at every doubling.
+        let mut records = Vec::with_capacity(rows.len());
+        for r in &rows {
+            records.push(
                 Record::from_canonical(&r.canonical, &r.entry_hash)
-                    .map_err(|e| StoreError::Corrupt(format!("{org}: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+                    .map_err(|e| StoreError::Corrupt(format!("{org}: {e}")))?,
+            );
+        }
         ledger.extend(records).map_err(StoreError::Corrupt)?;
         if !full {
             return Ok(());
