@@ -647,6 +647,11 @@ impl Server {
             .to_owned();
         let http = reqwest::blocking::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
+            // The server closes a keep-alive connection after 5 s idle (actix's default); a
+            // request sent on it just then fails with `IncompleteMessage`, which once failed a
+            // Citus test reading the log after its outage phase. Idle connections are dropped
+            // here first.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .expect("client");
         Server {
