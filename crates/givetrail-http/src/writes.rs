@@ -31,11 +31,19 @@ pub(crate) fn limit_body(body: &[u8], max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A body the writer already serialized, sent as it is.
+fn json_text(
+    mut response: actix_web::HttpResponseBuilder,
+    body: Box<serde_json::value::RawValue>,
+) -> HttpResponse {
+    response
+        .content_type("application/json")
+        .body(String::from(Box::<str>::from(body)))
+}
+
 pub(crate) fn respond(outcome: Outcome) -> HttpResponse {
     match outcome {
-        Outcome::Created(v) => HttpResponse::Created()
-            .content_type("application/json")
-            .body(String::from(Box::<str>::from(v))),
+        Outcome::Created(v) => json_text(HttpResponse::Created(), v),
         Outcome::Replayed { status, body } => {
             let status = actix_web::http::StatusCode::from_u16(status)
                 .unwrap_or(actix_web::http::StatusCode::OK);
@@ -681,9 +689,7 @@ pub async fn revoke_key(
         .submit(Write::RevokeKey(id), None, Some(p.key_id.clone()))
         .await?
     {
-        Outcome::Created(v) => Ok(HttpResponse::Ok()
-            .content_type("application/json")
-            .body(String::from(Box::<str>::from(v)))),
+        Outcome::Created(v) => Ok(json_text(HttpResponse::Ok(), v)),
         Outcome::Replayed { .. } => Err(ApiError::internal(&"a revocation is never replayed")),
     }
 }

@@ -137,12 +137,7 @@ pub fn gather(
             // A full report trusts nothing an earlier read worked out: the log is replayed
             // afresh, and that one replay is both what the report reads and what the derived
             // tables are compared with (`integrity`).
-            Depth::Full => {
-                let mut l =
-                    Ledger::new(Party::from(o.clone()), Vec::new()).map_err(StoreError::Corrupt)?;
-                log::extend_ledger(c, org, &mut l)?;
-                Arc::new(l)
-            }
+            Depth::Full => Arc::new(log::replay_ledger(c, org, Party::from(o.clone()))?),
             Depth::Incremental => match model.ledger(c, org)? {
                 Some(l) => l,
                 None => return Ok(None),

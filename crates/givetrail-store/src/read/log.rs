@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use givetrail_domain::canonical::{parse_hash, Hash, GENESIS_HASH};
-use givetrail_domain::disclosure::{Ledger, Record};
+use givetrail_domain::disclosure::{Ledger, Party, Record};
 use givetrail_domain::entry::Seq;
 
 use crate::db::AnyConnection;
@@ -187,7 +187,20 @@ pub fn private_values(
         .transpose()
 }
 
-/// The entries of an organisation's public log after `after`, typed, in seq order.
+/// A page of stored entries typed as records, allocated at its size (collecting `Result`s gives
+/// no size hint, and growing a page of 608-byte records copied them, on fresh memory, at every
+/// doubling).
+fn records_of(org: &str, rows: &[EntryRow]) -> Result<Vec<Record>, StoreError> {
+    let mut records = Vec::with_capacity(rows.len());
+    for r in rows {
+        records.push(
+            Record::from_canonical(&r.canonical, &r.entry_hash)
+                .map_err(|e| StoreError::Corrupt(format!("{org}: {e}")))?,
+        );
+    }
+    Ok(records)
+}
+
 /// Advance `ledger` by the stored entries after its head, a page at a time: a log loaded whole
 /// is never held as records beside the ledger it becomes (at 200,000 entries that list was
 /// 159 MB on top of the ledger, at the read that first loads it).
@@ -198,23 +211,27 @@ pub fn extend_ledger(
 ) -> Result<(), StoreError> {
     loop {
         let rows = entry_rows(conn, org, ledger.head(), MAX_PAGE)?;
-        let full = rows.len() as i64 == MAX_PAGE;
-        // Sized at once: collecting `Result`s gives no size hint, and growing a page of
-        // records (608 bytes each) copied them and touched fresh memory at every doubling.
-        let mut records = Vec::with_capacity(rows.len());
-        for r in &rows {
-            records.push(
-                Record::from_canonical(&r.canonical, &r.entry_hash)
-                    .map_err(|e| StoreError::Corrupt(format!("{org}: {e}")))?,
-            );
-        }
-        ledger.extend(records).map_err(StoreError::Corrupt)?;
-        if !full {
+        ledger
+            .extend(records_of(org, &rows)?)
+            .map_err(StoreError::Corrupt)?;
+        if rows.len() as i64 != MAX_PAGE {
             return Ok(());
         }
     }
 }
 
+/// `org`'s whole stored log replayed afresh into a ledger for `party`, a page at a time.
+pub fn replay_ledger(
+    conn: &mut AnyConnection,
+    org: &str,
+    party: Party,
+) -> Result<Ledger, StoreError> {
+    let mut ledger = Ledger::new(party, Vec::new()).map_err(StoreError::Corrupt)?;
+    extend_ledger(conn, org, &mut ledger)?;
+    Ok(ledger)
+}
+
+/// The entries of an organisation's public log after `after`, typed, in seq order.
 pub fn records_after(
     conn: &mut AnyConnection,
     org: &str,
@@ -224,14 +241,9 @@ pub fn records_after(
     let mut after = after;
     loop {
         let rows = entry_rows(conn, org, after, MAX_PAGE)?;
-        let full = rows.len() as i64 == MAX_PAGE;
-        for r in &rows {
-            let record = Record::from_canonical(&r.canonical, &r.entry_hash)
-                .map_err(|e| StoreError::Corrupt(format!("{org}: {e}")))?;
-            out.push(record);
-        }
+        out.extend(records_of(org, &rows)?);
         match out.last() {
-            Some(r) if full => after = r.seq,
+            Some(r) if rows.len() as i64 == MAX_PAGE => after = r.seq,
             _ => return Ok(out),
         }
     }

@@ -98,9 +98,7 @@ impl ReadModel {
             }
             match kept.back().map(|l| l.head()) {
                 None => {
-                    let mut l = Ledger::new(party, Vec::new()).map_err(StoreError::Corrupt)?;
-                    log::extend_ledger(conn, org, &mut l)?;
-                    let l = Arc::new(l);
+                    let l = Arc::new(log::replay_ledger(conn, org, party)?);
                     kept.push_back(l.clone());
                     return Ok(Some(l));
                 }
@@ -129,11 +127,7 @@ impl ReadModel {
                 log::extend_ledger(conn, org, &mut l)?;
                 l
             }
-            None => {
-                let mut l = Ledger::new(party, Vec::new()).map_err(StoreError::Corrupt)?;
-                log::extend_ledger(conn, org, &mut l)?;
-                l
-            }
+            None => log::replay_ledger(conn, org, party)?,
         };
         Ok(Some(Arc::new(at)))
     }
