@@ -134,18 +134,24 @@ pub fn decimal_pattern(scale: u32, zero: bool) -> String {
 }
 
 /// The characters `givetrail_domain::text` refuses in a text field (`multiline`: line feed and
-/// tab allowed), and the white space it trims, as `(refused, white space)`.
-fn text_classes(multiline: bool) -> (Vec<char>, Vec<char>) {
-    let mut refused = Vec::new();
-    let mut space = Vec::new();
-    for c in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
-        if givetrail_domain::text::refused(c, multiline).is_some() {
-            refused.push(c);
-        } else if c.is_whitespace() {
-            space.push(c);
+/// tab allowed), and the white space it trims, as `(refused, white space)`. Worked out once per
+/// kind of field: it asks about every code point, and the document has a hundred text fields
+/// (it was most of a server's start-up).
+fn text_classes(multiline: bool) -> &'static (Vec<char>, Vec<char>) {
+    static CLASSES: [std::sync::OnceLock<(Vec<char>, Vec<char>)>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    CLASSES[usize::from(multiline)].get_or_init(|| {
+        let mut refused = Vec::new();
+        let mut space = Vec::new();
+        for c in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
+            if givetrail_domain::text::refused(c, multiline).is_some() {
+                refused.push(c);
+            } else if c.is_whitespace() {
+                space.push(c);
+            }
         }
-    }
-    (refused, space)
+        (refused, space)
+    })
 }
 
 /// `[…]` for these characters, as ranges; a character outside the Basic Multilingual Plane is
