@@ -358,9 +358,10 @@ pub enum AssetWire {
         unit: String,
         /// Decimal string > 0, at most 3 decimals.
         quantity: String,
+        // Boxed: rare, and every asset of every entry the read model keeps would carry its size.
         /// Optional value declared by the donor.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        declared_value: Option<MoneyWire>,
+        declared_value: Option<Box<MoneyWire>>,
     },
 }
 
@@ -514,7 +515,7 @@ impl From<&Asset> for AssetWire {
                 spec: kind.spec.clone(),
                 unit: kind.unit.clone(),
                 quantity: format_units(*units, GOODS_SCALE),
-                declared_value: declared_value.map(MoneyWire::from),
+                declared_value: declared_value.map(|v| Box::new(MoneyWire::from(v))),
             },
         }
     }

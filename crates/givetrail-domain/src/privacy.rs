@@ -2,14 +2,16 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::canonical::HexDigest;
+
 /// Salted commitment to a private value: `hex(SHA-256(salt ‖ JCS(value)))`, where `salt` is the
 /// salt's hex text as bytes. A regulator holding the value and salt can recompute it; the public cannot
 /// guess it from the hash because the salt is random.
-pub fn commitment(salt_hex: &str, value: &serde_json::Value) -> String {
+pub fn commitment(salt_hex: &str, value: &serde_json::Value) -> HexDigest {
     let mut h = Sha256::new();
     h.update(salt_hex.as_bytes());
     h.update(crate::canonical::jcs(value).as_bytes());
-    hex::encode(h.finalize())
+    HexDigest(h.finalize().into())
 }
 
 /// Mask a person's name for publication: `张三丰` → `张**`, `John Smith` → `J*** S****`.
@@ -54,7 +56,7 @@ mod tests {
     fn commitments_depend_on_salt_and_value() {
         let v = serde_json::json!("+86 138 0000 0000");
         let a = commitment("00ff", &v);
-        assert_eq!(a.len(), 64);
+        assert_eq!(a.to_string().len(), 64);
         assert_ne!(a, commitment("00fe", &v));
         assert_ne!(
             a,

@@ -420,7 +420,11 @@ pub async fn giving360_export(
 /// hash, and the names it prints (the organisation and the directory of recipients). The IATI
 /// document's generation time is left out: a client holding the document of the same log has it.
 fn export_tag(what: &str, l: &Ledger, d: &Directory) -> String {
-    let head = l.records.last().map_or("", |r| r.entry_hash.as_str());
+    let head = l
+        .records
+        .last()
+        .map(|r| r.entry_hash.to_string())
+        .unwrap_or_default();
     let len = l.records.len().to_string();
     let names = format!("{:?}{d:?}", l.organization);
     caching::export_tag([

@@ -133,12 +133,12 @@ pub fn decimal_pattern(scale: u32, zero: bool) -> String {
     format!("^({})$", alternatives.join("|"))
 }
 
-/// The characters `givetrail_domain::text` refuses in a text field (`multiline`: line feed and
-/// tab allowed), and the white space it trims, as `(refused, white space)`. Worked out once per
-/// kind of field: it asks about every code point, and the document has a hundred text fields
-/// (it was most of a server's start-up).
-fn text_classes(multiline: bool) -> &'static (Vec<char>, Vec<char>) {
-    static CLASSES: [std::sync::OnceLock<(Vec<char>, Vec<char>)>; 2] =
+/// For a text field (`multiline`: line feed and tab allowed), the character class of what
+/// `givetrail_domain::text` accepts, and that of what it accepts besides white space, as
+/// `(allowed, visible)`. Worked out once per kind of field: it asks about every code point, and
+/// the document has a hundred text fields (asked per field, it was most of a server's start-up).
+fn text_classes(multiline: bool) -> &'static (String, String) {
+    static CLASSES: [std::sync::OnceLock<(String, String)>; 2] =
         [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
     CLASSES[usize::from(multiline)].get_or_init(|| {
         let mut refused = Vec::new();
@@ -150,7 +150,9 @@ fn text_classes(multiline: bool) -> &'static (Vec<char>, Vec<char>) {
                 space.push(c);
             }
         }
-        (refused, space)
+        let allowed = class(refused.iter().copied(), true);
+        let visible = class(refused.iter().chain(space.iter()).copied(), true);
+        (allowed, visible)
     })
 }
 
@@ -198,10 +200,8 @@ fn escape(c: char) -> String {
 /// refused character, at most `max` characters, and (`required`) something besides white space.
 /// Length is counted before NFC, which only ever keeps or shortens it.
 fn text(max: usize, required: bool, multiline: bool) -> Value {
-    let (refused, space) = text_classes(multiline);
-    let allowed = class(refused.iter().copied(), true);
+    let (allowed, visible) = text_classes(multiline);
     let pattern = if required {
-        let visible = class(refused.iter().chain(space.iter()).copied(), true);
         format!("^{allowed}*{visible}{allowed}*$")
     } else {
         format!("^{allowed}*$")

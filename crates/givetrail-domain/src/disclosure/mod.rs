@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::asset::{AssetKey, AssetWire};
+use crate::canonical::HexDigest;
 use crate::entry::{EntryKind, Fact, Seq};
 use crate::ids::{parse_region_prefix, region_has_prefix};
 use crate::ledger::{replay, MemoryBooks};
@@ -115,8 +116,8 @@ pub struct Record {
     pub recorded_at: DateTime<Utc>,
     /// The public body.
     pub fact: Fact,
-    /// `entry_hash`, lowercase hex.
-    pub entry_hash: String,
+    /// `entry_hash` (written as lowercase hex).
+    pub entry_hash: HexDigest,
     /// Who wrote it, kept for corrections only (a correction notice names its author; other
     /// entries' authors follow from their kind).
     pub author: Option<Box<crate::entry::Author>>,
@@ -127,6 +128,12 @@ fn entry_time(seq: Seq, field: &str, text: Option<&str>) -> Result<DateTime<Utc>
     text.and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| format!("entry {seq}: bad {field}"))
+}
+
+/// An entry's `entry_hash` (as stored or served) as a digest.
+pub fn stored_hash(seq: Seq, text: Option<&str>) -> Result<HexDigest, String> {
+    text.and_then(HexDigest::parse)
+        .ok_or_else(|| format!("entry {seq}: bad entry_hash"))
 }
 
 /// The parts of a stored canonical form a [`Record`] keeps, the body left as text to be typed
@@ -147,7 +154,7 @@ impl Record {
     /// Read an entry's stored canonical form (with its `entry_hash`, kept beside it) straight
     /// into a record: the body is typed from its text, never held as a `serde_json::Value`.
     /// The same record as [`Record::from_entry`] of the served object.
-    pub fn from_canonical(canonical: &str, entry_hash: &str) -> Result<Record, String> {
+    pub fn from_canonical(canonical: &str, entry_hash: HexDigest) -> Result<Record, String> {
         let e: Stored<'_> = serde_json::from_str(canonical).map_err(|e| format!("entry: {e}"))?;
         let seq = e.seq;
         let kind = EntryKind::parse(&e.kind).ok_or_else(|| format!("entry {seq}: unknown kind"))?;
@@ -167,7 +174,7 @@ impl Record {
             occurred_at: time("occurred_at", &e.occurred_at)?,
             recorded_at: time("recorded_at", &e.recorded_at)?,
             fact,
-            entry_hash: entry_hash.to_owned(),
+            entry_hash,
             author,
         })
     }
@@ -195,7 +202,7 @@ impl Record {
             occurred_at: time("occurred_at")?,
             recorded_at: time("recorded_at")?,
             fact,
-            entry_hash: entry["entry_hash"].as_str().unwrap_or_default().to_owned(),
+            entry_hash: stored_hash(seq, entry["entry_hash"].as_str())?,
             author,
         })
     }

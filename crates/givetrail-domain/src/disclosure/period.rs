@@ -172,7 +172,7 @@ pub fn period_summary(
         period,
         log: LogAt {
             tree_size: ledger.head(),
-            head_entry_hash: ledger.records.last().map(|r| r.entry_hash.clone()),
+            head_entry_hash: ledger.records.last().map(|r| r.entry_hash.to_string()),
         },
         entries_in_period: ledger
             .records

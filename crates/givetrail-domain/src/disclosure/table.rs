@@ -248,7 +248,7 @@ pub fn donations(organization: &str, records: &[Record]) -> Table {
                 declared.1,
                 opt(d.source_disbursement.as_ref().map(|s| &s.organization)),
                 opt_number(d.source_disbursement.as_ref().map(|s| s.disbursement)),
-                value(&r.entry_hash),
+                value(r.entry_hash),
             ]);
             row
         })
@@ -322,7 +322,7 @@ pub fn allocations(organization: &str, records: &[Record], directory: &Directory
                 opt(a.need.as_ref()),
             ];
             row.extend(asset_cells(&a.asset));
-            row.push(value(&r.entry_hash));
+            row.push(value(r.entry_hash));
             row
         })
         .collect();
@@ -368,7 +368,7 @@ pub fn disbursements(organization: &str, records: &[Record], directory: &Directo
                 text(&d.reference),
             ];
             row.extend(asset_cells(&d.asset));
-            row.push(value(&r.entry_hash));
+            row.push(value(r.entry_hash));
             row
         })
         .collect();
@@ -456,7 +456,7 @@ pub fn procurements(organization: &str, records: &[Record]) -> Table {
                 opt(region),
                 opt(recipient),
                 value(drawn.join(";")),
-                value(&r.entry_hash),
+                value(r.entry_hash),
             ]
         })
         .collect();

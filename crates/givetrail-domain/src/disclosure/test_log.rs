@@ -276,7 +276,7 @@ pub(crate) fn ledger() -> Ledger {
             occurred_at: cmd.occurred_at(),
             recorded_at: cmd.occurred_at(),
             fact,
-            entry_hash: String::new(),
+            entry_hash: Default::default(),
             author: Some(Box::new(author)),
         });
     }

@@ -561,7 +561,7 @@ fn build<S: Source>(
         campaign: body.campaign.as_ref().map(|c| c.to_string()),
         restriction: body.restriction.clone(),
         asset: asset_wire(&key, totals.received),
-        source_disbursement: body.source_disbursement.clone(),
+        source_disbursement: body.source_disbursement.as_deref().cloned(),
         totals: TotalsWire::new(&key, &totals),
         allocations,
         expenses,

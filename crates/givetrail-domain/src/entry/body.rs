@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::asset::AssetWire;
+use crate::canonical::HexDigest;
 use crate::ids::{RegionCode, Slug};
 
 use super::*;
@@ -62,13 +63,16 @@ pub struct PublicDonor {
     pub display_name: Option<String>,
     /// Commitment to the full name when it is not shown as is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name_commitment: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub name_commitment: Option<HexDigest>,
     /// Commitment to the contact data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contact_commitment: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub contact_commitment: Option<HexDigest>,
     /// Commitment to the related recipients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub related_recipients_commitment: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub related_recipients_commitment: Option<HexDigest>,
 }
 
 /// A donation as published.
@@ -87,12 +91,14 @@ pub struct DonationBody {
     pub restriction: RestrictionWire,
     /// What was given.
     pub asset: AssetWire,
+    // Boxed, as the next field: rare, and every donation the read model keeps would carry
+    // their size.
     /// Where it came from on Givetrail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_disbursement: Option<SourceDisbursement>,
+    pub source_disbursement: Option<Box<SourceDisbursement>>,
     /// A documented departure from the source disbursement's designations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub designation_change: Option<DesignationChange>,
+    pub designation_change: Option<Box<DesignationChange>>,
 }
 
 /// One donation (lot) an allocation or expense draws on.
@@ -278,8 +284,9 @@ pub enum Fact {
     Usage(UsageBody),
     /// `expense.recorded`.
     Expense(ExpenseBody),
+    // Boxed: the largest body, and a rare one, would size every fact.
     /// `procurement.made`.
-    Procurement(ProcurementBody),
+    Procurement(Box<ProcurementBody>),
     /// `entry.corrected`.
     Correction(CorrectionBody),
     /// `disclosure.published`.

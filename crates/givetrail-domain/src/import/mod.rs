@@ -343,7 +343,7 @@ pub fn donation_from_row(
                 spec: get("spec").to_owned(),
                 unit: get("unit").to_owned(),
                 quantity: get("quantity").to_owned(),
-                declared_value,
+                declared_value: declared_value.map(Box::new),
             })
         }
         other => {

@@ -261,7 +261,7 @@ impl TransferRecord {
             disbursement: from.disbursement,
             units: d.asset.parse().ok()?.units(),
             recorded_at: r.recorded_at,
-            designation_change: d.designation_change.clone(),
+            designation_change: d.designation_change.as_deref().cloned(),
         })
     }
 }

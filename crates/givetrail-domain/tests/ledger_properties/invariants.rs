@@ -647,7 +647,7 @@ fn check_ledger_advances(w: &World) {
             occurred_at: *when,
             recorded_at: *when,
             fact: fact.clone(),
-            entry_hash: String::new(),
+            entry_hash: Default::default(),
             author: None,
         })
         .collect();

@@ -30,7 +30,7 @@ fn ledger_of(w: &World, upto: usize) -> Ledger {
             occurred_at: *when,
             recorded_at: *when,
             fact: fact.clone(),
-            entry_hash: String::new(),
+            entry_hash: Default::default(),
             author: None,
         })
         .collect();

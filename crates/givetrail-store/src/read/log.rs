@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use givetrail_domain::canonical::{parse_hash, Hash, GENESIS_HASH};
-use givetrail_domain::disclosure::{Ledger, Party, Record};
+use givetrail_domain::disclosure::{stored_hash, Ledger, Party, Record};
 use givetrail_domain::entry::Seq;
 
 use crate::db::AnyConnection;
@@ -188,15 +188,14 @@ pub fn private_values(
 }
 
 /// A page of stored entries typed as records, allocated at its size (collecting `Result`s gives
-/// no size hint, and growing a page of 608-byte records copied them, on fresh memory, at every
+/// no size hint, and growing a page of 464-byte records copied them, on fresh memory, at every
 /// doubling).
 fn records_of(org: &str, rows: &[EntryRow]) -> Result<Vec<Record>, StoreError> {
     let mut records = Vec::with_capacity(rows.len());
     for r in rows {
-        records.push(
-            Record::from_canonical(&r.canonical, &r.entry_hash)
-                .map_err(|e| StoreError::Corrupt(format!("{org}: {e}")))?,
-        );
+        let corrupt = |e: String| StoreError::Corrupt(format!("{org}: {e}"));
+        let hash = stored_hash(r.seq, Some(&r.entry_hash)).map_err(corrupt)?;
+        records.push(Record::from_canonical(&r.canonical, hash).map_err(corrupt)?);
     }
     Ok(records)
 }

@@ -64,7 +64,7 @@ pub fn check_commitments(
                 node = &node[p];
             }
             let published = node[format!("{last}_commitment")].as_str();
-            let recomputed = givetrail_domain::privacy::commitment(&v.salt, &v.value);
+            let recomputed = givetrail_domain::privacy::commitment(&v.salt, &v.value).to_string();
             if published != Some(recomputed.as_str()) {
                 problems.push(format!("{org}#{seq}: the private {path} held in the database does not match its published commitment"));
             }

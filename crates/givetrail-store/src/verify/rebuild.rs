@@ -47,8 +47,9 @@ fn each_fact(
         } in rows
         {
             after = seq;
-            // Typed from the text, as the read model does (never a `serde_json::Value` first).
-            let record = Record::from_canonical(&canonical, "")
+            // Typed from the text, as the read model does (never a `serde_json::Value` first);
+            // only the fact is kept, so the entry's hash is not read.
+            let record = Record::from_canonical(&canonical, Default::default())
                 .map_err(|e| StoreError::Corrupt(format!("{org}: {e}")))?;
             if record.kind.as_str() != kind {
                 return Err(StoreError::Corrupt(format!("{org}#{seq} kind {kind}")));

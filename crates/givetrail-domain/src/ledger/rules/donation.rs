@@ -48,8 +48,8 @@ pub(super) fn decide_donation<B: Books>(
         channel: r.channel,
         restriction,
         asset: AssetWire::from(&parsed),
-        source_disbursement: r.source_disbursement.clone(),
-        designation_change: change,
+        source_disbursement: r.source_disbursement.clone().map(Box::new),
+        designation_change: change.map(Box::new),
     };
     Ok(Decision {
         fact: Fact::Donation(body),

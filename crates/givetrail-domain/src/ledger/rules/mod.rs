@@ -229,7 +229,7 @@ pub(super) fn fact_changes<E>(seq: Seq, at: DateTime<Utc>, fact: &Fact) -> Res<V
                     occurred_at: at,
                     live: true,
                 },
-                b.source_disbursement.clone(),
+                b.source_disbursement.as_deref().cloned(),
             ));
         }
         Fact::Allocation(b) => {

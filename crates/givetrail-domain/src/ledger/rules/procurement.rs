@@ -84,7 +84,7 @@ pub(super) fn decide_procurement<B: Books>(
         },
     };
     let (unit_price, unit_price_rounded) = unit_price(&paid, &goods);
-    Ok(public(Fact::Procurement(ProcurementBody {
+    Ok(public(Fact::Procurement(Box::new(ProcurementBody {
         donation: r.donation,
         pool: r.pool,
         campaign: lot.and_then(|l| l.campaign),
@@ -99,7 +99,7 @@ pub(super) fn decide_procurement<B: Books>(
         unit_price_rounded,
         restriction,
         drawn_from,
-    })))
+    }))))
 }
 
 fn rename(r: RuleError, field: &str) -> RuleError {
