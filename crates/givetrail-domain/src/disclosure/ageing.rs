@@ -39,6 +39,7 @@ pub fn unallocated_lots(ledger: &Ledger) -> impl Iterator<Item = &Lot> {
         .books
         .lots
         .values()
+        .map(std::sync::Arc::as_ref)
         .filter(|l| l.live && l.remaining() > 0)
 }
 

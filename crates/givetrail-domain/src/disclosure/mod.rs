@@ -627,6 +627,7 @@ impl Ledger {
     pub fn live_lots(&self) -> impl Iterator<Item = (&crate::ledger::Lot, bool)> {
         let mut facts = self.books.facts.iter().peekable();
         self.books.lots.values().filter(|l| l.live).map(move |l| {
+            let l = l.as_ref();
             let bought =
                 fact_at(&mut facts, l.seq).is_some_and(|f| f.kind == EntryKind::ProcurementMade);
             (l, bought)

@@ -287,10 +287,14 @@ impl World {
             Src::Lot(p) => match choose(self.books.lots.values(), *p, |l| {
                 l.live && l.remaining() > 0 && (!money || l.asset.is_money())
             }) {
-                Some(l) => (Some(l.seq), false, Some(l.clone())),
+                Some(l) => (Some(l.seq), false, Some(Lot::clone(l))),
                 None => (Some(1000), false, None),
             },
-            Src::Seq(s) => (Some(*s), false, self.books.lots.get(s).cloned()),
+            Src::Seq(s) => (
+                Some(*s),
+                false,
+                self.books.lots.get(s).map(|l| Lot::clone(l)),
+            ),
             Src::Pool => (None, true, None),
             Src::Both => (Some(1), true, None),
             Src::Neither => (None, false, None),
@@ -750,7 +754,9 @@ impl World {
             }
             Repl::Recipient(to) => {
                 if let Command::Allocation(r) = &mut cmd {
-                    let lot = r.donation.and_then(|s| self.books.lots.get(&s));
+                    let lot = r
+                        .donation
+                        .and_then(|s| self.books.lots.get(&s).map(AsRef::as_ref));
                     r.recipient = self.recipient_for(to, lot);
                 }
             }

@@ -339,6 +339,7 @@ impl World {
                     .b
                     .lots
                     .values()
+                    .map(AsRef::as_ref)
                     .filter(|l| {
                         l.live
                             && self.live_in(scope, l.seq)

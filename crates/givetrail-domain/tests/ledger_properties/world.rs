@@ -206,6 +206,7 @@ pub(crate) fn pool_queue<'a>(books: &'a MemoryBooks, key: &AssetKey) -> Vec<&'a 
     let mut lots: Vec<&Lot> = books
         .lots
         .values()
+        .map(AsRef::as_ref)
         .filter(|l| l.live && l.designation.is_none() && &l.asset == key && l.remaining() > 0)
         .collect();
     lots.sort_by_key(|l| (l.occurred_at, l.seq));

@@ -123,7 +123,7 @@ pub fn stored(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreE
         b.facts.insert(r.seq, r.info.into_info()?)
     });
     each_row!(conn, org, lots, LotRow, |r| {
-        b.lots.insert(r.seq, r.into_lot()?)
+        b.lots.insert(r.seq, r.into_lot()?.into())
     });
     each_row!(conn, org, allocations, AllocationRow, |r| {
         b.allocations.insert(r.seq, r.into_state()?)

@@ -383,7 +383,12 @@ mod tests {
             .position(|d| d.by == test_log::seq::POOL_PURCHASE)
             .expect("a draw of the pool purchase");
         let lost = ledger.books.draws.remove(i);
-        if let Some(lot) = ledger.books.lots.get_mut(&lost.donation) {
+        if let Some(lot) = ledger
+            .books
+            .lots
+            .get_mut(&lost.donation)
+            .map(std::sync::Arc::make_mut)
+        {
             lot.expensed -= lost.units;
         }
         let all = findings(&ledger);

@@ -49,7 +49,7 @@ pub(crate) fn findings(inp: &Inputs<'_>, f: &mut Findings) {
         let lots: Vec<&Lot> = a
             .drawn_from
             .iter()
-            .filter_map(|d| books.lots.get(&d.donation))
+            .filter_map(|d| books.lots.get(&d.donation).map(AsRef::as_ref))
             .collect();
         let region = inp
             .directory

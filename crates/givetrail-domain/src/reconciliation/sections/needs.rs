@@ -105,7 +105,7 @@ fn bypassed(inp: &Inputs<'_>, f: &mut Findings) {
                 .iter()
                 .map(|d| d.donation)
                 .chain(b.donation)
-                .filter_map(|s| ledger.books.lots.get(&s))
+                .filter_map(|s| ledger.books.lots.get(&s).map(AsRef::as_ref))
                 .collect(),
             _ => Vec::new(),
         };
@@ -201,6 +201,7 @@ fn unmet_while_held(inp: &Inputs<'_>, f: &mut Findings) {
             .books
             .lots
             .values()
+            .map(AsRef::as_ref)
             .filter(|l| l.live && l.asset == n.asset && lot_allows(l, &n.recipient))
             .collect();
         if lots.is_empty() {
