@@ -15,33 +15,44 @@ impl HexDigest {
     /// The digest these 64 lowercase hex digits write; `None` for anything else (upper case
     /// included: the text would not read back the same).
     pub fn parse(text: &str) -> Option<HexDigest> {
-        // The value of each lowercase hex digit, 0xFF for every other byte: checking and
-        // decoding in one pass over a table (a log's first read parses two or three digests
-        // per entry, and `hex::decode_to_slice` with a separate check was 9% of it).
-        const DIGIT: [u8; 256] = {
-            let mut t = [0xFF_u8; 256];
-            let mut i = 0;
-            while i < 10 {
-                t[b'0' as usize + i] = i as u8;
-                i += 1;
-            }
-            let mut i = 0;
-            while i < 6 {
-                t[b'a' as usize + i] = 10 + i as u8;
-                i += 1;
-            }
-            t
-        };
-        let text: &[u8; 64] = text.as_bytes().try_into().ok()?;
-        let mut bytes = [0u8; 32];
-        let mut bad = 0;
-        for (byte, pair) in bytes.iter_mut().zip(text.chunks_exact(2)) {
-            let (high, low) = (DIGIT[usize::from(pair[0])], DIGIT[usize::from(pair[1])]);
-            bad |= high | low;
-            *byte = (high << 4) | (low & 0x0F);
-        }
-        (bad & 0xF0 == 0).then_some(HexDigest(bytes))
+        decode_hash(text, false).map(HexDigest)
     }
+}
+
+/// The 32 bytes these 64 hex digits write (`upper`: capitals accepted too), checked and decoded
+/// in one pass over a table: a log's first read parses two or three digests per entry, and
+/// `hex::decode_to_slice` beside a separate check was 9% of it.
+fn decode_hash(text: &str, upper: bool) -> Option<Hash> {
+    /// The value of each hex digit (lowercase, then capitals), 0xFF for every other byte.
+    const fn digits(upper: bool) -> [u8; 256] {
+        let mut t = [0xFF_u8; 256];
+        let mut i = 0;
+        while i < 16 {
+            let value = i as u8;
+            if i < 10 {
+                t[b'0' as usize + i] = value;
+            } else {
+                t[b'a' as usize + i - 10] = value;
+                if upper {
+                    t[b'A' as usize + i - 10] = value;
+                }
+            }
+            i += 1;
+        }
+        t
+    }
+    const LOWER: [u8; 256] = digits(false);
+    const ANY: [u8; 256] = digits(true);
+    let table = if upper { &ANY } else { &LOWER };
+    let text: &[u8; 64] = text.as_bytes().try_into().ok()?;
+    let mut bytes = [0u8; 32];
+    let mut bad = 0;
+    for (byte, pair) in bytes.iter_mut().zip(text.chunks_exact(2)) {
+        let (high, low) = (table[usize::from(pair[0])], table[usize::from(pair[1])]);
+        bad |= high | low;
+        *byte = (high << 4) | (low & 0x0F);
+    }
+    (bad & 0xF0 == 0).then_some(bytes)
 }
 
 impl std::fmt::Display for HexDigest {
@@ -200,11 +211,9 @@ pub fn leaf_hash(canonical: &[u8]) -> Hash {
     h.finalize().into()
 }
 
-/// Parse a lowercase-hex hash.
+/// Parse a hex hash (64 digits; capitals are accepted here, unlike [`HexDigest::parse`]).
 pub fn parse_hash(s: &str) -> Option<Hash> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(s, &mut out).ok()?;
-    Some(out)
+    decode_hash(s, true)
 }
 
 #[cfg(test)]
