@@ -357,11 +357,31 @@ fn assert_reads_equal(
                 None => break,
             }
         }
-        let expected = wire(&timeliness::entries(l, &r.policy));
+        let all: Vec<_> = timeliness::entries(l, &r.policy).collect();
+        let expected = wire(&all);
         assert_same(
             &format!("{when}: {org} timeliness"),
             &Value::Array(rows),
             &expected,
+        );
+        // Only the late ones, a page of 7 at a time: the per-version list of late seqs.
+        let (mut late, mut after) = (Vec::new(), 0);
+        loop {
+            let page = s.get(&format!(
+                "/organizations/{org}/timeliness?missed=true&limit=7&after={after}"
+            ));
+            assert_eq!(page.status, 200, "{when}: {org} late: {:?}", page.body);
+            late.extend(page.body["entries"].as_array().cloned().unwrap_or_default());
+            match page.body["meta"]["next"].as_str() {
+                Some(n) => after = n.parse().expect("cursor"),
+                None => break,
+            }
+        }
+        let expected: Vec<_> = all.into_iter().filter(|e| e.missed).collect();
+        assert_same(
+            &format!("{when}: {org} late entries"),
+            &Value::Array(late),
+            &wire(&expected),
         );
 
         let served = s.get(&format!("/organizations/{org}/exports/360giving.json"));

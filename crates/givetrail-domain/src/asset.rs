@@ -232,8 +232,9 @@ pub enum Asset {
 pub enum AssetKey {
     /// Money in one currency.
     Money(Currency),
-    /// One kind of goods.
-    Goods(GoodsKind),
+    /// One kind of goods (boxed: a key is kept in every lot, allocation and disbursement of the
+    /// books in memory, and goods' three strings would size every money key too).
+    Goods(Box<GoodsKind>),
 }
 
 impl AssetKey {
@@ -253,7 +254,7 @@ impl AssetKey {
         match s.strip_prefix("goods:") {
             Some(json) => {
                 let [item, spec, unit]: [String; 3] = serde_json::from_str(json).ok()?;
-                Some(AssetKey::Goods(GoodsKind { item, spec, unit }))
+                Some(AssetKey::Goods(Box::new(GoodsKind { item, spec, unit })))
             }
             None => Currency::parse(s).ok().map(AssetKey::Money),
         }
@@ -277,7 +278,7 @@ impl AssetKey {
         match self {
             AssetKey::Money(c) => Asset::Money(Money::from_units(*c, units)),
             AssetKey::Goods(kind) => Asset::Goods {
-                kind: kind.clone(),
+                kind: GoodsKind::clone(kind),
                 units,
                 declared_value: None,
             },
@@ -304,7 +305,7 @@ impl Asset {
     pub fn key(&self) -> AssetKey {
         match self {
             Asset::Money(m) => AssetKey::Money(m.currency),
-            Asset::Goods { kind, .. } => AssetKey::Goods(kind.normalized()),
+            Asset::Goods { kind, .. } => AssetKey::Goods(Box::new(kind.normalized())),
         }
     }
 
@@ -679,11 +680,11 @@ mod tests {
 
     #[test]
     fn asset_keys_round_trip() {
-        let k = AssetKey::Goods(GoodsKind {
+        let k = AssetKey::Goods(Box::new(GoodsKind {
             item: "N95 \"respirator\"|x".into(),
             spec: "GB 19083-2010".into(),
             unit: "piece".into(),
-        });
+        }));
         assert_eq!(AssetKey::from_key_string(&k.to_key_string()), Some(k));
         let m = AssetKey::Money(Currency::parse("CNY").unwrap());
         assert_eq!(AssetKey::from_key_string(&m.to_key_string()), Some(m));

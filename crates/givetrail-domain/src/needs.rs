@@ -236,7 +236,7 @@ pub struct Need {
 impl Need {
     /// The balance key of the goods.
     pub fn asset(&self) -> AssetKey {
-        AssetKey::Goods(self.goods.clone())
+        AssetKey::Goods(Box::new(self.goods.clone()))
     }
 
     /// Open, met or withdrawn (withdrawn wins: what arrives afterwards was pledged before).
@@ -531,11 +531,11 @@ mod tests {
             seq,
             receipt_number: format!("R-{seq}"),
             campaign: None,
-            asset: AssetKey::Goods(masks()),
+            asset: AssetKey::Goods(Box::new(masks())),
             received: units,
             allocated: 0,
             expensed: 0,
-            designation,
+            designation: designation.map(Box::new),
             occurred_at: t(1),
             live: true,
         }
@@ -692,7 +692,7 @@ mod tests {
     #[test]
     fn an_allocation_serves_only_its_recipients_open_need_of_the_same_goods() {
         let n = need(1, "union", "420103", Urgency::High, 1).state();
-        let goods = AssetKey::Goods(masks());
+        let goods = AssetKey::Goods(Box::new(masks()));
         assert!(n.check_allocation(&slug("union"), &goods).is_ok());
         assert!(n.check_allocation(&slug("jinyintan"), &goods).is_err());
         let cny = AssetKey::Money(Currency::parse("CNY").expect("CNY"));

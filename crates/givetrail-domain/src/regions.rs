@@ -293,11 +293,11 @@ mod tests {
     #[test]
     fn sums_nest_by_organisation_recipient_and_asset_and_add_up_per_region() {
         let cny = AssetKey::Money(Currency::parse("CNY").expect("CNY"));
-        let masks = AssetKey::Goods(GoodsKind {
+        let masks = AssetKey::Goods(Box::new(GoodsKind {
             item: "N95 respirator".into(),
             spec: "GB 19083-2010".into(),
             unit: "piece".into(),
-        });
+        }));
         let b = RegionBooks {
             region: "42".into(),
             recipients: [party("a-hospital", "420103"), party("b-hospital", "420105")].into(),

@@ -348,14 +348,8 @@ pub async fn entry_timeliness(
     let after = seq_cursor(p.after.as_deref())?;
     let table = wanted(&req, p.format.as_deref())?;
     let (l, _) = ledger(&state, &org).await?;
-    let all = timeliness::entries_of(&l, &state.policy);
-    let start = all.partition_point(|e| e.seq <= after);
-    let mut rows: Vec<EntryTimeliness> = all[start..]
-        .iter()
-        .filter(|e| p.missed != Some(true) || e.missed)
-        .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
-        .cloned()
-        .collect();
+    let page = usize::try_from(limit + 1).unwrap_or(usize::MAX);
+    let mut rows = timeliness::page(&l, &state.policy, after, page, p.missed == Some(true));
     let next = (rows.len() as i64 > limit).then(|| {
         rows.truncate(usize::try_from(limit).unwrap_or(0));
         rows.last().map(|e| e.seq.to_string())

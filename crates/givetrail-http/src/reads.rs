@@ -299,11 +299,11 @@ fn asset_filter(s: &str) -> Result<String, ApiError> {
     }
     let parts: Vec<&str> = s.split('|').collect();
     match parts.as_slice() {
-        [item, spec, unit] => Ok(AssetKey::Goods(GoodsKind {
+        [item, spec, unit] => Ok(AssetKey::Goods(Box::new(GoodsKind {
             item: (*item).into(),
             spec: (*spec).into(),
             unit: (*unit).into(),
-        })
+        }))
         .to_key_string()),
         _ => Err(ApiError::field(
             "asset",

@@ -316,8 +316,8 @@ impl Books for SqlBooks<'_> {
                 .as_ref()
                 .is_some_and(|r| designation_breach(&lot, r).is_none());
             if let (true, Some(d)) = (kept, lot.designation) {
-                if !designations.contains(&d) {
-                    designations.push(d);
+                if !designations.contains(&*d) {
+                    designations.push(*d);
                 }
             }
         }

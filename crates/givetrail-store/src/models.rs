@@ -135,7 +135,7 @@ impl LotRow {
             received: self.received,
             allocated: self.allocated,
             expensed: self.expensed,
-            designation,
+            designation: designation.map(Box::new),
             occurred_at: from_micros(self.occurred_at),
             live: self.voided_by.is_none(),
         })

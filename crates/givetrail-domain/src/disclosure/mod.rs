@@ -304,11 +304,11 @@ pub struct LiveFact<'a> {
 /// The books' fact at `seq`, found by stepping `facts` (in seq order) forward to it: a walk in
 /// seq order beside the facts costs a step per item, not a search of the facts' tree.
 fn fact_at<'a>(
-    facts: &mut std::iter::Peekable<impl Iterator<Item = (&'a Seq, &'a crate::ledger::FactInfo)>>,
+    facts: &mut std::iter::Peekable<impl Iterator<Item = (Seq, &'a crate::ledger::FactInfo)>>,
     seq: Seq,
 ) -> Option<&'a crate::ledger::FactInfo> {
-    while facts.next_if(|(s, _)| **s < seq).is_some() {}
-    facts.peek().filter(|(s, _)| **s == seq).map(|(_, f)| *f)
+    while facts.next_if(|(s, _)| *s < seq).is_some() {}
+    facts.peek().filter(|(s, _)| *s == seq).map(|(_, f)| *f)
 }
 
 /// The totals kept for `key` in a per-asset map, the key copied only the first time it is met

@@ -14,6 +14,72 @@ use crate::asset::AssetKey;
 use crate::entry::{EntryKind, Seq, SourceDisbursement};
 use crate::ids::Slug;
 
+/// What lives at each seq of one log, densely: a log's seqs run from 1 without gaps and every
+/// entry has a fact, so the fact at seq `s` is at position `s - 1` of a vector (a seq without
+/// one holds `None`). Kept as an ordered map, each entry cost a 48-byte pair in leaves that
+/// in-order inserts leave half full, plus the tree's nodes; here it costs its 40 bytes in full
+/// chunks. A copy shares the chunks it does not change, as a map's copy shares its nodes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FactTable(Vector<Option<FactInfo>>);
+
+// What the books in memory cost per entry and per lot (see ARCHITECTURE.md, "The read model"):
+// a change that grows them shows here, not only in the benchmarks' RSS.
+const _: () = assert!(std::mem::size_of::<Option<FactInfo>>() <= 40);
+const _: () = assert!(std::mem::size_of::<Lot>() <= 128);
+
+/// Most seqs without a fact that [`FactTable::insert`] fills before the seq it is given: more
+/// means the seq is not of this log (a corrupt row), and the table refuses it rather than fill
+/// memory.
+pub const MAX_FACT_GAP: usize = 1 << 20;
+
+impl FactTable {
+    fn position(seq: Seq) -> Option<usize> {
+        usize::try_from(seq).ok()?.checked_sub(1)
+    }
+
+    /// The fact at `seq`.
+    pub fn get(&self, seq: &Seq) -> Option<&FactInfo> {
+        self.0.get(Self::position(*seq)?)?.as_ref()
+    }
+
+    /// The fact at `seq`, to change.
+    pub fn get_mut(&mut self, seq: &Seq) -> Option<&mut FactInfo> {
+        self.0.get_mut(Self::position(*seq)?)?.as_mut()
+    }
+
+    /// Put `info` at `seq`. Refused (`false`, nothing changed) for a seq below 1 or more than
+    /// [`MAX_FACT_GAP`] past the last.
+    pub fn insert(&mut self, seq: Seq, info: FactInfo) -> bool {
+        let Some(i) = Self::position(seq) else {
+            return false;
+        };
+        if i >= self.0.len() {
+            if i - self.0.len() > MAX_FACT_GAP {
+                return false;
+            }
+            while self.0.len() < i {
+                self.0.push_back(None);
+            }
+            self.0.push_back(Some(info));
+        } else {
+            self.0.set(i, Some(info));
+        }
+        true
+    }
+
+    /// The facts in seq order.
+    pub fn iter(&self) -> impl Iterator<Item = (Seq, &FactInfo)> {
+        (1..)
+            .zip(self.0.iter())
+            .filter_map(|(s, f)| Some((s, f.as_ref()?)))
+    }
+
+    /// Seq of the last position held (0 for none): every seq with a fact is at most this.
+    pub fn last_seq(&self) -> Seq {
+        Seq::try_from(self.0.len()).unwrap_or(Seq::MAX)
+    }
+}
+
 /// The derived state of one organisation's books, in memory.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemoryBooks {
@@ -32,7 +98,7 @@ pub struct MemoryBooks {
     /// Draws in order.
     pub draws: Vector<DrawState>,
     /// Facts by seq.
-    pub facts: OrdMap<Seq, FactInfo>,
+    pub facts: FactTable,
     /// Source disbursements recorded by live donations: (organisation, seq) → donation seqs.
     pub sources: OrdMap<(Slug, Seq), Vec<Seq>>,
     /// Recipients' statements (acknowledgements, usage reports) by the disbursement they are

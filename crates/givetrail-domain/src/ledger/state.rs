@@ -83,8 +83,9 @@ pub struct Lot {
     pub allocated: i64,
     /// Units spent on the charity's own expenses.
     pub expensed: i64,
-    /// The designation, if any.
-    pub designation: Option<Designation>,
+    /// The designation, if any (boxed: most gifts have none, and every lot of the books in memory
+    /// would carry its size).
+    pub designation: Option<Box<Designation>>,
     /// When received.
     pub occurred_at: DateTime<Utc>,
     /// Not voided.

@@ -265,7 +265,7 @@ pub(crate) fn check_model(w: &World) {
         .books
         .facts
         .iter()
-        .map(|(s, f)| (*s, (f.kind, f.live)))
+        .map(|(s, f)| (s, (f.kind, f.live)))
         .collect();
     assert_eq!(facts, w.model, "facts vs the oracle's record");
     // Each table's liveness agrees with what lives at each seq.

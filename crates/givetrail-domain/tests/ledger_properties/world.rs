@@ -47,19 +47,19 @@ pub(crate) fn usd() -> AssetKey {
 }
 
 pub(crate) fn masks() -> AssetKey {
-    AssetKey::Goods(GoodsKind {
+    AssetKey::Goods(Box::new(GoodsKind {
         item: "N95 respirator".into(),
         spec: "GB 19083-2010".into(),
         unit: "piece".into(),
-    })
+    }))
 }
 
 pub(crate) fn suits() -> AssetKey {
-    AssetKey::Goods(GoodsKind {
+    AssetKey::Goods(Box::new(GoodsKind {
         item: "Protective suit".into(),
         spec: "GB 19082-2009".into(),
         unit: "set".into(),
-    })
+    }))
 }
 
 pub(crate) fn asset_key(i: u8) -> AssetKey {

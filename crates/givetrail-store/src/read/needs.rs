@@ -61,7 +61,7 @@ fn need_from(row: NeedRow, progress: (i64, i64)) -> Result<Need, StoreError> {
         number: row.number,
         recipient: Slug::parse(&row.recipient).map_err(corrupt)?,
         region_code: row.region_code,
-        goods,
+        goods: *goods,
         units: row.units,
         urgency: Urgency::parse(&row.urgency)
             .ok_or_else(|| corrupt(format!("urgency {}", row.urgency)))?,

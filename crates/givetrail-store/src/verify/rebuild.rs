@@ -6,7 +6,8 @@ use diesel::prelude::*;
 
 use givetrail_domain::disclosure::Record;
 use givetrail_domain::entry::Fact;
-use givetrail_domain::ledger::{replay, DrawState, MemoryBooks, Rejection};
+use givetrail_domain::entry::Seq;
+use givetrail_domain::ledger::{replay, DrawState, FactInfo, FactTable, MemoryBooks, Rejection};
 
 use crate::books::SqlBooks;
 use crate::db::AnyConnection;
@@ -120,7 +121,12 @@ macro_rules! each_row {
 pub fn stored(conn: &mut AnyConnection, org: &str) -> Result<MemoryBooks, StoreError> {
     let mut b = MemoryBooks::default();
     each_row!(conn, org, facts, FactSeqRow, |r| {
-        b.facts.insert(r.seq, r.info.into_info()?)
+        if !b.facts.insert(r.seq, r.info.into_info()?) {
+            return Err(StoreError::Corrupt(format!(
+                "{org}: a fact at seq {} is far past the facts before it",
+                r.seq
+            )));
+        }
     });
     each_row!(conn, org, lots, LotRow, |r| {
         b.lots.insert(r.seq, r.into_lot()?.into())
@@ -251,15 +257,39 @@ pub fn differences(
     Ok(diffs)
 }
 
-fn diff_maps<K: Ord + Clone + std::fmt::Debug, V: PartialEq + Clone + std::fmt::Debug>(
+/// A derived table in memory, as [`diff_maps`] compares it: its rows by key, in key order.
+trait Keyed<K, V: 'static> {
+    fn rows(&self) -> impl Iterator<Item = (K, &V)>;
+    fn row(&self, key: &K) -> Option<&V>;
+}
+
+impl<K: Ord + Clone, V: Clone + 'static> Keyed<K, V> for imbl::OrdMap<K, V> {
+    fn rows(&self) -> impl Iterator<Item = (K, &V)> {
+        self.iter().map(|(k, v)| (k.clone(), v))
+    }
+    fn row(&self, key: &K) -> Option<&V> {
+        self.get(key)
+    }
+}
+
+impl Keyed<Seq, FactInfo> for FactTable {
+    fn rows(&self) -> impl Iterator<Item = (Seq, &FactInfo)> {
+        self.iter()
+    }
+    fn row(&self, key: &Seq) -> Option<&FactInfo> {
+        self.get(key)
+    }
+}
+
+fn diff_maps<K: std::fmt::Debug, V: PartialEq + std::fmt::Debug + 'static>(
     out: &mut Vec<String>,
     org: &str,
     what: &str,
-    want: &imbl::OrdMap<K, V>,
-    have: &imbl::OrdMap<K, V>,
+    want: &impl Keyed<K, V>,
+    have: &impl Keyed<K, V>,
 ) {
-    for (k, w) in want {
-        match have.get(k) {
+    for (k, w) in want.rows() {
+        match have.row(&k) {
             None => out.push(format!("{org}: {what} {k:?} is missing from the tables")),
             Some(h) if h != w => out.push(format!(
                 "{org}: {what} {k:?}: log implies {w:?}, tables hold {h:?}"
@@ -267,7 +297,7 @@ fn diff_maps<K: Ord + Clone + std::fmt::Debug, V: PartialEq + Clone + std::fmt::
             _ => {}
         }
     }
-    for k in have.keys().filter(|k| !want.contains_key(*k)) {
+    for (k, _) in have.rows().filter(|(k, _)| want.row(k).is_none()) {
         out.push(format!(
             "{org}: {what} {k:?} is in the tables but not implied by the log"
         ));

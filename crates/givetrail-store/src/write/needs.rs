@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use givetrail_domain::asset::{AssetKey, GoodsKind};
+use givetrail_domain::asset::AssetKey;
 use givetrail_domain::error::RuleError;
 use givetrail_domain::needs::{Need, ValidNeed};
 
@@ -25,9 +25,10 @@ pub struct NewNeed {
 
 /// Insert a need, numbering it after the last one (`need-<number>`); returns it as stored.
 pub fn insert(conn: &mut AnyConnection, n: &NewNeed, posted_at: i64) -> Result<Need, StoreError> {
-    let AssetKey::Goods(GoodsKind { item, .. }) = &n.need.asset else {
+    let AssetKey::Goods(goods) = &n.need.asset else {
         return Err(corrupt("a need asks for goods"));
     };
+    let item = &goods.item;
     let last: Option<i64> = needs::table
         .select(diesel::dsl::max(needs::number))
         .first(conn)?;

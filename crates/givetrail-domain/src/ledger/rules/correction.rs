@@ -351,7 +351,7 @@ impl Snapshot {
                                 continue;
                             };
                             let goods = store(books.lot(dep.seq))?.and_then(|g| g.designation);
-                            let kept = d.is_kept_by(goods.as_ref())
+                            let kept = d.is_kept_by(goods.as_deref())
                                 && (d.costs_allowed
                                     || goods.as_ref().is_some_and(|g| !g.costs_allowed));
                             if !kept {
