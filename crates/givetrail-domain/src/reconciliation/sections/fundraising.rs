@@ -234,20 +234,19 @@ fn foreign_references(inp: &Inputs<'_>, f: &mut Findings) {
     // This log's live entries carrying a reference, found through the ledger's indexes: linear
     // in the references found on other books, not in the log.
     let ours = |reference: &str| -> Vec<OurReference> {
-        let donations =
-            ledger
-                .donations_with_receipt(reference)
-                .iter()
-                .filter_map(|&q| match ledger.fact(q).map(|x| x.fact) {
-                    Some(Fact::Donation(d)) if ledger.is_live(q) => Some((
-                        q,
-                        ReferenceKind::ReceiptNumber,
-                        d.source_disbursement
-                            .as_ref()
-                            .map(|s| (s.organization.to_string(), s.disbursement)),
-                    )),
-                    _ => None,
-                });
+        let donations = ledger
+            .donations_with_receipt(reference)
+            .into_iter()
+            .filter_map(|q| match ledger.fact(q).map(|x| x.fact) {
+                Some(Fact::Donation(d)) if ledger.is_live(q) => Some((
+                    q,
+                    ReferenceKind::ReceiptNumber,
+                    d.source_disbursement
+                        .as_ref()
+                        .map(|s| (s.organization.to_string(), s.disbursement)),
+                )),
+                _ => None,
+            });
         let disbursements = ledger
             .disbursements_with_reference(reference)
             .iter()
