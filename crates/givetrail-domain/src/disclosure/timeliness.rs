@@ -82,7 +82,7 @@ pub fn page(
             .filter_map(|s| entry(ledger, policy, *s))
             .collect()
     } else {
-        (after.saturating_add(1)..)
+        (after.max(0).saturating_add(1)..)
             .map_while(|s| entry(ledger, policy, s))
             .take(limit)
             .collect()
@@ -256,7 +256,7 @@ mod tests {
             let all: Vec<EntryTimeliness> = entries(&ledger, &policy).collect();
             assert_eq!(all.len(), ledger.records.len());
             assert!(all.iter().all(|e| e.missed == late), "{all:?}");
-            for after in [0, 1, 4, all.len() as Seq - 1, all.len() as Seq, 1_000] {
+            for after in [-3, 0, 1, 4, all.len() as Seq - 1, all.len() as Seq, 1_000] {
                 for limit in [1, 3, 1_000] {
                     let want = |missed_only: bool| -> Vec<EntryTimeliness> {
                         all.iter()
