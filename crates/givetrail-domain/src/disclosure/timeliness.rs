@@ -82,8 +82,10 @@ pub fn page(
             .filter_map(|s| entry(ledger, policy, *s))
             .collect()
     } else {
-        (after.max(0).saturating_add(1)..)
-            .map_while(|s| entry(ledger, policy, s))
+        // Bounded by the last seq: an open range from a cursor near `Seq::MAX` would overflow.
+        let last = Seq::try_from(ledger.records.len()).unwrap_or(Seq::MAX);
+        (after.max(0).saturating_add(1)..=last)
+            .filter_map(|s| entry(ledger, policy, s))
             .take(limit)
             .collect()
     }
@@ -256,7 +258,9 @@ mod tests {
             let all: Vec<EntryTimeliness> = entries(&ledger, &policy).collect();
             assert_eq!(all.len(), ledger.records.len());
             assert!(all.iter().all(|e| e.missed == late), "{all:?}");
-            for after in [-3, 0, 1, 4, all.len() as Seq - 1, all.len() as Seq, 1_000] {
+            let near_max = [Seq::MAX - 1, Seq::MAX];
+            let cursors = [-3, 0, 1, 4, all.len() as Seq - 1, all.len() as Seq, 1_000];
+            for after in cursors.into_iter().chain(near_max) {
                 for limit in [1, 3, 1_000] {
                     let want = |missed_only: bool| -> Vec<EntryTimeliness> {
                         all.iter()
