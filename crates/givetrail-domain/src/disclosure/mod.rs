@@ -443,19 +443,14 @@ impl Ledger {
                 .filter(|l| !l.receipt_number.is_empty())
             {
                 let number = lot.receipt_number.as_str();
-                let key = receipt_key(number);
-                let reused = self.by_receipt.get(&key).is_some_and(|seqs| {
-                    seqs.iter().any(|s| {
-                        self.books
-                            .lots
-                            .get(s)
-                            .is_some_and(|l| l.receipt_number == number)
-                    })
-                });
+                let reused = self.receipt_seqs(number).next().is_some();
                 if reused && !self.receipts_reused.contains(number) {
                     self.receipts_reused.insert(number.to_owned());
                 }
-                self.by_receipt.entry(key).or_default().push(r.seq);
+                self.by_receipt
+                    .entry(receipt_key(number))
+                    .or_default()
+                    .push(r.seq);
             }
             let named = match (
                 self.books.allocations.get(&r.seq),

@@ -83,8 +83,7 @@ pub fn page(
             .collect()
     } else {
         // Bounded by the last seq: an open range from a cursor near `Seq::MAX` would overflow.
-        let last = Seq::try_from(ledger.records.len()).unwrap_or(Seq::MAX);
-        (after.max(0).saturating_add(1)..=last)
+        (after.max(0).saturating_add(1)..=ledger.head())
             .filter_map(|s| entry(ledger, policy, s))
             .take(limit)
             .collect()

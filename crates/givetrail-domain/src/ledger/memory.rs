@@ -73,11 +73,6 @@ impl FactTable {
             .zip(self.0.iter())
             .filter_map(|(s, f)| Some((s, f.as_ref()?)))
     }
-
-    /// Seq of the last position held (0 for none): every seq with a fact is at most this.
-    pub fn last_seq(&self) -> Seq {
-        Seq::try_from(self.0.len()).unwrap_or(Seq::MAX)
-    }
 }
 
 /// The derived state of one organisation's books, in memory.

@@ -23,7 +23,7 @@ mod rules;
 mod state;
 mod validate;
 
-pub use memory::{FactTable, MemoryBooks, MAX_FACT_GAP};
+pub use memory::{FactTable, MemoryBooks};
 pub use replay::replay;
 pub use rules::allocation::designation_breach;
 pub use rules::draws::attribute_oldest_first;
